@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: MIT
+// `hat profile`: #params, FLOPs, embedding and cache sizes of SubTransformer configs, as HAT counts them.
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <hat/io/subtransformer_yaml.hpp>
+#include <hat/profile/flops.hpp>
+#include <hat/profile/params.hpp>
+
+#include "commands.hpp"
+
+namespace hat_cli {
+namespace {
+
+struct profile_options {
+  std::string task;
+  std::string space;  // empty: the task's own
+  std::vector<std::string> files;
+  bool json = false;
+  std::int64_t vocab = 0;  // 0: unknown, embedding columns omitted
+  std::int64_t beam = 5;
+  std::int64_t steps = 0;  // 0: the task's source length
+};
+
+struct profile_row {
+  std::string file;
+  std::int64_t params, flops, macs, kv_bytes, embedding_params, weight_bytes;
+  int enc_layers, dec_layers, enc_dim, dec_dim;
+};
+
+template <class S>
+profile_row profile_file(const std::string& file, const hat::task_info& task, const profile_options& o) {
+  const auto a = hat::read_subtransformer_yaml<S>(file);
+  const std::int64_t len = task.source_length;
+  const hat::vocabulary vocab{o.vocab, o.vocab, task.shared_embeddings};
+  return {file,
+          hat::params(a),
+          hat::flops(a, len),
+          hat::macs(a, len),
+          hat::kv_cache_bytes(a, o.beam, o.steps > 0 ? o.steps : len, len).total(),
+          o.vocab > 0 ? hat::embedding_params(a, vocab) : 0,
+          o.vocab > 0 ? hat::weight_bytes(a, vocab) : 0,
+          a.template get<"encoder_layer_num">(),
+          a.template get<"decoder_layer_num">(),
+          a.template get<"encoder_embed_dim">(),
+          a.template get<"decoder_embed_dim">()};
+}
+
+void print_json(const profile_row& r, const profile_options& o) {
+  std::cout << "{\"file\": \"" << json_escape(r.file) << "\", \"task\": \"" << json_escape(o.task)
+            << "\", \"params\": " << r.params << ", \"flops\": " << r.flops << ", \"macs\": " << r.macs
+            << ", \"encoder_layer_num\": " << r.enc_layers << ", \"decoder_layer_num\": " << r.dec_layers
+            << ", \"encoder_embed_dim\": " << r.enc_dim << ", \"decoder_embed_dim\": " << r.dec_dim
+            << ", \"kv_cache_bytes\": " << r.kv_bytes;
+  if (o.vocab > 0) std::cout << ", \"embedding_params\": " << r.embedding_params << ", \"weight_bytes\": " << r.weight_bytes;
+  std::cout << "}\n";
+}
+
+void print_table(const std::vector<profile_row>& rows, const profile_options& o) {
+  std::size_t w = 4;
+  for (const auto& r : rows) w = std::max(w, std::filesystem::path(r.file).filename().string().size());
+  const int width = static_cast<int>(w);
+  std::printf("%-*s %9s %8s %4s %4s %5s %5s %9s", width, "file", "params(M)", "FLOPs(G)", "enc", "dec", "d_enc",
+              "d_dec", "KV(MB)");
+  if (o.vocab > 0) std::printf(" %10s %11s", "embed(M)", "weights(MB)");
+  std::printf("\n");
+  for (const auto& r : rows) {
+    std::printf("%-*s %9.2f %8.2f %4d %4d %5d %5d %9.2f", width, std::filesystem::path(r.file).filename().c_str(),
+                static_cast<double>(r.params) / 1e6, static_cast<double>(r.flops) / 1e9, r.enc_layers, r.dec_layers,
+                r.enc_dim, r.dec_dim, static_cast<double>(r.kv_bytes) / (1 << 20));
+    if (o.vocab > 0)
+      std::printf(" %10.2f %11.2f", static_cast<double>(r.embedding_params) / 1e6,
+                  static_cast<double>(r.weight_bytes) / (1 << 20));
+    std::printf("\n");
+  }
+  std::fflush(stdout);
+}
+
+void run_profile(const profile_options& o) {
+  const auto task = *hat::find_task(o.task);
+  const std::string space = o.space.empty() ? space_of_task(o.task) : o.space;
+  std::vector<profile_row> rows;
+  int failed = 0;
+  for (const auto& f : o.files) {
+    try {
+      auto row = with_named_space(space, [&]<class S>() { return profile_file<S>(f, task, o); });
+      if (o.json) print_json(row, o);
+      rows.push_back(std::move(row));
+    } catch (const hat::config_error& e) {
+      std::cerr << "hat profile: " << e.what() << "\n";
+      ++failed;
+    }
+  }
+  if (!o.json && !rows.empty()) print_table(rows, o);
+  if (failed) {
+    std::cerr << "hat profile: " << failed << " of " << o.files.size() << " files could not be profiled\n";
+    throw exit_code{1};
+  }
+}
+
+}  // namespace
+
+void add_profile_command(CLI::App& app) {
+  auto o = std::make_shared<profile_options>();
+  auto* cmd = app.add_subcommand("profile", "#params and FLOPs (as HAT counts them) of SubTransformer YAML files");
+  cmd->add_option("--task", o->task, "HAT task: fixes the space and the dummy sentence length (30 WMT, 23 IWSLT)")
+      ->required()
+      ->check(CLI::IsMember(task_names()));
+  cmd->add_option("--space", o->space, "validate against this space instead of the task's")
+      ->check(CLI::IsMember(space_names));
+  cmd->add_flag("--json", o->json, "one JSON object per file and line (fields: file, params, flops, ...)");
+  cmd->add_option("--vocab", o->vocab, "vocabulary size: adds embedding parameters and weight bytes")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--beam", o->beam, "beam size for the KV-cache size")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--steps", o->steps, "decoder steps for the KV-cache size (default: the task's length)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("files", o->files, "SubTransformer YAML files")->required()->check(CLI::ExistingFile);
+  cmd->callback([o] { run_profile(*o); });
+}
+
+}  // namespace hat_cli

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The `hat` command line without reference data: sample, profile, errors, exit codes.
+# Usage: cli_test.sh HAT_EXE SHARED_DIR WORK_DIR TEST_DATA_DIR
+set -u
+hat=$1 work=$3
+rm -rf "$work" && mkdir -p "$work"
+fails=0 passes=0
+check() {  # check "description" command...: the command must succeed
+  local what=$1; shift
+  if "$@"; then passes=$((passes + 1)); else echo "FAILED: $what"; fails=$((fails + 1)); fi
+}
+
+"$hat" --version >"$work/version" 2>&1
+check "--version prints the version" grep -q '^hat 0\.1\.0' "$work/version"
+
+# Sampling is deterministic by seed.
+"$hat" sample --space wmt --count 6 --seed 3 --out "$work/a" >/dev/null
+"$hat" sample --space wmt --count 6 --seed 3 --out "$work/b" >/dev/null
+"$hat" sample --space wmt --count 6 --seed 4 --out "$work/c" >/dev/null
+check "same seed, same files" diff -r "$work/a" "$work/b"
+check "another seed, other files" bash -c "! diff -rq '$work/a' '$work/c' >/dev/null"
+check "no temporary files left" bash -c "! ls '$work/a' | grep -q tmp"
+
+# Profile: table and JSON.
+"$hat" profile --task wmt14.en-de "$work"/a/*.yml >"$work/table" 2>"$work/table.err"
+check "profile exits 0 on good files" test $? -eq 0
+check "table has a header and 6 rows" test "$(wc -l <"$work/table")" -eq 7
+check "table header names params and FLOPs" grep -q 'params(M) FLOPs(G)' "$work/table"
+"$hat" profile --task wmt14.en-de --json --vocab 32000 "$work"/a/*.yml >"$work/json"
+check "6 JSON lines" test "$(wc -l <"$work/json")" -eq 6
+check "JSON has params, flops, file as the contract says" bash -c "grep -c '\"params\": [0-9]*, \"flops\": [0-9]*' '$work/json' | grep -qx 6 && grep -c '\"file\": \"' '$work/json' | grep -qx 6"
+check "JSON with --vocab has weight_bytes" bash -c "grep -c '\"weight_bytes\": [0-9]' '$work/json' | grep -qx 6"
+
+# hat-spec 8.1's worked example (HAT_wmt14ende_raspberrypi@3.5s): 25,217,536 parameters.
+cat >"$work/rpi.yml" <<'YML'
+encoder-embed-dim-subtransformer: 512
+decoder-embed-dim-subtransformer: 512
+encoder-ffn-embed-dim-all-subtransformer: [1024, 3072, 3072, 2048, 2048, 2048]
+decoder-ffn-embed-dim-all-subtransformer: [3072]
+encoder-layer-num-subtransformer: 6
+decoder-layer-num-subtransformer: 1
+encoder-self-attention-heads-all-subtransformer: [4, 8, 4, 4, 4, 8]
+decoder-self-attention-heads-all-subtransformer: [8]
+decoder-ende-attention-heads-all-subtransformer: [8]
+decoder-arbitrary-ende-attn-all-subtransformer: [-1]
+YML
+"$hat" profile --task wmt14.en-de --json "$work/rpi.yml" >"$work/rpi.json"
+check "worked example: 25217536 params" grep -q '"params": 25217536,' "$work/rpi.json"
+"$hat" profile --task wmt14.en-de "$work/rpi.yml" >"$work/rpi.table"
+check "worked example: table shows 25.22 and 1.53" grep -q 'rpi.yml *25.22 *1.53' "$work/rpi.table"
+
+# Bad input: clear errors, non-zero exit, good files still reported.
+printf '\x89PNG\r\n\x1a\n\x00\x00garbage' >"$work/garbage.yml"
+sed 's/\[3072\]/[3072, 1024]/' "$work/rpi.yml" >"$work/badlen.yml"
+"$hat" profile --task wmt14.en-de "$work/rpi.yml" "$work/garbage.yml" "$work/badlen.yml" >"$work/mixed" 2>"$work/mixed.err"
+rc=$?
+check "bad files: exit 1" test $rc -eq 1
+check "bad files: good file still profiled" grep -q 'rpi.yml' "$work/mixed"
+check "bad files: garbage named" grep -q 'garbage.yml' "$work/mixed.err"
+check "bad files: line and key named" grep -q "badlen.yml:4: key 'decoder-ffn-embed-dim-all-subtransformer': has 2 entries" "$work/mixed.err"
+check "bad files: summary" grep -q '2 of 3 files could not be profiled' "$work/mixed.err"
+"$hat" profile --task wmt14.en-de "$work/rpi.yml" --space iwslt >/dev/null 2>"$work/space.err"
+check "a config outside the chosen space is rejected" grep -q 'not in the search space {2048, 1024, 512}' "$work/space.err"
+"$hat" profile --task wmt99 "$work/rpi.yml" >/dev/null 2>"$work/task.err"
+check "unknown task: non-zero exit" test $? -ne 0
+check "unknown task: message lists the tasks" grep -q 'iwslt14.de-en' "$work/task.err"
+"$hat" profile --task wmt14.en-de "$work/missing.yml" >/dev/null 2>"$work/missing.err"
+check "missing file: non-zero exit" test $? -ne 0
+check "missing file: named" grep -q 'missing.yml' "$work/missing.err"
+"$hat" profile --task wmt14.en-de --beam 0 "$work/rpi.yml" >/dev/null 2>&1
+check "--beam 0 rejected" test $? -ne 0
+"$hat" >/dev/null 2>&1
+check "no subcommand: non-zero exit" test $? -ne 0
+
+echo "cli: $passes passed, $fails failed"
+test $fails -eq 0

@@ -1,0 +1,20 @@
+# Compiles every public header alone (included twice, for the include guard) with
+# -fsyntax-only and warnings as errors. Usage: cmake -DCXX= -DINCLUDE_DIR= -DWORK_DIR= -DHEADERS= -P
+file(MAKE_DIRECTORY ${WORK_DIR})
+set(failed "")
+foreach(h IN LISTS HEADERS)
+  string(MAKE_C_IDENTIFIER "${h}" id)
+  set(tu ${WORK_DIR}/${id}.cpp)
+  file(WRITE ${tu} "#include <${h}>\n#include <${h}>\nint main() { return 0; }\n")
+  execute_process(COMMAND ${CXX} -std=c++20 -fsyntax-only -Wall -Wextra -Wpedantic -Werror -I${INCLUDE_DIR} ${tu}
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(rc)
+    message("header ${h} does not compile on its own:\n${out}")
+    list(APPEND failed ${h})
+  endif()
+endforeach()
+list(LENGTH HEADERS n)
+if(failed)
+  message(FATAL_ERROR "headers that do not stand alone: ${failed}")
+endif()
+message("all ${n} public headers compile on their own")

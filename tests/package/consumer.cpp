@@ -1,0 +1,26 @@
+// A consumer of the installed (or add_subdirectory'd) package: declares a space, reads nothing,
+// profiles the largest architecture. With HAT_CONSUMER_CPU it also uses the cpu component's BLAS.
+#include <hat/profile/params.hpp>
+#include <hat/space/hat_spaces.hpp>
+#include <iostream>
+
+#ifdef HAT_CONSUMER_CPU
+#include <xtensor-blas/xlinalg.hpp>
+#include <xtensor/xtensor.hpp>
+#endif
+
+using my_space = hat::space<hat::choice<"width", 32, 16>, hat::choice<"depth", 2, 1>,
+                            hat::per_layer<2, hat::choice<"kernel", 3, 5>, "depth">>;
+
+int main() {
+  static_assert(my_space::max<"width">() == 32);
+  hat::rng g(1);
+  const auto a = hat::arch<my_space>::sample(g);
+  std::cout << "consumer: " << a << " params(largest wmt) = "
+            << hat::params(hat::arch<hat::hat_wmt_space>::largest()) << "\n";
+#ifdef HAT_CONSUMER_CPU
+  xt::xtensor<double, 2> m = {{1, 2}, {3, 4}};
+  std::cout << "consumer: blas dot = " << xt::linalg::dot(m, m)(1, 1) << "\n";  // 3*2 + 4*4 = 22
+#endif
+  return 0;
+}
