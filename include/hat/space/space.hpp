@@ -48,8 +48,11 @@ constexpr std::ptrdiff_t find_dim(const std::array<dim_info, N>& dims, std::stri
 // Gate of a per-layer dimension: the explicit one, else `<prefix>_layer_num` for `<prefix>_...`.
 template <std::size_t N>
 constexpr std::ptrdiff_t default_gate(const std::array<dim_info, N>& dims, std::string_view name) {
-  const auto p = name.find('_');
-  if (p == std::string_view::npos) return -1;
+  // A hand loop, not string_view::find: GCC 12 cannot constant-evaluate find's pointer
+  // arithmetic under -fsanitize=undefined.
+  std::size_t p = 0;
+  while (p < name.size() && name[p] != '_') ++p;
+  if (p == name.size()) return -1;
   for (std::size_t i = 0; i < N; ++i) {
     const auto g = dims[i].name;
     if (g.size() == p + 10 && g.substr(0, p) == name.substr(0, p) && g.substr(p) == "_layer_num" &&
