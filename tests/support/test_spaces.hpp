@@ -8,7 +8,7 @@
 
 namespace hat_test {
 
-/// A 2+3-layer transformer space small enough to enumerate every genome (6,912 of them).
+/// A 2+3-layer transformer space small enough to enumerate: 55,296 genomes, 20,880 networks.
 using tiny_transformer = hat::space<
     hat::choice<"encoder_embed_dim", 16, 8>,
     hat::choice<"encoder_layer_num", 2, 1>,

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+// linear_model: least-squares latency model, the reference a learned predictor must beat.
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <span>
+
+#include <hat/config.hpp>
+
+namespace hat {
+
+/// y = w . x + b fitted by least squares (normal equations in double with a tiny ridge term
+/// for collinear features such as HAT's constant encoder_layer_num), on normalised features.
+template <std::size_t In>
+class linear_model {
+ public:
+  static constexpr std::size_t inputs = In;
+
+  /// rows: [n, In] row-major; y: [n].
+  void fit(std::span<const double> rows, std::span<const double> y, double ridge = 1e-8) {
+    HAT_ASSERT(rows.size() == y.size() * In, "linear_model::fit: rows must be [n, In]");
+    constexpr std::size_t D = In + 1;
+    std::array<std::array<double, D>, D> a{};
+    std::array<double, D> rhs{};
+    for (std::size_t r = 0; r < y.size(); ++r) {
+      std::array<double, D> x{};
+      for (std::size_t i = 0; i < In; ++i) x[i] = rows[r * In + i];
+      x[In] = 1.0;
+      for (std::size_t i = 0; i < D; ++i) {
+        rhs[i] += x[i] * y[r];
+        for (std::size_t j = 0; j < D; ++j) a[i][j] += x[i] * x[j];
+      }
+    }
+    for (std::size_t i = 0; i < In; ++i) a[i][i] += ridge * (1.0 + a[i][i]);
+    // Cholesky: a = L L^T, then two triangular solves.
+    for (std::size_t j = 0; j < D; ++j) {
+      double d = a[j][j];
+      for (std::size_t k = 0; k < j; ++k) d -= a[j][k] * a[j][k];
+      HAT_ASSERT(d > 0, "linear_model::fit: the features are degenerate (no rows?)");
+      a[j][j] = std::sqrt(d);
+      for (std::size_t i = j + 1; i < D; ++i) {
+        double s = a[i][j];
+        for (std::size_t k = 0; k < j; ++k) s -= a[i][k] * a[j][k];
+        a[i][j] = s / a[j][j];
+      }
+    }
+    std::array<double, D> z{};
+    for (std::size_t i = 0; i < D; ++i) {
+      double s = rhs[i];
+      for (std::size_t k = 0; k < i; ++k) s -= a[i][k] * z[k];
+      z[i] = s / a[i][i];
+    }
+    for (std::size_t i = D; i-- > 0;) {
+      double s = z[i];
+      for (std::size_t k = i + 1; k < D; ++k) s -= a[k][i] * w_[k];
+      w_[i] = s / a[i][i];
+    }
+  }
+
+  double predict(std::span<const double> x /*[In]*/) const noexcept {
+    double y = w_[In];
+    for (std::size_t i = 0; i < In; ++i) y += w_[i] * x[i];
+    return y;
+  }
+
+  /// [In + 1]: the weights, then the intercept.
+  std::span<const double> coefficients() const noexcept { return w_; }
+  std::span<double> coefficients() noexcept { return w_; }
+
+ private:
+  std::array<double, In + 1> w_{};
+};
+
+}  // namespace hat

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+// Constraints of a search: user predicates on an arch, at_most(measure, limit), bounded rejection.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <functional>  // std::invoke
+#include <limits>
+#include <string>
+#include <type_traits>
+#include <utility>  // std::as_const
+
+#include <hat/search/detail/numbers.hpp>
+#include <hat/search/errors.hpp>
+#include <hat/space/arch.hpp>
+
+namespace hat {
+
+/// A constraint is any predicate on an architecture: true means feasible. HAT's is
+/// "predicted latency <= limit"; `at_most` builds that shape from a measure.
+template <class C, class Space>
+concept feasibility_constraint = std::predicate<C&, const arch<Space>&>;
+
+/// A constraint that also reports how far a candidate is from the limit: `value(a)` is the
+/// measured quantity and `limit` the largest feasible value. When no candidate is feasible,
+/// searches report the smallest value they saw, which tells a user how far off the limit is.
+template <class C, class Space>
+concept measured_constraint = feasibility_constraint<C, Space> && requires(const C& c, const arch<Space>& a) {
+  { c.value(a) } -> std::convertible_to<double>;
+  { c.limit } -> std::convertible_to<double>;
+};
+
+/// `measure(a) <= limit`, remembering the measure and the limit (see `at_most`).
+template <class Measure>
+struct at_most_constraint {
+  Measure measure;
+  double limit;
+
+  template <class Space>
+    requires std::invocable<const Measure&, const arch<Space>&>
+  double value(const arch<Space>& a) const {
+    return static_cast<double>(std::invoke(measure, a));
+  }
+  template <class Space>
+    requires std::invocable<const Measure&, const arch<Space>&>
+  bool operator()(const arch<Space>& a) const {
+    return value(a) <= limit;  // a NaN measure is infeasible
+  }
+};
+
+/// The constraint "measure(a) <= limit", e.g. `hat::at_most([](const auto& a) { return
+/// hat::flops(a, 30); }, 2e9)`. The measure may return any arithmetic type.
+template <class Measure>
+at_most_constraint<std::decay_t<Measure>> at_most(Measure&& measure, double limit) {
+  return {std::forward<Measure>(measure), limit};
+}
+
+/// The constraint that accepts every architecture.
+struct unconstrained {
+  template <class Space>
+  constexpr bool operator()(const arch<Space>&) const noexcept { return true; }
+};
+
+namespace detail {
+
+/// Calls `draw()` until `feasible` accepts its result, at most `max_draws` times, then throws
+/// infeasible_constraint naming `search`, `phase`, the draws and, for a measured constraint,
+/// the smallest value seen against the limit.
+template <class Space, class Constraint, class Draw>
+arch<Space> draw_feasible(Draw&& draw, Constraint& feasible, std::size_t max_draws, const char* search,
+                          const char* phase) {
+  constexpr bool measured = measured_constraint<std::remove_const_t<Constraint>, Space>;
+  double smallest = std::numeric_limits<double>::infinity();
+  for (std::size_t i = 0; i < max_draws; ++i) {
+    arch<Space> a = draw();
+    if (std::invoke(feasible, std::as_const(a))) return a;
+    if constexpr (measured) {
+      const double v = static_cast<double>(feasible.value(std::as_const(a)));
+      if (v < smallest) smallest = v;
+    }
+  }
+  std::string msg = std::string("hat::") + search + ": no candidate satisfies the constraint in the " + phase +
+                    " phase after " + std::to_string(max_draws) + " draws (max_draws)";
+  if constexpr (measured)
+    msg += "; the smallest constraint value seen was " + number_text(smallest) + " against the limit " +
+           number_text(static_cast<double>(feasible.limit));
+  throw infeasible_constraint(msg + "; relax the constraint or raise max_draws");
+}
+
+}  // namespace detail
+
+}  // namespace hat

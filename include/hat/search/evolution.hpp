@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+// evolution<Space>: HAT's evolutionary search (hat-spec 7.2), with a fitness cache.
+#pragma once
+
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <numeric>  // iota
+#include <type_traits>
+#include <utility>  // as_const
+#include <vector>
+
+#include <hat/search/callbacks.hpp>
+#include <hat/search/constraint.hpp>
+#include <hat/search/detail/numbers.hpp>
+#include <hat/search/fitness_cache.hpp>
+#include <hat/search/options.hpp>
+#include <hat/search/result.hpp>
+#include <hat/space/arch.hpp>
+#include <hat/space/random.hpp>
+
+namespace hat {
+
+/// A fitness: any callable scoring an architecture with something convertible to double,
+/// lower is better (HAT: validation loss of the SubTransformer with inherited weights).
+/// It must be deterministic, since each network is scored once and cached.
+template <class F, class Space>
+concept fitness_function = std::invocable<F&, const arch<Space>&> &&
+                           std::convertible_to<std::invoke_result_t<F&, const arch<Space>&>, double>;
+
+/// HAT's evolutionary search over `Space`, exactly as hat-spec 7.2 describes it: a random
+/// feasible population, then per iteration score everyone, keep the best `parents`, and
+/// refill with mutants and uniform crossovers of them, every candidate redrawn until it
+/// satisfies the constraint. The answer is the best member of the last scored population.
+/// Beyond HAT: each network is scored once (fitness_cache), rejection sampling is bounded
+/// (`max_draws`, then infeasible_constraint), ties keep population order, and one seeded
+/// `rng` makes a run reproducible on every platform. A value type: `run` may be called again
+/// and gives the same result for the same callables.
+template <class Space>
+class evolution {
+ public:
+  using space_type = Space;
+
+  /// Throws std::invalid_argument when `options.validate()` does.
+  explicit evolution(evolution_options options = {}) : options_(options) { options_.validate(); }
+
+  const evolution_options& options() const noexcept { return options_; }
+
+  /// Runs the search. `fitness(a)` is minimised; `feasible(a)` must hold for every
+  /// candidate; each callback gets the hooks it defines (see callbacks.hpp).
+  template <class Fitness, class Constraint, class... Callbacks>
+    requires fitness_function<Fitness, Space> && feasibility_constraint<Constraint, Space>
+  search_result<Space> run(Fitness&& fitness, Constraint&& feasible, Callbacks&&... callbacks) const;
+
+ private:
+  evolution_options options_;
+};
+
+// --- implementation ---------------------------------------------------------------------
+
+template <class Space>
+template <class Fitness, class Constraint, class... Callbacks>
+  requires fitness_function<Fitness, Space> && feasibility_constraint<Constraint, Space>
+search_result<Space> evolution<Space>::run(Fitness&& fitness, Constraint&& feasible,
+                                           Callbacks&&... callbacks) const {
+  static_assert((evolution_callback<std::remove_reference_t<Callbacks>, Space> && ...),
+                "hat::evolution::run: a callback defines none of on_begin(const evolution_options&), "
+                "on_iteration(const iteration_record<Space>&), on_end(const search_result<Space>&), "
+                "so it would never be called");
+  using A = arch<Space>;
+  const evolution_options& o = options_;
+  rng g(o.seed);
+  fitness_cache<Space, double> cache;
+  search_result<Space> result;
+  result.history.reserve(o.iterations);
+  (detail::notify_begin(callbacks, o), ...);
+
+  const auto draw = [&](auto&& make, const char* phase) {
+    return detail::draw_feasible<Space>(make, feasible, o.max_draws, "evolution", phase);
+  };
+  std::vector<A> population, next;
+  population.reserve(o.population);
+  next.reserve(o.population);
+  for (std::size_t i = 0; i < o.population; ++i)
+    population.push_back(draw([&] { return A::sample(g); }, "initial population"));
+
+  std::vector<double> score(o.population);
+  std::vector<std::size_t> order(o.population);
+  for (std::size_t it = 0; it < o.iterations; ++it) {
+    // a. score everyone (parents come from the cache), b. stable sort, best first
+    for (std::size_t i = 0; i < o.population; ++i) score[i] = cache(population[i], fitness);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return detail::less_nan_last(score[a], score[b]); });
+
+    iteration_record<Space> rec{it, population[order[0]], score[order[0]], {}, cache.evaluations(), cache.hits()};
+    rec.fitness.reserve(o.population);
+    for (std::size_t i : order) rec.fitness.push_back(score[i]);
+    result.history.push_back(std::move(rec));
+    (detail::notify_iteration(callbacks, result.history.back()), ...);
+    if (it + 1 == o.iterations) break;  // HAT never scores the last offspring
+
+    // c-e. parents + mutants + crossovers; the parents are next[0, parents)
+    next.clear();
+    for (std::size_t k = 0; k < o.parents; ++k) next.push_back(population[order[k]]);
+    const std::uint64_t p = o.parents;
+    for (std::size_t k = 0; k < o.mutations; ++k)
+      next.push_back(draw([&] { return next[g.below(p)].mutated(g, o.mutation_prob); }, "mutation"));
+    for (std::size_t k = 0; k < o.crossovers; ++k)
+      next.push_back(draw(
+          [&] {
+            const auto i = g.below(p);
+            auto j = g.below(p - 1);  // two distinct parents (HAT: random.sample(parents, 2))
+            j += j >= i ? 1 : 0;
+            return A::crossover(next[i], next[j], g);
+          },
+          "crossover"));
+    population.swap(next);
+  }
+
+  result.best = result.history.back().best;
+  result.best_fitness = result.history.back().best_fitness;
+  result.evaluations = cache.evaluations();
+  result.cache_hits = cache.hits();
+  (detail::notify_end(callbacks, std::as_const(result)), ...);
+  return result;
+}
+
+}  // namespace hat
