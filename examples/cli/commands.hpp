@@ -15,6 +15,8 @@ namespace hat_cli {
 void add_profile_command(CLI::App& app);
 void add_sample_command(CLI::App& app);
 void add_check_space_command(CLI::App& app);
+void add_predictor_command(CLI::App& app);
+void add_search_command(CLI::App& app);
 
 /// A failure a command already reported on stderr: main exits with its code, printing nothing more.
 struct exit_code {

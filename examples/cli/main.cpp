@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// `hat`: the command-line face of the library (profile, sample, check-space; more to come).
+// `hat`: the command-line face of the library (profile, sample, check-space, predictor, search).
 #include <exception>
 #include <iostream>
 
@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
   hat_cli::add_profile_command(app);
   hat_cli::add_sample_command(app);
   hat_cli::add_check_space_command(app);
+  hat_cli::add_predictor_command(app);
+  hat_cli::add_search_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -31,5 +31,37 @@ out=$("$hat" check-space --space wmt "$configs/iwslt14.de-en/supertransformer/sp
 check "space1.yml vs wmt: exit 1" test $rc -eq 1
 check "space1.yml vs wmt: 9 differences listed" bash -c "echo \"\$0\" | grep -q '9 differences'" "$out"
 
+# Predictor and search on HAT's Xeon latency dataset.
+work=$(mktemp -d)
+csv=$2/reference/latency-datasets/wmt14ende_cpu_xeon_all.csv
+"$hat" predictor train --csv "$csv" --lat-norm 300 --out "$work/q.pred" --model quadratic --json --plot "$work/fit.svg" >"$work/q.json" 2>/dev/null
+check "predictor train: JSON metrics" grep -q '"rmse_ms": [0-9.]*, "mape": [0-9.e-]*, "within10": [0-9.]*, "kendall_tau": 0\.[0-9]*' "$work/q.json"
+check "predictor train: quadratic model is accurate (MAPE < 7 %)" awk -F'"mape": ' '{ split($2, a, ","); exit !(a[1] < 0.07) }' "$work/q.json"
+check "predictor train: fit plot is SVG" grep -q '</svg>' "$work/fit.svg"
+"$hat" predictor train --csv "$csv" --lat-norm 300 --out "$work/m.pred" --steps 40 --json >"$work/m.json" 2>"$work/m.err"
+check "predictor train (mlp): progress with ETA on stderr" grep -q 'ETA' "$work/m.err"
+"$hat" predictor eval --model "$work/q.pred" --csv "$csv" --json >"$work/e.json"
+check "predictor eval: 2000 rows" grep -q '"rows": 2000' "$work/e.json"
+"$hat" predictor predict --model "$work/q.pred" --json "$configs"/wmt14.en-de/subtransformer/HAT_wmt14ende_xeon*.yml >"$work/p.json"
+check "predictor predict: one line per config" test "$(grep -c '"latency_ms": [0-9]' "$work/p.json")" -eq 6
+printf 'garbage' >"$work/bad.pred"
+"$hat" predictor predict --model "$work/bad.pred" "$configs"/wmt14.en-de/subtransformer/HAT_wmt14ende_xeon@137.9ms_bleu@25.8.yml 2>"$work/bad.err"
+check "predictor predict: damaged model rejected" bash -c "test $? -ne 0 && grep -q 'bad.pred: not a hat latency predictor' '$work/bad.err'"
+small="--iterations 4 --population 12 --parents 4 --mutations 4 --crossovers 4 --quiet"
+"$hat" search --task wmt14.en-de --predictor "$work/q.pred" --latency-constraint 200 --out "$work/a.yml" $small --seed 5 --pareto "$work/front.csv" --pareto-generations 5 >/dev/null 2>&1
+"$hat" search --task wmt14.en-de --predictor "$work/q.pred" --latency-constraint 200 --out "$work/b.yml" $small --seed 5 >/dev/null 2>&1
+check "search: same seed, same architecture" cmp -s "$work/a.yml" "$work/b.yml"
+check "search: the result is feasible" bash -c "\"$hat\" predictor predict --model '$work/q.pred' '$work/a.yml' | awk '{ exit !(\$2 <= 200) }'"
+check "search: Pareto CSV and SVG written" bash -c "head -1 '$work/front.csv' | grep -q 'latency_ms,arch' && grep -q '</svg>' '$work/front.svg'"
+start=$(date +%s)
+"$hat" search --task wmt14.en-de --predictor "$work/q.pred" --latency-constraint 5 --out "$work/c.yml" --quiet 2>"$work/inf.err"
+rc=$?
+check "search: infeasible constraint exits 3" test $rc -eq 3
+check "search: infeasible message names the limit and the best value" grep -q 'smallest constraint value seen was .* against the limit 5' "$work/inf.err"
+check "search: infeasible ends within seconds" test $(( $(date +%s) - start )) -le 10
+"$hat" search --task wmt14.en-de --predictor "$work/q.pred" --latency-constraint 200 --out "$work/d.yml" --population 50 2>"$work/opt.err"
+check "search: inconsistent population rejected" bash -c "test $? -eq 2 && grep -q population '$work/opt.err'"
+rm -rf "$work"
+
 echo "cli.shared: $passes passed, $fails failed"
 test $fails -eq 0

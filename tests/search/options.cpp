@@ -2,6 +2,8 @@
 // Search options and their validation, constraints (at_most), and the fitness cache.
 #include <catch2/catch.hpp>
 
+#include <chrono>
+
 #include <cmath>
 
 #include <hat/profile/flops.hpp>
@@ -86,18 +88,29 @@ TEST_CASE("constraint: bounded rejection reports the phase, the draws and the cl
   auto c = hat::at_most(tiny_flops, 0.5);
   const auto draw = [&] { return A::sample(g); };
   // 20,000 uniform draws find the smallest network (probability 1/96 per draw) almost surely.
-  CHECK_THROWS_MATCHES(hat::detail::draw_feasible<S>(draw, c, 20000, "evolution", "mutation"),
+  CHECK_THROWS_MATCHES(hat::detail::draw_feasible<S>(draw, c, 20000, 60.0, "evolution", "mutation"),
                        hat::infeasible_constraint,
                        Catch::Message("hat::evolution: no candidate satisfies the constraint in the mutation phase "
                                       "after 20000 draws (max_draws); the smallest constraint value seen was " +
                                       std::to_string(hat::flops(A::smallest(), 4)) +
-                                      " against the limit 0.5; relax the constraint or raise max_draws"));
+                                      " against the limit 0.5; relax the constraint or raise max_draws / max_seconds"));
   auto never = [](const A&) { return false; };
-  CHECK_THROWS_WITH(hat::detail::draw_feasible<S>(draw, never, 7, "nsga2", "offspring"),
+  CHECK_THROWS_WITH(hat::detail::draw_feasible<S>(draw, never, 7, 60.0, "nsga2", "offspring"),
                     Catch::Contains("offspring phase after 7 draws") && !Catch::Contains("smallest"));
   int calls = 0;
   auto third = [&](const A&) { return ++calls == 3; };
-  CHECK_NOTHROW(hat::detail::draw_feasible<S>(draw, third, 3, "evolution", "crossover"));
+  CHECK_NOTHROW(hat::detail::draw_feasible<S>(draw, third, 3, 60.0, "evolution", "crossover"));
+  // The time bound: a slow constraint that never holds gives up after max_seconds.
+  auto slow_never = [](const A&) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    return false;
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK_THROWS_WITH(hat::detail::draw_feasible<S>(draw, slow_never, 100000000, 0.1, "evolution", "mutation"),
+                    Catch::Contains("(max_seconds = 0.1)"));
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
 }
 
 TEST_CASE("fitness cache: one evaluation per network, inactive genes ignored", "[search][cache]") {

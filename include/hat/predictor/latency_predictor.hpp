@@ -29,9 +29,9 @@ namespace hat {
 /// How a predictor is trained. `hat()` is HAT's recipe (hat-spec 6.3); the defaults are ours
 /// (docs/results.md compares both on HAT's six latency datasets).
 struct predictor_train_options {
-  std::size_t steps = 1500;      // Adam updates per network
+  std::size_t steps = 1000;      // Adam updates per network
   std::size_t batch = 128;
-  double lr = 1e-3;              // peak learning rate
+  double lr = 3e-4;              // peak learning rate
   bool cosine = true;            // cosine decay to lr_final after `warmup` steps; else constant
   double lr_final = 1e-5;
   std::size_t warmup = 50;
@@ -51,7 +51,22 @@ struct predictor_train_options {
   }
 };
 
-enum class predictor_model : std::uint32_t { mlp = 1, linear = 2 };
+/// mlp: the network ensemble. linear: least squares on the 10 normalised features.
+/// quadratic: least squares on the features and their 55 pairwise products (latency is a sum
+/// of per-layer costs, so layer count x width terms carry most of it).
+enum class predictor_model : std::uint32_t { mlp = 1, linear = 2, quadratic = 3 };
+
+inline constexpr std::size_t quadratic_features = 10 + 55;
+
+/// [10] normalised features -> [65]: the features, then f_i * f_j for i <= j.
+inline std::array<double, quadratic_features> quadratic_expansion(const std::array<double, 10>& f) {
+  std::array<double, quadratic_features> q{};
+  std::size_t k = 0;
+  for (double v : f) q[k++] = v;
+  for (std::size_t i = 0; i < 10; ++i)
+    for (std::size_t j = i; j < 10; ++j) q[k++] = f[i] * f[j];
+  return q;
+}
 
 /// Predicts total latency (encoder + decoder, ms) from HAT's 10 raw features. Features are
 /// divided by HAT's fixed norms, the target by `lat_norm` (HAT: 200 GPU, 300 Xeon, 5000 RPi).
@@ -80,6 +95,18 @@ class latency_predictor {
     }
     if (model_ == predictor_model::linear) {
       linear_.fit(x, y);
+      return;
+    }
+    if (model_ == predictor_model::quadratic) {
+      std::vector<double> q;
+      q.reserve(rows.size() * quadratic_features);
+      for (std::size_t r = 0; r < rows.size(); ++r) {
+        std::array<double, 10> f{};
+        std::copy_n(x.begin() + static_cast<std::ptrdiff_t>(r * 10), 10, f.begin());
+        const auto e = quadratic_expansion(f);
+        q.insert(q.end(), e.begin(), e.end());
+      }
+      quadratic_.fit(q, y);
       return;
     }
     nets_.clear();
@@ -119,6 +146,11 @@ class latency_predictor {
       for (std::size_t i = 0; i < features.size(); ++i) out[i] = latency_(linear_.predict(normalized_(features[i])));
       return out;
     }
+    if (model_ == predictor_model::quadratic) {
+      for (std::size_t i = 0; i < features.size(); ++i)
+        out[i] = latency_(quadratic_.predict(quadratic_expansion(normalized_(features[i]))));
+      return out;
+    }
     HAT_ASSERT(!nets_.empty(), "latency_predictor: not trained or loaded");
     std::vector<float> x(features.size() * 10), y(features.size());
     for (std::size_t i = 0; i < features.size(); ++i) {
@@ -151,6 +183,8 @@ class latency_predictor {
     put_(out, lat_norm_);
     if (model_ == predictor_model::linear) {
       for (double w : linear_.coefficients()) put_(out, w);
+    } else if (model_ == predictor_model::quadratic) {
+      for (double w : quadratic_.coefficients()) put_(out, w);
     } else {
       put_(out, static_cast<std::uint32_t>(nets_.size()));
       for (const auto& net : nets_)
@@ -188,7 +222,7 @@ class latency_predictor {
     get(layers);
     get(log_target);
     get(lat_norm);
-    if (model != 1 && model != 2) throw config_error(name + ": unknown model kind " + std::to_string(model));
+    if (model < 1 || model > 3) throw config_error(name + ": unknown model kind " + std::to_string(model));
     if (model == 1 && (hidden != Hidden || layers != HiddenLayers))
       throw config_error(name + ": the network is 10 -> " + std::to_string(hidden) + " x " + std::to_string(layers + 1) +
                          " -> 1, this program expects 10 -> " + std::to_string(Hidden) + " x " +
@@ -198,6 +232,8 @@ class latency_predictor {
     p.log_target_ = log_target != 0;
     if (p.model_ == predictor_model::linear) {
       for (double& w : p.linear_.coefficients()) get(w);
+    } else if (p.model_ == predictor_model::quadratic) {
+      for (double& w : p.quadratic_.coefficients()) get(w);
     } else {
       std::uint32_t count = 0;
       get(count);
@@ -248,6 +284,7 @@ class latency_predictor {
   predictor_model model_;
   bool log_target_ = false;
   linear_model<10> linear_;
+  linear_model<quadratic_features> quadratic_;
   std::vector<std::unique_ptr<network>> nets_;
 };
 

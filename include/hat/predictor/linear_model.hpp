@@ -20,6 +20,7 @@ class linear_model {
 
   /// rows: [n, In] row-major; y: [n].
   void fit(std::span<const double> rows, std::span<const double> y, double ridge = 1e-8) {
+    // Normal equations on the stack: fine up to a few hundred inputs.
     HAT_ASSERT(rows.size() == y.size() * In, "linear_model::fit: rows must be [n, In]");
     constexpr std::size_t D = In + 1;
     std::array<std::array<double, D>, D> a{};

@@ -64,15 +64,15 @@ class print_progress {
   template <class Space>
   void on_iteration(const iteration_record<Space>& r) {
     char line[160];
-    std::snprintf(line, sizeof line, "iteration %zu/%zu  best %.6g  evaluations %zu  elapsed %.2f s\n",
-                  r.iteration + 1, total_, r.best_fitness, r.evaluations, elapsed_());
+    std::snprintf(line, sizeof line, "iteration %zu/%zu  best %.6g  evaluations %zu  elapsed %.2f s  ETA %.1f s\n",
+                  r.iteration + 1, total_, r.best_fitness, r.evaluations, elapsed_(), eta_(r.iteration + 1));
     *os_ << line;
   }
   template <class Space, std::size_t K>
   void on_generation(const generation_record<Space, K>& r) {
     char line[160];
-    std::snprintf(line, sizeof line, "generation %zu/%zu  front %zu  evaluations %zu  elapsed %.2f s\n",
-                  r.generation + 1, total_, r.front.size(), r.evaluations, elapsed_());
+    std::snprintf(line, sizeof line, "generation %zu/%zu  front %zu  evaluations %zu  elapsed %.2f s  ETA %.1f s\n",
+                  r.generation + 1, total_, r.front.size(), r.evaluations, elapsed_(), eta_(r.generation + 1));
     *os_ << line;
   }
 
@@ -83,6 +83,9 @@ class print_progress {
   }
   double elapsed_() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time_).count();
+  }
+  double eta_(std::size_t done) const {  // the mean time per step so far, times the steps left
+    return done == 0 || done >= total_ ? 0.0 : elapsed_() / static_cast<double>(done) * static_cast<double>(total_ - done);
   }
 
   std::ostream* os_;

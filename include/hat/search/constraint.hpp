@@ -2,6 +2,7 @@
 // Constraints of a search: user predicates on an arch, at_most(measure, limit), bounded rejection.
 #pragma once
 
+#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <functional>  // std::invoke
@@ -22,7 +23,8 @@ template <class C, class Space>
 concept feasibility_constraint = std::predicate<C&, const arch<Space>&>;
 
 /// A constraint that also reports how far a candidate is from the limit: `value(a)` is the
-/// measured quantity and `limit` the largest feasible value. When no candidate is feasible,
+/// measured quantity and `limit` the largest feasible value; a candidate is feasible exactly
+/// when `value(a) <= limit` (searches evaluate `value` once per draw). When no candidate is feasible,
 /// searches report the smallest value they saw, which tells a user how far off the limit is.
 template <class C, class Space>
 concept measured_constraint = feasibility_constraint<C, Space> && requires(const C& c, const arch<Space>& a) {
@@ -67,24 +69,32 @@ namespace detail {
 /// infeasible_constraint naming `search`, `phase`, the draws and, for a measured constraint,
 /// the smallest value seen against the limit.
 template <class Space, class Constraint, class Draw>
-arch<Space> draw_feasible(Draw&& draw, Constraint& feasible, std::size_t max_draws, const char* search,
-                          const char* phase) {
+arch<Space> draw_feasible(Draw&& draw, Constraint& feasible, std::size_t max_draws, double max_seconds,
+                          const char* search, const char* phase) {
   constexpr bool measured = measured_constraint<std::remove_const_t<Constraint>, Space>;
   double smallest = std::numeric_limits<double>::infinity();
-  for (std::size_t i = 0; i < max_draws; ++i) {
+  const auto start = std::chrono::steady_clock::now();
+  std::size_t i = 0;
+  bool out_of_time = false;
+  for (; i < max_draws && !out_of_time; ++i) {
     arch<Space> a = draw();
-    if (std::invoke(feasible, std::as_const(a))) return a;
-    if constexpr (measured) {
+    if constexpr (measured) {  // one evaluation serves both the test and the error message
       const double v = static_cast<double>(feasible.value(std::as_const(a)));
-      if (v < smallest) smallest = v;
+      if (v <= static_cast<double>(feasible.limit)) return a;
+      smallest = v < smallest ? v : smallest;
+    } else {
+      if (std::invoke(feasible, std::as_const(a))) return a;
     }
+    if ((i & 63) == 63)  // the clock is cheap, but not free
+      out_of_time = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > max_seconds;
   }
   std::string msg = std::string("hat::") + search + ": no candidate satisfies the constraint in the " + phase +
-                    " phase after " + std::to_string(max_draws) + " draws (max_draws)";
+                    " phase after " + std::to_string(i) + " draws (" +
+                    (out_of_time ? "max_seconds = " + number_text(max_seconds) : std::string("max_draws")) + ")";
   if constexpr (measured)
     msg += "; the smallest constraint value seen was " + number_text(smallest) + " against the limit " +
            number_text(static_cast<double>(feasible.limit));
-  throw infeasible_constraint(msg + "; relax the constraint or raise max_draws");
+  throw infeasible_constraint(msg + "; relax the constraint or raise max_draws / max_seconds");
 }
 
 }  // namespace detail

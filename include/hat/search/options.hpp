@@ -32,6 +32,7 @@ struct evolution_options {
   double mutation_prob = 0.3;
   std::uint64_t seed = 1;
   std::size_t max_draws = 100000;  // draws per candidate before giving up
+  double max_seconds = 2.0;        // wall time per candidate before giving up
 
   /// Throws std::invalid_argument naming the bad field.
   void validate() const {
@@ -45,6 +46,7 @@ struct evolution_options {
                          std::to_string(crossovers) + " (HAT asserts this)");
     detail::check_probability(mutation_prob, s, "mutation_prob");
     detail::check_option(max_draws >= 1, s, "max_draws must be at least 1");
+    detail::check_option(max_seconds > 0, s, "max_seconds must be positive");
   }
 };
 
@@ -58,6 +60,7 @@ struct nsga2_options {
   double crossover_prob = 1.0;
   std::uint64_t seed = 1;
   std::size_t max_draws = 100000;  // draws per candidate before giving up
+  double max_seconds = 2.0;        // wall time per candidate before giving up
 
   /// Throws std::invalid_argument naming the bad field.
   void validate() const {
@@ -68,6 +71,7 @@ struct nsga2_options {
     detail::check_probability(mutation_prob, s, "mutation_prob");
     detail::check_probability(crossover_prob, s, "crossover_prob");
     detail::check_option(max_draws >= 1, s, "max_draws must be at least 1");
+    detail::check_option(max_seconds > 0, s, "max_seconds must be positive");
   }
 };
 

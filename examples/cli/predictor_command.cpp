@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+// `hat predictor train|eval|predict`: latency predictors from HAT-format latency CSVs.
+#include <chrono>
+#include <numeric>  // iota
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <hat/backend/cpu.hpp>
+#include <hat/io/latency_csv.hpp>
+#include <hat/io/subtransformer_yaml.hpp>
+#include <hat/io/svg_plot.hpp>
+#include <hat/predictor/latency_predictor.hpp>
+#include <hat/predictor/metrics.hpp>
+
+#include "commands.hpp"
+
+namespace hat_cli {
+namespace {
+
+using predictor = hat::latency_predictor<hat::cpu>;
+
+struct train_options {
+  std::string csv, out, plot, model = "mlp";
+  double lat_norm = 0;
+  std::uint64_t seed = 1;
+  bool json = false, hat_recipe = false;
+  std::size_t steps = 0, ensemble = 0;
+  double lr = 0;
+  int threads = 1;
+};
+struct eval_options {
+  std::string model, csv, plot;
+  bool json = false;
+  int threads = 1;
+};
+struct predict_options {
+  std::string model, space = "latency";
+  std::vector<std::string> files;
+  bool json = false;
+};
+
+void set_threads(int n) {
+  hat::cpu::set_threads(n);
+  if (const auto w = hat::cpu::blas_warning(); !w.empty()) std::cerr << "hat: warning: " << w << "\n";
+}
+
+void print_metrics(const hat::predictor_metrics& m, bool json, const std::string& extra_json, const std::string& what) {
+  if (json) {
+    std::printf("{\"rmse_ms\": %.17g, \"mape\": %.17g, \"within10\": %.17g, \"kendall_tau\": %.17g, \"rows\": %zu%s}\n",
+                m.rmse_ms, m.mape, m.within10, m.kendall_tau, m.rows, extra_json.c_str());
+  } else {
+    std::printf("%s (%zu rows): RMSE %.2f ms, MAPE %.2f %%, within 10 %%: %.1f %%, Kendall tau %.4f\n", what.c_str(),
+                m.rows, m.rmse_ms, 100 * m.mape, 100 * m.within10, m.kendall_tau);
+  }
+}
+
+hat::predictor_metrics evaluate(predictor& p, const hat::latency_table& t, std::span<const std::size_t> rows,
+                                const std::string& plot, const std::string& title) {
+  std::vector<std::array<double, 10>> x;
+  std::vector<double> y;
+  for (auto i : rows) {
+    x.push_back(t.rows[i].features);
+    y.push_back(t.rows[i].total_ms());
+  }
+  const auto pred = p.predict_ms(x);
+  if (!plot.empty()) {
+    hat::plot_series s{{}, "architectures (" + std::to_string(y.size()) + ")", "#1f77b4", 2.5, false};
+    for (std::size_t i = 0; i < y.size(); ++i) s.points.emplace_back(y[i], pred[i]);
+    hat::write_file_atomic(plot, hat::svg_plot({s}, {title, "measured latency (ms)", "predicted latency (ms)", true}));
+  }
+  return hat::evaluate_predictions(y, pred);
+}
+
+hat::predictor_model model_kind(const std::string& name) {
+  return name == "linear" ? hat::predictor_model::linear
+         : name == "quadratic" ? hat::predictor_model::quadratic
+                               : hat::predictor_model::mlp;
+}
+
+void run_train(const train_options& o) {
+  set_threads(o.threads);
+  hat::cpu be;
+  const auto table = hat::read_latency_csv(o.csv);
+  const auto split = hat::split_rows(table.rows.size(), o.seed);
+  auto opts = o.hat_recipe ? hat::predictor_train_options::hat() : hat::predictor_train_options{};
+  opts.seed = o.seed;
+  if (o.steps) opts.steps = o.steps;
+  if (o.ensemble) opts.ensemble = o.ensemble;
+  if (o.lr > 0) opts.lr = o.lr;
+  predictor p(be, o.lat_norm, model_kind(o.model));
+  const auto t0 = std::chrono::steady_clock::now();
+  auto last = t0;
+  p.fit(table, split.train, opts, [&](std::size_t step, std::size_t total, double loss) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last < std::chrono::seconds(1) && step != total) return;
+    last = now;
+    const double secs = std::chrono::duration<double>(now - t0).count();
+    const double rate = static_cast<double>(step) / secs;
+    std::fprintf(stderr, "\rtraining: step %zu/%zu, loss %.3g, %.0f steps/s, ETA %.0f s   ", step, total, loss, rate,
+                 static_cast<double>(total - step) / rate);
+    if (step == total) std::fprintf(stderr, "\n");
+  });
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  p.save(o.out);
+  const auto m = evaluate(p, table, split.test, o.plot, "predictor fit: " + o.csv + " (test split)");
+  print_metrics(m, o.json,
+                ", \"split\": \"test\", \"model\": \"" + o.model + "\", \"train_seconds\": " + std::to_string(secs),
+                "test split");
+}
+
+void run_eval(const eval_options& o) {
+  set_threads(o.threads);
+  hat::cpu be;
+  auto p = predictor::load(be, o.model);
+  const auto table = hat::read_latency_csv(o.csv);
+  std::vector<std::size_t> all(table.rows.size());
+  std::iota(all.begin(), all.end(), std::size_t{0});
+  print_metrics(evaluate(p, table, all, o.plot, "predictor fit: " + o.csv), o.json, ", \"split\": \"all\"", "all rows");
+}
+
+void run_predict(const predict_options& o) {
+  hat::cpu be;
+  auto p = predictor::load(be, o.model);
+  int failed = 0;
+  for (const auto& f : o.files) {
+    try {
+      const double ms = with_named_space(o.space, [&]<class S>() { return p(hat::read_subtransformer_yaml<S>(f)); });
+      if (o.json) std::printf("{\"file\": \"%s\", \"latency_ms\": %.17g}\n", json_escape(f).c_str(), ms);
+      else std::printf("%-60s %10.2f ms\n", f.c_str(), ms);
+    } catch (const hat::config_error& e) {
+      std::cerr << "hat predictor predict: " << e.what() << "\n";
+      ++failed;
+    }
+  }
+  if (failed) throw exit_code{1};
+}
+
+}  // namespace
+
+void add_predictor_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("predictor", "latency predictors: train, eval, predict");
+  cmd->require_subcommand(1);
+
+  auto t = std::make_shared<train_options>();
+  auto* train = cmd->add_subcommand("train", "train on the 80 % split of a latency CSV, report the 10 % test split");
+  train->add_option("--csv", t->csv, "HAT-format latency CSV")->required()->check(CLI::ExistingFile);
+  train->add_option("--lat-norm", t->lat_norm, "latency divisor (HAT: 200 GPU, 300 Xeon, 5000 Raspberry Pi)")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  train->add_option("--out", t->out, "predictor file to write")->required();
+  train->add_option("--seed", t->seed, "split and initialisation seed")->capture_default_str();
+  train->add_option("--model", t->model, "mlp, linear or quadratic")
+      ->check(CLI::IsMember({"mlp", "linear", "quadratic"}))
+      ->capture_default_str();
+  train->add_flag("--hat-recipe", t->hat_recipe, "HAT's schedule: 5000 steps of Adam at lr 1e-5");
+  train->add_option("--steps", t->steps, "Adam steps per network")->check(CLI::PositiveNumber);
+  train->add_option("--lr", t->lr, "peak learning rate")->check(CLI::PositiveNumber);
+  train->add_option("--ensemble", t->ensemble, "networks averaged")->check(CLI::Range(1, 64));
+  train->add_option("--threads", t->threads, "BLAS threads")->check(CLI::Range(1, 256))->capture_default_str();
+  train->add_option("--plot", t->plot, "SVG of predicted vs measured latency on the test split");
+  train->add_flag("--json", t->json, "one JSON object: rmse_ms, mape, within10, kendall_tau, ...");
+  train->callback([t] { run_train(*t); });
+
+  auto e = std::make_shared<eval_options>();
+  auto* eval = cmd->add_subcommand("eval", "accuracy of a predictor over every row of a latency CSV");
+  eval->add_option("--model", e->model, "predictor file")->required()->check(CLI::ExistingFile);
+  eval->add_option("--csv", e->csv, "HAT-format latency CSV")->required()->check(CLI::ExistingFile);
+  eval->add_option("--threads", e->threads, "BLAS threads")->check(CLI::Range(1, 256))->capture_default_str();
+  eval->add_option("--plot", e->plot, "SVG of predicted vs measured latency");
+  eval->add_flag("--json", e->json, "one JSON object: rmse_ms, mape, within10, kendall_tau, ...");
+  eval->callback([e] { run_eval(*e); });
+
+  auto p = std::make_shared<predict_options>();
+  auto* predict = cmd->add_subcommand("predict", "predicted latency of SubTransformer YAML files");
+  predict->add_option("--model", p->model, "predictor file")->required()->check(CLI::ExistingFile);
+  predict->add_option("--space", p->space, "space the configs belong to (latency: every HAT space)")
+      ->check(CLI::IsMember(space_names))
+      ->capture_default_str();
+  predict->add_flag("--json", p->json, "one JSON object per file: file, latency_ms");
+  predict->add_option("files", p->files, "SubTransformer YAML files")->required()->check(CLI::ExistingFile);
+  predict->callback([p] { run_predict(*p); });
+}
+
+}  // namespace hat_cli

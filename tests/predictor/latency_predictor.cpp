@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+// latency_predictor: learns a known latency law, saves and loads exactly, rejects damaged files.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <hat/backend/cpu.hpp>
+#include <hat/io/yaml_read.hpp>
+#include <hat/predictor/latency_predictor.hpp>
+#include <hat/predictor/metrics.hpp>
+#include <hat/space/hat_spaces.hpp>
+
+namespace {
+using small_predictor = hat::latency_predictor<hat::cpu, 32, 1>;
+
+// A synthetic device: decoder cost grows with layers x width, plus an encoder term.
+hat::latency_table synthetic(std::size_t n, std::uint64_t seed) {
+  hat::rng g(seed);
+  hat::latency_table t;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto a = hat::arch<hat::hat_latency_space>::sample(g);
+    hat::latency_row r;
+    r.features = hat::hat_features(a);
+    const auto& f = r.features;
+    r.encoder_ms = 2 + f[0] * f[2] / 2e5;
+    r.decoder_ms = f[5] * (f[4] * 0.02 + f[6] * 0.004 + 3 * f[9]);
+    t.rows.push_back(r);
+  }
+  return t;
+}
+
+std::filesystem::path temp_file(const std::string& name) {
+  return std::filesystem::temp_directory_path() / ("hat_pred_" + std::to_string(::getpid()) + "_" + name);
+}
+}  // namespace
+
+TEST_CASE("latency predictor: the MLP learns a nonlinear latency law the linear model cannot", "[predictor]") {
+  hat::cpu be;
+  const auto data = synthetic(600, 1);
+  const auto split = hat::split_rows(data.rows.size(), 2);
+  std::vector<std::array<double, 10>> test_x;
+  std::vector<double> test_y;
+  for (auto i : split.test) {
+    test_x.push_back(data.rows[i].features);
+    test_y.push_back(data.rows[i].total_ms());
+  }
+  small_predictor mlp(be, 100);
+  hat::predictor_train_options o;
+  o.steps = 1500;
+  o.batch = 64;
+  o.lr = 3e-3;
+  mlp.fit(data, split.train, o);
+  small_predictor lin(be, 100, hat::predictor_model::linear);
+  lin.fit(data, split.train, o);
+  const auto m = hat::evaluate_predictions(test_y, mlp.predict_ms(test_x));
+  const auto l = hat::evaluate_predictions(test_y, lin.predict_ms(test_x));
+  CHECK(m.mape < 0.05);
+  CHECK(m.kendall_tau > 0.95);
+  CHECK(m.rmse_ms < l.rmse_ms / 2);  // the law has products of features
+  // The law is a sum of pairwise products: the quadratic model is exact up to rounding.
+  small_predictor quad(be, 100, hat::predictor_model::quadratic);
+  quad.fit(data, split.train, o);
+  const auto q = hat::evaluate_predictions(test_y, quad.predict_ms(test_x));
+  CHECK(q.rmse_ms < 1e-4 * l.rmse_ms);
+}
+
+TEST_CASE("latency predictor: same seed, same predictions; progress is reported", "[predictor]") {
+  hat::cpu be;
+  const auto data = synthetic(200, 3);
+  const auto split = hat::split_rows(data.rows.size(), 4);
+  hat::predictor_train_options o;
+  o.steps = 50;
+  o.ensemble = 2;
+  std::size_t calls = 0, last_total = 0;
+  small_predictor a(be, 100), b(be, 100);
+  a.fit(data, split.train, o, [&](std::size_t, std::size_t total, double loss) {
+    ++calls;
+    last_total = total;
+    CHECK(std::isfinite(loss));
+  });
+  b.fit(data, split.train, o);
+  CHECK(calls == 100);
+  CHECK(last_total == 100);
+  const std::array<double, 10> f = data.rows[0].features;
+  CHECK(a.predict_ms(f) == b.predict_ms(f));
+  CHECK(a.ensemble_size() == 2);
+}
+
+TEST_CASE("latency predictor: save and load give identical predictions (MLP and linear)", "[predictor][io]") {
+  hat::cpu be;
+  const auto data = synthetic(100, 5);  // enough rows for 66 quadratic coefficients
+  const auto split = hat::split_rows(data.rows.size(), 6);
+  hat::predictor_train_options o;
+  o.steps = 20;
+  o.log_target = true;
+  for (auto kind : {hat::predictor_model::mlp, hat::predictor_model::linear, hat::predictor_model::quadratic}) {
+    small_predictor p(be, 300, kind);
+    p.fit(data, split.train, o);
+    const auto path = temp_file("kind" + std::to_string(static_cast<int>(kind)) + ".bin");
+    p.save(path);
+    auto q = small_predictor::load(be, path);
+    CHECK(q.model() == kind);
+    CHECK(q.lat_norm() == 300);
+    for (const auto& r : data.rows) CHECK(q.predict_ms(r.features) == p.predict_ms(r.features));
+    std::filesystem::remove(path);
+  }
+}
+
+TEST_CASE("latency predictor: damaged or foreign files give clear errors", "[predictor][io][bad]") {
+  hat::cpu be;
+  const auto data = synthetic(50, 7);
+  const auto split = hat::split_rows(data.rows.size(), 8);
+  hat::predictor_train_options o;
+  o.steps = 5;
+  small_predictor p(be, 200);
+  p.fit(data, split.train, o);
+  const auto path = temp_file("good.bin");
+  p.save(path);
+  const std::string good = hat::detail::read_text_file(path);
+  const auto write = [&](const std::string& bytes) {
+    const auto bad = temp_file("bad.bin");
+    std::ofstream(bad, std::ios::binary) << bytes;
+    return bad;
+  };
+  std::string flipped = good;
+  flipped[good.size() / 2] ^= 0x10;
+  CHECK_THROWS_WITH(small_predictor::load(be, write(flipped)), Catch::Contains("checksum mismatch"));
+  CHECK_THROWS_WITH(small_predictor::load(be, write(good.substr(0, good.size() - 100))), Catch::Contains("checksum"));
+  CHECK_THROWS_WITH(small_predictor::load(be, write("not a predictor at all")), Catch::Contains("bad magic"));
+  CHECK_THROWS_WITH(small_predictor::load(be, write("")), Catch::Contains("bad magic"));
+  CHECK_THROWS_WITH((hat::latency_predictor<hat::cpu, 16, 1>::load(be, path)),
+                    Catch::Contains("10 -> 32 x 2 -> 1") && Catch::Contains("expects 10 -> 16 x 2 -> 1"));
+  CHECK_THROWS_WITH(small_predictor::load(be, temp_file("missing.bin")), Catch::Contains("cannot open"));
+  std::filesystem::remove(path);
+  std::filesystem::remove(temp_file("bad.bin"));
+}
+
+TEST_CASE("latency predictor: predicts an architecture directly through HAT's features", "[predictor]") {
+  hat::cpu be;
+  const auto data = synthetic(80, 9);
+  const auto split = hat::split_rows(data.rows.size(), 1);
+  small_predictor lin(be, 100, hat::predictor_model::linear);
+  lin.fit(data, split.train, {});
+  const auto a = hat::arch<hat::hat_wmt_space>::largest();
+  CHECK(lin(a) == lin.predict_ms(hat::hat_features(a)));
+}
