@@ -40,6 +40,8 @@ check "predictor train: quadratic model is accurate (MAPE < 7 %)" awk -F'"mape":
 check "predictor train: fit plot is SVG" grep -q '</svg>' "$work/fit.svg"
 "$hat" predictor train --csv "$csv" --lat-norm 300 --out "$work/m.pred" --steps 40 --json >"$work/m.json" 2>"$work/m.err"
 check "predictor train (mlp): progress with ETA on stderr" grep -q 'ETA' "$work/m.err"
+"$hat" predictor train --csv "$csv" --lat-norm 300 --out "$work/m2.pred" --steps 40 >/dev/null 2>&1
+check "predictor train: same seed, byte-identical predictor" cmp -s "$work/m.pred" "$work/m2.pred"
 "$hat" predictor eval --model "$work/q.pred" --csv "$csv" --json >"$work/e.json"
 check "predictor eval: 2000 rows" grep -q '"rows": 2000' "$work/e.json"
 "$hat" predictor predict --model "$work/q.pred" --json "$configs"/wmt14.en-de/subtransformer/HAT_wmt14ende_xeon*.yml >"$work/p.json"
