@@ -11,6 +11,7 @@
 #include <hat/predictor/latency_predictor.hpp>
 #include <hat/predictor/metrics.hpp>
 #include <hat/space/hat_spaces.hpp>
+#include "test_spaces.hpp"
 
 namespace {
 using small_predictor = hat::latency_predictor<hat::cpu, 32, 1>;
@@ -145,4 +146,40 @@ TEST_CASE("latency predictor: predicts an architecture directly through HAT's fe
   lin.fit(data, split.train, {});
   const auto a = hat::arch<hat::hat_wmt_space>::largest();
   CHECK(lin(a) == lin.predict_ms(hat::hat_features(a)));
+}
+
+TEST_CASE("latency predictor: generic over any space through gene features (a CNN)", "[predictor][generic]") {
+  using C = hat_test::cnn_space;
+  using P = hat::latency_predictor<hat::cpu, 32, 1, C::gene_count>;
+  hat::cpu be;
+  hat::rng g(11);
+  const auto cost = [](const hat::arch<C>& a) {  // a made-up device: stages cost kernel^2 * width
+    double ms = a.get<"resolution">() / 50.0;
+    for (std::size_t l = 0; l < a.active_layers<"kernel">(); ++l)
+      ms += a.get<"kernel">(l) * a.get<"kernel">(l) * a.get<"width">(l) / 100.0;
+    return ms;
+  };
+  std::vector<P::features> x;
+  std::vector<double> y;
+  for (int i = 0; i < 400; ++i) {
+    const auto a = hat::arch<C>::sample(g);
+    x.push_back(hat::gene_features(a));
+    y.push_back(cost(a));
+  }
+  P quad(be, 10, hat::predictor_model::quadratic);
+  quad.fit(std::span<const P::features>(x), std::span<const double>(y), {});
+  std::vector<double> measured, predicted;
+  for (int i = 0; i < 100; ++i) {
+    const auto a = hat::arch<C>::sample(g);
+    measured.push_back(cost(a));
+    predicted.push_back(quad(a));  // operator() encodes with gene_features
+  }
+  const auto m = hat::evaluate_predictions(measured, predicted);
+  CHECK(m.kendall_tau > 0.9);
+  CHECK(m.mape < 0.15);
+  const auto path = temp_file("cnn.bin");
+  quad.save(path);
+  CHECK(P::load(be, path).predict_ms(x[0]) == quad.predict_ms(x[0]));
+  CHECK_THROWS_WITH(small_predictor::load(be, path), Catch::Contains("reads 12 features, this program 10"));
+  std::filesystem::remove(path);
 }

@@ -12,6 +12,7 @@
 #include <memory>
 #include <numbers>
 #include <numeric>  // std::iota
+#include <utility>  // std::forward
 #include <span>
 #include <string>
 #include <vector>
@@ -51,47 +52,79 @@ struct predictor_train_options {
   }
 };
 
-/// mlp: the network ensemble. linear: least squares on the 10 normalised features.
-/// quadratic: least squares on the features and their 55 pairwise products (latency is a sum
+/// mlp: the network ensemble. linear: least squares on the normalised features.
+/// quadratic: least squares on the features and their pairwise products (latency is a sum
 /// of per-layer costs, so layer count x width terms carry most of it).
 enum class predictor_model : std::uint32_t { mlp = 1, linear = 2, quadratic = 3 };
 
-inline constexpr std::size_t quadratic_features = 10 + 55;
+/// Inputs of the quadratic model: the features and their pairwise products (65 for HAT's 10).
+template <std::size_t In>
+inline constexpr std::size_t quadratic_size = In + In * (In + 1) / 2;
 
-/// [10] normalised features -> [65]: the features, then f_i * f_j for i <= j.
-inline std::array<double, quadratic_features> quadratic_expansion(const std::array<double, 10>& f) {
-  std::array<double, quadratic_features> q{};
+/// [In] normalised features -> the features, then f_i * f_j for i <= j.
+template <std::size_t In>
+std::array<double, quadratic_size<In>> quadratic_expansion(const std::array<double, In>& f) {
+  std::array<double, quadratic_size<In>> q{};
   std::size_t k = 0;
   for (double v : f) q[k++] = v;
-  for (std::size_t i = 0; i < 10; ++i)
-    for (std::size_t j = i; j < 10; ++j) q[k++] = f[i] * f[j];
+  for (std::size_t i = 0; i < In; ++i)
+    for (std::size_t j = i; j < In; ++j) q[k++] = f[i] * f[j];
   return q;
 }
 
-/// Predicts total latency (encoder + decoder, ms) from HAT's 10 raw features. Features are
-/// divided by HAT's fixed norms, the target by `lat_norm` (HAT: 200 GPU, 300 Xeon, 5000 RPi).
-template <class Backend, std::size_t Hidden = 400, std::size_t HiddenLayers = 3>
+/// Feature divisors: HAT's fixed norms for its 10 features, 1 otherwise (`gene_features` are
+/// already scaled to [-1, 1]).
+template <std::size_t In>
+constexpr std::array<double, In> default_feature_norm() {
+  std::array<double, In> n{};
+  for (std::size_t i = 0; i < In; ++i) n[i] = In == 10 ? hat_feature_norm[i % 10] : 1.0;
+  return n;
+}
+
+/// Predicts total latency (ms) from `In` raw features of an architecture: HAT's 10
+/// (`hat_features`, the default) or any space's `gene_features` (In = gene count). Features are
+/// divided by `feature_norm` (HAT's fixed norms by default), the target by `lat_norm` (HAT:
+/// 200 GPU, 300 Xeon, 5000 Raspberry Pi).
+template <class Backend, std::size_t Hidden = 400, std::size_t HiddenLayers = 3, std::size_t In = 10>
 class latency_predictor {
  public:
-  using network = mlp<Backend, 10, Hidden, HiddenLayers, float>;
+  using network = mlp<Backend, In, Hidden, HiddenLayers, float>;
+  using features = std::array<double, In>;
   static constexpr std::uint32_t format_version = 1;
 
-  latency_predictor(Backend& be, double lat_norm, predictor_model model = predictor_model::mlp)
-      : be_(&be), lat_norm_(lat_norm), model_(model) {
+  latency_predictor(Backend& be, double lat_norm, predictor_model model = predictor_model::mlp,
+                    const features& feature_norm = default_feature_norm<In>())
+      : be_(&be), lat_norm_(lat_norm), model_(model), norm_(feature_norm) {
     HAT_ASSERT(lat_norm > 0, "latency_predictor: lat_norm must be positive");
+    for (double v : norm_) HAT_ASSERT(v != 0 && std::isfinite(v), "latency_predictor: feature norms must be finite, non-zero");
   }
 
-  /// Trains on `rows` of `data`. `on_step(step, total, loss)` reports progress; it may be empty.
+  /// Trains on the rows `rows` of a HAT latency table (In = 10). `on_step(step, total, loss)`
+  /// reports progress; it may be omitted.
   template <class Progress = std::nullptr_t>
+    requires(In == 10)
   void fit(const latency_table& data, std::span<const std::size_t> rows, const predictor_train_options& o,
            Progress&& on_step = nullptr) {
-    HAT_ASSERT(!rows.empty(), "latency_predictor::fit: no training rows");
+    std::vector<features> x;
+    std::vector<double> ms;
+    for (auto r : rows) {
+      x.push_back(data.rows[r].features);
+      ms.push_back(data.rows[r].total_ms());
+    }
+    fit(std::span<const features>(x), std::span<const double>(ms), o, std::forward<Progress>(on_step));
+  }
+
+  /// Trains on raw features `raw` [n] and measured total latencies `total_ms` [n].
+  template <class Progress = std::nullptr_t>
+  void fit(std::span<const features> raw, std::span<const double> total_ms, const predictor_train_options& o,
+           Progress&& on_step = nullptr) {
+    HAT_ASSERT(!raw.empty() && raw.size() == total_ms.size(), "latency_predictor::fit: needs n > 0 rows and n latencies");
     log_target_ = o.log_target;
-    std::vector<double> x(rows.size() * 10), y(rows.size());
-    for (std::size_t r = 0; r < rows.size(); ++r) {
-      const auto f = normalized_(data.rows[rows[r]].features);
-      std::copy(f.begin(), f.end(), x.begin() + static_cast<std::ptrdiff_t>(r * 10));
-      y[r] = target_(data.rows[rows[r]].total_ms());
+    std::vector<double> x(raw.size() * In), y(raw.size());
+    for (std::size_t r = 0; r < raw.size(); ++r) {
+      const auto f = normalized_(raw[r]);
+      std::copy(f.begin(), f.end(), x.begin() + static_cast<std::ptrdiff_t>(r * In));
+      y[r] = target_(total_ms[r]);
     }
     if (model_ == predictor_model::linear) {
       linear_.fit(x, y);
@@ -99,10 +132,10 @@ class latency_predictor {
     }
     if (model_ == predictor_model::quadratic) {
       std::vector<double> q;
-      q.reserve(rows.size() * quadratic_features);
-      for (std::size_t r = 0; r < rows.size(); ++r) {
-        std::array<double, 10> f{};
-        std::copy_n(x.begin() + static_cast<std::ptrdiff_t>(r * 10), 10, f.begin());
+      q.reserve(raw.size() * quadratic_size<In>);
+      for (std::size_t r = 0; r < raw.size(); ++r) {
+        features f{};
+        std::copy_n(x.begin() + static_cast<std::ptrdiff_t>(r * In), In, f.begin());
         const auto e = quadratic_expansion(f);
         q.insert(q.end(), e.begin(), e.end());
       }
@@ -113,7 +146,7 @@ class latency_predictor {
     rng g(o.seed);
     const std::size_t total = o.steps * o.ensemble;
     std::vector<float> bx, by;
-    std::vector<std::size_t> order(rows.size());
+    std::vector<std::size_t> order(raw.size());
     for (std::size_t e = 0; e < o.ensemble; ++e) {
       auto& net = *nets_.emplace_back(std::make_unique<network>(*be_));
       net.init(g);
@@ -125,11 +158,11 @@ class latency_predictor {
           for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[static_cast<std::size_t>(g.below(i))]);
           cursor = 0;
         }
-        bx.resize(b * 10);
+        bx.resize(b * In);
         by.resize(b);
         for (std::size_t i = 0; i < b; ++i) {
           const std::size_t r = order[cursor + i];
-          for (std::size_t j = 0; j < 10; ++j) bx[i * 10 + j] = static_cast<float>(x[r * 10 + j]);
+          for (std::size_t j = 0; j < In; ++j) bx[i * In + j] = static_cast<float>(x[r * In + j]);
           by[i] = static_cast<float>(y[r]);
         }
         cursor += b;
@@ -139,23 +172,23 @@ class latency_predictor {
     }
   }
 
-  /// Predicted total latency (ms) of each row of raw features [n][10].
-  std::vector<double> predict_ms(std::span<const std::array<double, 10>> features) {
-    std::vector<double> out(features.size(), 0.0);
+  /// Predicted total latency (ms) of each row of raw features [n][In].
+  std::vector<double> predict_ms(std::span<const features> rows) {
+    std::vector<double> out(rows.size(), 0.0);
     if (model_ == predictor_model::linear) {
-      for (std::size_t i = 0; i < features.size(); ++i) out[i] = latency_(linear_.predict(normalized_(features[i])));
+      for (std::size_t i = 0; i < rows.size(); ++i) out[i] = latency_(linear_.predict(normalized_(rows[i])));
       return out;
     }
     if (model_ == predictor_model::quadratic) {
-      for (std::size_t i = 0; i < features.size(); ++i)
-        out[i] = latency_(quadratic_.predict(quadratic_expansion(normalized_(features[i]))));
+      for (std::size_t i = 0; i < rows.size(); ++i)
+        out[i] = latency_(quadratic_.predict(quadratic_expansion(normalized_(rows[i]))));
       return out;
     }
     HAT_ASSERT(!nets_.empty(), "latency_predictor: not trained or loaded");
-    std::vector<float> x(features.size() * 10), y(features.size());
-    for (std::size_t i = 0; i < features.size(); ++i) {
-      const auto f = normalized_(features[i]);
-      for (std::size_t j = 0; j < 10; ++j) x[i * 10 + j] = static_cast<float>(f[j]);
+    std::vector<float> x(rows.size() * In), y(rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const auto f = normalized_(rows[i]);
+      for (std::size_t j = 0; j < In; ++j) x[i * In + j] = static_cast<float>(f[j]);
     }
     for (auto& net : nets_) {
       net->predict(x, y);
@@ -164,11 +197,23 @@ class latency_predictor {
     for (auto& v : out) v = latency_(v / static_cast<double>(nets_.size()));
     return out;
   }
-  double predict_ms(const std::array<double, 10>& features) { return predict_ms(std::span(&features, 1))[0]; }
-  template <transformer_space S>
-  double operator()(const arch<S>& a) { return predict_ms(hat_features(a)); }
+  double predict_ms(const features& f) { return predict_ms(std::span<const features>(&f, 1))[0]; }
+
+  /// Predicted latency of an architecture: HAT's 10 features for a transformer space when
+  /// In = 10, else the space's gene features (In must equal its gene count).
+  template <class S>
+  double operator()(const arch<S>& a) {
+    if constexpr (In == 10 && transformer_space<S>) {
+      return predict_ms(hat_features(a));
+    } else {
+      static_assert(In == S::gene_count,
+                    "hat::latency_predictor: In must be 10 (HAT's features) or the space's gene count");
+      return predict_ms(gene_features(a));
+    }
+  }
 
   double lat_norm() const noexcept { return lat_norm_; }
+  const features& feature_norm() const noexcept { return norm_; }
   predictor_model model() const noexcept { return model_; }
   std::size_t ensemble_size() const noexcept { return nets_.size(); }
 
@@ -180,7 +225,9 @@ class latency_predictor {
     put_(out, static_cast<std::uint32_t>(Hidden));
     put_(out, static_cast<std::uint32_t>(HiddenLayers));
     put_(out, static_cast<std::uint32_t>(log_target_));
+    put_(out, static_cast<std::uint32_t>(In));
     put_(out, lat_norm_);
+    for (double v : norm_) put_(out, v);
     if (model_ == predictor_model::linear) {
       for (double w : linear_.coefficients()) put_(out, w);
     } else if (model_ == predictor_model::quadratic) {
@@ -211,8 +258,9 @@ class latency_predictor {
       std::memcpy(&v, data.data() + pos, sizeof(V));
       pos += sizeof(V);
     };
-    std::uint32_t version = 0, model = 0, hidden = 0, layers = 0, log_target = 0;
+    std::uint32_t version = 0, model = 0, hidden = 0, layers = 0, log_target = 0, inputs = 0;
     double lat_norm = 0;
+    features norm{};
     get(version);
     if (version != format_version)
       throw config_error(name + ": predictor format version " + std::to_string(version) + ", this build reads " +
@@ -221,14 +269,22 @@ class latency_predictor {
     get(hidden);
     get(layers);
     get(log_target);
+    get(inputs);
+    if (inputs != In)
+      throw config_error(name + ": the predictor reads " + std::to_string(inputs) + " features, this program " +
+                         std::to_string(In));
     get(lat_norm);
+    for (double& v : norm) get(v);
     if (model < 1 || model > 3) throw config_error(name + ": unknown model kind " + std::to_string(model));
     if (model == 1 && (hidden != Hidden || layers != HiddenLayers))
-      throw config_error(name + ": the network is 10 -> " + std::to_string(hidden) + " x " + std::to_string(layers + 1) +
-                         " -> 1, this program expects 10 -> " + std::to_string(Hidden) + " x " +
+      throw config_error(name + ": the network is " + std::to_string(In) + " -> " + std::to_string(hidden) + " x " +
+                         std::to_string(layers + 1) + " -> 1, this program expects " + std::to_string(In) + " -> " +
+                         std::to_string(Hidden) + " x " +
                          std::to_string(HiddenLayers + 1) + " -> 1");
     if (!(lat_norm > 0)) throw config_error(name + ": lat_norm must be positive");
-    latency_predictor p(be, lat_norm, static_cast<predictor_model>(model));
+    for (double v : norm)
+      if (v == 0 || !std::isfinite(v)) throw config_error(name + ": a feature norm is zero or not finite");
+    latency_predictor p(be, lat_norm, static_cast<predictor_model>(model), norm);
     p.log_target_ = log_target != 0;
     if (p.model_ == predictor_model::linear) {
       for (double& w : p.linear_.coefficients()) get(w);
@@ -249,9 +305,9 @@ class latency_predictor {
   }
 
  private:
-  static std::array<double, 10> normalized_(const std::array<double, 10>& f) {
-    std::array<double, 10> n{};
-    for (std::size_t i = 0; i < 10; ++i) n[i] = f[i] / hat_feature_norm[i];
+  features normalized_(const features& f) const {
+    features n{};
+    for (std::size_t i = 0; i < In; ++i) n[i] = f[i] / norm_[i];
     return n;
   }
   double target_(double ms) const { return log_target_ ? std::log(ms / lat_norm_) : ms / lat_norm_; }
@@ -283,8 +339,9 @@ class latency_predictor {
   double lat_norm_;
   predictor_model model_;
   bool log_target_ = false;
-  linear_model<10> linear_;
-  linear_model<quadratic_features> quadratic_;
+  features norm_;
+  linear_model<In> linear_;
+  linear_model<quadratic_size<In>> quadratic_;
   std::vector<std::unique_ptr<network>> nets_;
 };
 
