@@ -2,8 +2,9 @@
 // Latency-predictor accuracy on HAT's six latency datasets: the linear and quadratic least-squares
 // models, HAT's MLP recipe and ours, each trained on the 80 % train split and measured on the
 // 10 % test split, averaged over several seeded splits. Prints a Markdown table (docs/results.md).
-//   table_cpu_predictor_accuracy [DATASET_DIR] [SPLITS]
-// DATASET_DIR defaults to ../shared/reference/latency-datasets; SPLITS to 3.
+//   table_cpu_predictor_accuracy [DATASET_DIR] [SPLITS] [MODEL_FILTER]
+// DATASET_DIR defaults to ../shared/reference/latency-datasets; SPLITS to 3; MODEL_FILTER keeps
+// the models whose name contains it ("HAT", "default", "quadratic", ...).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -35,6 +36,7 @@ double lat_norm_for(const std::string& file) {  // HAT's predictor configs
 int main(int argc, char** argv) {
   const std::filesystem::path dir = argc > 1 ? argv[1] : HAT_DEFAULT_LATENCY_DIR;
   const int splits = argc > 2 ? std::atoi(argv[2]) : 3;
+  const std::string filter = argc > 3 ? argv[3] : "";
   if (!std::filesystem::is_directory(dir) || splits < 1) {
     std::fprintf(stderr, "usage: %s [DATASET_DIR] [SPLITS >= 1]; '%s' is not a folder\n", argv[0], dir.c_str());
     return 2;
@@ -60,6 +62,7 @@ int main(int argc, char** argv) {
     const auto table = hat::read_latency_csv(path);
     const double norm = lat_norm_for(path.filename().string());
     for (const auto& r : recipes) {
+      if (std::string(r.name).find(filter) == std::string::npos) continue;
       hat::predictor_metrics sum;
       double seconds = 0;
       for (int s = 1; s <= splits; ++s) {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <numeric>  // iota
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -105,7 +106,8 @@ void run_train(const train_options& o) {
   });
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   p.save(o.out);
-  const auto m = evaluate(p, table, split.test, o.plot, "predictor fit: " + o.csv + " (test split)");
+  const auto m = evaluate(p, table, split.test, o.plot,
+                          "predictor fit: " + std::filesystem::path(o.csv).filename().string() + " (test split)");
   print_metrics(m, o.json,
                 ", \"split\": \"test\", \"model\": \"" + o.model + "\", \"train_seconds\": " + std::to_string(secs),
                 "test split");
@@ -118,7 +120,8 @@ void run_eval(const eval_options& o) {
   const auto table = hat::read_latency_csv(o.csv);
   std::vector<std::size_t> all(table.rows.size());
   std::iota(all.begin(), all.end(), std::size_t{0});
-  print_metrics(evaluate(p, table, all, o.plot, "predictor fit: " + o.csv), o.json, ", \"split\": \"all\"", "all rows");
+  print_metrics(evaluate(p, table, all, o.plot, "predictor fit: " + std::filesystem::path(o.csv).filename().string()),
+                o.json, ", \"split\": \"all\"", "all rows");
 }
 
 void run_predict(const predict_options& o) {

@@ -23,6 +23,12 @@
 namespace hat_cli {
 namespace {
 
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
 struct search_options {
   std::string task, predictor, fitness = "params", out, pareto;
   double latency_ms = 0;
@@ -79,7 +85,7 @@ void run_search(const search_options& o) {
     hat::write_pareto_csv(o.pareto, front.front, std::array<std::string_view, 2>{x_name, "latency_ms"});
     const auto svg = std::filesystem::path(o.pareto).replace_extension(".svg");
     hat::write_pareto_svg(svg, front.evaluated, front.front, x_name, "predicted latency (ms)",
-                          "Pareto front: " + o.task + ", latency <= " + std::to_string(o.latency_ms) + " ms");
+                          "Pareto front: " + o.task + ", predicted latency <= " + number(o.latency_ms) + " ms");
     std::fprintf(stderr, "hat search: Pareto front of %zu networks written to %s and %s\n", front.front.size(),
                  o.pareto.c_str(), svg.c_str());
   });

@@ -7,6 +7,8 @@
 // own <cblas.h> cannot share a TU with it.
 #include <xtensor-blas/xblas.hpp>
 
+#include <xmmintrin.h>  // _mm_getcsr / _mm_setcsr
+
 #include <algorithm>  // std::copy
 #include <cmath>
 #include <cstddef>
@@ -25,6 +27,26 @@ char* openblas_get_corename(void);
 
 namespace hat {
 
+namespace detail {
+/// Treats subnormal floats as zero for the lifetime of the object, then restores the caller's
+/// mode. Training drives Adam's second moments and late gradients into the subnormal range,
+/// where x86 arithmetic is ~100x slower: without this, the predictor's training takes twice as
+/// long (measured: 11.4 vs 5.7 ms per step). Scoped per call, so the caller's floating-point
+/// environment is left as it was.
+class flush_subnormals {
+ public:
+#if defined(__SSE__) || defined(__x86_64__)
+  flush_subnormals() noexcept : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | 0x8040u); }  // FTZ | DAZ
+  ~flush_subnormals() { _mm_setcsr(saved_); }
+  flush_subnormals(const flush_subnormals&) = delete;
+  flush_subnormals& operator=(const flush_subnormals&) = delete;
+
+ private:
+  unsigned saved_;
+#endif
+};
+}  // namespace detail
+
 /// The CPU backend: host memory, OpenBLAS GEMMs on strided views (leading dimension = the
 /// super width, so an elastic slice is never copied), plain loops elsewhere. Stateless, so it
 /// costs nothing to hold. Thread count is OpenBLAS's, process-wide.
@@ -41,6 +63,7 @@ struct cpu {
     HAT_ASSERT((tb == op::none ? b.rows : b.cols) == k, "gemm: inner dimensions differ");
     HAT_ASSERT(c.rows == m && c.cols == n, "gemm: output shape differs from op(A) * op(B)");
     if (m == 0 || n == 0) return;
+    const detail::flush_subnormals ftz;
     const auto tra = ta == op::none ? CblasNoTrans : CblasTrans;
     const auto trb = tb == op::none ? CblasNoTrans : CblasTrans;
     const auto i = [](std::size_t v) { return static_cast<CBLAS_INT>(v); };
@@ -53,24 +76,34 @@ struct cpu {
   }
 
   // --- element-wise primitives ---
+  // The element-wise loops below are written branch-free (selects, not ifs) so that the
+  // compiler vectorises them: ReLU signs are random, and a branch per element mispredicts
+  // half the time (measured: relu_backward was 40 % of a predictor training step).
   template <class T>
   void bias_forward(matrix_ref<T> y /*[n, d]*/, const T* bias /*[d]*/, bool relu) const noexcept {
+    const detail::flush_subnormals ftz;
     for (std::size_t r = 0; r < y.rows; ++r) {
       T* row = y.data + r * y.ld;
-      for (std::size_t j = 0; j < y.cols; ++j) {
-        const T v = row[j] + bias[j];
-        row[j] = relu && v < T(0) ? T(0) : v;
-      }
+      if (relu)
+        for (std::size_t j = 0; j < y.cols; ++j) {
+          const T v = row[j] + bias[j];
+          row[j] = v > T(0) ? v : T(0);
+        }
+      else
+        for (std::size_t j = 0; j < y.cols; ++j) row[j] += bias[j];
     }
   }
   template <class T>
   void relu_backward(matrix_ref<T> g /*[n, d]*/, matrix_ref<const T> act /*[n, d]*/) const noexcept {
-    for (std::size_t r = 0; r < g.rows; ++r)
-      for (std::size_t j = 0; j < g.cols; ++j)
-        if (act.data[r * act.ld + j] <= T(0)) g.data[r * g.ld + j] = T(0);
+    for (std::size_t r = 0; r < g.rows; ++r) {
+      T* gr = g.data + r * g.ld;
+      const T* ar = act.data + r * act.ld;
+      for (std::size_t j = 0; j < g.cols; ++j) gr[j] = ar[j] > T(0) ? gr[j] : T(0);
+    }
   }
   template <class T>
   void bias_backward(matrix_ref<const T> g /*[n, d]*/, T* bias_grad /*[d]*/, bool accumulate) const noexcept {
+    const detail::flush_subnormals ftz;
     if (!accumulate)
       for (std::size_t j = 0; j < g.cols; ++j) bias_grad[j] = T(0);
     for (std::size_t r = 0; r < g.rows; ++r)
@@ -80,13 +113,32 @@ struct cpu {
   template <class T>
   void adam_step(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v, std::size_t n, T lr,
                  T beta1, T beta2, T eps, T weight_decay, std::size_t step) const noexcept {
+    const detail::flush_subnormals ftz;
     const T c1 = T(1) - static_cast<T>(std::pow(beta1, static_cast<T>(step)));
     const T c2 = T(1) - static_cast<T>(std::pow(beta2, static_cast<T>(step)));
     const T step_size = lr / c1;
     const T inv_c2_sqrt = T(1) / std::sqrt(c2);
     const T decay = T(1) - weight_decay * lr;  // 1 when there is no weight decay
-    // One branch-free loop over restrict pointers, so that the compiler vectorises it.
-    for (std::size_t i = 0; i < n; ++i) {
+    std::size_t i = 0;
+#if defined(__SSE__) || defined(__x86_64__)
+    // std::sqrt keeps a scalar errno check per element (-fmath-errno), which blocks
+    // vectorisation: the SSE square root has none and v >= 0 anyway.
+    if constexpr (std::is_same_v<T, float>) {
+      const __m128 b1 = _mm_set1_ps(beta1), nb1 = _mm_set1_ps(1 - beta1), b2 = _mm_set1_ps(beta2),
+                   nb2 = _mm_set1_ps(1 - beta2), dec = _mm_set1_ps(decay), ss = _mm_set1_ps(step_size),
+                   ic2 = _mm_set1_ps(inv_c2_sqrt), ep = _mm_set1_ps(eps);
+      for (; i + 4 <= n; i += 4) {
+        const __m128 gi = _mm_loadu_ps(g + i);
+        const __m128 mi = _mm_add_ps(_mm_mul_ps(b1, _mm_loadu_ps(m + i)), _mm_mul_ps(nb1, gi));
+        const __m128 vi = _mm_add_ps(_mm_mul_ps(b2, _mm_loadu_ps(v + i)), _mm_mul_ps(nb2, _mm_mul_ps(gi, gi)));
+        _mm_storeu_ps(m + i, mi);
+        _mm_storeu_ps(v + i, vi);
+        const __m128 den = _mm_add_ps(_mm_mul_ps(_mm_sqrt_ps(vi), ic2), ep);
+        _mm_storeu_ps(p + i, _mm_sub_ps(_mm_mul_ps(_mm_loadu_ps(p + i), dec), _mm_div_ps(_mm_mul_ps(ss, mi), den)));
+      }
+    }
+#endif
+    for (; i < n; ++i) {
       const T mi = beta1 * m[i] + (T(1) - beta1) * g[i];
       const T vi = beta2 * v[i] + (T(1) - beta2) * g[i] * g[i];
       m[i] = mi;
