@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
       {"quadratic", hat::predictor_model::quadratic, {}},
       {"MLP, HAT's recipe", hat::predictor_model::mlp, hat::predictor_train_options::hat()},
       {"MLP, hat's default", hat::predictor_model::mlp, {}},
+      {"auto: best on valid split", hat::predictor_model::mlp, {}},
   };
   std::vector<std::filesystem::path> files;
   for (const auto& e : std::filesystem::directory_iterator(dir))
@@ -73,11 +74,13 @@ int main(int argc, char** argv) {
           x.push_back(table.rows[i].features);
           y.push_back(table.rows[i].total_ms());
         }
-        hat::latency_predictor<hat::cpu> p(be, norm, r.model);
         auto o = r.options;
         o.seed = static_cast<std::uint64_t>(s);
         const auto t0 = std::chrono::steady_clock::now();
-        p.fit(table, split.train, o);
+        auto p = std::string(r.name).starts_with("auto")
+                     ? hat::fit_best_predictor(be, norm, table, split, o)
+                     : hat::latency_predictor<hat::cpu>(be, norm, r.model);
+        if (!std::string(r.name).starts_with("auto")) p.fit(table, split.train, o);
         seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         const auto m = hat::evaluate_predictions(y, p.predict_ms(x));
         sum.rmse_ms += m.rmse_ms;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -91,10 +92,9 @@ void run_train(const train_options& o) {
   if (o.steps) opts.steps = o.steps;
   if (o.ensemble) opts.ensemble = o.ensemble;
   if (o.lr > 0) opts.lr = o.lr;
-  predictor p(be, o.lat_norm, model_kind(o.model));
   const auto t0 = std::chrono::steady_clock::now();
   auto last = t0;
-  p.fit(table, split.train, opts, [&](std::size_t step, std::size_t total, double loss) {
+  const auto progress = [&](std::size_t step, std::size_t total, double loss) {
     const auto now = std::chrono::steady_clock::now();
     if (now - last < std::chrono::seconds(1) && step != total) return;
     last = now;
@@ -103,14 +103,25 @@ void run_train(const train_options& o) {
     std::fprintf(stderr, "\rtraining: step %zu/%zu, loss %.3g, %.0f steps/s, ETA %.0f s   ", step, total, loss, rate,
                  static_cast<double>(total - step) / rate);
     if (step == total) std::fprintf(stderr, "\n");
-  });
+  };
+  std::optional<predictor> trained;
+  std::string chosen = o.model;
+  if (o.model == "auto") {  // the best of the three on the valid split; the test split stays unseen
+    hat::predictor_model kind{};
+    trained.emplace(hat::fit_best_predictor(be, o.lat_norm, table, split, opts, &kind, progress));
+    chosen = kind == hat::predictor_model::linear ? "linear" : kind == hat::predictor_model::quadratic ? "quadratic" : "mlp";
+  } else {
+    trained.emplace(be, o.lat_norm, model_kind(o.model));
+    trained->fit(table, split.train, opts, progress);
+  }
+  predictor& p = *trained;
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   p.save(o.out);
   const auto m = evaluate(p, table, split.test, o.plot,
                           "predictor fit: " + std::filesystem::path(o.csv).filename().string() + " (test split)");
   print_metrics(m, o.json,
-                ", \"split\": \"test\", \"model\": \"" + o.model + "\", \"train_seconds\": " + std::to_string(secs),
-                "test split");
+                ", \"split\": \"test\", \"model\": \"" + chosen + "\", \"train_seconds\": " + std::to_string(secs),
+                "test split (" + chosen + ")");
 }
 
 void run_eval(const eval_options& o) {
@@ -155,8 +166,9 @@ void add_predictor_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   train->add_option("--out", t->out, "predictor file to write")->required();
   train->add_option("--seed", t->seed, "split and initialisation seed")->capture_default_str();
-  train->add_option("--model", t->model, "mlp, linear or quadratic")
-      ->check(CLI::IsMember({"mlp", "linear", "quadratic"}))
+  train->add_option("--model", t->model,
+                    "mlp, linear, quadratic, or auto (the best of the three on the valid split)")
+      ->check(CLI::IsMember({"mlp", "linear", "quadratic", "auto"}))
       ->capture_default_str();
   train->add_flag("--hat-recipe", t->hat_recipe, "HAT's schedule: 5000 steps of Adam at lr 1e-5");
   train->add_option("--steps", t->steps, "Adam steps per network")->check(CLI::PositiveNumber);

@@ -42,6 +42,9 @@ check "predictor train: fit plot is SVG" grep -q '</svg>' "$work/fit.svg"
 check "predictor train (mlp): progress with ETA on stderr" grep -q 'ETA' "$work/m.err"
 "$hat" predictor train --csv "$csv" --lat-norm 300 --out "$work/m2.pred" --steps 40 >/dev/null 2>&1
 check "predictor train: same seed, byte-identical predictor" cmp -s "$work/m.pred" "$work/m2.pred"
+"$hat" predictor train --csv "$2/reference/latency-datasets/wmt14enfr_cpu_raspberrypi_all.csv" --lat-norm 5000 \
+  --model auto --steps 20 --out "$work/auto.pred" --json >"$work/auto.json" 2>"$work/auto.err"
+check "predictor train --model auto: picks quadratic on the Raspberry Pi En-Fr data" grep -q '"model": "quadratic"' "$work/auto.json"
 "$hat" predictor eval --model "$work/q.pred" --csv "$csv" --json >"$work/e.json"
 check "predictor eval: 2000 rows" grep -q '"rows": 2000' "$work/e.json"
 "$hat" predictor predict --model "$work/q.pred" --json "$configs"/wmt14.en-de/subtransformer/HAT_wmt14ende_xeon*.yml >"$work/p.json"

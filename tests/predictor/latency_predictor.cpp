@@ -183,3 +183,15 @@ TEST_CASE("latency predictor: generic over any space through gene features (a CN
   CHECK_THROWS_WITH(small_predictor::load(be, path), Catch::Contains("reads 12 features, this program 10"));
   std::filesystem::remove(path);
 }
+
+TEST_CASE("latency predictor: fit_best_predictor keeps the model that wins on the valid split", "[predictor]") {
+  hat::cpu be;
+  const auto data = synthetic(300, 13);  // a sum of pairwise products: the quadratic model is exact
+  const auto split = hat::split_rows(data.rows.size(), 14);
+  hat::predictor_train_options o;
+  o.steps = 30;
+  hat::predictor_model chosen = hat::predictor_model::mlp;
+  auto p = hat::fit_best_predictor<hat::cpu, 32, 1>(be, 100, data, split, o, &chosen);
+  CHECK(chosen == hat::predictor_model::quadratic);
+  CHECK(p.model() == hat::predictor_model::quadratic);
+}

@@ -346,3 +346,42 @@ class latency_predictor {
 };
 
 }  // namespace hat
+
+namespace hat {
+
+/// Fits the linear, quadratic and MLP models on `split.train` and returns the one with the
+/// lowest RMSE on `split.valid` (the test split stays unseen); `chosen` receives its kind. On
+/// HAT's datasets the quadratic model wins on the Raspberry Pi files and the linear model
+/// often on the others (docs/results.md).
+template <class Backend, std::size_t Hidden = 400, std::size_t HiddenLayers = 3, class Progress = std::nullptr_t>
+latency_predictor<Backend, Hidden, HiddenLayers> fit_best_predictor(Backend& be, double lat_norm,
+                                                                    const latency_table& data, const data_split& split,
+                                                                    const predictor_train_options& o,
+                                                                    predictor_model* chosen = nullptr,
+                                                                    Progress&& on_step = nullptr) {
+  HAT_ASSERT(!split.valid.empty(), "fit_best_predictor: the valid split is empty");
+  using P = latency_predictor<Backend, Hidden, HiddenLayers>;
+  std::vector<std::array<double, 10>> x;
+  std::vector<double> y;
+  for (auto i : split.valid) {
+    x.push_back(data.rows[i].features);
+    y.push_back(data.rows[i].total_ms());
+  }
+  std::unique_ptr<P> best;
+  double best_rmse = 0;
+  for (auto kind : {predictor_model::linear, predictor_model::quadratic, predictor_model::mlp}) {
+    auto p = std::make_unique<P>(be, lat_norm, kind);
+    p->fit(data, split.train, o, on_step);
+    double se = 0;
+    const auto pred = p->predict_ms(x);
+    for (std::size_t i = 0; i < y.size(); ++i) se += (pred[i] - y[i]) * (pred[i] - y[i]);
+    if (!best || se < best_rmse) {
+      best_rmse = se;
+      best = std::move(p);
+      if (chosen) *chosen = kind;
+    }
+  }
+  return std::move(*best);
+}
+
+}  // namespace hat
