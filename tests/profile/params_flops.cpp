@@ -51,23 +51,7 @@ TEST_CASE("profile: #params and FLOPs equal HAT's published values for all 44 re
   CHECK(rows == 44);
 }
 
-namespace {
-using S = hat::hat_wmt_space;
-hat::arch<S> rpi_3_5s() {  // HAT_wmt14ende_raspberrypi@3.5s_bleu@25.8, hat-spec 8.1's example
-  hat::arch<S> a;
-  a.set<"encoder_embed_dim">(512);
-  a.set<"decoder_embed_dim">(512);
-  const int ffn[6] = {1024, 3072, 3072, 2048, 2048, 2048}, heads[6] = {4, 8, 4, 4, 4, 8};
-  for (std::size_t l = 0; l < 6; ++l) {
-    a.set<"encoder_ffn_embed_dim">(l, ffn[l]);
-    a.set<"encoder_self_attention_heads">(l, heads[l]);
-  }
-  a.set<"decoder_layer_num">(1);
-  a.set<"decoder_ffn_embed_dim">(0, 3072);
-  a.set<"decoder_arbitrary_ende_attn">(0, -1);
-  return a;
-}
-}  // namespace
+using hat_test::rpi_3_5s;
 
 TEST_CASE("profile: hat-spec's worked example, 25,217,536 parameters", "[profile]") {
   CHECK(hat::params(rpi_3_5s()) == 25217536);

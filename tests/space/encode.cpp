@@ -4,29 +4,11 @@
 
 #include <hat/space/encode.hpp>
 #include <hat/space/hat_spaces.hpp>
+#include "test_spaces.hpp"
 
 using S = hat::hat_wmt_space;
 
-namespace {
-// HAT_wmt14ende_raspberrypi@3.5s_bleu@25.8 (hat-spec 8.1's worked example), built by hand.
-hat::arch<S> rpi_3_5s() {
-  hat::arch<S> a;
-  a.set<"encoder_embed_dim">(512);
-  a.set<"decoder_embed_dim">(512);
-  const int ffn[6] = {1024, 3072, 3072, 2048, 2048, 2048}, heads[6] = {4, 8, 4, 4, 4, 8};
-  for (std::size_t l = 0; l < 6; ++l) {
-    a.set<"encoder_ffn_embed_dim">(l, ffn[l]);
-    a.set<"encoder_self_attention_heads">(l, heads[l]);
-  }
-  a.set<"decoder_layer_num">(1);
-  a.set<"decoder_ffn_embed_dim">(0, 3072);
-  a.set<"decoder_self_attention_heads">(0, 8);
-  a.set<"decoder_ende_attention_heads">(0, 8);
-  a.set<"decoder_arbitrary_ende_attn">(0, -1);
-  a.set<"decoder_ffn_embed_dim">(3, 1024);  // inactive: must not enter the averages
-  return a;
-}
-}  // namespace
+using hat_test::rpi_3_5s;
 
 TEST_CASE("encode: HAT's 10 features average active layers only", "[space][encode]") {
   const auto f = hat::hat_features(rpi_3_5s());

@@ -4,6 +4,7 @@
 
 #include <hat/space/arch.hpp>
 #include <hat/space/choice.hpp>
+#include <hat/space/hat_spaces.hpp>
 #include <hat/space/space.hpp>
 
 namespace hat_test {
@@ -29,5 +30,25 @@ using cnn_space = hat::space<
     hat::per_layer<4, hat::choice<"kernel", 3, 5, 7>, "depth">,
     hat::per_layer<4, hat::choice<"width", 64, 32, 16>, "depth">,
     hat::per_layer<2, hat::choice<"stem", 1, 0>>>;  // ungated: both genes always active
+
+/// HAT_wmt14ende_raspberrypi@3.5s_bleu@25.8 (hat-spec 8.1's worked example), built by hand;
+/// decoder FFN layer 3 is set although inactive, to check that nothing reads it.
+inline hat::arch<hat::hat_wmt_space> rpi_3_5s() {
+  hat::arch<hat::hat_wmt_space> a;
+  a.set<"encoder_embed_dim">(512);
+  a.set<"decoder_embed_dim">(512);
+  const int ffn[6] = {1024, 3072, 3072, 2048, 2048, 2048}, heads[6] = {4, 8, 4, 4, 4, 8};
+  for (std::size_t l = 0; l < 6; ++l) {
+    a.set<"encoder_ffn_embed_dim">(l, ffn[l]);
+    a.set<"encoder_self_attention_heads">(l, heads[l]);
+  }
+  a.set<"decoder_layer_num">(1);
+  a.set<"decoder_ffn_embed_dim">(0, 3072);
+  a.set<"decoder_self_attention_heads">(0, 8);
+  a.set<"decoder_ende_attention_heads">(0, 8);
+  a.set<"decoder_arbitrary_ende_attn">(0, -1);
+  a.set<"decoder_ffn_embed_dim">(3, 1024);
+  return a;
+}
 
 }  // namespace hat_test

@@ -56,21 +56,24 @@ void validate_transformer(const arch<S>& a) {
   }
 }
 
-/// HAT's validation representatives (hat-spec 4.1): every choice at its extreme and
-/// arbitrary attention 1 (the last two encoder layers) everywhere.
+namespace detail {
 template <transformer_space S>
-arch<S> represent_largest() noexcept {
-  auto a = arch<S>::largest();
+arch<S> with_arbitrary_one(arch<S> a) noexcept {
   for (std::size_t l = 0; l < S::template dim<"decoder_arbitrary_ende_attn">().layers; ++l)
     a.template set<"decoder_arbitrary_ende_attn">(l, 1);
   return a;
 }
+}  // namespace detail
+
+/// HAT's validation representatives (hat-spec 4.1): every choice at its extreme and
+/// arbitrary attention 1 (the last two encoder layers) everywhere.
+template <transformer_space S>
+arch<S> represent_largest() noexcept {
+  return detail::with_arbitrary_one(arch<S>::largest());
+}
 template <transformer_space S>
 arch<S> represent_smallest() noexcept {
-  auto a = arch<S>::smallest();
-  for (std::size_t l = 0; l < S::template dim<"decoder_arbitrary_ende_attn">().layers; ++l)
-    a.template set<"decoder_arbitrary_ende_attn">(l, 1);
-  return a;
+  return detail::with_arbitrary_one(arch<S>::smallest());
 }
 
 }  // namespace hat
