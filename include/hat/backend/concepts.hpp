@@ -29,8 +29,8 @@ enum class op { none, transpose };
 
 /// What every backend provides (hat::cpu today; hat::cuda follows). Pointers and views refer
 /// to the backend's memory; `buffer<T>` owns such memory. The element-wise primitives are the
-/// ones dense layers and their training need; attention, normalisation and losses join them
-/// with the SuperTransformer.
+/// ones dense layers, LayerNorm and their training need; attention and losses join them with
+/// the SuperTransformer.
 template <class B>
 concept backend_policy = requires(B& b, matrix_ref<const float> a, matrix_ref<float> c, float* p,
                                   const float* cp, std::size_t n) {
@@ -39,6 +39,8 @@ concept backend_policy = requires(B& b, matrix_ref<const float> a, matrix_ref<fl
   b.gemm(a, op::none, a, op::transpose, c, 1.0f, 0.0f);
   // y[i, :] += bias; then max(y, 0) when relu
   b.bias_forward(c, cp, true);
+  // y = LayerNorm(x) over each row's cols features, with gamma and beta
+  b.layernorm_forward(a, cp, cp, c, 1e-5f);
   // g[i, j] = 0 where act[i, j] <= 0 (ReLU backward, in place)
   b.relu_backward(c, a);
   // bias_grad[j] (+)= sum_i g[i, j]

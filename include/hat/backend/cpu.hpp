@@ -109,6 +109,26 @@ struct cpu {
     for (std::size_t r = 0; r < g.rows; ++r)
       for (std::size_t j = 0; j < g.cols; ++j) bias_grad[j] += g.data[r * g.ld + j];
   }
+  /// y[i, :] = (x[i, :] - mean) / sqrt(var + eps) * gamma + beta over each row's `cols`
+  /// features (biased variance, as torch.nn.LayerNorm); sums in double.
+  template <class T>
+  void layernorm_forward(matrix_ref<const T> x /*[n, d]*/, const T* gamma /*[d]*/, const T* beta /*[d]*/,
+                         matrix_ref<T> y /*[n, d]*/, T eps) const noexcept {
+    const detail::flush_subnormals ftz;
+    const std::size_t d = x.cols;
+    for (std::size_t r = 0; r < x.rows; ++r) {
+      const T* xr = x.data + r * x.ld;
+      T* yr = y.data + r * y.ld;
+      double sum = 0, sq = 0;
+      for (std::size_t j = 0; j < d; ++j) sum += xr[j];
+      const double mean = sum / static_cast<double>(d);
+      for (std::size_t j = 0; j < d; ++j) sq += (xr[j] - mean) * (xr[j] - mean);
+      const T inv = static_cast<T>(1.0 / std::sqrt(sq / static_cast<double>(d) + static_cast<double>(eps)));
+      const T m = static_cast<T>(mean);
+      for (std::size_t j = 0; j < d; ++j) yr[j] = (xr[j] - m) * inv * gamma[j] + beta[j];
+    }
+  }
+
   /// Adam with bias correction; weight decay is decoupled (p -= wd * lr * p), as fairseq's.
   template <class T>
   void adam_step(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v, std::size_t n, T lr,

@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+// elastic_layernorm: LayerNorm over the first d features with gamma[:d], beta[:d] (hat-spec 3.2).
+#pragma once
+
+#include <cstddef>
+
+#include <hat/backend/concepts.hpp>
+#include <hat/config.hpp>
+
+namespace hat {
+
+/// HAT's LayerNormSuper: gamma and beta of width MaxDim in an arena; a sub-layer of width d
+/// normalises its d features with gamma[:d] and beta[:d] (eps 1e-5, torch's default).
+template <std::size_t MaxDim, class Backend, class T = float>
+class elastic_layernorm {
+ public:
+  static constexpr std::size_t param_count = 2 * MaxDim;
+  static constexpr T eps = T(1e-5);
+
+  /// `params`: [2 * MaxDim] in backend memory: gamma [MaxDim], then beta [MaxDim].
+  explicit elastic_layernorm(T* params) noexcept : gamma_(params), beta_(params + MaxDim) {}
+
+  T* gamma() const noexcept { return gamma_; }
+  T* beta() const noexcept { return beta_; }
+
+  /// y [n, d] = LayerNorm(x [n, d]) with d = x.cols <= MaxDim; y may alias x.
+  void forward(Backend& be, matrix_ref<const T> x, matrix_ref<T> y) const {
+    HAT_ASSERT(x.cols <= MaxDim && x.cols == y.cols && x.rows == y.rows, "elastic_layernorm: shapes differ");
+    be.layernorm_forward(x, gamma_, beta_, y, eps);
+  }
+
+ private:
+  T* gamma_;  // [MaxDim]
+  T* beta_;   // [MaxDim]
+};
+
+}  // namespace hat
