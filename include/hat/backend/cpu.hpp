@@ -11,6 +11,7 @@
 
 #include <algorithm>  // std::copy
 #include <cmath>
+#include <limits>
 #include <cstddef>
 #include <string>
 #include <type_traits>
@@ -109,6 +110,31 @@ struct cpu {
     for (std::size_t r = 0; r < g.rows; ++r)
       for (std::size_t j = 0; j < g.cols; ++j) bias_grad[j] += g.data[r * g.ld + j];
   }
+  /// Row-wise softmax of attention scores s [tq, tk], in place. Key j is masked for query i
+  /// when `key_padding[j]` is non-zero or, if `causal`, when j > i + causal_offset (the query
+  /// rows are the last tq of tk positions: offset tk - tq). Masked keys get probability 0; a
+  /// row with every key masked becomes all zeros.
+  template <class T>
+  void softmax_forward(matrix_ref<T> s /*[tq, tk]*/, bool causal, std::size_t causal_offset,
+                       const unsigned char* key_padding /*[tk] or null*/) const noexcept {
+    const detail::flush_subnormals ftz;
+    for (std::size_t i = 0; i < s.rows; ++i) {
+      T* row = s.data + i * s.ld;
+      const std::size_t visible = causal ? std::min(s.cols, i + causal_offset + 1) : s.cols;
+      T mx = -std::numeric_limits<T>::infinity();
+      for (std::size_t j = 0; j < visible; ++j)
+        if (!key_padding || !key_padding[j]) mx = row[j] > mx ? row[j] : mx;
+      double sum = 0;
+      for (std::size_t j = 0; j < s.cols; ++j) {
+        const bool masked = j >= visible || (key_padding && key_padding[j]);
+        row[j] = masked ? T(0) : static_cast<T>(std::exp(row[j] - mx));
+        sum += row[j];
+      }
+      const T inv = sum > 0 ? static_cast<T>(1.0 / sum) : T(0);
+      for (std::size_t j = 0; j < s.cols; ++j) row[j] *= inv;
+    }
+  }
+
   /// y[i, :] = (x[i, :] - mean) / sqrt(var + eps) * gamma + beta over each row's `cols`
   /// features (biased variance, as torch.nn.LayerNorm); sums in double.
   template <class T>
