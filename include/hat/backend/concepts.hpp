@@ -41,6 +41,8 @@ concept backend_policy = requires(B& b, matrix_ref<const float> a, matrix_ref<fl
   b.bias_forward(c, cp, true);
   // y = LayerNorm(x) over each row's cols features, with gamma and beta
   b.layernorm_forward(a, cp, cp, c, 1e-5f);
+  // y[i, :] = scale * table[tokens[i], :] + positions[i, :] (host token ids)
+  b.embedding_forward(a, static_cast<const int*>(nullptr), 1.0f, a, c);
   // masked row softmax of attention scores, in place (causal offset, key padding or null)
   b.softmax_forward(c, true, n, static_cast<const unsigned char*>(nullptr));
   // g[i, j] = 0 where act[i, j] <= 0 (ReLU backward, in place)

@@ -110,6 +110,19 @@ struct cpu {
     for (std::size_t r = 0; r < g.rows; ++r)
       for (std::size_t j = 0; j < g.cols; ++j) bias_grad[j] += g.data[r * g.ld + j];
   }
+  /// y[i, :] = scale * table[tokens[i], :] + positions[i, :] (a null `positions.data` adds
+  /// nothing). `tokens` are host ids [n], already checked against the vocabulary; table [vocab, d] and positions [n, d] are views (ld = the super width).
+  template <class T>
+  void embedding_forward(matrix_ref<const T> table, const int* tokens, T scale, matrix_ref<const T> positions,
+                         matrix_ref<T> y) const noexcept {
+    for (std::size_t i = 0; i < y.rows; ++i) {
+      const T* e = table.data + static_cast<std::size_t>(tokens[i]) * table.ld;
+      const T* p = positions.data ? positions.data + i * positions.ld : nullptr;
+      T* out = y.data + i * y.ld;
+      for (std::size_t c = 0; c < y.cols; ++c) out[c] = scale * e[c] + (p ? p[c] : T(0));
+    }
+  }
+
   /// Row-wise softmax of attention scores s [tq, tk], in place. Key j is masked for query i
   /// when `key_padding[j]` is non-zero or, if `causal`, when j > i + causal_offset (the query
   /// rows are the last tq of tk positions: offset tk - tq). Masked keys get probability 0; a

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+// elastic_ffn: HAT's position-wise feed-forward block, fc2(relu(fc1(x))), with sliced fc1 and fc2 (hat-spec 3.1).
+#pragma once
+
+#include <cstddef>
+
+#include <hat/backend/concepts.hpp>
+#include <hat/config.hpp>
+#include <hat/nn/elastic_linear.hpp>
+
+namespace hat {
+
+/// Scratch of one FFN call: the hidden activations [rows, MaxFfn].
+template <class Backend, class T = float>
+struct ffn_workspace {
+  typename Backend::template buffer<T> hidden;
+};
+
+/// fc1: W [MaxFfn, MaxEmbed] sliced to [f, d]; fc2: W [MaxEmbed, MaxFfn] sliced to [d, f];
+/// ReLU between (HAT's activation; activation dropout is 0).
+template <std::size_t MaxEmbed, std::size_t MaxFfn, class Backend, class T = float>
+class elastic_ffn {
+ public:
+  using fc1_type = elastic_linear<MaxEmbed, MaxFfn, Backend, T>;
+  using fc2_type = elastic_linear<MaxFfn, MaxEmbed, Backend, T>;
+  static constexpr std::size_t param_count = fc1_type::param_count + fc2_type::param_count;
+
+  /// `params`: [param_count]: fc1's weight and bias, then fc2's.
+  explicit elastic_ffn(T* params) noexcept : fc1_(params), fc2_(params + fc1_type::param_count) {}
+
+  const fc1_type& fc1() const noexcept { return fc1_; }
+  const fc2_type& fc2() const noexcept { return fc2_; }
+
+  /// y [n, d] = fc2(relu(fc1(x [n, d]))) with hidden width `ffn` <= MaxFfn.
+  void forward(Backend& be, matrix_ref<const T> x, std::size_t ffn, matrix_ref<T> y, ffn_workspace<Backend, T>& ws) const {
+    HAT_ASSERT(ffn > 0 && ffn <= MaxFfn, "elastic_ffn: hidden width outside (0, MaxFfn]");
+    if (ws.hidden.size() < x.rows * ffn) ws.hidden = typename Backend::template buffer<T>(x.rows * ffn);
+    const matrix_ref<T> h = dense(ws.hidden.data(), x.rows, ffn);
+    be.gemm(x, op::none, matrix_ref<const T>(fc1_.weight(x.cols, ffn)), op::transpose, h, T(1), T(0));
+    be.bias_forward(h, fc1_.bias(), true);  // + b[:ffn], then ReLU
+    fc2_.forward(be, matrix_ref<const T>(h), y);
+  }
+
+ private:
+  fc1_type fc1_;
+  fc2_type fc2_;
+};
+
+}  // namespace hat

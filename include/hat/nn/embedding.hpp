@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+// HAT's token embedding: sqrt(d) * E[token, :d] plus the super-width sinusoid cut to d (hat-spec 1.1, 3.3, 3.5).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <span>
+#include <vector>
+
+#include <hat/backend/concepts.hpp>
+#include <hat/config.hpp>
+
+namespace hat {
+
+/// fairseq's sinusoidal embedding of position `pos` (positions start at padding_idx + 1 = 2),
+/// channel `c`, computed at the super width `max_dim`: sin in [0, max_dim/2), cos in
+/// [max_dim/2, max_dim), frequency exp(-i ln(10000) / (max_dim/2 - 1)). A d-wide sub-layer reads
+/// channels [0, d): a 512-wide SubTransformer of a 640-wide SuperTransformer gets 320 sin and
+/// 192 cos channels, not a fresh 512-wide sinusoid (hat-spec 12.3, pitfall 1).
+inline double sinusoid(std::size_t pos, std::size_t c, std::size_t max_dim) noexcept {
+  const std::size_t half = max_dim / 2;
+  const std::size_t i = c < half ? c : c - half;
+  const double freq = std::exp(-static_cast<double>(i) * std::log(10000.0) / static_cast<double>(half - 1));
+  const double a = static_cast<double>(pos) * freq;
+  return c < half ? std::sin(a) : std::cos(a);
+}
+
+/// EmbeddingSuper plus positions: a table E [vocab, MaxDim] in the arena, of which a part of
+/// width d reads E[:, :d] (the encoder and decoder may read one shared table at different
+/// widths), scaled by sqrt(d) (the sampled width, not MaxDim), plus the sinusoid. The position
+/// table [MaxPositions, MaxDim] is computed once into backend memory.
+template <std::size_t MaxDim, std::size_t MaxPositions, class Backend, class T = float>
+class elastic_embedding {
+ public:
+  static constexpr int padding_idx = 1;  // fairseq's <pad>: zero row, no position
+
+  /// `table`: [vocab, MaxDim] in backend memory.
+  elastic_embedding(Backend& be, T* table, std::size_t vocab) : table_(table), vocab_(vocab), positions_(MaxPositions * MaxDim) {
+    std::vector<T> host(MaxPositions * MaxDim);
+    for (std::size_t p = 0; p < MaxPositions; ++p)
+      for (std::size_t c = 0; c < MaxDim; ++c)
+        host[p * MaxDim + c] = static_cast<T>(sinusoid(p + padding_idx + 1, c, MaxDim));
+    be.upload(host.data(), host.size(), positions_.data());
+  }
+
+  std::size_t vocab() const noexcept { return vocab_; }
+  T* table() const noexcept { return table_; }
+  /// The output projection's view of the (shared) table: E[:, :d], [vocab, d], ld = MaxDim.
+  matrix_ref<T> projection(std::size_t d) const noexcept { return {table_, vocab_, d, MaxDim}; }
+
+  /// y [n, d] = sqrt(d) * E[tokens[i], :d] + sinusoid(first + i, :d) for host token ids [n]
+  /// of one sentence without padding; `first` is the 0-based index of tokens[0] (> 0 when an
+  /// incremental decoder embeds only its newest token).
+  void forward(Backend& be, std::span<const int> tokens, std::size_t first, matrix_ref<T> y) const {
+    HAT_ASSERT(y.cols <= MaxDim && tokens.size() == y.rows, "elastic_embedding: y must be [tokens, d <= MaxDim]");
+    HAT_ASSERT(first + tokens.size() <= MaxPositions, "elastic_embedding: sentence longer than MaxPositions");
+    for (int t : tokens)
+      HAT_ASSERT(t >= 0 && static_cast<std::size_t>(t) < vocab_ && t != padding_idx,
+                 "elastic_embedding: token id out of range or padding");
+    const T scale = static_cast<T>(std::sqrt(static_cast<double>(y.cols)));
+    be.embedding_forward(matrix_ref<const T>{table_, vocab_, y.cols, MaxDim}, tokens.data(), scale,
+                         matrix_ref<const T>{positions_.data() + first * MaxDim, tokens.size(), y.cols, MaxDim}, y);
+  }
+
+ private:
+  T* table_;  // [vocab, MaxDim]
+  std::size_t vocab_;
+  typename Backend::template buffer<T> positions_;  // [MaxPositions, MaxDim]
+};
+
+}  // namespace hat
