@@ -5,10 +5,10 @@
 // a beam-5 decoder step (5 rows). Run with OPENBLAS_NUM_THREADS=1 and state OPENBLAS_CORETYPE.
 #include <benchmark/benchmark.h>
 
-#include <cstdio>
 #include <vector>
 
 #include <hat/backend/cpu.hpp>
+#include "support/cpu_benchmark_main.hpp"
 #include <hat/nn/elastic_linear.hpp>
 #include <hat/space/random.hpp>
 #include <hat/tensor/arena.hpp>
@@ -43,11 +43,4 @@ void BM_fc1_dense(benchmark::State& st) { run<in, out>(st); }                // 
 BENCHMARK(BM_fc1_sliced_from_super)->Arg(30)->Arg(5)->Repetitions(5)->ReportAggregatesOnly(true);
 BENCHMARK(BM_fc1_dense)->Arg(30)->Arg(5)->Repetitions(5)->ReportAggregatesOnly(true);
 
-int main(int argc, char** argv) {
-  std::printf("OpenBLAS kernels: %s\n", hat::cpu::blas_core().c_str());
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return hat_bench::run_cpu_benchmarks(argc, argv); }

@@ -5,9 +5,9 @@
 // OPENBLAS_CORETYPE used: the first line of the output prints the active kernels.
 #include <benchmark/benchmark.h>
 
-#include <cstdio>
 
 #include <hat/backend/cpu.hpp>
+#include "support/cpu_benchmark_main.hpp"
 #include <hat/predictor/latency_predictor.hpp>
 #include <hat/space/hat_spaces.hpp>
 
@@ -82,11 +82,4 @@ BENCHMARK(BM_predict_mlp_batched)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_predict_mlp_one_by_one)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_predict_quadratic_one_by_one)->Unit(benchmark::kMillisecond);
 
-int main(int argc, char** argv) {
-  std::printf("OpenBLAS kernels: %s\n", hat::cpu::blas_core().c_str());
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return hat_bench::run_cpu_benchmarks(argc, argv); }

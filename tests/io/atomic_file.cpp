@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include <hat/io/atomic_file.hpp>
-#include <hat/io/yaml_read.hpp>
+#include <hat/io/read_file.hpp>
 
 TEST_CASE("atomic file: replaces the contents and leaves no temporary behind", "[io][atomic]") {
   const auto dir = std::filesystem::temp_directory_path() / ("hat_atomic_" + std::to_string(::getpid()));
@@ -13,7 +13,7 @@ TEST_CASE("atomic file: replaces the contents and leaves no temporary behind", "
   const auto f = dir / "out.txt";
   hat::write_file_atomic(f, "first version, longer than the second\n");
   hat::write_file_atomic(f, "second\n");
-  CHECK(hat::detail::read_text_file(f) == "second\n");
+  CHECK(hat::read_file(f) == "second\n");
   CHECK(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()) == 1);
   // Writing over a directory fails with the path named and the directory untouched.
   std::filesystem::create_directories(dir / "sub");
@@ -21,6 +21,6 @@ TEST_CASE("atomic file: replaces the contents and leaves no temporary behind", "
   CHECK(std::filesystem::is_directory(dir / "sub"));
   CHECK(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()) == 2);
   std::filesystem::remove_all(dir);
-  CHECK_THROWS_WITH(hat::detail::read_text_file(dir / "gone.yml"), Catch::Contains("gone.yml") &&
+  CHECK_THROWS_WITH(hat::read_file(dir / "gone.yml"), Catch::Contains("gone.yml") &&
                                                                    Catch::Contains("cannot open"));
 }

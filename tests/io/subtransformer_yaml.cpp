@@ -34,7 +34,7 @@ TEST_CASE("subtransformer yaml: all 44 released HAT configs load, validate and r
         INFO(path.string());
         const auto a = hat::read_subtransformer_yaml<S>(path);
         CHECK(a.valid());
-        const std::string text = hat::detail::read_text_file(path);
+        const std::string text = hat::read_file(path);
         // HAT's writer layout, minus the comment line some released files carry.
         CHECK(hat::to_subtransformer_yaml(a) == without_comment_lines(text));
         CHECK(hat::parse_subtransformer_yaml<S>(hat::to_subtransformer_yaml(a), "again") == a);

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include <hat/io/latency_csv.hpp>
-#include <hat/io/yaml_read.hpp>
+#include <hat/io/read_file.hpp>
 #include "shared_data.hpp"
 
 namespace {
@@ -29,7 +29,7 @@ TEST_CASE("latency csv: HAT's six datasets parse and are rewritten byte for byte
     const auto t = hat::read_latency_csv(e.path());
     CHECK(t.rows.size() == 2000);
     CHECK(t.extra_columns.empty());
-    CHECK(hat::to_latency_csv(t) == hat::detail::read_text_file(e.path()));
+    CHECK(hat::to_latency_csv(t) == hat::read_file(e.path()));
     ++files;
   }
   CHECK(files == 6);

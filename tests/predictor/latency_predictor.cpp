@@ -7,7 +7,7 @@
 #include <string>
 
 #include <hat/backend/cpu.hpp>
-#include <hat/io/yaml_read.hpp>
+#include <hat/io/read_file.hpp>
 #include <hat/predictor/latency_predictor.hpp>
 #include <hat/predictor/metrics.hpp>
 #include <hat/space/hat_spaces.hpp>
@@ -119,7 +119,7 @@ TEST_CASE("latency predictor: damaged or foreign files give clear errors", "[pre
   p.fit(data, split.train, o);
   const auto path = temp_file("good.bin");
   p.save(path);
-  const std::string good = hat::detail::read_text_file(path);
+  const std::string good = hat::read_file(path);
   const auto write = [&](const std::string& bytes) {
     const auto bad = temp_file("bad.bin");
     std::ofstream(bad, std::ios::binary) << bytes;

@@ -111,7 +111,8 @@ struct cpu {
       for (std::size_t j = 0; j < g.cols; ++j) bias_grad[j] += g.data[r * g.ld + j];
   }
   /// y[i, :] = scale * table[tokens[i], :] + positions[i, :] (a null `positions.data` adds
-  /// nothing). `tokens` are host ids [n], already checked against the vocabulary; table [vocab, d] and positions [n, d] are views (ld = the super width).
+  /// nothing). `tokens` are host ids [n], already checked against the vocabulary; table
+  /// [vocab, d] and positions [n, d] are views (ld = the super width).
   template <class T>
   void embedding_forward(matrix_ref<const T> table, const int* tokens, T scale, matrix_ref<const T> positions,
                          matrix_ref<T> y) const noexcept {

@@ -6,8 +6,6 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +13,7 @@
 #include <hat/config.hpp>
 #include <hat/io/atomic_file.hpp>
 #include <hat/io/python_float.hpp>
+#include <hat/io/read_file.hpp>
 #include <hat/space/encode.hpp>
 
 namespace hat {
@@ -108,10 +107,7 @@ inline latency_table parse_latency_csv(std::string_view text, const std::string&
 }
 
 inline latency_table read_latency_csv(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw config_error(path.string() + ": cannot open the file for reading");
-  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  return parse_latency_csv(text, path.string());
+  return parse_latency_csv(read_file(path), path.string());
 }
 
 /// The CSV text, as HAT's script writes it: layer counts and embedding widths as integers,

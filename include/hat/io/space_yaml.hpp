@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <hat/io/read_file.hpp>
 #include <hat/io/yaml_keys.hpp>
 #include <hat/io/yaml_read.hpp>
 #include <hat/space/transformer.hpp>
@@ -87,7 +88,7 @@ std::vector<std::string> space_yaml_differences(const std::string& text, const s
 
 template <class S>
 std::vector<std::string> space_yaml_differences(const std::filesystem::path& path) {
-  return space_yaml_differences<S>(detail::read_text_file(path), path.string());
+  return space_yaml_differences<S>(read_file(path), path.string());
 }
 
 }  // namespace hat

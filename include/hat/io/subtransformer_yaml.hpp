@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <hat/io/atomic_file.hpp>
+#include <hat/io/read_file.hpp>
 #include <hat/io/yaml_keys.hpp>
 #include <hat/io/yaml_read.hpp>
 #include <hat/space/arch.hpp>
@@ -133,7 +134,7 @@ arch<S> parse_subtransformer_yaml(const std::string& text, const std::string& fi
 /// Reads a SubTransformer YAML file (see parse_subtransformer_yaml).
 template <class S>
 arch<S> read_subtransformer_yaml(const std::filesystem::path& path) {
-  return parse_subtransformer_yaml<S>(detail::read_text_file(path), path.string());
+  return parse_subtransformer_yaml<S>(read_file(path), path.string());
 }
 
 /// The YAML text HAT's search writes: one key per searchable dimension, lists cut to the

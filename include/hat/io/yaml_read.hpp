@@ -3,9 +3,6 @@
 #pragma once
 
 #include <charconv>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -15,12 +12,6 @@
 #include <hat/config.hpp>
 
 namespace hat::detail {
-
-inline std::string read_text_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw config_error(path.string() + ": cannot open the file for reading");
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 /// `file:line` for a node; yaml-cpp marks are 0-based and -1 when unknown.
 inline std::string where(const std::string& file, const YAML::Mark& m) {

@@ -7,8 +7,6 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <numbers>
 #include <numeric>  // std::iota
@@ -20,6 +18,7 @@
 #include <hat/config.hpp>
 #include <hat/io/atomic_file.hpp>
 #include <hat/io/latency_csv.hpp>
+#include <hat/io/read_file.hpp>
 #include <hat/predictor/linear_model.hpp>
 #include <hat/predictor/mlp.hpp>
 #include <hat/predictor/split.hpp>
@@ -242,9 +241,7 @@ class latency_predictor {
   }
 
   static latency_predictor load(Backend& be, const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw config_error(path.string() + ": cannot open the predictor file");
-    const std::string data{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    const std::string data = read_file(path);
     const std::string name = path.string();
     if (data.size() < 8 + 8 || data.compare(0, 8, std::string("HATPRED", 8)) != 0)
       throw config_error(name + ": not a hat latency predictor (bad magic)");

@@ -4,11 +4,8 @@
 
 #include <algorithm>
 #include <array>
-#include <cmath>
 #include <cstddef>
-#include <cstdio>  // snprintf
 #include <filesystem>
-#include <limits>
 #include <numeric>  // iota
 #include <string>
 #include <string_view>
