@@ -27,24 +27,52 @@ matrix_ref<T> dense(T* data, std::size_t rows, std::size_t cols) noexcept {
 /// Whether a GEMM operand is used as stored or transposed.
 enum class op { none, transpose };
 
+/// The shape of one batched attention core (softmax(scaling q k^T) v per item and head).
+/// Item i's queries are rows [i tq, (i+1) tq) of q; its keys and values are rows
+/// [g kv_stride, g kv_stride + tk) of k and v with g = i / kv_group, so the hypotheses of one
+/// sentence share that sentence's keys (kv_group = beam) and a KV cache can hold more rows
+/// than are filled (kv_stride = its capacity). Head h owns channels [h Q/heads, (h+1) Q/heads).
+struct attention_shape {
+  std::size_t batch = 1;      // items
+  std::size_t heads = 1;
+  std::size_t tq = 1;         // query rows per item
+  std::size_t tk = 1;         // keys per item
+  std::size_t kv_stride = 1;  // rows between consecutive key blocks
+  std::size_t kv_group = 1;   // items sharing one key block
+  bool causal = false;        // query r sees keys j <= r + (tk - tq)
+  float scaling = 1.0f;       // applied to q k^T (fairseq: head_dim^-1/2)
+};
+
 /// What every backend provides (hat::cpu today; hat::cuda follows). Pointers and views refer
-/// to the backend's memory; `buffer<T>` owns such memory. The element-wise primitives are the
-/// ones dense layers, LayerNorm and their training need; attention and losses join them with
-/// the SuperTransformer.
+/// to the backend's memory; `buffer<T>` owns such memory; token ids, positions and indices are
+/// host arrays. The element-wise primitives are the ones dense layers, LayerNorm, attention,
+/// decoding and their training need.
 template <class B>
 concept backend_policy = requires(B& b, matrix_ref<const float> a, matrix_ref<float> c, float* p,
-                                  const float* cp, std::size_t n) {
+                                  const float* cp, std::size_t n, const int* ids, double& d) {
   typename B::template buffer<float>;
   // C = alpha * op(A) * op(B) + beta * C
   b.gemm(a, op::none, a, op::transpose, c, 1.0f, 0.0f);
   // y[i, :] += bias; then max(y, 0) when relu
   b.bias_forward(c, cp, true);
+  // y += x
+  b.add(a, c);
+  // y = x (same shapes, any strides)
+  b.copy(a, c);
+  // y[i, :] = x[ids[i], :]
+  b.gather_rows(a, ids, c);
   // y = LayerNorm(x) over each row's cols features, with gamma and beta
   b.layernorm_forward(a, cp, cp, c, 1e-5f);
-  // y[i, :] = scale * table[tokens[i], :] + positions[i, :] (host token ids)
-  b.embedding_forward(a, static_cast<const int*>(nullptr), 1.0f, a, c);
+  // y[i, :] = scale * table[tokens[i], :] + positions[pos[i], :]; rows with pos[i] < 0 are 0
+  b.embedding_forward(a, ids, 1.0f, a, ids, c);
   // masked row softmax of attention scores, in place (causal offset, key padding or null)
   b.softmax_forward(c, true, n, static_cast<const unsigned char*>(nullptr));
+  // ctx = attention core over q, k, v (shape above; key padding per key block or null);
+  // `p` is scratch of at least attention_scratch(shape) floats
+  b.attention_forward(attention_shape{}, a, a, a, static_cast<const unsigned char*>(nullptr), c, p);
+  // sum over rows of fairseq's label-smoothed loss and NLL (natural log) of logits [n, V]
+  // against host targets [n]; rows whose target is `ignore` count nothing
+  b.label_smoothed_loss(a, ids, 0.1, 1, d, d);
   // g[i, j] = 0 where act[i, j] <= 0 (ReLU backward, in place)
   b.relu_backward(c, a);
   // bias_grad[j] (+)= sum_i g[i, j]
@@ -55,5 +83,8 @@ concept backend_policy = requires(B& b, matrix_ref<const float> a, matrix_ref<fl
   b.download(cp, n, p);
   b.synchronize();
 };
+
+/// Scratch floats attention_forward needs for one item and head.
+inline std::size_t attention_scratch(const attention_shape& s) noexcept { return s.tq * s.tk; }
 
 }  // namespace hat

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include <hat/backend/concepts.hpp>
+#include <hat/backend/cpu_few_rows.hpp>
 #include <hat/config.hpp>
 
 extern "C" {
@@ -48,12 +49,31 @@ class flush_subnormals {
 };
 }  // namespace detail
 
+namespace detail {
+// A float dot product the compiler vectorises without -ffast-math: eight independent partial
+// sums are eight lanes, not a reassociated reduction.
+template <class T>
+T dot(const T* __restrict a, const T* __restrict b, std::size_t n) noexcept {
+  T acc[8] = {};
+  std::size_t c = 0;
+  for (; c + 8 <= n; c += 8)
+    for (std::size_t u = 0; u < 8; ++u) acc[u] += a[c + u] * b[c + u];
+  T s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  for (; c < n; ++c) s += a[c] * b[c];
+  return s;
+}
+}  // namespace detail
+
 /// The CPU backend: host memory, OpenBLAS GEMMs on strided views (leading dimension = the
-/// super width, so an elastic slice is never copied), plain loops elsewhere. Stateless, so it
-/// costs nothing to hold. Thread count is OpenBLAS's, process-wide.
+/// super width, so an elastic slice is never copied), a weight-streaming kernel for products
+/// with few rows (decoding), plain loops elsewhere. Thread count is OpenBLAS's, process-wide.
 struct cpu {
   template <class T>
   using buffer = std::vector<T>;
+
+  /// Products x W^T with at most detail::few_rows_max rows of x use the few-row kernel (on
+  /// AVX2 or AVX-512 CPUs); false sends every product to OpenBLAS (benchmarks, cross-checks).
+  bool few_rows = true;
 
   // --- GEMM ---
   template <class T>
@@ -65,6 +85,10 @@ struct cpu {
     HAT_ASSERT(c.rows == m && c.cols == n, "gemm: output shape differs from op(A) * op(B)");
     if (m == 0 || n == 0) return;
     const detail::flush_subnormals ftz;
+    if constexpr (std::is_same_v<T, float>)
+      if (few_rows && ta == op::none && tb == op::transpose && m <= detail::few_rows_max && k > 0 &&
+          detail::few_rows_gemm(m, n, k, alpha, a.data, a.ld, b.data, b.ld, beta, c.data, c.ld))
+        return;
     const auto tra = ta == op::none ? CblasNoTrans : CblasTrans;
     const auto trb = tb == op::none ? CblasNoTrans : CblasTrans;
     const auto i = [](std::size_t v) { return static_cast<CBLAS_INT>(v); };
@@ -110,17 +134,115 @@ struct cpu {
     for (std::size_t r = 0; r < g.rows; ++r)
       for (std::size_t j = 0; j < g.cols; ++j) bias_grad[j] += g.data[r * g.ld + j];
   }
-  /// y[i, :] = scale * table[tokens[i], :] + positions[i, :] (a null `positions.data` adds
-  /// nothing). `tokens` are host ids [n], already checked against the vocabulary; table
-  /// [vocab, d] and positions [n, d] are views (ld = the super width).
+  /// y[i, :] = scale * table[tokens[i], :] + positions[pos[i], :]; a row with pos[i] < 0 is a
+  /// padding position and becomes 0 (fairseq's zero padding rows). `tokens` and `pos` are host
+  /// arrays [n], already checked; table [vocab, d] and positions [P, d] are views.
   template <class T>
   void embedding_forward(matrix_ref<const T> table, const int* tokens, T scale, matrix_ref<const T> positions,
-                         matrix_ref<T> y) const noexcept {
+                         const int* pos, matrix_ref<T> y) const noexcept {
     for (std::size_t i = 0; i < y.rows; ++i) {
-      const T* e = table.data + static_cast<std::size_t>(tokens[i]) * table.ld;
-      const T* p = positions.data ? positions.data + i * positions.ld : nullptr;
       T* out = y.data + i * y.ld;
-      for (std::size_t c = 0; c < y.cols; ++c) out[c] = scale * e[c] + (p ? p[c] : T(0));
+      if (pos[i] < 0) {
+        for (std::size_t c = 0; c < y.cols; ++c) out[c] = T(0);
+        continue;
+      }
+      const T* e = table.data + static_cast<std::size_t>(tokens[i]) * table.ld;
+      const T* p = positions.data + static_cast<std::size_t>(pos[i]) * positions.ld;
+      for (std::size_t c = 0; c < y.cols; ++c) out[c] = scale * e[c] + p[c];
+    }
+  }
+
+  template <class T>
+  void add(matrix_ref<const T> x, matrix_ref<T> y) const noexcept {
+    for (std::size_t r = 0; r < y.rows; ++r) {
+      const T* xr = x.data + r * x.ld;
+      T* yr = y.data + r * y.ld;
+      for (std::size_t c = 0; c < y.cols; ++c) yr[c] += xr[c];
+    }
+  }
+  template <class T>
+  void copy(matrix_ref<const T> x, matrix_ref<T> y) const noexcept {
+    for (std::size_t r = 0; r < y.rows; ++r) std::copy(x.data + r * x.ld, x.data + r * x.ld + y.cols, y.data + r * y.ld);
+  }
+  /// y[i, :] = x[ids[i], :] for host ids [y.rows] (beam search reorders its caches with it).
+  template <class T>
+  void gather_rows(matrix_ref<const T> x, const int* ids, matrix_ref<T> y) const noexcept {
+    for (std::size_t r = 0; r < y.rows; ++r) {
+      const T* xr = x.data + static_cast<std::size_t>(ids[r]) * x.ld;
+      std::copy(xr, xr + y.cols, y.data + r * y.ld);
+    }
+  }
+
+  /// The attention core for every item and head (see attention_shape). Few query rows
+  /// (decoding) use direct dot products; more use two GEMMs per head. `scratch`: [tq * tk].
+  template <class T>
+  void attention_forward(const attention_shape& s, matrix_ref<const T> q /*[batch tq, Q]*/,
+                         matrix_ref<const T> k /*[key rows, Q]*/, matrix_ref<const T> v /*[key rows, Q]*/,
+                         const unsigned char* key_padding /*[key blocks tk] or null*/, matrix_ref<T> ctx /*[batch tq, Q]*/,
+                         T* scratch /*[tq tk]*/) const {
+    HAT_ASSERT(s.heads > 0 && q.cols % s.heads == 0 && k.cols == q.cols && v.cols == q.cols && ctx.cols == q.cols,
+               "attention_forward: q, k, v and ctx must share a width the head count divides");
+    HAT_ASSERT(q.rows == s.batch * s.tq && ctx.rows == q.rows, "attention_forward: q and ctx must be [batch tq, Q]");
+    const detail::flush_subnormals ftz;
+    const std::size_t hd = q.cols / s.heads, offset = s.tk - std::min(s.tk, s.tq);
+    const T scaling = static_cast<T>(s.scaling);
+    for (std::size_t i = 0; i < s.batch; ++i) {
+      const std::size_t block = i / s.kv_group;
+      const T* kb = k.data + block * s.kv_stride * k.ld;
+      const T* vb = v.data + block * s.kv_stride * v.ld;
+      const unsigned char* pad = key_padding ? key_padding + block * s.tk : nullptr;
+      for (std::size_t h = 0; h < s.heads; ++h) {
+        const matrix_ref<const T> qh{q.data + i * s.tq * q.ld + h * hd, s.tq, hd, q.ld}, kh{kb + h * hd, s.tk, hd, k.ld},
+            vh{vb + h * hd, s.tk, hd, v.ld};
+        const matrix_ref<T> ch{ctx.data + i * s.tq * ctx.ld + h * hd, s.tq, hd, ctx.ld}, sc = dense(scratch, s.tq, s.tk);
+        if (s.tq >= 8) {
+          gemm(qh, op::none, kh, op::transpose, sc, scaling, T(0));
+          softmax_forward(sc, s.causal, offset, pad);
+          gemm(matrix_ref<const T>(sc), op::none, vh, op::none, ch, T(1), T(0));
+          continue;
+        }
+        for (std::size_t r = 0; r < s.tq; ++r) {
+          T* row = scratch + r * s.tk;
+          for (std::size_t j = 0; j < s.tk; ++j) row[j] = scaling * detail::dot(qh.data + r * qh.ld, kh.data + j * kh.ld, hd);
+        }
+        softmax_forward(sc, s.causal, offset, pad);
+        for (std::size_t r = 0; r < s.tq; ++r) {
+          T* out = ch.data + r * ch.ld;
+          for (std::size_t c = 0; c < hd; ++c) out[c] = T(0);
+          for (std::size_t j = 0; j < s.tk; ++j) {
+            const T p = scratch[r * s.tk + j];
+            const T* vr = vh.data + j * vh.ld;
+            for (std::size_t c = 0; c < hd; ++c) out[c] += p * vr[c];
+          }
+        }
+      }
+    }
+  }
+
+  /// fairseq's label-smoothed cross-entropy summed over rows: per row with target t != ignore,
+  /// nll = -log p_t and loss = (1 - eps) nll - eps / V sum_j log p_j (natural log; the caller
+  /// divides by ln 2 and the token count, as fairseq reports it).
+  template <class T>
+  void label_smoothed_loss(matrix_ref<const T> logits /*[n, V]*/, const int* targets /*[n]*/, double eps, int ignore,
+                           double& loss, double& nll) const noexcept {
+    loss = 0;
+    nll = 0;
+    const std::size_t vocab = logits.cols;
+    for (std::size_t r = 0; r < logits.rows; ++r) {
+      if (targets[r] == ignore) continue;
+      const T* x = logits.data + r * logits.ld;
+      T mx = x[0];
+      for (std::size_t j = 1; j < vocab; ++j) mx = x[j] > mx ? x[j] : mx;
+      double sum = 0, total = 0;
+      for (std::size_t j = 0; j < vocab; ++j) {
+        sum += std::exp(static_cast<double>(x[j] - mx));
+        total += static_cast<double>(x[j]);
+      }
+      const double lse = static_cast<double>(mx) + std::log(sum);
+      const double n = lse - static_cast<double>(x[targets[r]]);
+      const double smooth = static_cast<double>(vocab) * lse - total;
+      nll += n;
+      loss += (1.0 - eps) * n + eps / static_cast<double>(vocab) * smooth;
     }
   }
 

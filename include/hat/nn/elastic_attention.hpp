@@ -11,12 +11,20 @@
 
 namespace hat {
 
-/// Scratch memory of one attention call: Q, K, V and the context [rows, QkvDim], the scores
-/// [tq, tk]. Sized on first use and reused; one per concurrent caller.
+/// Scratch memory of attention calls: the projections and context, the scores of one head.
+/// Sized on first use and reused; one per concurrent caller.
 template <class Backend, class T = float>
 struct attention_workspace {
-  typename Backend::template buffer<T> q, k, v, ctx, scores;
+  typename Backend::template buffer<T> q, kv, ctx, scores;
 };
+
+namespace detail {
+template <class Backend, class T>
+T* reserve(typename Backend::template buffer<T>& b, std::size_t n) {
+  if (b.size() < n) b = typename Backend::template buffer<T>(n);
+  return b.data();
+}
+}  // namespace detail
 
 /// HAT's MultiheadAttentionSuper. Parameters (in an arena): in_proj W [3 QkvDim, MaxEmbed]
 /// with b [3 QkvDim] (Q rows, then K, then V), out_proj W [MaxEmbed, QkvDim] with b [MaxEmbed].
@@ -28,6 +36,7 @@ template <std::size_t MaxEmbed, std::size_t QkvDim, class Backend, class T = flo
 class elastic_attention {
  public:
   static constexpr std::size_t param_count = 3 * QkvDim * MaxEmbed + 3 * QkvDim + MaxEmbed * QkvDim + MaxEmbed;
+  static constexpr std::size_t qkv_dim = QkvDim;
 
   /// `params`: [param_count] in backend memory, laid out as above.
   explicit elastic_attention(T* params) noexcept
@@ -41,51 +50,81 @@ class elastic_attention {
   T* out_proj_weight() const noexcept { return out_w_; }  // [MaxEmbed, QkvDim]
   T* out_proj_bias() const noexcept { return out_b_; }    // [MaxEmbed]
 
-  /// out [tq, d_q] = attention of query [tq, d_q] over memory [tk, d_kv] with `heads` heads.
-  /// `causal`: query i sees keys j <= i + (tk - tq) (decoder self-attention, also
-  /// incrementally). `key_padding` [tk] (or null): non-zero keys are ignored.
-  void forward(Backend& be, matrix_ref<const T> query, matrix_ref<const T> memory, std::size_t heads, bool causal,
-               const unsigned char* key_padding, matrix_ref<T> out, attention_workspace<Backend, T>& ws) const {
-    HAT_ASSERT(heads > 0 && QkvDim % heads == 0, "elastic_attention: the head count must divide qkv_dim");
-    HAT_ASSERT(query.cols <= MaxEmbed && memory.cols <= MaxEmbed, "elastic_attention: input wider than the super layer");
-    HAT_ASSERT(out.rows == query.rows && out.cols == query.cols, "elastic_attention: out must be [tq, d_q]");
-    const std::size_t tq = query.rows, tk = memory.rows, hd = QkvDim / heads;
-    reserve_(ws.q, tq * QkvDim);
-    reserve_(ws.ctx, tq * QkvDim);
-    reserve_(ws.k, tk * QkvDim);
-    reserve_(ws.v, tk * QkvDim);
-    reserve_(ws.scores, tq * tk);
-    const matrix_ref<T> q = dense(ws.q.data(), tq, QkvDim), k = dense(ws.k.data(), tk, QkvDim),
-                        v = dense(ws.v.data(), tk, QkvDim), ctx = dense(ws.ctx.data(), tq, QkvDim);
-    project_(be, query, 0, q);
-    project_(be, memory, 1, k);
-    project_(be, memory, 2, v);
-    // fairseq scales q by head_dim^-1/2; folding it into the score GEMM's alpha is the same product.
-    const T scaling = static_cast<T>(1.0 / std::sqrt(static_cast<double>(hd)));
-    const matrix_ref<T> s = dense(ws.scores.data(), tq, tk);
-    for (std::size_t h = 0; h < heads; ++h) {
-      const matrix_ref<const T> qh{q.data + h * hd, tq, hd, QkvDim}, kh{k.data + h * hd, tk, hd, QkvDim},
-          vh{v.data + h * hd, tk, hd, QkvDim};
-      be.gemm(qh, op::none, kh, op::transpose, s, scaling, T(0));  // [tq, tk]
-      be.softmax_forward(s, causal, tk - std::min(tk, tq), key_padding);
-      be.gemm(matrix_ref<const T>(s), op::none, vh, op::none, matrix_ref<T>{ctx.data + h * hd, tq, hd, QkvDim}, T(1),
-              T(0));
-    }
-    // out_proj: W[:d_q, :QkvDim] (ld QkvDim), b[:d_q]
-    be.gemm(matrix_ref<const T>(ctx), op::none, matrix_ref<const T>{out_w_, out.cols, QkvDim, QkvDim}, op::transpose,
-            out, T(1), T(0));
+  /// Projections of rows of x [n, d] by in_proj rows [first QkvDim, (first + parts) QkvDim):
+  /// y [n, parts QkvDim] (any row stride: a KV cache row, say). parts 3 from 0 = fused Q, K, V
+  /// (self-attention); 1 from 0 = Q; 2 from 1 = K and V (encoder-decoder memory).
+  void project(Backend& be, matrix_ref<const T> x, std::size_t first, std::size_t parts, matrix_ref<T> y) const {
+    HAT_ASSERT(x.cols <= MaxEmbed && first + parts <= 3 && y.cols == parts * QkvDim && y.rows == x.rows,
+               "elastic_attention::project: shapes differ from [n, d <= MaxEmbed] -> [n, parts qkv_dim]");
+    const matrix_ref<const T> w{in_w_ + first * QkvDim * MaxEmbed, parts * QkvDim, x.cols, MaxEmbed};
+    be.gemm(x, op::none, w, op::transpose, y, T(1), T(0));
+    be.bias_forward(y, in_b_ + first * QkvDim, false);
+  }
+
+  /// out [n, d_q] = ctx [n, QkvDim] W[:d_q, :]^T + b[:d_q].
+  void project_out(Backend& be, matrix_ref<const T> ctx, matrix_ref<T> out) const {
+    HAT_ASSERT(ctx.cols == QkvDim && out.cols <= MaxEmbed && out.rows == ctx.rows, "elastic_attention::project_out: shapes");
+    be.gemm(ctx, op::none, matrix_ref<const T>{out_w_, out.cols, QkvDim, QkvDim}, op::transpose, out, T(1), T(0));
     be.bias_forward(out, out_b_, false);
   }
 
- private:
-  // part 0/1/2 = Q/K/V: y [rows, QkvDim] = x [rows, d] W[part rows, :d]^T + b[part rows]
-  void project_(Backend& be, matrix_ref<const T> x, std::size_t part, matrix_ref<T> y) const {
-    const matrix_ref<const T> w{in_w_ + part * QkvDim * MaxEmbed, QkvDim, x.cols, MaxEmbed};
-    be.gemm(x, op::none, w, op::transpose, y, T(1), T(0));
-    be.bias_forward(y, in_b_ + part * QkvDim, false);
+  /// fairseq's scaling of q for `heads` heads: head_dim^-1/2.
+  static float scaling(std::size_t heads) {
+    HAT_ASSERT(heads > 0 && QkvDim % heads == 0, "elastic_attention: the head count must divide qkv_dim");
+    return static_cast<float>(1.0 / std::sqrt(static_cast<double>(QkvDim / heads)));
   }
-  static void reserve_(typename Backend::template buffer<T>& b, std::size_t n) {
-    if (b.size() < n) b = typename Backend::template buffer<T>(n);
+
+  /// Batched self-attention: out [batch t, d] over x [batch t, d] (sentence b = rows
+  /// [b t, (b+1) t)); `causal` for the decoder; key_padding [batch t] or null.
+  void self_forward(Backend& be, matrix_ref<const T> x, std::size_t batch, std::size_t heads, bool causal,
+                    const unsigned char* key_padding, matrix_ref<T> out, attention_workspace<Backend, T>& ws) const {
+    HAT_ASSERT(batch > 0 && x.rows % batch == 0, "elastic_attention: rows must be batch x time");
+    const std::size_t n = x.rows, t = n / batch;
+    const matrix_ref<T> qkv = dense(detail::reserve<Backend, T>(ws.kv, n * 3 * QkvDim), n, 3 * QkvDim);
+    project(be, x, 0, 3, qkv);
+    const attention_shape s{batch, heads, t, t, t, 1, causal, scaling(heads)};
+    core_(be, s, {qkv.data, n, QkvDim, 3 * QkvDim}, {qkv.data + QkvDim, n, QkvDim, 3 * QkvDim},
+          {qkv.data + 2 * QkvDim, n, QkvDim, 3 * QkvDim}, key_padding, out, ws);
+  }
+
+  /// Batched attention of queries [batch tq, d_q] over a memory [batch tk, d_kv] (encoder-
+  /// decoder attention; memory rows of sentence b are [b tk, (b+1) tk)); key_padding
+  /// [batch tk] or null. `causal` treats the queries as the last tq of tk positions.
+  void forward(Backend& be, matrix_ref<const T> query, matrix_ref<const T> memory, std::size_t batch, std::size_t heads,
+               bool causal, const unsigned char* key_padding, matrix_ref<T> out, attention_workspace<Backend, T>& ws) const {
+    HAT_ASSERT(batch > 0 && query.rows % batch == 0 && memory.rows % batch == 0,
+               "elastic_attention: rows must be batch x time");
+    const std::size_t tq = query.rows / batch, tk = memory.rows / batch;
+    const matrix_ref<T> q = dense(detail::reserve<Backend, T>(ws.q, query.rows * QkvDim), query.rows, QkvDim);
+    const matrix_ref<T> kv = dense(detail::reserve<Backend, T>(ws.kv, memory.rows * 2 * QkvDim), memory.rows, 2 * QkvDim);
+    project(be, query, 0, 1, q);
+    project(be, memory, 1, 2, kv);
+    const attention_shape s{batch, heads, tq, tk, tk, 1, causal, scaling(heads)};
+    core_(be, s, q, {kv.data, memory.rows, QkvDim, 2 * QkvDim}, {kv.data + QkvDim, memory.rows, QkvDim, 2 * QkvDim},
+          key_padding, out, ws);
+  }
+
+  /// One sentence: out [tq, d_q] = attention of query [tq, d_q] over memory [tk, d_kv].
+  void forward(Backend& be, matrix_ref<const T> query, matrix_ref<const T> memory, std::size_t heads, bool causal,
+               const unsigned char* key_padding, matrix_ref<T> out, attention_workspace<Backend, T>& ws) const {
+    forward(be, query, memory, 1, heads, causal, key_padding, out, ws);
+  }
+
+  /// The attention core and out_proj on projected q [batch tq, QkvDim] and k, v views laid out
+  /// as `s` says (the incremental decoder's caches): out [batch tq, d_q].
+  void attend(Backend& be, const attention_shape& s, matrix_ref<const T> q, matrix_ref<const T> k,
+              matrix_ref<const T> v, const unsigned char* key_padding, matrix_ref<T> out,
+              attention_workspace<Backend, T>& ws) const {
+    core_(be, s, q, k, v, key_padding, out, ws);
+  }
+
+ private:
+  void core_(Backend& be, const attention_shape& s, matrix_ref<const T> q, matrix_ref<const T> k, matrix_ref<const T> v,
+             const unsigned char* key_padding, matrix_ref<T> out, attention_workspace<Backend, T>& ws) const {
+    HAT_ASSERT(out.rows == q.rows, "elastic_attention: out must have one row per query");
+    const matrix_ref<T> ctx = dense(detail::reserve<Backend, T>(ws.ctx, q.rows * QkvDim), q.rows, QkvDim);
+    be.attention_forward(s, q, k, v, key_padding, ctx, detail::reserve<Backend, T>(ws.scores, attention_scratch(s)));
+    project_out(be, matrix_ref<const T>(ctx), out);
   }
 
   T* in_w_;   // [3 QkvDim, MaxEmbed]

@@ -25,6 +25,20 @@ inline double sinusoid(std::size_t pos, std::size_t c, std::size_t max_dim) noex
   return c < half ? std::sin(a) : std::cos(a);
 }
 
+/// fairseq's make_positions for a row-major batch [rows, cols] of token ids: the 0-based
+/// position of each token among the non-padding tokens of its row (so left and right padding
+/// give the same positions), -1 for padding.
+inline std::vector<int> positions_of(std::span<const int> tokens, std::size_t rows, std::size_t cols, int padding_idx = 1) {
+  HAT_ASSERT(tokens.size() == rows * cols, "positions_of: tokens must be [rows, cols]");
+  std::vector<int> pos(tokens.size());
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0, n = 0; c < cols; ++c) {
+      const bool pad = tokens[r * cols + c] == padding_idx;
+      pos[r * cols + c] = pad ? -1 : static_cast<int>(n++);
+    }
+  return pos;
+}
+
 /// EmbeddingSuper plus positions: a table E [vocab, MaxDim] in the arena, of which a part of
 /// width d reads E[:, :d] (the encoder and decoder may read one shared table at different
 /// widths), scaled by sqrt(d) (the sampled width, not MaxDim), plus the sinusoid. The position
@@ -52,14 +66,26 @@ class elastic_embedding {
   /// of one sentence without padding; `first` is the 0-based index of tokens[0] (> 0 when an
   /// incremental decoder embeds only its newest token).
   void forward(Backend& be, std::span<const int> tokens, std::size_t first, matrix_ref<T> y) const {
-    HAT_ASSERT(y.cols <= MaxDim && tokens.size() == y.rows, "elastic_embedding: y must be [tokens, d <= MaxDim]");
-    HAT_ASSERT(first + tokens.size() <= MaxPositions, "elastic_embedding: sentence longer than MaxPositions");
-    for (int t : tokens)
-      HAT_ASSERT(t >= 0 && static_cast<std::size_t>(t) < vocab_ && t != padding_idx,
-                 "elastic_embedding: token id out of range or padding");
+    std::vector<int> pos(tokens.size());
+    for (std::size_t i = 0; i < pos.size(); ++i) pos[i] = static_cast<int>(first + i);
+    for (int t : tokens) HAT_ASSERT(t != padding_idx, "elastic_embedding: padding in a sentence without padding");
+    forward(be, tokens, pos, y);
+  }
+
+  /// The batched form: y [n, d] row i = sqrt(d) * E[tokens[i], :d] + sinusoid(pos[i], :d) for
+  /// host arrays [n]; padding tokens (pos[i] < 0, see positions_of) give zero rows.
+  void forward(Backend& be, std::span<const int> tokens, std::span<const int> pos, matrix_ref<T> y) const {
+    HAT_ASSERT(y.cols <= MaxDim && tokens.size() == y.rows && pos.size() == y.rows,
+               "elastic_embedding: y must be [tokens, d <= MaxDim]");
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+      const int t = tokens[i];
+      HAT_ASSERT(t >= 0 && static_cast<std::size_t>(t) < vocab_, "elastic_embedding: token id out of range");
+      HAT_ASSERT(pos[i] < static_cast<int>(MaxPositions), "elastic_embedding: sentence longer than MaxPositions");
+      HAT_ASSERT((t == padding_idx) == (pos[i] < 0), "elastic_embedding: padding tokens and positions disagree");
+    }
     const T scale = static_cast<T>(std::sqrt(static_cast<double>(y.cols)));
     be.embedding_forward(matrix_ref<const T>{table_, vocab_, y.cols, MaxDim}, tokens.data(), scale,
-                         matrix_ref<const T>{positions_.data() + first * MaxDim, tokens.size(), y.cols, MaxDim}, y);
+                         matrix_ref<const T>{positions_.data(), MaxPositions, y.cols, MaxDim}, pos.data(), y);
   }
 
  private:

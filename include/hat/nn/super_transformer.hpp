@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: MIT
+// super_transformer: HAT's weight-shared encoder-decoder in one arena; any SubTransformer runs on its slices.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>  // std::swap
+#include <vector>
+
+#include <hat/backend/concepts.hpp>
+#include <hat/config.hpp>
+#include <hat/nn/embedding.hpp>
+#include <hat/nn/token_batch.hpp>
+#include <hat/nn/transformer_config.hpp>
+#include <hat/nn/transformer_layers.hpp>
+#include <hat/space/random.hpp>
+#include <hat/tensor/arena.hpp>
+
+namespace hat {
+
+/// Which vocabulary tables exist (hat-spec 1): `all` = one joined table for encoder input,
+/// decoder input and output projection (HAT's WMT tasks); `decoder` = a source table and one
+/// target table used for decoder input and output; `none` = source table, target table and a
+/// separate output projection `embed_out` (HAT's IWSLT task).
+enum class embedding_sharing { all, decoder, none };
+
+struct vocabulary_sizes {
+  std::size_t source = 0;
+  std::size_t target = 0;
+  embedding_sharing sharing = embedding_sharing::all;
+};
+
+/// One named parameter tensor of the model: fairseq's state-dict key, its offset in the arena
+/// and its shape (row-major, PyTorch's layout).
+struct parameter_info {
+  std::string name;
+  std::size_t offset = 0;
+  std::vector<std::size_t> shape;
+  std::size_t size() const noexcept {
+    std::size_t n = 1;
+    for (std::size_t s : shape) n *= s;
+    return n;
+  }
+};
+
+/// What encode() returns: every super layer's output (identity layers repeat their input, as
+/// HAT's encoder_out_all does), sentence-major [batch time, d_enc], and the padding mask.
+template <class Backend, class T = float>
+struct encoder_output {
+  std::size_t batch = 0, time = 0, dim = 0;
+  std::vector<typename Backend::template buffer<T>> layers;  // one per *active* layer: [batch time, d]
+  std::vector<std::size_t> layer_of;                         // super layer -> index into layers
+  std::vector<unsigned char> host_padding;                   // [batch time], 1 = padding
+  typename Backend::template buffer<unsigned char> padding;  // the same in backend memory (empty: none)
+
+  /// Super layer l's output (l counts from 0; identity layers give the last active output).
+  matrix_ref<const T> out(std::size_t l) const {
+    return dense(static_cast<const T*>(layers[layer_of[l]].data()), batch * time, dim);
+  }
+  const unsigned char* padding_mask() const noexcept { return padding.size() ? padding.data() : nullptr; }
+};
+
+/// Scratch of the model's forward passes; one per concurrent caller.
+template <class Backend, class T = float>
+struct model_workspace {
+  layer_workspace<Backend, T> layer;
+  typename Backend::template buffer<T> x, y, memory;
+  typename Backend::template buffer<unsigned char> memory_padding;
+};
+
+/// HAT's SuperTransformer (hat-spec 1-3): encoder and decoder of M::encoder_layers /
+/// M::decoder_layers post-norm layers at the widths M gives, weights in one arena laid out in
+/// the order parameters() lists (fairseq's names). A SubTransformer (transformer_config) runs on
+/// corner slices of them; layers past its layer count are identity.
+template <class M, class Backend, class T = float>
+class super_transformer {
+ public:
+  using maxima = M;
+  using embedding_type = elastic_embedding<M::embed, M::positions, Backend, T>;
+  using encoder_layer_type = encoder_layer<M::embed, M::encoder_ffn, M::qkv, Backend, T>;
+  using decoder_layer_type = decoder_layer<M::embed, M::decoder_ffn, M::qkv, Backend, T>;
+  /// Every parameter but the vocabulary tables: a compile-time constant of the maxima.
+  static constexpr std::size_t layer_param_count =
+      M::encoder_layers * encoder_layer_type::param_count + M::decoder_layers * decoder_layer_type::param_count;
+
+  static std::size_t param_count(const vocabulary_sizes& v) {
+    const std::size_t tables = v.sharing == embedding_sharing::all       ? v.source
+                               : v.sharing == embedding_sharing::decoder ? v.source + v.target
+                                                                         : v.source + 2 * v.target;
+    return tables * M::embed + layer_param_count;
+  }
+
+  super_transformer(Backend& be, vocabulary_sizes v) : vocab_(check_(v)), params_(param_count(v)), info_(layout_(v)) {
+    T* base = params_.data();
+    for (const auto& p : info_) HAT_ASSERT(params_.take(p.size()) == base + p.offset, "super_transformer: arena layout");
+    src_embed_.emplace_back(be, base + find_(info_, "encoder.embed_tokens.weight").offset, v.source);
+    if (v.sharing != embedding_sharing::all)
+      tgt_embed_.emplace_back(be, base + find_(info_, "decoder.embed_tokens.weight").offset, v.target);
+    out_table_ = v.sharing == embedding_sharing::none ? base + find_(info_, "decoder.embed_out").offset
+                 : v.sharing == embedding_sharing::decoder ? base + find_(info_, "decoder.embed_tokens.weight").offset
+                                                           : base + find_(info_, "encoder.embed_tokens.weight").offset;
+    for (std::size_t l = 0; l < M::encoder_layers; ++l)
+      encoder_.emplace_back(base + find_(info_, layer_name_("encoder", l) + "self_attn.in_proj_weight").offset);
+    for (std::size_t l = 0; l < M::decoder_layers; ++l)
+      decoder_.emplace_back(base + find_(info_, layer_name_("decoder", l) + "self_attn.in_proj_weight").offset);
+  }
+
+  const vocabulary_sizes& vocabulary() const noexcept { return vocab_; }
+  /// Every parameter tensor, in arena order.
+  const std::vector<parameter_info>& parameters() const noexcept { return info_; }
+  T* data() noexcept { return params_.data(); }
+  const T* data() const noexcept { return params_.data(); }
+  std::size_t size() const noexcept { return params_.size(); }
+  /// A parameter by its fairseq name; throws config_error when there is none.
+  T* parameter(const std::string& name) { return params_.data() + find_(info_, name).offset; }
+  const encoder_layer_type& encoder(std::size_t l) const { return encoder_.at(l); }
+  const decoder_layer_type& decoder(std::size_t l) const { return decoder_.at(l); }
+  const embedding_type& source_embedding() const noexcept { return src_embed_.front(); }
+  const embedding_type& target_embedding() const noexcept {
+    return vocab_.sharing == embedding_sharing::all ? src_embed_.front() : tgt_embed_.front();
+  }
+  /// The output projection's table [target vocab, M::embed] (no bias).
+  const T* output_table() const noexcept { return out_table_; }
+
+  /// HAT's initialisation (hat-spec 3.7): Xavier-uniform on every full super weight matrix
+  /// (in_proj, out_proj, fc1, fc2), zero biases, N(0, embed^-1/2) vocabulary tables with a zero
+  /// padding row, LayerNorm gamma 1 and beta 0. Deterministic by seed.
+  void init_hat(Backend& be, std::uint64_t seed) {
+    std::vector<T> host(params_.size());
+    rng g(seed);
+    for (const auto& p : info_) {
+      T* dst = host.data() + p.offset;
+      const std::string& n = p.name;
+      const bool table = n.find("embed_tokens") != std::string::npos || n.find("embed_out") != std::string::npos;
+      if (table) {
+        const double sd = 1.0 / std::sqrt(static_cast<double>(M::embed));
+        for (std::size_t i = 0; i < p.size(); ++i) dst[i] = static_cast<T>(sd * normal_(g));
+        for (std::size_t c = 0; c < p.shape[1]; ++c) dst[special_tokens::pad * p.shape[1] + c] = T(0);
+      } else if (p.shape.size() == 2) {
+        const double a = std::sqrt(6.0 / static_cast<double>(p.shape[0] + p.shape[1]));
+        for (std::size_t i = 0; i < p.size(); ++i) dst[i] = static_cast<T>(a * (2.0 * g.uniform() - 1.0));
+      } else {
+        const bool gamma = n.find("layer_norm.weight") != std::string::npos;
+        for (std::size_t i = 0; i < p.size(); ++i) dst[i] = gamma ? T(1) : T(0);
+      }
+    }
+    be.upload(host.data(), host.size(), params_.data());
+  }
+
+  /// Runs the encoder of `c` on a batch of source sentences (padded either side).
+  void encode(Backend& be, const transformer_config& c, const token_batch& src, encoder_output<Backend, T>& out,
+              model_workspace<Backend, T>& ws) const {
+    c.template check<M>();
+    const std::size_t n = src.rows * src.cols, d = c.encoder_embed_dim;
+    out.batch = src.rows;
+    out.time = src.cols;
+    out.dim = d;
+    out.host_padding.assign(n, 0);
+    bool any = false;
+    for (std::size_t i = 0; i < n; ++i) any |= (out.host_padding[i] = src.tokens[i] == special_tokens::pad) != 0;
+    out.padding = typename Backend::template buffer<unsigned char>(any ? n : 0);
+    if (any) be.upload(out.host_padding.data(), n, out.padding.data());
+    const std::size_t active = c.encoder_layers();
+    out.layers.resize(active);
+    for (auto& l : out.layers)
+      if (l.size() != n * d) l = typename Backend::template buffer<T>(n * d);
+    out.layer_of.resize(M::encoder_layers);
+    for (std::size_t l = 0; l < M::encoder_layers; ++l) out.layer_of[l] = l < active ? l : active - 1;
+
+    const matrix_ref<T> x = dense(detail::reserve<Backend, T>(ws.x, n * d), n, d);
+    source_embedding().forward(be, src.tokens, positions_of(src.tokens, src.rows, src.cols), x);
+    for (std::size_t l = 0; l < active; ++l) {
+      const matrix_ref<const T> in = l == 0 ? matrix_ref<const T>(x) : out.out(l - 1);
+      encoder_[l].forward(be, in, src.rows, c.encoder_ffn[l], c.encoder_heads[l], out.padding_mask(),
+                          dense(out.layers[l].data(), n, d), ws.layer);
+    }
+  }
+
+  /// The memory decoder layer l attends to, per sentence: the outputs of the last 1, 2 or 3
+  /// super encoder layers concatenated along time, last first (hat-spec 2.1), as
+  /// [batch m time, d_enc] in `memory`, and its padding mask repeated m times.
+  std::size_t memory(Backend& be, const transformer_config& c, std::size_t l, const encoder_output<Backend, T>& enc,
+                     typename Backend::template buffer<T>& memory,
+                     typename Backend::template buffer<unsigned char>& padding) const {
+    const std::size_t m = static_cast<std::size_t>(attended_encoder_layers(c.decoder_arbitrary[l]));
+    const std::size_t t = enc.time, d = enc.dim, tm = m * t;
+    T* mem = detail::reserve<Backend, T>(memory, enc.batch * tm * d);
+    for (std::size_t b = 0; b < enc.batch; ++b)
+      for (std::size_t j = 0; j < m; ++j) {
+        const matrix_ref<const T> src = enc.out(M::encoder_layers - 1 - j);
+        be.copy(matrix_ref<const T>{src.data + b * t * d, t, d, d}, matrix_ref<T>{mem + (b * tm + j * t) * d, t, d, d});
+      }
+    if (enc.padding_mask()) {
+      std::vector<unsigned char> host(enc.batch * tm);
+      for (std::size_t b = 0; b < enc.batch; ++b)
+        for (std::size_t j = 0; j < m; ++j)
+          for (std::size_t i = 0; i < t; ++i) host[b * tm + j * t + i] = enc.host_padding[b * t + i];
+      padding = typename Backend::template buffer<unsigned char>(host.size());
+      be.upload(host.data(), host.size(), padding.data());
+    } else {
+      padding = typename Backend::template buffer<unsigned char>();
+    }
+    return tm;
+  }
+
+  /// Teacher-forced decoder: logits [batch t, target vocab] for prev_output_tokens
+  /// [batch, t] (right-padded) given the encoder's output.
+  void decode(Backend& be, const transformer_config& c, const encoder_output<Backend, T>& enc,
+              const token_batch& prev, matrix_ref<T> logits, model_workspace<Backend, T>& ws) const {
+    c.template check<M>();
+    HAT_ASSERT(prev.rows == enc.batch, "super_transformer::decode: target and source batches differ");
+    const std::size_t n = prev.rows * prev.cols, d = c.decoder_embed_dim;
+    HAT_ASSERT(logits.rows == n && logits.cols == vocab_.target, "super_transformer::decode: logits must be [batch t, V]");
+    matrix_ref<T> x = dense(detail::reserve<Backend, T>(ws.x, n * d), n, d);
+    matrix_ref<T> y = dense(detail::reserve<Backend, T>(ws.y, n * d), n, d);
+    target_embedding().forward(be, prev.tokens, positions_of(prev.tokens, prev.rows, prev.cols), x);
+    for (std::size_t l = 0; l < c.decoder_layers(); ++l) {
+      const std::size_t tm = memory(be, c, l, enc, ws.memory, ws.memory_padding);
+      decoder_[l].forward(be, matrix_ref<const T>(x), prev.rows, dense(static_cast<const T*>(ws.memory.data()), enc.batch * tm, enc.dim),
+                          ws.memory_padding.size() ? ws.memory_padding.data() : nullptr, c.decoder_ffn[l],
+                          c.decoder_self_heads[l], c.decoder_ende_heads[l], y, ws.layer);
+      std::swap(x, y);
+    }
+    project(be, matrix_ref<const T>(x), logits);
+  }
+
+  /// logits [n, V] = x [n, d_dec] table[:, :d_dec]^T (no bias).
+  void project(Backend& be, matrix_ref<const T> x, matrix_ref<T> logits) const {
+    be.gemm(x, op::none, matrix_ref<const T>{out_table_, vocab_.target, x.cols, M::embed}, op::transpose, logits, T(1),
+            T(0));
+  }
+
+  /// fairseq's validation loss of `c` on one batch: label-smoothed cross-entropy (eps) and
+  /// NLL summed over target tokens, in nats, and the token count; divide by tokens and ln 2
+  /// for what fairseq prints (see loss_meter).
+  struct loss_sums {
+    double loss = 0, nll = 0;
+    std::size_t tokens = 0;
+  };
+  loss_sums loss(Backend& be, const transformer_config& c, const token_batch& src, const token_batch& tgt, double eps,
+                 model_workspace<Backend, T>& ws, typename Backend::template buffer<T>& logits,
+                 encoder_output<Backend, T>& enc) const {
+    encode(be, c, src, enc, ws);
+    const token_batch prev = tgt.shifted_right();
+    const std::size_t n = tgt.rows * tgt.cols;
+    const matrix_ref<T> lg = dense(detail::reserve<Backend, T>(logits, n * vocab_.target), n, vocab_.target);
+    decode(be, c, enc, prev, lg, ws);
+    loss_sums s;
+    be.label_smoothed_loss(matrix_ref<const T>(lg), tgt.tokens.data(), eps, special_tokens::pad, s.loss, s.nll);
+    for (int t : tgt.tokens) s.tokens += t != special_tokens::pad;
+    return s;
+  }
+
+ private:
+  static vocabulary_sizes check_(vocabulary_sizes v) {
+    if (v.source <= static_cast<std::size_t>(special_tokens::unk) || v.target <= static_cast<std::size_t>(special_tokens::unk))
+      throw config_error("super_transformer: a vocabulary needs more than fairseq's 4 special symbols");
+    if (v.sharing == embedding_sharing::all && v.source != v.target)
+      throw config_error("super_transformer: a joined vocabulary (sharing all) needs equal source and target sizes, got " +
+                         std::to_string(v.source) + " and " + std::to_string(v.target));
+    return v;
+  }
+  static std::string layer_name_(const char* part, std::size_t l) {
+    return std::string(part) + ".layers." + std::to_string(l) + ".";
+  }
+  static const parameter_info& find_(const std::vector<parameter_info>& info, const std::string& name) {
+    for (const auto& p : info)
+      if (p.name == name) return p;
+    throw config_error("super_transformer: no parameter named '" + name + "'");
+  }
+  static double normal_(rng& g) {  // Box-Muller; one draw per call keeps the stream simple
+    const double u1 = 1.0 - g.uniform(), u2 = g.uniform();
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  }
+  // The arena layout; the layer classes read their parameters in exactly this order.
+  static std::vector<parameter_info> layout_(const vocabulary_sizes& v) {
+    std::vector<parameter_info> info;
+    std::size_t off = 0;
+    const auto add = [&](std::string name, std::vector<std::size_t> shape) {
+      info.push_back({std::move(name), off, std::move(shape)});
+      off += info.back().size();
+    };
+    constexpr std::size_t D = M::embed, Q = M::qkv;
+    add("encoder.embed_tokens.weight", {v.source, D});
+    if (v.sharing != embedding_sharing::all) add("decoder.embed_tokens.weight", {v.target, D});
+    if (v.sharing == embedding_sharing::none) add("decoder.embed_out", {v.target, D});
+    const auto attention = [&](const std::string& p) {
+      add(p + "in_proj_weight", {3 * Q, D});
+      add(p + "in_proj_bias", {3 * Q});
+      add(p + "out_proj.weight", {D, Q});
+      add(p + "out_proj.bias", {D});
+    };
+    const auto norm = [&](const std::string& p) {
+      add(p + "weight", {D});
+      add(p + "bias", {D});
+    };
+    const auto ffn = [&](const std::string& p, std::size_t f) {
+      add(p + "fc1.weight", {f, D});
+      add(p + "fc1.bias", {f});
+      add(p + "fc2.weight", {D, f});
+      add(p + "fc2.bias", {D});
+    };
+    for (std::size_t l = 0; l < M::encoder_layers; ++l) {
+      const std::string p = layer_name_("encoder", l);
+      attention(p + "self_attn.");
+      norm(p + "self_attn_layer_norm.");
+      ffn(p, M::encoder_ffn);
+      norm(p + "final_layer_norm.");
+    }
+    for (std::size_t l = 0; l < M::decoder_layers; ++l) {
+      const std::string p = layer_name_("decoder", l);
+      attention(p + "self_attn.");
+      norm(p + "self_attn_layer_norm.");
+      attention(p + "encoder_attn.");
+      norm(p + "encoder_attn_layer_norm.");
+      ffn(p, M::decoder_ffn);
+      norm(p + "final_layer_norm.");
+    }
+    HAT_ASSERT(off == param_count(v), "super_transformer: layout and param_count disagree");
+    return info;
+  }
+
+  vocabulary_sizes vocab_;
+  arena<Backend, T> params_;
+  std::vector<parameter_info> info_;
+  std::vector<embedding_type> src_embed_, tgt_embed_;  // 1 or 0 entries (embedding_type is not default-constructible)
+  T* out_table_ = nullptr;
+  std::vector<encoder_layer_type> encoder_;
+  std::vector<decoder_layer_type> decoder_;
+};
+
+/// The SuperTransformer of a transformer space.
+template <transformer_space S, class Backend, class T = float>
+using super_transformer_for = super_transformer<maxima_of<S>, Backend, T>;
+
+}  // namespace hat

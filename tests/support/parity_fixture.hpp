@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+// Reads the PyTorch parity fixtures (tests/reference/make_fixtures.py) into a tiny SuperTransformer.
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <hat/backend/cpu.hpp>
+#include <hat/nn/super_transformer.hpp>
+
+namespace hat_test {
+
+
+using maxima = hat::transformer_maxima<16, 32, 24, 8, 3, 3>;
+using model_t = hat::super_transformer<maxima, hat::cpu>;
+
+struct parity_case {
+  std::string name;
+  hat::transformer_config config;
+  hat::token_batch src, tgt;
+  std::vector<double> logits;
+  double loss = 0, nll = 0;
+  std::size_t tokens = 0;
+};
+
+struct fixture {
+  hat::vocabulary_sizes vocab;
+  std::vector<std::pair<std::string, std::vector<float>>> params;
+  std::vector<parity_case> cases;
+};
+
+template <class V>
+std::vector<V> read_n(std::istream& in, std::size_t n) {
+  std::vector<V> v(n);
+  for (auto& x : v) in >> x;
+  return v;
+}
+
+inline std::vector<std::size_t> sizes(const std::string& s) {
+  std::istringstream in(s);
+  std::vector<std::size_t> v;
+  for (std::size_t x; in >> x;) v.push_back(x);
+  return v;
+}
+
+inline hat::token_batch read_batch(std::istream& in) {
+  hat::token_batch b;
+  in >> b.rows >> b.cols;
+  b.tokens = read_n<int>(in, b.rows * b.cols);
+  return b;
+}
+
+inline fixture load(const std::string& file) {
+  std::ifstream f(std::string(HAT_TEST_DATA_DIR) + "/" + file);
+  REQUIRE(f);
+  fixture fx;
+  std::string line;
+  while (std::getline(f, line)) {
+    std::istringstream in(line);
+    std::string key;
+    in >> key;
+    if (key == "maxima") {
+      REQUIRE(sizes(line.substr(7)) == std::vector<std::size_t>{16, 32, 24, 8, 3, 3});
+    } else if (key == "vocab") {
+      std::string sharing;
+      in >> fx.vocab.source >> fx.vocab.target >> sharing;
+      fx.vocab.sharing = sharing == "all" ? hat::embedding_sharing::all : hat::embedding_sharing::none;
+    } else if (key == "param") {
+      std::string name;
+      std::size_t n = 0;
+      in >> name >> n;
+      fx.params.emplace_back(name, read_n<float>(in, n));
+    } else if (key == "case") {
+      fx.cases.emplace_back();
+      in >> fx.cases.back().name;
+    } else if (key == "config") {
+      std::vector<std::string> parts;
+      std::string rest = line.substr(7), part;
+      std::istringstream ps(rest);
+      while (std::getline(ps, part, '|')) parts.push_back(part);
+      auto& c = fx.cases.back().config;
+      const auto head = sizes(parts.at(0));
+      c.encoder_embed_dim = head.at(0);
+      c.decoder_embed_dim = head.at(1);
+      c.encoder_ffn.assign(head.begin() + 2, head.end());
+      c.encoder_heads = sizes(parts.at(1));
+      c.decoder_ffn = sizes(parts.at(2));
+      c.decoder_self_heads = sizes(parts.at(3));
+      c.decoder_ende_heads = sizes(parts.at(4));
+      std::istringstream arb(parts.at(5));
+      for (int a; arb >> a;) c.decoder_arbitrary.push_back(a);
+    } else if (key == "src") {
+      fx.cases.back().src = read_batch(in);
+    } else if (key == "tgt") {
+      fx.cases.back().tgt = read_batch(in);
+    } else if (key == "logits") {
+      std::size_t n = 0;
+      in >> n;
+      fx.cases.back().logits = read_n<double>(in, n);
+    } else if (key == "loss") {
+      in >> fx.cases.back().loss >> fx.cases.back().nll >> fx.cases.back().tokens;
+    }
+  }
+  return fx;
+}
+
+inline void fill(hat::cpu& be, model_t& model, const fixture& fx) {
+  REQUIRE(fx.params.size() == model.parameters().size());
+  for (const auto& [name, values] : fx.params) {
+    const auto& info = *std::find_if(model.parameters().begin(), model.parameters().end(),
+                                     [&](const hat::parameter_info& p) { return p.name == name; });
+    REQUIRE(info.size() == values.size());
+    be.upload(values.data(), values.size(), model.parameter(name));
+  }
+}
+
+}  // namespace hat_test
