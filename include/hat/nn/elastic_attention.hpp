@@ -38,12 +38,17 @@ class elastic_attention {
   static constexpr std::size_t param_count = 3 * QkvDim * MaxEmbed + 3 * QkvDim + MaxEmbed * QkvDim + MaxEmbed;
   static constexpr std::size_t qkv_dim = QkvDim;
 
-  /// `params`: [param_count] in backend memory, laid out as above.
-  explicit elastic_attention(T* params) noexcept
-      : in_w_(params),
-        in_b_(params + 3 * QkvDim * MaxEmbed),
-        out_w_(in_b_ + 3 * QkvDim),
-        out_b_(out_w_ + MaxEmbed * QkvDim) {}
+  static constexpr std::size_t params_for(std::size_t in, std::size_t out) noexcept {
+    return 3 * QkvDim * in + 3 * QkvDim + out * QkvDim + out;
+  }
+
+  /// `params`: [params_for(in, out)] in backend memory, laid out as above with in_proj stored
+  /// `in` columns wide and out_proj `out` rows (the maxima by default; a dense exported layer
+  /// stores only what its SubTransformer reads).
+  explicit elastic_attention(T* params, std::size_t in = MaxEmbed, std::size_t out = MaxEmbed)
+      : in_w_(params), in_b_(params + 3 * QkvDim * in), out_w_(in_b_ + 3 * QkvDim), out_b_(out_w_ + out * QkvDim), in_(in), out_(out) {
+    HAT_ASSERT(in <= MaxEmbed && out <= MaxEmbed, "elastic_attention: storage larger than the maxima");
+  }
 
   T* in_proj_weight() const noexcept { return in_w_; }  // [3 QkvDim, MaxEmbed]
   T* in_proj_bias() const noexcept { return in_b_; }    // [3 QkvDim]
@@ -54,16 +59,16 @@ class elastic_attention {
   /// y [n, parts QkvDim] (any row stride: a KV cache row, say). parts 3 from 0 = fused Q, K, V
   /// (self-attention); 1 from 0 = Q; 2 from 1 = K and V (encoder-decoder memory).
   void project(Backend& be, matrix_ref<const T> x, std::size_t first, std::size_t parts, matrix_ref<T> y) const {
-    HAT_ASSERT(x.cols <= MaxEmbed && first + parts <= 3 && y.cols == parts * QkvDim && y.rows == x.rows,
+    HAT_ASSERT(x.cols <= in_ && first + parts <= 3 && y.cols == parts * QkvDim && y.rows == x.rows,
                "elastic_attention::project: shapes differ from [n, d <= MaxEmbed] -> [n, parts qkv_dim]");
-    const matrix_ref<const T> w{in_w_ + first * QkvDim * MaxEmbed, parts * QkvDim, x.cols, MaxEmbed};
+    const matrix_ref<const T> w{in_w_ + first * QkvDim * in_, parts * QkvDim, x.cols, in_};
     be.gemm(x, op::none, w, op::transpose, y, T(1), T(0));
     be.bias_forward(y, in_b_ + first * QkvDim, false);
   }
 
   /// out [n, d_q] = ctx [n, QkvDim] W[:d_q, :]^T + b[:d_q].
   void project_out(Backend& be, matrix_ref<const T> ctx, matrix_ref<T> out) const {
-    HAT_ASSERT(ctx.cols == QkvDim && out.cols <= MaxEmbed && out.rows == ctx.rows, "elastic_attention::project_out: shapes");
+    HAT_ASSERT(ctx.cols == QkvDim && out.cols <= out_ && out.rows == ctx.rows, "elastic_attention::project_out: shapes");
     be.gemm(ctx, op::none, matrix_ref<const T>{out_w_, out.cols, QkvDim, QkvDim}, op::transpose, out, T(1), T(0));
     be.bias_forward(out, out_b_, false);
   }
@@ -131,6 +136,7 @@ class elastic_attention {
   T* in_b_;   // [3 QkvDim]
   T* out_w_;  // [MaxEmbed, QkvDim]
   T* out_b_;  // [MaxEmbed]
+  std::size_t in_, out_;  // stored in_proj columns, out_proj rows
 };
 
 }  // namespace hat

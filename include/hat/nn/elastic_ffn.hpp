@@ -25,15 +25,21 @@ class elastic_ffn {
   using fc2_type = elastic_linear<MaxFfn, MaxEmbed, Backend, T>;
   static constexpr std::size_t param_count = fc1_type::param_count + fc2_type::param_count;
 
-  /// `params`: [param_count]: fc1's weight and bias, then fc2's.
-  explicit elastic_ffn(T* params) noexcept : fc1_(params), fc2_(params + fc1_type::param_count) {}
+  static constexpr std::size_t params_for(std::size_t embed, std::size_t ffn) noexcept {
+    return fc1_type::params_for(embed, ffn) + fc2_type::params_for(ffn, embed);
+  }
+
+  /// `params`: [params_for(embed, ffn)]: fc1's weight and bias, then fc2's (stored at widths
+  /// embed <= MaxEmbed, ffn <= MaxFfn; the maxima by default).
+  explicit elastic_ffn(T* params, std::size_t embed = MaxEmbed, std::size_t ffn = MaxFfn)
+      : fc1_(params, embed, ffn), fc2_(params + fc1_type::params_for(embed, ffn), ffn, embed) {}
 
   const fc1_type& fc1() const noexcept { return fc1_; }
   const fc2_type& fc2() const noexcept { return fc2_; }
 
   /// y [n, d] = fc2(relu(fc1(x [n, d]))) with hidden width `ffn` <= MaxFfn.
   void forward(Backend& be, matrix_ref<const T> x, std::size_t ffn, matrix_ref<T> y, ffn_workspace<Backend, T>& ws) const {
-    HAT_ASSERT(ffn > 0 && ffn <= MaxFfn, "elastic_ffn: hidden width outside (0, MaxFfn]");
+    HAT_ASSERT(ffn > 0 && ffn <= fc1_.stored_out(), "elastic_ffn: hidden width outside (0, stored width]");
     if (ws.hidden.size() < x.rows * ffn) ws.hidden = typename Backend::template buffer<T>(x.rows * ffn);
     const matrix_ref<T> h = dense(ws.hidden.data(), x.rows, ffn);
     be.gemm(x, op::none, matrix_ref<const T>(fc1_.weight(x.cols, ffn)), op::transpose, h, T(1), T(0));

@@ -17,21 +17,26 @@ class elastic_layernorm {
   static constexpr std::size_t param_count = 2 * MaxDim;
   static constexpr T eps = T(1e-5);
 
-  /// `params`: [2 * MaxDim] in backend memory: gamma [MaxDim], then beta [MaxDim].
-  explicit elastic_layernorm(T* params) noexcept : gamma_(params), beta_(params + MaxDim) {}
+  static constexpr std::size_t params_for(std::size_t width) noexcept { return 2 * width; }
+
+  /// `params`: [2 width] in backend memory: gamma [width], then beta [width] (width <= MaxDim).
+  explicit elastic_layernorm(T* params, std::size_t width = MaxDim) : gamma_(params), beta_(params + width), width_(width) {
+    HAT_ASSERT(width <= MaxDim, "elastic_layernorm: storage wider than the maximum");
+  }
 
   T* gamma() const noexcept { return gamma_; }
   T* beta() const noexcept { return beta_; }
 
   /// y [n, d] = LayerNorm(x [n, d]) with d = x.cols <= MaxDim; y may alias x.
   void forward(Backend& be, matrix_ref<const T> x, matrix_ref<T> y) const {
-    HAT_ASSERT(x.cols <= MaxDim && x.cols == y.cols && x.rows == y.rows, "elastic_layernorm: shapes differ");
+    HAT_ASSERT(x.cols <= width_ && x.cols == y.cols && x.rows == y.rows, "elastic_layernorm: shapes differ");
     be.layernorm_forward(x, gamma_, beta_, y, eps);
   }
 
  private:
-  T* gamma_;  // [MaxDim]
-  T* beta_;   // [MaxDim]
+  T* gamma_;  // [width_]
+  T* beta_;   // [width_]
+  std::size_t width_;
 };
 
 }  // namespace hat

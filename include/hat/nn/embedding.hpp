@@ -48,8 +48,11 @@ class elastic_embedding {
  public:
   static constexpr int padding_idx = 1;  // fairseq's <pad>: zero row, no position
 
-  /// `table`: [vocab, MaxDim] in backend memory.
-  elastic_embedding(Backend& be, T* table, std::size_t vocab) : table_(table), vocab_(vocab), positions_(MaxPositions * MaxDim) {
+  /// `table`: [vocab, width] in backend memory (width <= MaxDim: the maximum by default, less
+  /// in a dense exported model). The sinusoid is always computed at MaxDim, the super width.
+  elastic_embedding(Backend& be, T* table, std::size_t vocab, std::size_t width = MaxDim)
+      : table_(table), vocab_(vocab), width_(width), positions_(MaxPositions * MaxDim) {
+    HAT_ASSERT(width <= MaxDim, "elastic_embedding: table wider than the maximum");
     std::vector<T> host(MaxPositions * MaxDim);
     for (std::size_t p = 0; p < MaxPositions; ++p)
       for (std::size_t c = 0; c < MaxDim; ++c)
@@ -59,8 +62,9 @@ class elastic_embedding {
 
   std::size_t vocab() const noexcept { return vocab_; }
   T* table() const noexcept { return table_; }
-  /// The output projection's view of the (shared) table: E[:, :d], [vocab, d], ld = MaxDim.
-  matrix_ref<T> projection(std::size_t d) const noexcept { return {table_, vocab_, d, MaxDim}; }
+  std::size_t width() const noexcept { return width_; }
+  /// The output projection's view of the (shared) table: E[:, :d], [vocab, d], ld = width.
+  matrix_ref<T> projection(std::size_t d) const noexcept { return {table_, vocab_, d, width_}; }
 
   /// y [n, d] = sqrt(d) * E[tokens[i], :d] + sinusoid(first + i, :d) for host token ids [n]
   /// of one sentence without padding; `first` is the 0-based index of tokens[0] (> 0 when an
@@ -75,8 +79,8 @@ class elastic_embedding {
   /// The batched form: y [n, d] row i = sqrt(d) * E[tokens[i], :d] + sinusoid(pos[i], :d) for
   /// host arrays [n]; padding tokens (pos[i] < 0, see positions_of) give zero rows.
   void forward(Backend& be, std::span<const int> tokens, std::span<const int> pos, matrix_ref<T> y) const {
-    HAT_ASSERT(y.cols <= MaxDim && tokens.size() == y.rows && pos.size() == y.rows,
-               "elastic_embedding: y must be [tokens, d <= MaxDim]");
+    HAT_ASSERT(y.cols <= width_ && tokens.size() == y.rows && pos.size() == y.rows,
+               "elastic_embedding: y must be [tokens, d <= table width]");
     for (std::size_t i = 0; i < tokens.size(); ++i) {
       const int t = tokens[i];
       HAT_ASSERT(t >= 0 && static_cast<std::size_t>(t) < vocab_, "elastic_embedding: token id out of range");
@@ -84,13 +88,13 @@ class elastic_embedding {
       HAT_ASSERT((t == padding_idx) == (pos[i] < 0), "elastic_embedding: padding tokens and positions disagree");
     }
     const T scale = static_cast<T>(std::sqrt(static_cast<double>(y.cols)));
-    be.embedding_forward(matrix_ref<const T>{table_, vocab_, y.cols, MaxDim}, tokens.data(), scale,
+    be.embedding_forward(matrix_ref<const T>{table_, vocab_, y.cols, width_}, tokens.data(), scale,
                          matrix_ref<const T>{positions_.data(), MaxPositions, y.cols, MaxDim}, pos.data(), y);
   }
 
  private:
-  T* table_;  // [vocab, MaxDim]
-  std::size_t vocab_;
+  T* table_;  // [vocab, width_]
+  std::size_t vocab_, width_;
   typename Backend::template buffer<T> positions_;  // [MaxPositions, MaxDim]
 };
 

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <algorithm>  // std::max
 #include <cstdint>
 #include <string>
 #include <utility>  // std::swap
@@ -45,6 +46,17 @@ struct parameter_info {
   }
 };
 
+/// How a model stores its weights: at the maxima (a SuperTransformer, every SubTransformer a
+/// slice of it) or at one SubTransformer's own sizes (a dense exported model, which holds
+/// only the slices that SubTransformer reads and runs it, or anything smaller, unchanged).
+struct model_storage {
+  bool dense = false;
+  transformer_config arch;  // the stored sizes when dense
+
+  static model_storage super() { return {}; }
+  static model_storage dense_for(transformer_config c) { return {true, std::move(c)}; }
+};
+
 /// What encode() returns: every super layer's output (identity layers repeat their input, as
 /// HAT's encoder_out_all does), sentence-major [batch time, d_enc], and the padding mask.
 template <class Backend, class T = float>
@@ -81,32 +93,47 @@ class super_transformer {
   using embedding_type = elastic_embedding<M::embed, M::positions, Backend, T>;
   using encoder_layer_type = encoder_layer<M::embed, M::encoder_ffn, M::qkv, Backend, T>;
   using decoder_layer_type = decoder_layer<M::embed, M::decoder_ffn, M::qkv, Backend, T>;
-  /// Every parameter but the vocabulary tables: a compile-time constant of the maxima.
+  /// Every super parameter but the vocabulary tables: a compile-time constant of the maxima.
   static constexpr std::size_t layer_param_count =
       M::encoder_layers * encoder_layer_type::param_count + M::decoder_layers * decoder_layer_type::param_count;
+  static_assert(encoder_layer_type::params_for(M::embed, M::encoder_ffn) == encoder_layer_type::param_count);
 
-  static std::size_t param_count(const vocabulary_sizes& v) {
-    const std::size_t tables = v.sharing == embedding_sharing::all       ? v.source
-                               : v.sharing == embedding_sharing::decoder ? v.source + v.target
-                                                                         : v.source + 2 * v.target;
-    return tables * M::embed + layer_param_count;
+  /// Parameters of a model with vocabulary v stored as s.
+  static std::size_t param_count(const vocabulary_sizes& v, const model_storage& s = {}) {
+    std::size_t n = 0;
+    for (const auto& p : layout_(v, s)) n += p.size();
+    return n;
   }
 
-  super_transformer(Backend& be, vocabulary_sizes v) : vocab_(check_(v)), params_(param_count(v)), info_(layout_(v)) {
+  super_transformer(Backend& be, vocabulary_sizes v, model_storage s = {})
+      : vocab_(check_(v)), storage_(check_storage_(std::move(s))), info_(layout_(v, storage_)), params_(count_(info_)) {
     T* base = params_.data();
     for (const auto& p : info_) HAT_ASSERT(params_.take(p.size()) == base + p.offset, "super_transformer: arena layout");
-    src_embed_.emplace_back(be, base + find_(info_, "encoder.embed_tokens.weight").offset, v.source);
-    if (v.sharing != embedding_sharing::all)
-      tgt_embed_.emplace_back(be, base + find_(info_, "decoder.embed_tokens.weight").offset, v.target);
-    out_table_ = v.sharing == embedding_sharing::none ? base + find_(info_, "decoder.embed_out").offset
-                 : v.sharing == embedding_sharing::decoder ? base + find_(info_, "decoder.embed_tokens.weight").offset
-                                                           : base + find_(info_, "encoder.embed_tokens.weight").offset;
-    for (std::size_t l = 0; l < M::encoder_layers; ++l)
-      encoder_.emplace_back(base + find_(info_, layer_name_("encoder", l) + "self_attn.in_proj_weight").offset);
-    for (std::size_t l = 0; l < M::decoder_layers; ++l)
-      decoder_.emplace_back(base + find_(info_, layer_name_("decoder", l) + "self_attn.in_proj_weight").offset);
+    const auto& src = find_(info_, "encoder.embed_tokens.weight");
+    src_embed_.emplace_back(be, base + src.offset, v.source, src.shape[1]);
+    if (v.sharing != embedding_sharing::all) {
+      const auto& tgt = find_(info_, "decoder.embed_tokens.weight");
+      tgt_embed_.emplace_back(be, base + tgt.offset, v.target, tgt.shape[1]);
+    }
+    const auto& out = v.sharing == embedding_sharing::none    ? find_(info_, "decoder.embed_out")
+                      : v.sharing == embedding_sharing::decoder ? find_(info_, "decoder.embed_tokens.weight")
+                                                                : src;
+    out_table_ = base + out.offset;
+    out_width_ = out.shape[1];
+    for (std::size_t l = 0; l < encoder_layers_(storage_); ++l) {
+      const auto& w = find_(info_, layer_name_("encoder", l) + "fc1.weight");
+      encoder_.emplace_back(base + find_(info_, layer_name_("encoder", l) + "self_attn.in_proj_weight").offset, w.shape[1],
+                            w.shape[0]);
+    }
+    for (std::size_t l = 0; l < decoder_layers_(storage_); ++l) {
+      const auto& w = find_(info_, layer_name_("decoder", l) + "fc1.weight");
+      const auto& ende = find_(info_, layer_name_("decoder", l) + "encoder_attn.in_proj_weight");
+      decoder_.emplace_back(base + find_(info_, layer_name_("decoder", l) + "self_attn.in_proj_weight").offset, w.shape[1],
+                            w.shape[0], ende.shape[1]);
+    }
   }
 
+  const model_storage& storage() const noexcept { return storage_; }
   const vocabulary_sizes& vocabulary() const noexcept { return vocab_; }
   /// Every parameter tensor, in arena order.
   const std::vector<parameter_info>& parameters() const noexcept { return info_; }
@@ -149,10 +176,26 @@ class super_transformer {
     be.upload(host.data(), host.size(), params_.data());
   }
 
+  /// Throws invalid_arch unless `c` fits the maxima and, for a dense model, its stored sizes.
+  void check_config(const transformer_config& c) const {
+    c.template check<M>();
+    if (!storage_.dense) return;
+    const transformer_config& a = storage_.arch;
+    const auto fail = [](const std::string& what) {
+      throw invalid_arch("hat: this dense model cannot run the configuration: " + what);
+    };
+    if (c.encoder_embed_dim > a.encoder_embed_dim || c.decoder_embed_dim > a.decoder_embed_dim) fail("wider embeddings");
+    if (c.encoder_layers() > a.encoder_layers() || c.decoder_layers() > a.decoder_layers()) fail("more layers");
+    for (std::size_t l = 0; l < c.encoder_layers(); ++l)
+      if (c.encoder_ffn[l] > a.encoder_ffn[l]) fail("encoder layer " + std::to_string(l) + " has a wider FFN");
+    for (std::size_t l = 0; l < c.decoder_layers(); ++l)
+      if (c.decoder_ffn[l] > a.decoder_ffn[l]) fail("decoder layer " + std::to_string(l) + " has a wider FFN");
+  }
+
   /// Runs the encoder of `c` on a batch of source sentences (padded either side).
   void encode(Backend& be, const transformer_config& c, const token_batch& src, encoder_output<Backend, T>& out,
               model_workspace<Backend, T>& ws) const {
-    c.template check<M>();
+    check_config(c);
     const std::size_t n = src.rows * src.cols, d = c.encoder_embed_dim;
     out.batch = src.rows;
     out.time = src.cols;
@@ -209,7 +252,7 @@ class super_transformer {
   /// [batch, t] (right-padded) given the encoder's output.
   void decode(Backend& be, const transformer_config& c, const encoder_output<Backend, T>& enc,
               const token_batch& prev, matrix_ref<T> logits, model_workspace<Backend, T>& ws) const {
-    c.template check<M>();
+    check_config(c);
     HAT_ASSERT(prev.rows == enc.batch, "super_transformer::decode: target and source batches differ");
     const std::size_t n = prev.rows * prev.cols, d = c.decoder_embed_dim;
     HAT_ASSERT(logits.rows == n && logits.cols == vocab_.target, "super_transformer::decode: logits must be [batch t, V]");
@@ -228,7 +271,7 @@ class super_transformer {
 
   /// logits [n, V] = x [n, d_dec] table[:, :d_dec]^T (no bias).
   void project(Backend& be, matrix_ref<const T> x, matrix_ref<T> logits) const {
-    be.gemm(x, op::none, matrix_ref<const T>{out_table_, vocab_.target, x.cols, M::embed}, op::transpose, logits, T(1),
+    be.gemm(x, op::none, matrix_ref<const T>{out_table_, vocab_.target, x.cols, out_width_}, op::transpose, logits, T(1),
             T(0));
   }
 
@@ -274,59 +317,77 @@ class super_transformer {
     const double u1 = 1.0 - g.uniform(), u2 = g.uniform();
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
   }
-  // The arena layout; the layer classes read their parameters in exactly this order.
-  static std::vector<parameter_info> layout_(const vocabulary_sizes& v) {
+  static model_storage check_storage_(model_storage s) {
+    if (s.dense) s.arch.template check<M>();
+    return s;
+  }
+  static std::size_t encoder_layers_(const model_storage& s) {
+    return s.dense ? s.arch.encoder_layers() : M::encoder_layers;
+  }
+  static std::size_t decoder_layers_(const model_storage& s) {
+    return s.dense ? s.arch.decoder_layers() : M::decoder_layers;
+  }
+  static std::size_t count_(const std::vector<parameter_info>& info) {
+    return info.empty() ? 0 : info.back().offset + info.back().size();
+  }
+  // The arena layout; the layer classes read their parameters in exactly this order. A dense
+  // model stores every tensor as the corner its SubTransformer reads (hat-spec 3): tables at
+  // the widths that read them, a shared table at the wider of the two parts.
+  static std::vector<parameter_info> layout_(const vocabulary_sizes& v, const model_storage& s) {
     std::vector<parameter_info> info;
     std::size_t off = 0;
     const auto add = [&](std::string name, std::vector<std::size_t> shape) {
       info.push_back({std::move(name), off, std::move(shape)});
       off += info.back().size();
     };
-    constexpr std::size_t D = M::embed, Q = M::qkv;
-    add("encoder.embed_tokens.weight", {v.source, D});
-    if (v.sharing != embedding_sharing::all) add("decoder.embed_tokens.weight", {v.target, D});
-    if (v.sharing == embedding_sharing::none) add("decoder.embed_out", {v.target, D});
-    const auto attention = [&](const std::string& p) {
-      add(p + "in_proj_weight", {3 * Q, D});
+    constexpr std::size_t Q = M::qkv;
+    const std::size_t de = s.dense ? s.arch.encoder_embed_dim : M::embed;
+    const std::size_t dd = s.dense ? s.arch.decoder_embed_dim : M::embed;
+    add("encoder.embed_tokens.weight", {v.source, v.sharing == embedding_sharing::all ? std::max(de, dd) : de});
+    if (v.sharing != embedding_sharing::all) add("decoder.embed_tokens.weight", {v.target, dd});
+    if (v.sharing == embedding_sharing::none) add("decoder.embed_out", {v.target, dd});
+    const auto attention = [&](const std::string& p, std::size_t in, std::size_t out) {
+      add(p + "in_proj_weight", {3 * Q, in});
       add(p + "in_proj_bias", {3 * Q});
-      add(p + "out_proj.weight", {D, Q});
-      add(p + "out_proj.bias", {D});
+      add(p + "out_proj.weight", {out, Q});
+      add(p + "out_proj.bias", {out});
     };
-    const auto norm = [&](const std::string& p) {
-      add(p + "weight", {D});
-      add(p + "bias", {D});
+    const auto norm = [&](const std::string& p, std::size_t d) {
+      add(p + "weight", {d});
+      add(p + "bias", {d});
     };
-    const auto ffn = [&](const std::string& p, std::size_t f) {
-      add(p + "fc1.weight", {f, D});
+    const auto ffn = [&](const std::string& p, std::size_t d, std::size_t f) {
+      add(p + "fc1.weight", {f, d});
       add(p + "fc1.bias", {f});
-      add(p + "fc2.weight", {D, f});
-      add(p + "fc2.bias", {D});
+      add(p + "fc2.weight", {d, f});
+      add(p + "fc2.bias", {d});
     };
-    for (std::size_t l = 0; l < M::encoder_layers; ++l) {
+    for (std::size_t l = 0; l < encoder_layers_(s); ++l) {
       const std::string p = layer_name_("encoder", l);
-      attention(p + "self_attn.");
-      norm(p + "self_attn_layer_norm.");
-      ffn(p, M::encoder_ffn);
-      norm(p + "final_layer_norm.");
+      attention(p + "self_attn.", de, de);
+      norm(p + "self_attn_layer_norm.", de);
+      ffn(p, de, s.dense ? s.arch.encoder_ffn[l] : M::encoder_ffn);
+      norm(p + "final_layer_norm.", de);
     }
-    for (std::size_t l = 0; l < M::decoder_layers; ++l) {
+    for (std::size_t l = 0; l < decoder_layers_(s); ++l) {
       const std::string p = layer_name_("decoder", l);
-      attention(p + "self_attn.");
-      norm(p + "self_attn_layer_norm.");
-      attention(p + "encoder_attn.");
-      norm(p + "encoder_attn_layer_norm.");
-      ffn(p, M::decoder_ffn);
-      norm(p + "final_layer_norm.");
+      attention(p + "self_attn.", dd, dd);
+      norm(p + "self_attn_layer_norm.", dd);
+      attention(p + "encoder_attn.", std::max(dd, de), dd);
+      norm(p + "encoder_attn_layer_norm.", dd);
+      ffn(p, dd, s.dense ? s.arch.decoder_ffn[l] : M::decoder_ffn);
+      norm(p + "final_layer_norm.", dd);
     }
-    HAT_ASSERT(off == param_count(v), "super_transformer: layout and param_count disagree");
     return info;
   }
 
   vocabulary_sizes vocab_;
-  arena<Backend, T> params_;
+  model_storage storage_;
   std::vector<parameter_info> info_;
+  arena<Backend, T> params_;
   std::vector<embedding_type> src_embed_, tgt_embed_;  // 1 or 0 entries (embedding_type is not default-constructible)
   T* out_table_ = nullptr;
+  std::size_t out_width_ = 0;
   std::vector<encoder_layer_type> encoder_;
   std::vector<decoder_layer_type> decoder_;
 };

@@ -34,11 +34,16 @@ class encoder_layer {
   using ffn_type = elastic_ffn<D, F, Backend, T>;
   static constexpr std::size_t param_count = attention_type::param_count + ffn_type::param_count + 2 * norm_type::param_count;
 
-  explicit encoder_layer(T* p) noexcept
-      : self_attn_(p),
-        self_norm_(p + attention_type::param_count),
-        ffn_(p + attention_type::param_count + norm_type::param_count),
-        final_norm_(p + attention_type::param_count + norm_type::param_count + ffn_type::param_count) {}
+  static constexpr std::size_t params_for(std::size_t d, std::size_t f) noexcept {
+    return attention_type::params_for(d, d) + ffn_type::params_for(d, f) + 2 * norm_type::params_for(d);
+  }
+
+  /// `p`: [params_for(d, f)], stored at width d and FFN width f (the maxima by default).
+  explicit encoder_layer(T* p, std::size_t d = D, std::size_t f = F)
+      : self_attn_(p, d, d),
+        self_norm_(p + attention_type::params_for(d, d), d),
+        ffn_(p + attention_type::params_for(d, d) + norm_type::params_for(d), d, f),
+        final_norm_(p + attention_type::params_for(d, d) + norm_type::params_for(d) + ffn_type::params_for(d, f), d) {}
 
   const attention_type& self_attn() const noexcept { return self_attn_; }
   const ffn_type& ffn() const noexcept { return ffn_; }
@@ -75,13 +80,23 @@ class decoder_layer {
   static constexpr std::size_t param_count =
       2 * attention_type::param_count + ffn_type::param_count + 3 * norm_type::param_count;
 
-  explicit decoder_layer(T* p) noexcept
-      : self_attn_(p),
-        self_norm_(p + attention_type::param_count),
-        ende_attn_(p + attention_type::param_count + norm_type::param_count),
-        ende_norm_(p + 2 * attention_type::param_count + norm_type::param_count),
-        ffn_(p + 2 * attention_type::param_count + 2 * norm_type::param_count),
-        final_norm_(p + 2 * attention_type::param_count + 2 * norm_type::param_count + ffn_type::param_count) {}
+  /// Stored at width d, FFN width f, and encoder-decoder in_proj `ende_in` columns wide
+  /// (max(d, encoder width): its Q rows read d columns, its K/V rows the encoder's).
+  static constexpr std::size_t params_for(std::size_t d, std::size_t f, std::size_t ende_in) noexcept {
+    return attention_type::params_for(d, d) + attention_type::params_for(ende_in, d) + ffn_type::params_for(d, f) +
+           3 * norm_type::params_for(d);
+  }
+
+  /// `p`: [params_for(d, f, ende_in)] (the maxima by default).
+  explicit decoder_layer(T* p, std::size_t d = D, std::size_t f = F, std::size_t ende_in = D)
+      : self_attn_(p, d, d),
+        self_norm_(p + attention_type::params_for(d, d), d),
+        ende_attn_(p + attention_type::params_for(d, d) + norm_type::params_for(d), ende_in, d),
+        ende_norm_(p + attention_type::params_for(d, d) + attention_type::params_for(ende_in, d) + norm_type::params_for(d), d),
+        ffn_(p + attention_type::params_for(d, d) + attention_type::params_for(ende_in, d) + 2 * norm_type::params_for(d), d, f),
+        final_norm_(p + attention_type::params_for(d, d) + attention_type::params_for(ende_in, d) +
+                        2 * norm_type::params_for(d) + ffn_type::params_for(d, f),
+                    d) {}
 
   const attention_type& self_attn() const noexcept { return self_attn_; }
   const attention_type& ende_attn() const noexcept { return ende_attn_; }

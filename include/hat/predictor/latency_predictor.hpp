@@ -18,6 +18,7 @@
 #include <hat/config.hpp>
 #include <hat/io/atomic_file.hpp>
 #include <hat/io/latency_csv.hpp>
+#include <hat/io/checksum.hpp>
 #include <hat/io/read_file.hpp>
 #include <hat/predictor/linear_model.hpp>
 #include <hat/predictor/mlp.hpp>
@@ -236,7 +237,7 @@ class latency_predictor {
       for (const auto& net : nets_)
         for (float p : net->parameters()) put_(out, p);
     }
-    put_(out, fnv1a_(out));
+    put_(out, fnv1a(out));
     write_file_atomic(path, out);
   }
 
@@ -247,7 +248,7 @@ class latency_predictor {
       throw config_error(name + ": not a hat latency predictor (bad magic)");
     std::uint64_t stored = 0;
     std::memcpy(&stored, data.data() + data.size() - 8, 8);
-    if (stored != fnv1a_(std::string_view(data).substr(0, data.size() - 8)))
+    if (stored != fnv1a(std::string_view(data).substr(0, data.size() - 8)))
       throw config_error(name + ": checksum mismatch (the file is corrupted or truncated)");
     std::size_t pos = 8;
     const auto get = [&]<class V>(V& v) {
@@ -322,14 +323,6 @@ class latency_predictor {
     char b[sizeof(V)];
     std::memcpy(b, &v, sizeof(V));
     out.append(b, sizeof(V));
-  }
-  static std::uint64_t fnv1a_(std::string_view s) {
-    std::uint64_t h = 1469598103934665603ULL;
-    for (unsigned char c : s) {
-      h ^= c;
-      h *= 1099511628211ULL;
-    }
-    return h;
   }
 
   Backend* be_;

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: MIT
+// Checkpoints: super or dense model weights in a versioned, checksummed file, written atomically.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <hat/config.hpp>
+#include <hat/io/atomic_file.hpp>
+#include <hat/io/checksum.hpp>
+#include <hat/io/read_file.hpp>
+#include <hat/nn/super_transformer.hpp>
+
+namespace hat {
+
+/// The checkpoint format:
+///   "HATCKPT\n", u64 header length, a text header, the tensors as little-endian float32 in
+///   the header's order, u64 FNV-1a of everything before it.
+/// The header (one `key values` per line) names the format version, the dtype, the model's
+/// maxima (its space identity), the vocabulary, whether the weights are the SuperTransformer
+/// or a dense SubTransformer (with that architecture), then every tensor's name and shape.
+inline constexpr std::uint32_t checkpoint_version = 1;
+
+namespace detail {
+inline std::string join_sizes(const std::vector<std::size_t>& v) {
+  // append() rather than `literal + string`: GCC 12 reports a false -Wstringop-overflow on the latter at -O3.
+  std::string s;
+  for (std::size_t x : v) {
+    if (!s.empty()) s.push_back(' ');
+    s.append(std::to_string(x));
+  }
+  return s;
+}
+inline std::string arch_line(const transformer_config& c) {
+  std::string s = std::to_string(c.encoder_embed_dim) + " " + std::to_string(c.decoder_embed_dim);
+  for (const auto* v : {&c.encoder_ffn, &c.encoder_heads, &c.decoder_ffn, &c.decoder_self_heads, &c.decoder_ende_heads})
+    s.append(" | ").append(join_sizes(*v));
+  s.append(" |");
+  for (int a : c.decoder_arbitrary) s.append(" ").append(std::to_string(a));
+  return s;
+}
+template <class M>
+std::string maxima_line() {
+  return join_sizes({M::embed, M::encoder_ffn, M::decoder_ffn, M::qkv, M::encoder_layers, M::decoder_layers, M::positions});
+}
+inline const char* sharing_name(embedding_sharing s) {
+  return s == embedding_sharing::all ? "all" : s == embedding_sharing::decoder ? "decoder" : "none";
+}
+}  // namespace detail
+
+/// Writes `model` (its vocabulary, storage and every tensor) to `path` atomically.
+template <class M, class Backend, class T>
+void save_checkpoint(Backend& be, const super_transformer<M, Backend, T>& model, const std::filesystem::path& path) {
+  static_assert(sizeof(T) == 4, "checkpoints store float32");
+  std::ostringstream h;
+  h << "format " << checkpoint_version << "\ndtype float32\nmaxima " << detail::maxima_line<M>() << "\nvocab "
+    << model.vocabulary().source << " " << model.vocabulary().target << " "
+    << detail::sharing_name(model.vocabulary().sharing) << "\n";
+  if (model.storage().dense)
+    h << "storage dense\narch " << detail::arch_line(model.storage().arch) << "\n";
+  else
+    h << "storage super\n";
+  h << "tensors " << model.parameters().size() << "\n";
+  for (const auto& p : model.parameters()) h << "tensor " << p.name << " " << detail::join_sizes(p.shape) << "\n";
+  const std::string header = h.str();
+  std::string out("HATCKPT\n", 8);
+  const std::uint64_t len = header.size();
+  out.append(reinterpret_cast<const char*>(&len), 8);
+  out += header;
+  const std::size_t at = out.size();
+  out.resize(at + model.size() * sizeof(T));
+  be.download(model.data(), model.size(), reinterpret_cast<T*>(out.data() + at));
+  const std::uint64_t sum = fnv1a(out);
+  out.append(reinterpret_cast<const char*>(&sum), 8);
+  write_file_atomic(path, out);
+}
+
+/// Reads a checkpoint written for the same maxima M. Throws config_error naming the file and
+/// what is wrong: not a checkpoint, another version or dtype, other maxima, a header line it
+/// cannot read (with its number), tensors that differ from the model's layout, truncation,
+/// or a checksum mismatch.
+template <class M, class Backend, class T = float>
+super_transformer<M, Backend, T> load_checkpoint(Backend& be, const std::filesystem::path& path) {
+  const std::string data = read_file(path);
+  const std::string name = path.string();
+  const auto fail = [&](const std::string& what) { throw config_error(name + ": " + what); };
+  if (data.size() < 16 || data.compare(0, 8, "HATCKPT\n") != 0) fail("not a hat checkpoint (bad magic)");
+  std::uint64_t len = 0;
+  std::memcpy(&len, data.data() + 8, 8);
+  if (len > data.size() - 16) fail("truncated: the header is cut off");
+  std::istringstream header(data.substr(16, len));
+  vocabulary_sizes vocab;
+  model_storage storage;
+  std::vector<std::pair<std::string, std::string>> tensors;
+  std::size_t declared = 0, line_no = 0;
+  bool have_format = false, have_vocab = false, have_storage = false;
+  for (std::string line; std::getline(header, line);) {
+    ++line_no;
+    std::istringstream in(line);
+    std::string key;
+    in >> key;
+    const auto bad = [&](const std::string& what) { fail("header line " + std::to_string(line_no) + " ('" + key + "'): " + what); };
+    std::string rest;
+    std::getline(in >> std::ws, rest);
+    if (key == "format") {
+      if (rest != std::to_string(checkpoint_version))
+        bad("format version " + rest + ", this build reads " + std::to_string(checkpoint_version));
+      have_format = true;
+    } else if (key == "dtype") {
+      if (rest != "float32") bad("dtype " + rest + ", this build reads float32");
+    } else if (key == "maxima") {
+      if (rest != detail::maxima_line<M>())
+        bad("the checkpoint's model maxima are " + rest + ", this program's are " + detail::maxima_line<M>() +
+            " (embed, encoder FFN, decoder FFN, qkv, encoder layers, decoder layers, positions)");
+    } else if (key == "vocab") {
+      std::istringstream v(rest);
+      std::string sharing;
+      if (!(v >> vocab.source >> vocab.target >> sharing)) bad("expected 'vocab SOURCE TARGET SHARING'");
+      if (sharing == "all") vocab.sharing = embedding_sharing::all;
+      else if (sharing == "decoder") vocab.sharing = embedding_sharing::decoder;
+      else if (sharing == "none") vocab.sharing = embedding_sharing::none;
+      else bad("unknown sharing '" + sharing + "'");
+      have_vocab = true;
+    } else if (key == "storage") {
+      if (rest != "super" && rest != "dense") bad("storage must be super or dense");
+      storage.dense = rest == "dense";
+      have_storage = true;
+    } else if (key == "arch") {
+      std::vector<std::string> parts;
+      std::istringstream ps(rest);
+      for (std::string part; std::getline(ps, part, '|');) parts.push_back(part);
+      if (parts.size() != 7) bad("expected 7 '|'-separated groups");
+      const auto sizes = [](const std::string& s) {
+        std::istringstream in2(s);
+        std::vector<std::size_t> v;
+        for (long long x; in2 >> x;) v.push_back(x > 0 ? static_cast<std::size_t>(x) : 0);
+        return v;
+      };
+      const auto dims = sizes(parts[0]);
+      if (dims.size() != 2) bad("expected the encoder and decoder widths first");
+      auto& a = storage.arch;
+      a.encoder_embed_dim = dims[0];
+      a.decoder_embed_dim = dims[1];
+      a.encoder_ffn = sizes(parts[1]);
+      a.encoder_heads = sizes(parts[2]);
+      a.decoder_ffn = sizes(parts[3]);
+      a.decoder_self_heads = sizes(parts[4]);
+      a.decoder_ende_heads = sizes(parts[5]);
+      std::istringstream arb(parts[6]);
+      for (int x; arb >> x;) a.decoder_arbitrary.push_back(x);
+      try {
+        a.template check<M>();
+      } catch (const invalid_arch& e) {
+        bad(e.what());
+      }
+    } else if (key == "tensors") {
+      std::istringstream n(rest);
+      if (!(n >> declared)) bad("expected a tensor count");
+    } else if (key == "tensor") {
+      const auto sp = rest.find(' ');
+      if (sp == std::string::npos) bad("expected 'tensor NAME SHAPE'");
+      tensors.emplace_back(rest.substr(0, sp), rest.substr(sp + 1));
+    } else if (!key.empty()) {
+      bad("unknown key");
+    }
+  }
+  if (!have_format || !have_vocab || !have_storage) fail("the header lacks format, vocab or storage");
+  if (storage.dense && storage.arch.encoder_layers() == 0) fail("a dense checkpoint needs its 'arch' line");
+  if (tensors.size() != declared)
+    fail("the header declares " + std::to_string(declared) + " tensors and lists " + std::to_string(tensors.size()));
+  super_transformer<M, Backend, T> model = [&] {
+    try {
+      return super_transformer<M, Backend, T>(be, vocab, storage);
+    } catch (const std::exception& e) {
+      fail(e.what());
+      throw;
+    }
+  }();
+  const auto& info = model.parameters();
+  if (tensors.size() != info.size())
+    fail("holds " + std::to_string(tensors.size()) + " tensors, the model has " + std::to_string(info.size()));
+  for (std::size_t i = 0; i < info.size(); ++i)
+    if (tensors[i].first != info[i].name || tensors[i].second != detail::join_sizes(info[i].shape))
+      fail("tensor " + std::to_string(i) + " is '" + tensors[i].first + "' [" + tensors[i].second + "], the model expects '" +
+           info[i].name + "' [" + detail::join_sizes(info[i].shape) + "]");
+  const std::size_t at = 16 + len, bytes = model.size() * sizeof(T);
+  if (data.size() != at + bytes + 8)
+    fail("truncated or padded: expected " + std::to_string(at + bytes + 8) + " bytes, found " + std::to_string(data.size()));
+  std::uint64_t stored = 0;
+  std::memcpy(&stored, data.data() + at + bytes, 8);
+  if (stored != fnv1a(std::string_view(data).substr(0, at + bytes)))
+    fail("checksum mismatch (the file is corrupted)");
+  std::vector<T> host(model.size());
+  std::memcpy(host.data(), data.data() + at, bytes);
+  be.upload(host.data(), host.size(), model.data());
+  return model;
+}
+
+}  // namespace hat
