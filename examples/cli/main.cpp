@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// `hat`: the command-line face of the library (profile, sample, check-space, predictor, search).
+// `hat`: the command-line face of the library (profile, sample, check-space, predictor, search, latency).
 #include <exception>
 #include <iostream>
 
@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   hat_cli::add_check_space_command(app);
   hat_cli::add_predictor_command(app);
   hat_cli::add_search_command(app);
+  hat_cli::add_latency_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -48,42 +48,42 @@ inline simd_level simd() noexcept {
   return _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1)));
 }
 
-// One block: MR rows of x against 4 rows of W, accumulated over k in 16-float (AVX-512)
-// steps. The 4 W rows stream from memory once per block; for MR < m the next row chunk reads
-// them again from L1/L2 (a W block row is at most a few kB). Rows past n repeat the last row
-// (always in bounds) and are not stored.
-template <int MR>
+// One block: MR rows of x against NR rows of W, accumulated over k, every x row in the same
+// pass so each W element is loaded once. While it runs, the block's next NR rows are
+// prefetched (`next`: one pointer per row; the rows past the end repeat the current ones):
+// without this the loop reaches a third of the read bandwidth (measured: 8.7 vs 24.9 GB/s
+// for the 32768 x 512 vocabulary projection at 5 rows), as the hardware prefetcher does not
+// follow NR interleaved streams that jump every 2 kB.
+template <int MR, int NR>
 [[gnu::target("avx512f")]] inline void few_rows_block_avx512(const float* x, std::size_t ldx, const float* const* w,
-                                                             std::size_t k, float* acc_out /*[MR * 4]*/) noexcept {
-  __m512 acc[MR][4];
+                                                             const float* const* next, std::size_t k,
+                                                             float* acc_out /*[MR * NR]*/) noexcept {
+  __m512 acc[MR][NR];
   for (int i = 0; i < MR; ++i)
-    for (int j = 0; j < 4; ++j) acc[i][j] = _mm512_setzero_ps();
+    for (int j = 0; j < NR; ++j) acc[i][j] = _mm512_setzero_ps();
   std::size_t c = 0;
   for (; c + 16 <= k; c += 16) {
-    const __m512 w0 = _mm512_loadu_ps(w[0] + c), w1 = _mm512_loadu_ps(w[1] + c), w2 = _mm512_loadu_ps(w[2] + c),
-                 w3 = _mm512_loadu_ps(w[3] + c);
+    __m512 wv[NR];
+    for (int j = 0; j < NR; ++j) {
+      wv[j] = _mm512_loadu_ps(w[j] + c);
+      _mm_prefetch(reinterpret_cast<const char*>(next[j] + c), _MM_HINT_T0);
+    }
     for (int i = 0; i < MR; ++i) {
       const __m512 xv = _mm512_loadu_ps(x + static_cast<std::size_t>(i) * ldx + c);
-      acc[i][0] = _mm512_fmadd_ps(xv, w0, acc[i][0]);
-      acc[i][1] = _mm512_fmadd_ps(xv, w1, acc[i][1]);
-      acc[i][2] = _mm512_fmadd_ps(xv, w2, acc[i][2]);
-      acc[i][3] = _mm512_fmadd_ps(xv, w3, acc[i][3]);
+      for (int j = 0; j < NR; ++j) acc[i][j] = _mm512_fmadd_ps(xv, wv[j], acc[i][j]);
     }
   }
   if (c < k) {
     const __mmask16 tail = static_cast<__mmask16>((1u << (k - c)) - 1u);
-    const __m512 w0 = _mm512_maskz_loadu_ps(tail, w[0] + c), w1 = _mm512_maskz_loadu_ps(tail, w[1] + c),
-                 w2 = _mm512_maskz_loadu_ps(tail, w[2] + c), w3 = _mm512_maskz_loadu_ps(tail, w[3] + c);
+    __m512 wv[NR];
+    for (int j = 0; j < NR; ++j) wv[j] = _mm512_maskz_loadu_ps(tail, w[j] + c);
     for (int i = 0; i < MR; ++i) {
       const __m512 xv = _mm512_maskz_loadu_ps(tail, x + static_cast<std::size_t>(i) * ldx + c);
-      acc[i][0] = _mm512_fmadd_ps(xv, w0, acc[i][0]);
-      acc[i][1] = _mm512_fmadd_ps(xv, w1, acc[i][1]);
-      acc[i][2] = _mm512_fmadd_ps(xv, w2, acc[i][2]);
-      acc[i][3] = _mm512_fmadd_ps(xv, w3, acc[i][3]);
+      for (int j = 0; j < NR; ++j) acc[i][j] = _mm512_fmadd_ps(xv, wv[j], acc[i][j]);
     }
   }
   for (int i = 0; i < MR; ++i)
-    for (int j = 0; j < 4; ++j) acc_out[i * 4 + j] = hsum_avx512(acc[i][j]);
+    for (int j = 0; j < NR; ++j) acc_out[i * NR + j] = hsum_avx512(acc[i][j]);
 }
 
 [[gnu::target("avx2,fma")]] inline float hsum_avx2(__m256 v) noexcept {
@@ -92,62 +92,80 @@ template <int MR>
   return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1)));
 }
 
-template <int MR>
+template <int MR, int NR>
 [[gnu::target("avx2,fma")]] inline void few_rows_block_avx2(const float* x, std::size_t ldx, const float* const* w,
-                                                           std::size_t k, float* acc_out /*[MR * 4]*/) noexcept {
-  __m256 acc[MR][4];
+                                                           const float* const* next, std::size_t k,
+                                                           float* acc_out /*[MR * NR]*/) noexcept {
+  __m256 acc[MR][NR];
   for (int i = 0; i < MR; ++i)
-    for (int j = 0; j < 4; ++j) acc[i][j] = _mm256_setzero_ps();
+    for (int j = 0; j < NR; ++j) acc[i][j] = _mm256_setzero_ps();
   std::size_t c = 0;
   for (; c + 8 <= k; c += 8) {
-    const __m256 w0 = _mm256_loadu_ps(w[0] + c), w1 = _mm256_loadu_ps(w[1] + c), w2 = _mm256_loadu_ps(w[2] + c),
-                 w3 = _mm256_loadu_ps(w[3] + c);
+    __m256 wv[NR];
+    for (int j = 0; j < NR; ++j) {
+      wv[j] = _mm256_loadu_ps(w[j] + c);
+      _mm_prefetch(reinterpret_cast<const char*>(next[j] + c), _MM_HINT_T0);
+    }
     for (int i = 0; i < MR; ++i) {
       const __m256 xv = _mm256_loadu_ps(x + static_cast<std::size_t>(i) * ldx + c);
-      acc[i][0] = _mm256_fmadd_ps(xv, w0, acc[i][0]);
-      acc[i][1] = _mm256_fmadd_ps(xv, w1, acc[i][1]);
-      acc[i][2] = _mm256_fmadd_ps(xv, w2, acc[i][2]);
-      acc[i][3] = _mm256_fmadd_ps(xv, w3, acc[i][3]);
+      for (int j = 0; j < NR; ++j) acc[i][j] = _mm256_fmadd_ps(xv, wv[j], acc[i][j]);
     }
   }
   for (int i = 0; i < MR; ++i)
-    for (int j = 0; j < 4; ++j) {
+    for (int j = 0; j < NR; ++j) {
       float s = hsum_avx2(acc[i][j]);
       for (std::size_t t = c; t < k; ++t) s += x[static_cast<std::size_t>(i) * ldx + t] * w[j][t];
-      acc_out[i * 4 + j] = s;
+      acc_out[i * NR + j] = s;
     }
 }
 
-// MR = 4 row chunks, then the 1-3 remaining rows, for every block of 4 W rows.
+// Register budgets: AVX-512 has 32 vector registers, so 6 x rows x 4 W rows of accumulators
+// (24) plus the 4 W vectors and one x; AVX2 has 16, so 5 x 2 (10) plus 2 and one.
+template <simd_level L>
+struct few_rows_tile {
+  static constexpr int mr = L == simd_level::avx512 ? 6 : 5;
+  static constexpr int nr = L == simd_level::avx512 ? 4 : 2;
+};
+
 template <simd_level L, int MR>
-inline void few_rows_chunk(const float* x, std::size_t ldx, const float* const* w, std::size_t k, float* acc) noexcept {
+inline void few_rows_chunk(const float* x, std::size_t ldx, const float* const* w, const float* const* next,
+                           std::size_t k, float* acc) noexcept {
+  constexpr int NR = few_rows_tile<L>::nr;
   if constexpr (L == simd_level::avx512)
-    few_rows_block_avx512<MR>(x, ldx, w, k, acc);
+    few_rows_block_avx512<MR, NR>(x, ldx, w, next, k, acc);
   else
-    few_rows_block_avx2<MR>(x, ldx, w, k, acc);
+    few_rows_block_avx2<MR, NR>(x, ldx, w, next, k, acc);
 }
 
 template <simd_level L>
 inline void few_rows_kernel(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* x, std::size_t ldx,
                             const float* w, std::size_t ldw, float beta, float* y, std::size_t ldy) noexcept {
-  float acc[4 * 4];
-  for (std::size_t j0 = 0; j0 < n; j0 += 4) {
-    const float* rows[4];
-    const std::size_t nr = n - j0 < 4 ? n - j0 : 4;
-    for (std::size_t j = 0; j < 4; ++j) rows[j] = w + (j0 + (j < nr ? j : nr - 1)) * ldw;
-    for (std::size_t i0 = 0; i0 < m; i0 += 4) {
-      const std::size_t mr = m - i0 < 4 ? m - i0 : 4;
+  constexpr std::size_t MR = few_rows_tile<L>::mr, NR = few_rows_tile<L>::nr;
+  float acc[MR * NR];
+  for (std::size_t j0 = 0; j0 < n; j0 += NR) {
+    // Rows past n repeat the last row (always in bounds) and are not stored.
+    const float* rows[NR];
+    const float* next[NR];
+    const std::size_t nr = n - j0 < NR ? n - j0 : NR;
+    for (std::size_t j = 0; j < NR; ++j) {
+      rows[j] = w + (j0 + (j < nr ? j : nr - 1)) * ldw;
+      next[j] = j0 + NR + j < n ? w + (j0 + NR + j) * ldw : rows[j];
+    }
+    for (std::size_t i0 = 0; i0 < m; i0 += MR) {
+      const std::size_t mr = m - i0 < MR ? m - i0 : MR;
       const float* xi = x + i0 * ldx;
       switch (mr) {
-        case 4: few_rows_chunk<L, 4>(xi, ldx, rows, k, acc); break;
-        case 3: few_rows_chunk<L, 3>(xi, ldx, rows, k, acc); break;
-        case 2: few_rows_chunk<L, 2>(xi, ldx, rows, k, acc); break;
-        default: few_rows_chunk<L, 1>(xi, ldx, rows, k, acc); break;
+        case 6: few_rows_chunk<L, (MR >= 6 ? 6 : 1)>(xi, ldx, rows, next, k, acc); break;
+        case 5: few_rows_chunk<L, 5>(xi, ldx, rows, next, k, acc); break;
+        case 4: few_rows_chunk<L, 4>(xi, ldx, rows, next, k, acc); break;
+        case 3: few_rows_chunk<L, 3>(xi, ldx, rows, next, k, acc); break;
+        case 2: few_rows_chunk<L, 2>(xi, ldx, rows, next, k, acc); break;
+        default: few_rows_chunk<L, 1>(xi, ldx, rows, next, k, acc); break;
       }
       for (std::size_t i = 0; i < mr; ++i)
         for (std::size_t j = 0; j < nr; ++j) {
           float& out = y[(i0 + i) * ldy + j0 + j];
-          out = beta == 0.0f ? alpha * acc[i * 4 + j] : alpha * acc[i * 4 + j] + beta * out;
+          out = beta == 0.0f ? alpha * acc[i * NR + j] : alpha * acc[i * NR + j] + beta * out;
         }
     }
   }

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+// measure_latency: HAT's latency protocol (hat-spec 5) on any backend.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+#include <hat/config.hpp>
+#include <hat/nn/incremental_decoder.hpp>
+
+namespace hat {
+
+/// How the timed runs are trimmed (hat-spec 5.2): `dataset` is latency_dataset.py's rule
+/// (drop int(0.1 N) low and max(1, int(0.1 N)) high runs), `measure` is train.py's (int(0.1 N)
+/// each side; nothing is dropped for N < 10 rather than HAT's empty mean).
+enum class trim_rule { dataset, measure };
+
+struct latency_options {
+  std::size_t source_length = 30;  // 30 for WMT tasks, 23 for IWSLT (hat-spec 5.1)
+  std::size_t beam = 5;            // decoder rows (batch = beam)
+  std::size_t warmup = 5;
+  std::size_t iters = 20;          // timed runs of the encoder and of the decoder loop each
+  trim_rule trim = trim_rule::dataset;
+};
+
+/// Mean and (population) standard deviation of the kept runs, in ms.
+struct latency_stats {
+  double mean_ms = 0, std_ms = 0;
+  std::size_t kept = 0;
+};
+
+struct latency_result {
+  latency_stats encoder, decoder;
+  double total_ms() const noexcept { return encoder.mean_ms + decoder.mean_ms; }
+};
+
+/// Sorts the runs and keeps the middle ones by `rule`.
+inline latency_stats trimmed_stats(std::vector<double> ms, trim_rule rule) {
+  HAT_ASSERT(!ms.empty(), "trimmed_stats: no runs");
+  std::sort(ms.begin(), ms.end());
+  const std::size_t n = ms.size(), low = n / 10;
+  std::size_t high = rule == trim_rule::dataset ? std::max<std::size_t>(1, n / 10) : n / 10;
+  if (low + high >= n) high = n - low - 1;  // keep at least one run
+  latency_stats s;
+  s.kept = n - low - high;
+  for (std::size_t i = low; i < n - high; ++i) s.mean_ms += ms[i];
+  s.mean_ms /= static_cast<double>(s.kept);
+  for (std::size_t i = low; i < n - high; ++i) s.std_ms += (ms[i] - s.mean_ms) * (ms[i] - s.mean_ms);
+  s.std_ms = std::sqrt(s.std_ms / static_cast<double>(s.kept));
+  return s;
+}
+
+/// HAT's latency of SubTransformer `c` on `model` (hat-spec 5): batch 1, source
+/// [</s>, 7, 7, ...] of source_length tokens; the encoder timed per forward; the decoder timed
+/// per loop of source_length incremental steps over `beam` rows fed [7, ..., 7, </s>], each
+/// step including the vocabulary projection (and the first one the encoder-decoder K/V),
+/// without softmax or beam bookkeeping. Warm-up: `warmup` encoder forwards, then `warmup`
+/// full-prefix (teacher-forced) decoder forwards. Wall clock, backend synchronised.
+template <class M, class Backend, class T>
+latency_result measure_latency(Backend& be, const super_transformer<M, Backend, T>& model, const transformer_config& c,
+                               const latency_options& o) {
+  HAT_ASSERT(o.source_length > 0 && o.beam > 0 && o.iters > 0, "measure_latency: lengths and counts must be positive");
+  using clock = std::chrono::steady_clock;
+  const auto ms_since = [](clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(clock::now() - t0).count();
+  };
+  constexpr int word = 7;
+  const std::size_t L = o.source_length, V = model.vocabulary().target;
+  token_batch src{std::vector<int>(L, word), 1, L};
+  src.tokens[0] = special_tokens::eos;
+  std::vector<int> prefix(L, word);
+  prefix[L - 1] = special_tokens::eos;
+
+  model_workspace<Backend, T> ws;
+  encoder_output<Backend, T> enc;
+  for (std::size_t i = 0; i < o.warmup; ++i) model.encode(be, c, src, enc, ws);
+  be.synchronize();
+  std::vector<double> enc_ms;
+  for (std::size_t i = 0; i < o.iters; ++i) {
+    const auto t0 = clock::now();
+    model.encode(be, c, src, enc, ws);
+    be.synchronize();
+    enc_ms.push_back(ms_since(t0));
+  }
+
+  // Warm-up: full-prefix forwards of the beam (HAT runs the decoder non-incrementally here).
+  token_batch beam_src{std::vector<int>(o.beam * L), o.beam, L};
+  for (std::size_t b = 0; b < o.beam; ++b) std::copy(src.tokens.begin(), src.tokens.end(), beam_src.tokens.begin() + b * L);
+  token_batch prev{std::vector<int>(o.beam * L), o.beam, L};
+  for (std::size_t b = 0; b < o.beam; ++b) std::copy(prefix.begin(), prefix.end(), prev.tokens.begin() + b * L);
+  typename Backend::template buffer<T> logits(o.beam * L * V);
+  {
+    encoder_output<Backend, T> beam_enc;
+    model.encode(be, c, beam_src, beam_enc, ws);
+    for (std::size_t i = 0; i < o.warmup; ++i) model.decode(be, c, beam_enc, prev, dense(logits.data(), o.beam * L, V), ws);
+  }
+  incremental_decoder<M, Backend, T> dec;
+  std::vector<double> dec_ms;
+  std::vector<int> tokens(o.beam);
+  for (std::size_t i = 0; i < o.iters; ++i) {
+    be.synchronize();
+    const auto t0 = clock::now();
+    dec.begin(be, model, c, enc, o.beam, L);
+    for (std::size_t step = 0; step < L; ++step) {
+      std::fill(tokens.begin(), tokens.end(), prefix[step]);
+      dec.step(be, tokens, dense(logits.data(), o.beam, V));
+    }
+    be.synchronize();
+    dec_ms.push_back(ms_since(t0));
+  }
+  return {trimmed_stats(enc_ms, o.trim), trimmed_stats(dec_ms, o.trim)};
+}
+
+}  // namespace hat
