@@ -30,6 +30,7 @@ struct latency_cli_options {
   std::uint64_t seed = 1;
   std::string weights = "super";
   bool json = false;
+  bool space_max = false;
 };
 
 template <class S>
@@ -48,10 +49,13 @@ void run_space(const latency_cli_options& o, const hat::task_info& task) {
     std::printf("%-44s %10s %10s %10s %9s\n", "file", "encoder_ms", "decoder_ms", "total_ms", "std_ms");
   int failed = 0;
   const auto start = std::chrono::steady_clock::now();
-  for (std::size_t i = 0; i < o.files.size(); ++i) {
-    const std::string& file = o.files[i];
+  std::vector<std::string> files = o.files;
+  if (o.space_max) files.push_back("space-max");
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const std::string& file = files[i];
     try {
-      const auto config = hat::config_of(hat::read_subtransformer_yaml<S>(file));
+      const auto config =
+          hat::config_of(o.space_max && i + 1 == files.size() ? hat::arch<S>::largest() : hat::read_subtransformer_yaml<S>(file));
       const auto r = o.weights == "dense" ? hat::measure_latency(be, hat::export_dense(be, super, config), config, lo)
                                           : hat::measure_latency(be, super, config, lo);
       if (o.json)
@@ -70,17 +74,18 @@ void run_space(const latency_cli_options& o, const hat::task_info& task) {
     }
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double per = elapsed / static_cast<double>(i + 1);
-    if (o.files.size() > 1)
-      std::fprintf(stderr, "hat latency: %zu/%zu files, %.2f s/file, ETA %.0f s\n", i + 1, o.files.size(), per,
-                   per * static_cast<double>(o.files.size() - i - 1));
+    if (files.size() > 1)
+      std::fprintf(stderr, "hat latency: %zu/%zu files, %.2f s/file, ETA %.0f s\n", i + 1, files.size(), per,
+                   per * static_cast<double>(files.size() - i - 1));
   }
   if (failed) {
-    std::cerr << "hat latency: " << failed << " of " << o.files.size() << " files could not be measured\n";
+    std::cerr << "hat latency: " << failed << " of " << files.size() << " files could not be measured\n";
     throw exit_code{1};
   }
 }
 
 void run_latency(const latency_cli_options& o) {
+  if (o.files.empty() && !o.space_max) throw CLI::ValidationError("hat latency", "give SubTransformer YAML files or --space-max");
   hat::cpu::set_threads(o.threads);
   if (const auto w = hat::cpu::blas_warning(); !w.empty()) std::cerr << "hat: warning: " << w << "\n";
   const auto task = *hat::find_task(o.task);
@@ -111,7 +116,8 @@ void add_latency_command(CLI::App& app) {
       ->check(CLI::IsMember({"super", "dense"}))
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "one JSON object per file: file, encoder_ms, decoder_ms, total_ms");
-  cmd->add_option("files", o->files, "SubTransformer YAML files")->required()->check(CLI::ExistingFile);
+  cmd->add_flag("--space-max", o->space_max, "also measure the task space's largest SubTransformer (file 'space-max')");
+  cmd->add_option("files", o->files, "SubTransformer YAML files")->check(CLI::ExistingFile);
   cmd->callback([o] { run_latency(*o); });
 }
 

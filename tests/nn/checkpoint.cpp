@@ -30,10 +30,9 @@ fs::path temp_dir(const std::string& name) {
 std::vector<float> logits_of(hat::cpu& be, const model_t& m, const parity_case& c) {
   hat::model_workspace<hat::cpu> ws;
   hat::encoder_output<hat::cpu> enc;
-  std::vector<float> logits;
+  hat::cpu::buffer<float> logits;
   m.loss(be, c.config, c.src, c.tgt, 0.1, ws, logits, enc);
-  logits.resize(c.tgt.rows * c.tgt.cols * m.vocabulary().target);
-  return logits;
+  return std::vector<float>(logits.begin(), logits.begin() + static_cast<std::ptrdiff_t>(c.tgt.rows * c.tgt.cols * m.vocabulary().target));
 }
 
 void write_bytes(const fs::path& p, const std::string& s) {

@@ -28,7 +28,7 @@ void check_fixture(const std::string& file) {
   fill(be, model, fx);
   hat::model_workspace<hat::cpu> ws;
   hat::encoder_output<hat::cpu> enc;
-  std::vector<float> logits;
+  hat::cpu::buffer<float> logits;
   for (const auto& c : fx.cases) {
     INFO(file << ": " << c.name);
     const auto sums = model.loss(be, c.config, c.src, c.tgt, 0.1, ws, logits, enc);

@@ -1,0 +1,233 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""HAT's latency protocol (hat-spec 5) on a PyTorch implementation of the same SubTransformer,
+at PyTorch's best: eval mode, torch.inference_mode(), contiguous dense weights (the slices the
+SubTransformer reads, copied out), self-attention K/V cached, encoder-decoder K/V projected
+once. Prints one JSON object per file with the fields of `hat latency --json`.
+
+  /usr/bin/python3 benchmarks/pytorch/hat_latency.py --task wmt14.en-de --threads 1 --iters 10 FILE.yml...
+
+Used by benchmarks/latency_vs_pytorch.sh; needs Debian's python3-torch (not a dependency of hat).
+"""
+import argparse
+import json
+import math
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+PAD, EOS, WORD = 1, 2, 7
+SUPER_DIM, QKV = 640, 512
+
+
+def read_yaml(path):
+    """HAT's SubTransformer YAML: `key: value` and `key: [a, b, ...]` lines."""
+    cfg = {}
+    with open(path) as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            if not line or ":" not in line:
+                continue
+            k, v = (s.strip() for s in line.split(":", 1))
+            v = v.strip("[]")
+            cfg[k] = [int(x) for x in v.split(",")] if "," in v or k.endswith("-all-subtransformer") else int(v)
+    def get(name):
+        return cfg[name + "-subtransformer"]
+    c = dict(enc_dim=get("encoder-embed-dim"), dec_dim=get("decoder-embed-dim"),
+             enc_layers=get("encoder-layer-num"), dec_layers=get("decoder-layer-num"),
+             enc_ffn=get("encoder-ffn-embed-dim-all"), enc_heads=get("encoder-self-attention-heads-all"),
+             dec_ffn=get("decoder-ffn-embed-dim-all"), dec_self=get("decoder-self-attention-heads-all"),
+             dec_ende=get("decoder-ende-attention-heads-all"), arb=get("decoder-arbitrary-ende-attn-all"))
+    for k in ("enc_ffn", "enc_heads", "dec_ffn", "dec_self", "dec_ende", "arb"):
+        if isinstance(c[k], int):
+            c[k] = [c[k]]
+    return c
+
+
+def sinusoid(num, dim):
+    half = dim // 2
+    freq = torch.exp(torch.arange(half, dtype=torch.float32) * -(math.log(10000.0) / (half - 1)))
+    ang = torch.arange(num, dtype=torch.float32).unsqueeze(1) * freq.unsqueeze(0)
+    t = torch.cat([torch.sin(ang), torch.cos(ang)], dim=1)
+    t[PAD] = 0
+    return t
+
+
+class Attention(torch.nn.Module):
+    def __init__(self, d_q, d_kv, heads):
+        super().__init__()
+        self.q = torch.nn.Linear(d_q, QKV)
+        self.kv = torch.nn.Linear(d_kv, 2 * QKV)
+        self.out = torch.nn.Linear(QKV, d_q)
+        self.heads = heads
+
+    def split(self, x):  # [B, T, QKV] -> [B, H, T, hd]
+        b, t, _ = x.shape
+        return x.view(b, t, self.heads, QKV // self.heads).transpose(1, 2)
+
+    def forward(self, q, k, v, mask=None):  # q: [B, H, Tq, hd], k/v: [B, H, Tk, hd]
+        s = torch.matmul(q, k.transpose(-1, -2)) * (QKV // self.heads) ** -0.5
+        if mask is not None:
+            s = s + mask
+        ctx = torch.matmul(torch.softmax(s, dim=-1), v)
+        b, h, t, hd = ctx.shape
+        return self.out(ctx.transpose(1, 2).reshape(b, t, h * hd))
+
+
+class EncoderLayer(torch.nn.Module):
+    def __init__(self, d, f, heads):
+        super().__init__()
+        self.attn = Attention(d, d, heads)
+        self.ln1, self.ln2 = torch.nn.LayerNorm(d), torch.nn.LayerNorm(d)
+        self.fc1, self.fc2 = torch.nn.Linear(d, f), torch.nn.Linear(f, d)
+
+    def forward(self, x):
+        a = self.attn
+        k, v = self.attn.kv(x).chunk(2, dim=-1)
+        x = self.ln1(x + a(a.split(a.q(x)), a.split(k), a.split(v)))
+        return self.ln2(x + self.fc2(F.relu(self.fc1(x))))
+
+
+class DecoderLayer(torch.nn.Module):
+    def __init__(self, d, d_enc, f, self_heads, ende_heads):
+        super().__init__()
+        self.self_attn = Attention(d, d, self_heads)
+        self.ende = Attention(d, d_enc, ende_heads)
+        self.ln1, self.ln2, self.ln3 = torch.nn.LayerNorm(d), torch.nn.LayerNorm(d), torch.nn.LayerNorm(d)
+        self.fc1, self.fc2 = torch.nn.Linear(d, f), torch.nn.Linear(f, d)
+
+    def forward(self, x, state, mem_k, mem_v):  # x: [B, 1, d]; state: cached self K/V
+        a = self.self_attn
+        k, v = a.kv(x).chunk(2, dim=-1)
+        k, v = a.split(k), a.split(v)
+        if state:
+            k, v = torch.cat([state[0], k], dim=2), torch.cat([state[1], v], dim=2)
+        state[:] = [k, v]
+        x = self.ln1(x + a(a.split(a.q(x)), k, v))
+        e = self.ende
+        x = self.ln2(x + e(e.split(e.q(x)), mem_k, mem_v))
+        return self.ln3(x + self.fc2(F.relu(self.fc1(x))))
+
+    def full(self, x, mem_k, mem_v, mask):  # non-incremental (warm-up)
+        a = self.self_attn
+        k, v = a.kv(x).chunk(2, dim=-1)
+        x = self.ln1(x + a(a.split(a.q(x)), a.split(k), a.split(v), mask))
+        e = self.ende
+        x = self.ln2(x + e(e.split(e.q(x)), mem_k, mem_v))
+        return self.ln3(x + self.fc2(F.relu(self.fc1(x))))
+
+
+class SubTransformer(torch.nn.Module):
+    def __init__(self, c, vocab):
+        super().__init__()
+        self.c = c
+        width = max(c["enc_dim"], c["dec_dim"])
+        self.embed = torch.nn.Parameter(torch.randn(vocab, width) * SUPER_DIM ** -0.5)
+        self.enc = torch.nn.ModuleList(EncoderLayer(c["enc_dim"], c["enc_ffn"][l], c["enc_heads"][l])
+                                       for l in range(c["enc_layers"]))
+        self.dec = torch.nn.ModuleList(DecoderLayer(c["dec_dim"], c["enc_dim"], c["dec_ffn"][l], c["dec_self"][l],
+                                                    c["dec_ende"][l]) for l in range(c["dec_layers"]))
+        self.pos = sinusoid(256, SUPER_DIM)
+        # Contiguous copies of the slices each part reads (PyTorch at its best).
+        self.enc_table = self.embed[:, :c["enc_dim"]].contiguous()
+        self.dec_table = self.embed[:, :c["dec_dim"]].contiguous()
+
+    def embed_tokens(self, tokens, table, d, first=0):
+        t = tokens.shape[1]
+        return math.sqrt(d) * F.embedding(tokens, table) + self.pos[2 + first:2 + first + t, :d]
+
+    def encode(self, src):
+        x = self.embed_tokens(src, self.enc_table, self.c["enc_dim"])
+        outs = []
+        for layer in self.enc:
+            x = layer(x)
+            outs.append(x)
+        while len(outs) < 6:  # identity layers (hat-spec 3.6)
+            outs.append(x)
+        return outs
+
+    def memories(self, outs, beam):
+        mem = []
+        for l, layer in enumerate(self.dec):
+            m = {-1: 1, 1: 2, 2: 3}[self.c["arb"][l]]
+            e = torch.cat([outs[-1 - j] for j in range(m)], dim=1).expand(beam, -1, -1)
+            k, v = layer.ende.kv(e).chunk(2, dim=-1)
+            mem.append((layer.ende.split(k), layer.ende.split(v)))
+        return mem
+
+    def step(self, token, k, states, mem):
+        x = self.embed_tokens(token, self.dec_table, self.c["dec_dim"], first=k)
+        for layer, state, (mk, mv) in zip(self.dec, states, mem):
+            x = layer(x, state, mk, mv)
+        return F.linear(x, self.dec_table)
+
+    def full_decode(self, prev, mem):
+        t = prev.shape[1]
+        mask = torch.triu(torch.full((t, t), float("-inf")), 1)
+        x = self.embed_tokens(prev, self.dec_table, self.c["dec_dim"])
+        for layer, (mk, mv) in zip(self.dec, mem):
+            x = layer.full(x, mk, mv, mask)
+        return F.linear(x, self.dec_table)
+
+
+def trimmed(ms):
+    ms = sorted(ms)
+    n = len(ms)
+    low, high = n // 10, max(1, n // 10)
+    if low + high >= n:
+        high = n - low - 1
+    kept = ms[low:n - high]
+    return sum(kept) / len(kept)
+
+
+def measure(model, length, beam, warmup, iters):
+    src = torch.tensor([[EOS] + [WORD] * (length - 1)])
+    prefix = torch.tensor([[WORD] * (length - 1) + [EOS]] * beam)
+    for _ in range(warmup):
+        model.encode(src)
+    enc = []
+    for _ in range(iters):
+        t0 = time.perf_counter()
+        outs = model.encode(src)
+        enc.append((time.perf_counter() - t0) * 1e3)
+    for _ in range(warmup):
+        model.full_decode(prefix, model.memories(outs, beam))
+    dec = []
+    for _ in range(iters):
+        t0 = time.perf_counter()
+        mem = model.memories(outs, beam)  # HAT projects enc-dec K/V at the first step
+        states = [[] for _ in model.dec]
+        for k in range(length):
+            model.step(prefix[:, k:k + 1], k, states, mem)
+        dec.append((time.perf_counter() - t0) * 1e3)
+    return trimmed(enc), trimmed(dec)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--task", default="wmt14.en-de")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--iters", type=int, default=10)
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--beam", type=int, default=5)
+    p.add_argument("--vocab", type=int, default=32768)
+    p.add_argument("files", nargs="+")
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(1)
+    length = 23 if "iwslt" in a.task else 30
+    for f in a.files:
+        c = read_yaml(f) if f != "max" else dict(enc_dim=640, dec_dim=640, enc_layers=6, dec_layers=6, enc_ffn=[3072] * 6,
+                                                 enc_heads=[8] * 6, dec_ffn=[3072] * 6, dec_self=[8] * 6,
+                                                 dec_ende=[8] * 6, arb=[2] * 6)
+        model = SubTransformer(c, a.vocab).eval()
+        with torch.inference_mode():
+            e, d = measure(model, length, a.beam, a.warmup, a.iters)
+        print(json.dumps({"file": f, "encoder_ms": round(e, 4), "decoder_ms": round(d, 4), "total_ms": round(e + d, 4)}))
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

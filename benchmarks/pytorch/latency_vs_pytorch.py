@@ -1,0 +1,65 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""hat vs PyTorch on HAT's latency protocol, side by side in one run: for each thread count and
+config, `hat latency --json` and hat_latency.py (PyTorch at its best) alternate for R rounds in
+fresh processes with the same environment (so the same OPENBLAS_CORETYPE); medians and the
+ratio are printed as a Markdown table.
+
+  OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 benchmarks/pytorch/latency_vs_pytorch.py \
+      --hat build/examples/hat [--threads 1 2] [--rounds 3] [--iters 10] [FILE.yml ... | max]
+"""
+import argparse
+import glob
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_DIR = os.path.join(HERE, "..", "..", "..", "shared", "reference", "hat-configs", "wmt14.en-de", "subtransformer")
+
+
+def run(cmd, env):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--hat", required=True)
+    p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--iters", type=int, default=10)
+    p.add_argument("files", nargs="*")
+    a = p.parse_args()
+    files = a.files or sorted(glob.glob(os.path.join(DEFAULT_DIR, "*xeon*.yml"))) + ["max"]
+    env = dict(os.environ)
+    print("OPENBLAS_CORETYPE=%s; WMT'14 En-De, |V| = 32768, beam 5, L = 30; medians of %d rounds x %d timed runs"
+          % (env.get("OPENBLAS_CORETYPE", "unset"), a.rounds, a.iters))
+    print()
+    print("| threads | config | hat enc | hat dec | hat total | PyTorch enc | PyTorch dec | PyTorch total | speed-up |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for t in a.threads:
+        for f in files:
+            hat_rows, torch_rows = [], []
+            for _ in range(a.rounds):
+                if f == "max":
+                    hat_rows.append(run([a.hat, "latency", "--task", "wmt14.en-de", "--json", "--threads", str(t),
+                                         "--iters", str(a.iters), "--space-max"], env))
+                else:
+                    hat_rows.append(run([a.hat, "latency", "--task", "wmt14.en-de", "--json", "--threads", str(t),
+                                         "--iters", str(a.iters), f], env))
+                torch_rows.append(run([sys.executable, os.path.join(HERE, "hat_latency.py"), "--threads", str(t),
+                                       "--iters", str(a.iters), f], env))
+            med = lambda rows, k: statistics.median(r[k] for r in rows)
+            name = "space0 max" if f == "max" else os.path.splitext(os.path.basename(f))[0]
+            print("| %d | %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.2fx |" % (
+                t, name, med(hat_rows, "encoder_ms"), med(hat_rows, "decoder_ms"), med(hat_rows, "total_ms"),
+                med(torch_rows, "encoder_ms"), med(torch_rows, "decoder_ms"), med(torch_rows, "total_ms"),
+                med(torch_rows, "total_ms") / med(hat_rows, "total_ms")))
+            sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: MIT
+// HAT-protocol latency (hat-spec 5) of SubTransformers on this CPU, with the roofline of
+// memory-bound decoding and the elastic overhead, side by side in one run:
+//   super   : the SubTransformer as slices of the SuperTransformer (hat's default)
+//   dense   : the exported dense SubTransformer (elastic overhead = super / dense)
+//   blas    : super weights with every product sent to OpenBLAS (no few-row kernel)
+// Roofline: each decoder step reads every active decoder weight and the vocabulary table
+// once; bytes/step over this machine's STREAM-like triad bandwidth (measured here, in the same
+// run) is the floor, and `roofline` = floor / measured ms per step.
+//   table_cpu_latency [--threads N] [--iters N] [--rounds N] [FILE.yml ...]
+// Files default to HAT's released WMT'14 En-De Xeon configs; "max" is the space0 maximum.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <hat/backend/cpu.hpp>
+#include <hat/io/subtransformer_yaml.hpp>
+#include <hat/nn/dense_export.hpp>
+#include <hat/nn/latency.hpp>
+#include <hat/space/hat_spaces.hpp>
+
+namespace {
+
+using wmt_space = hat::hat_wmt_space;
+using model_t = hat::super_transformer_for<wmt_space, hat::cpu>;
+constexpr std::size_t vocab = 32768;  // HAT's WMT'14 En-De joined dictionary
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// STREAM's triad a = b + s c over arrays far larger than the caches; bytes = 3 x 4 per element
+// (STREAM's convention). Best of `reps`, as STREAM reports.
+double triad_gbs() {
+  const std::size_t n = std::size_t{1} << 25;  // 128 MB per array
+  std::vector<float> a(n, 0.0f), b(n, 1.0f), c(n, 2.0f);
+  double best = 1e30;
+  for (int r = 0; r < 8; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < n; ++i) a[i] = b[i] + 3.0f * c[i];
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  volatile float sink = a[n / 2];
+  (void)sink;
+  return 3.0 * 4.0 * static_cast<double>(n) / best / 1e9;
+}
+
+// Bytes one incremental decoder step reads: every active decoder weight and bias, the layer
+// norms, the vocabulary slice, and the self-attention KV cache (average over the L steps).
+double bytes_per_step(const hat::transformer_config& c, std::size_t beam, std::size_t steps) {
+  const double d = static_cast<double>(c.decoder_embed_dim), q = 512;
+  double floats = static_cast<double>(vocab) * d;
+  for (std::size_t l = 0; l < c.decoder_layers(); ++l) {
+    const double f = static_cast<double>(c.decoder_ffn[l]);
+    floats += 3 * q * d + 3 * q + d * q + d;  // self-attention in/out projections
+    floats += q * d + q + d * q + d;          // enc-dec attention: Q and out projections (K/V once)
+    floats += f * d + f + d * f + d + 6 * d;  // FFN and three LayerNorms
+    floats += static_cast<double>(beam) * 2 * q * static_cast<double>(steps + 1) / 2;  // cache
+  }
+  return floats * 4;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int threads = 1, rounds = 3;
+  std::size_t iters = 10;
+  std::vector<std::string> files;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
+    else if (a == "--iters" && i + 1 < argc) iters = static_cast<std::size_t>(std::atoi(argv[++i]));
+    else if (a == "--rounds" && i + 1 < argc) rounds = std::atoi(argv[++i]);
+    else files.push_back(a);
+  }
+  if (files.empty()) {
+    const std::filesystem::path dir = HAT_DEFAULT_CONFIG_DIR;
+    for (const auto& e : std::filesystem::directory_iterator(dir))
+      if (e.path().filename().string().find("xeon") != std::string::npos) files.push_back(e.path().string());
+    std::sort(files.begin(), files.end());
+    files.push_back("max");
+  }
+  if (threads < 1 || iters < 1 || rounds < 1) {
+    std::fprintf(stderr, "usage: %s [--threads N] [--iters N] [--rounds N] [FILE.yml ...]\n", argv[0]);
+    return 2;
+  }
+  hat::cpu::set_threads(threads);
+  const char* coretype = std::getenv("OPENBLAS_CORETYPE");
+  std::printf("OpenBLAS kernels %s (OPENBLAS_CORETYPE=%s), threads %d; few-row kernel: %s\n", hat::cpu::blas_core().c_str(),
+              coretype ? coretype : "unset", threads,
+#ifdef HAT_FEW_ROWS_X86
+              hat::detail::simd() == hat::detail::simd_level::avx512 ? "AVX-512"
+              : hat::detail::simd() == hat::detail::simd_level::avx2 ? "AVX2"
+                                                                     : "none (BLAS)"
+#else
+              "none (BLAS)"
+#endif
+  );
+  const double bw = triad_gbs();
+  std::printf("triad bandwidth %.1f GB/s; medians of %d rounds x %zu timed runs; WMT'14 En-De, |V| = %zu, beam 5, L = 30\n\n",
+              bw, rounds, iters, vocab);
+
+  hat::cpu be, blas;
+  blas.few_rows = false;
+  model_t super(be, {vocab, vocab, hat::embedding_sharing::all});
+  super.init_hat(be, 1);
+  hat::latency_options lo;
+  lo.iters = iters;
+  std::printf("| config | enc ms | dec ms | total ms | dense total | elastic overhead | OpenBLAS-only total | speed-up vs OpenBLAS "
+              "| MB/step | ms/step | GB/s | roofline |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  for (const auto& file : files) {
+    const auto a = file == "max" ? hat::arch<wmt_space>::largest() : hat::read_subtransformer_yaml<wmt_space>(file);
+    const auto c = hat::config_of(a);
+    const model_t dense = hat::export_dense(be, super, c);
+    std::vector<double> enc, dec, tot, dtot, btot;
+    for (int r = 0; r < rounds; ++r) {  // interleaved, so drift hits every variant alike
+      const auto s = hat::measure_latency(be, super, c, lo);
+      const auto d = hat::measure_latency(be, dense, c, lo);
+      const auto b = hat::measure_latency(blas, super, c, lo);
+      enc.push_back(s.encoder.mean_ms);
+      dec.push_back(s.decoder.mean_ms);
+      tot.push_back(s.total_ms());
+      dtot.push_back(d.total_ms());
+      btot.push_back(b.total_ms());
+    }
+    const double step_ms = median(dec) / 30.0, mb = bytes_per_step(c, 5, 30) / 1e6;
+    const std::string name = file == "max" ? "space0 max" : std::filesystem::path(file).stem().string();
+    std::printf("| %s | %.1f | %.1f | %.1f | %.1f | %+.1f %% | %.1f | %.2fx | %.0f | %.2f | %.1f | %.0f %% |\n", name.c_str(),
+                median(enc), median(dec), median(tot), median(dtot), 100.0 * (median(tot) / median(dtot) - 1.0), median(btot),
+                median(btot) / median(tot), mb, step_ms, mb / step_ms, 100.0 * (mb / bw) / step_ms);
+    std::fflush(stdout);
+  }
+}
