@@ -20,11 +20,12 @@ namespace {
 
 using namespace hat_test;
 
+template <class Model = model_t>
 void check_fixture(const std::string& file) {
   hat::cpu be;
   const fixture fx = load(file);
   REQUIRE(fx.cases.size() == 6);
-  model_t model(be, fx.vocab);
+  Model model(be, fx.vocab);
   fill(be, model, fx);
   hat::model_workspace<hat::cpu> ws;
   hat::encoder_output<hat::cpu> enc;
@@ -50,7 +51,7 @@ void check_fixture(const std::string& file) {
     // Incremental decoding reproduces the teacher-forced logits step by step, every sentence
     // in one batch, each repeated as a beam of 2 hypotheses.
     const hat::token_batch prev = c.tgt.shifted_right();
-    hat::incremental_decoder<maxima, hat::cpu> dec;
+    hat::incremental_decoder<typename Model::maxima, hat::cpu> dec;
     const std::size_t group = 2, n = c.src.rows * group;
     dec.begin(be, model, c.config, enc, group, c.tgt.cols);
     std::vector<float> step_logits(n * V);
@@ -86,4 +87,15 @@ TEST_CASE("super_transformer: logits and loss match PyTorch (shared vocabulary)"
 
 TEST_CASE("super_transformer: logits and loss match PyTorch (separate tables, embed_out)", "[nn][cpu][parity]") {
   check_fixture("parity_separate.txt");
+}
+
+TEST_CASE("super_transformer: weights stored in column panels give the same logits", "[nn][cpu][parity]") {
+  check_fixture<paneled_model_t>("parity_shared.txt");
+  check_fixture<paneled_model_t>("parity_separate.txt");
+  hat::cpu be;
+  const paneled_model_t m(be, {24, 24, hat::embedding_sharing::all});
+  CHECK(m.parameter("encoder.embed_tokens.weight").panels == std::vector<std::size_t>{8, 12, 16});
+  CHECK(m.parameter("decoder.layers.0.fc2.weight").panels == std::vector<std::size_t>{8, 12, 16, 24});
+  CHECK(m.parameter("encoder.layers.0.fc2.weight").panels == std::vector<std::size_t>{8, 16, 32});
+  CHECK(m.parameter("encoder.layers.0.self_attn.out_proj.weight").panels.empty());  // reads all qkv columns
 }

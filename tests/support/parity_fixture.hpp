@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -19,6 +20,14 @@ namespace hat_test {
 
 using maxima = hat::transformer_maxima<16, 32, 24, 8, 3, 3>;
 using model_t = hat::super_transformer<maxima, hat::cpu>;
+
+/// The same maxima with the fixtures' choice lists: weights stored in column panels.
+struct paneled_maxima : maxima {
+  static constexpr std::array<std::size_t, 3> embed_choices{8, 12, 16};
+  static constexpr std::array<std::size_t, 3> encoder_ffn_choices{8, 16, 32};
+  static constexpr std::array<std::size_t, 4> decoder_ffn_choices{8, 12, 16, 24};
+};
+using paneled_model_t = hat::super_transformer<paneled_maxima, hat::cpu>;
 
 struct parity_case {
   std::string name;
@@ -110,13 +119,14 @@ inline fixture load(const std::string& file) {
   return fx;
 }
 
-inline void fill(hat::cpu& be, model_t& model, const fixture& fx) {
+template <class Model>
+void fill(hat::cpu& be, Model& model, const fixture& fx) {
   REQUIRE(fx.params.size() == model.parameters().size());
   for (const auto& [name, values] : fx.params) {
     const auto& info = *std::find_if(model.parameters().begin(), model.parameters().end(),
                                      [&](const hat::parameter_info& p) { return p.name == name; });
     REQUIRE(info.size() == values.size());
-    be.upload(values.data(), values.size(), model.parameter(name));
+    model.set_parameter(be, name, values);
   }
 }
 

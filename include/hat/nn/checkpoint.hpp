@@ -45,7 +45,18 @@ inline std::string arch_line(const transformer_config& c) {
 }
 template <class M>
 std::string maxima_line() {
-  return join_sizes({M::embed, M::encoder_ffn, M::decoder_ffn, M::qkv, M::encoder_layers, M::decoder_layers, M::positions});
+  std::string s =
+      join_sizes({M::embed, M::encoder_ffn, M::decoder_ffn, M::qkv, M::encoder_layers, M::decoder_layers, M::positions});
+  for (const auto& choices : {std::vector<std::size_t>(M::embed_choices.begin(), M::embed_choices.end()),
+                              std::vector<std::size_t>(M::encoder_ffn_choices.begin(), M::encoder_ffn_choices.end()),
+                              std::vector<std::size_t>(M::decoder_ffn_choices.begin(), M::decoder_ffn_choices.end())})
+    s.append(" |").append(choices.empty() ? "" : " ").append(join_sizes(choices));
+  return s;
+}
+inline std::string tensor_line(const parameter_info& p) {
+  std::string s = p.name + " " + join_sizes(p.shape);
+  if (!p.panels.empty()) s.append(" panels ").append(join_sizes(p.panels));
+  return s;
 }
 inline const char* sharing_name(embedding_sharing s) {
   return s == embedding_sharing::all ? "all" : s == embedding_sharing::decoder ? "decoder" : "none";
@@ -65,7 +76,7 @@ void save_checkpoint(Backend& be, const super_transformer<M, Backend, T>& model,
   else
     h << "storage super\n";
   h << "tensors " << model.parameters().size() << "\n";
-  for (const auto& p : model.parameters()) h << "tensor " << p.name << " " << detail::join_sizes(p.shape) << "\n";
+  for (const auto& p : model.parameters()) h << "tensor " << detail::tensor_line(p) << "\n";
   const std::string header = h.str();
   std::string out("HATCKPT\n", 8);
   const std::uint64_t len = header.size();
@@ -115,7 +126,8 @@ super_transformer<M, Backend, T> load_checkpoint(Backend& be, const std::filesys
     } else if (key == "maxima") {
       if (rest != detail::maxima_line<M>())
         bad("the checkpoint's model maxima are " + rest + ", this program's are " + detail::maxima_line<M>() +
-            " (embed, encoder FFN, decoder FFN, qkv, encoder layers, decoder layers, positions)");
+            " (embed, encoder FFN, decoder FFN, qkv, encoder layers, decoder layers, positions | the embed, encoder "
+            "FFN and decoder FFN choices)");
     } else if (key == "vocab") {
       std::istringstream v(rest);
       std::string sharing;
@@ -161,9 +173,8 @@ super_transformer<M, Backend, T> load_checkpoint(Backend& be, const std::filesys
       std::istringstream n(rest);
       if (!(n >> declared)) bad("expected a tensor count");
     } else if (key == "tensor") {
-      const auto sp = rest.find(' ');
-      if (sp == std::string::npos) bad("expected 'tensor NAME SHAPE'");
-      tensors.emplace_back(rest.substr(0, sp), rest.substr(sp + 1));
+      if (rest.find(' ') == std::string::npos) bad("expected 'tensor NAME SHAPE [panels ...]'");
+      tensors.emplace_back(rest.substr(0, rest.find(' ')), rest);
     } else if (!key.empty()) {
       bad("unknown key");
     }
@@ -184,9 +195,9 @@ super_transformer<M, Backend, T> load_checkpoint(Backend& be, const std::filesys
   if (tensors.size() != info.size())
     fail("holds " + std::to_string(tensors.size()) + " tensors, the model has " + std::to_string(info.size()));
   for (std::size_t i = 0; i < info.size(); ++i)
-    if (tensors[i].first != info[i].name || tensors[i].second != detail::join_sizes(info[i].shape))
-      fail("tensor " + std::to_string(i) + " is '" + tensors[i].first + "' [" + tensors[i].second + "], the model expects '" +
-           info[i].name + "' [" + detail::join_sizes(info[i].shape) + "]");
+    if (tensors[i].second != detail::tensor_line(info[i]))
+      fail("tensor " + std::to_string(i) + " is '" + tensors[i].second + "', the model expects '" +
+           detail::tensor_line(info[i]) + "'");
   const std::size_t at = 16 + len, bytes = model.size() * sizeof(T);
   if (data.size() != at + bytes + 8)
     fail("truncated or padded: expected " + std::to_string(at + bytes + 8) + " bytes, found " + std::to_string(data.size()));

@@ -2,6 +2,8 @@
 // export_dense: a standalone model holding only the slices one SubTransformer reads.
 #pragma once
 
+#include <vector>
+
 #include <hat/nn/super_transformer.hpp>
 
 namespace hat {
@@ -15,16 +17,17 @@ super_transformer<M, Backend, T> export_dense(Backend& be, const super_transform
                                               const transformer_config& c) {
   super.check_config(c);
   super_transformer<M, Backend, T> dense(be, super.vocabulary(), model_storage::dense_for(c));
+  // Through the host in PyTorch's layout: the super tensors may be stored in panels.
   for (const parameter_info& p : dense.parameters()) {
-    const parameter_info* from = nullptr;
-    for (const auto& q : super.parameters())
-      if (q.name == p.name) from = &q;
-    HAT_ASSERT(from, "export_dense: a dense tensor has no super counterpart");
+    const parameter_info& from = super.parameter(p.name);
+    const std::vector<T> all = super.parameter_values(be, p.name);
     const std::size_t rows = p.shape[0], cols = p.shape.size() > 1 ? p.shape[1] : 1;
-    const std::size_t ld = from->shape.size() > 1 ? from->shape[1] : 1;
-    HAT_ASSERT(rows <= from->shape[0] && cols <= ld, "export_dense: a dense tensor is larger than its super tensor");
-    be.copy(matrix_ref<const T>{super.data() + from->offset, rows, cols, ld},
-            matrix_ref<T>{dense.data() + p.offset, rows, cols, cols});
+    const std::size_t ld = from.shape.size() > 1 ? from.shape[1] : 1;
+    HAT_ASSERT(rows <= from.shape[0] && cols <= ld, "export_dense: a dense tensor is larger than its super tensor");
+    std::vector<T> corner(rows * cols);
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t c = 0; c < cols; ++c) corner[r * cols + c] = all[r * ld + c];
+    dense.set_parameter(be, p.name, corner);
   }
   return dense;
 }

@@ -5,9 +5,12 @@
 #include <cmath>
 #include <algorithm>  // std::min
 #include <cstddef>
+#include <utility>
+#include <vector>
 
 #include <hat/backend/concepts.hpp>
 #include <hat/config.hpp>
+#include <hat/nn/paneled_matrix.hpp>
 
 namespace hat {
 
@@ -45,12 +48,19 @@ class elastic_attention {
   /// `params`: [params_for(in, out)] in backend memory, laid out as above with in_proj stored
   /// `in` columns wide and out_proj `out` rows (the maxima by default; a dense exported layer
   /// stores only what its SubTransformer reads).
-  explicit elastic_attention(T* params, std::size_t in = MaxEmbed, std::size_t out = MaxEmbed)
-      : in_w_(params), in_b_(params + 3 * QkvDim * in), out_w_(in_b_ + 3 * QkvDim), out_b_(out_w_ + out * QkvDim), in_(in), out_(out) {
-    HAT_ASSERT(in <= MaxEmbed && out <= MaxEmbed, "elastic_attention: storage larger than the maxima");
+  /// in_proj's columns are paneled at `panels` (see paneled_matrix; none by default).
+  explicit elastic_attention(T* params, std::size_t in = MaxEmbed, std::size_t out = MaxEmbed,
+                             std::vector<std::size_t> panels = {})
+      : in_w_(params, 3 * QkvDim, panels.empty() ? std::vector<std::size_t>{in} : std::move(panels)),
+        in_b_(params + 3 * QkvDim * in),
+        out_w_(in_b_ + 3 * QkvDim),
+        out_b_(out_w_ + out * QkvDim),
+        in_(in),
+        out_(out) {
+    HAT_ASSERT(in <= MaxEmbed && out <= MaxEmbed && in_w_.cols() == in, "elastic_attention: storage larger than the maxima");
   }
 
-  T* in_proj_weight() const noexcept { return in_w_; }  // [3 QkvDim, MaxEmbed]
+  T* in_proj_weight() const noexcept { return in_w_.data(); }  // [3 QkvDim, MaxEmbed] (paneled)
   T* in_proj_bias() const noexcept { return in_b_; }    // [3 QkvDim]
   T* out_proj_weight() const noexcept { return out_w_; }  // [MaxEmbed, QkvDim]
   T* out_proj_bias() const noexcept { return out_b_; }    // [MaxEmbed]
@@ -61,8 +71,7 @@ class elastic_attention {
   void project(Backend& be, matrix_ref<const T> x, std::size_t first, std::size_t parts, matrix_ref<T> y) const {
     HAT_ASSERT(x.cols <= in_ && first + parts <= 3 && y.cols == parts * QkvDim && y.rows == x.rows,
                "elastic_attention::project: shapes differ from [n, d <= MaxEmbed] -> [n, parts qkv_dim]");
-    const matrix_ref<const T> w{in_w_ + first * QkvDim * in_, parts * QkvDim, x.cols, in_};
-    be.gemm(x, op::none, w, op::transpose, y, T(1), T(0));
+    in_w_.product(be, x, first * QkvDim, y);
     be.bias_forward(y, in_b_ + first * QkvDim, false);
   }
 
@@ -132,7 +141,7 @@ class elastic_attention {
     project_out(be, matrix_ref<const T>(ctx), out);
   }
 
-  T* in_w_;   // [3 QkvDim, MaxEmbed]
+  paneled_matrix<T> in_w_;  // [3 QkvDim, in_]
   T* in_b_;   // [3 QkvDim]
   T* out_w_;  // [MaxEmbed, QkvDim]
   T* out_b_;  // [MaxEmbed]

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstddef>
+#include <utility>
+#include <vector>
 
 #include <hat/backend/concepts.hpp>
 #include <hat/config.hpp>
@@ -30,9 +32,12 @@ class elastic_ffn {
   }
 
   /// `params`: [params_for(embed, ffn)]: fc1's weight and bias, then fc2's (stored at widths
-  /// embed <= MaxEmbed, ffn <= MaxFfn; the maxima by default).
-  explicit elastic_ffn(T* params, std::size_t embed = MaxEmbed, std::size_t ffn = MaxFfn)
-      : fc1_(params, embed, ffn), fc2_(params + fc1_type::params_for(embed, ffn), ffn, embed) {}
+  /// embed <= MaxEmbed, ffn <= MaxFfn; the maxima by default). fc1's columns are paneled at
+  /// `embed_panels`, fc2's at `ffn_panels` (see paneled_matrix; none by default).
+  explicit elastic_ffn(T* params, std::size_t embed = MaxEmbed, std::size_t ffn = MaxFfn,
+                       std::vector<std::size_t> embed_panels = {}, std::vector<std::size_t> ffn_panels = {})
+      : fc1_(params, embed, ffn, std::move(embed_panels)),
+        fc2_(params + fc1_type::params_for(embed, ffn), ffn, embed, std::move(ffn_panels)) {}
 
   const fc1_type& fc1() const noexcept { return fc1_; }
   const fc2_type& fc2() const noexcept { return fc2_; }
@@ -42,7 +47,7 @@ class elastic_ffn {
     HAT_ASSERT(ffn > 0 && ffn <= fc1_.stored_out(), "elastic_ffn: hidden width outside (0, stored width]");
     if (ws.hidden.size() < x.rows * ffn) ws.hidden = typename Backend::template buffer<T>(x.rows * ffn);
     const matrix_ref<T> h = dense(ws.hidden.data(), x.rows, ffn);
-    be.gemm(x, op::none, matrix_ref<const T>(fc1_.weight(x.cols, ffn)), op::transpose, h, T(1), T(0));
+    fc1_.product(be, x, h);
     be.bias_forward(h, fc1_.bias(), true);  // + b[:ffn], then ReLU
     fc2_.forward(be, matrix_ref<const T>(h), y);
   }

@@ -4,8 +4,12 @@
 
 #include <cstddef>
 
+#include <utility>
+#include <vector>
+
 #include <hat/backend/concepts.hpp>
 #include <hat/config.hpp>
+#include <hat/nn/paneled_matrix.hpp>
 
 namespace hat {
 
@@ -23,33 +27,45 @@ class elastic_linear {
 
   static constexpr std::size_t params_for(std::size_t in, std::size_t out) noexcept { return out * in + out; }
 
-  /// `params`: [params_for(in, out)] in backend memory: W [out, in], then b [out] (in <= MaxIn,
-  /// out <= MaxOut; the maxima by default).
-  explicit elastic_linear(T* params, std::size_t in = MaxIn, std::size_t out = MaxOut)
-      : w_(params), b_(params + out * in), in_(in), out_(out) {
-    HAT_ASSERT(in <= MaxIn && out <= MaxOut, "elastic_linear: storage larger than the maxima");
+  /// `params`: [params_for(in, out)] in backend memory: W [out, in] (column panels ending at
+  /// `panels`, see paneled_matrix; one panel by default), then b [out]. in <= MaxIn and
+  /// out <= MaxOut; the maxima by default.
+  explicit elastic_linear(T* params, std::size_t in = MaxIn, std::size_t out = MaxOut,
+                          std::vector<std::size_t> panels = {})
+      : w_(params, out, panels.empty() ? std::vector<std::size_t>{in} : std::move(panels)), b_(params + out * in), in_(in),
+        out_(out) {
+    HAT_ASSERT(in <= MaxIn && out <= MaxOut && w_.cols() == in, "elastic_linear: storage larger than the maxima");
   }
 
   std::size_t stored_in() const noexcept { return in_; }
   std::size_t stored_out() const noexcept { return out_; }
+  const paneled_matrix<T>& weights() const noexcept { return w_; }
 
-  /// The active weight block W[:out, :in]: [out, in], ld = the stored width.
+  /// The active weight block W[:out, :in] as one view [out, in] (ld = the first panel's width);
+  /// only for a weight whose first panel holds all `in` columns.
   matrix_ref<T> weight(std::size_t in, std::size_t out) const {
     HAT_ASSERT(in <= in_ && out <= out_, "elastic_linear: sub-layer larger than the stored layer");
-    return {w_, out, in, in_};
+    HAT_ASSERT(in <= w_.bounds().front(), "elastic_linear::weight: the slice spans panels; use product()");
+    return w_.panel(0, 0, out, in);
   }
   T* bias() const noexcept { return b_; }  // [MaxOut]; a sub-layer reads the first `out`
 
-  /// y [n, out] = x [n, in] W[:out, :in]^T + b[:out]. The widths come from x and y.
+  /// y [n, out] = x [n, in] W[:out, :in]^T (no bias). The widths come from x and y.
+  void product(Backend& be, matrix_ref<const T> x, matrix_ref<T> y) const {
+    HAT_ASSERT(x.cols <= in_ && y.cols <= out_, "elastic_linear: sub-layer larger than the stored layer");
+    w_.product(be, x, 0, y);
+  }
+
+  /// y [n, out] = x [n, in] W[:out, :in]^T + b[:out].
   void forward(Backend& be, matrix_ref<const T> x, matrix_ref<T> y) const {
     HAT_ASSERT(x.rows == y.rows, "elastic_linear::forward: x and y differ in rows");
-    be.gemm(x, op::none, matrix_ref<const T>(weight(x.cols, y.cols)), op::transpose, y, T(1), T(0));
+    product(be, x, y);
     be.bias_forward(y, b_, false);
   }
 
  private:
-  T* w_;  // [out_, in_]
-  T* b_;  // [out_]
+  paneled_matrix<T> w_;  // [out_, in_]
+  T* b_;                 // [out_]
   std::size_t in_, out_;
 };
 

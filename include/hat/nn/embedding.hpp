@@ -5,10 +5,12 @@
 #include <cmath>
 #include <cstddef>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include <hat/backend/concepts.hpp>
 #include <hat/config.hpp>
+#include <hat/nn/paneled_matrix.hpp>
 
 namespace hat {
 
@@ -50,8 +52,14 @@ class elastic_embedding {
 
   /// `table`: [vocab, width] in backend memory (width <= MaxDim: the maximum by default, less
   /// in a dense exported model). The sinusoid is always computed at MaxDim, the super width.
-  elastic_embedding(Backend& be, T* table, std::size_t vocab, std::size_t width = MaxDim)
-      : table_(table), vocab_(vocab), width_(width), positions_(MaxPositions * MaxDim) {
+  /// The table's columns are paneled at `panels` (see paneled_matrix; one panel by default).
+  elastic_embedding(Backend& be, T* table, std::size_t vocab, std::size_t width = MaxDim,
+                    std::vector<std::size_t> panels = {})
+      : table_(table, vocab, panels.empty() ? std::vector<std::size_t>{width} : std::move(panels)),
+        vocab_(vocab),
+        width_(width),
+        positions_(MaxPositions * MaxDim) {
+    HAT_ASSERT(table_.cols() == width, "elastic_embedding: panels must end at the table width");
     HAT_ASSERT(width <= MaxDim, "elastic_embedding: table wider than the maximum");
     std::vector<T> host(MaxPositions * MaxDim);
     for (std::size_t p = 0; p < MaxPositions; ++p)
@@ -61,10 +69,9 @@ class elastic_embedding {
   }
 
   std::size_t vocab() const noexcept { return vocab_; }
-  T* table() const noexcept { return table_; }
+  T* table() const noexcept { return table_.data(); }
   std::size_t width() const noexcept { return width_; }
-  /// The output projection's view of the (shared) table: E[:, :d], [vocab, d], ld = width.
-  matrix_ref<T> projection(std::size_t d) const noexcept { return {table_, vocab_, d, width_}; }
+  const paneled_matrix<T>& weights() const noexcept { return table_; }
 
   /// y [n, d] = sqrt(d) * E[tokens[i], :d] + sinusoid(first + i, :d) for host token ids [n]
   /// of one sentence without padding; `first` is the 0-based index of tokens[0] (> 0 when an
@@ -88,12 +95,16 @@ class elastic_embedding {
       HAT_ASSERT((t == padding_idx) == (pos[i] < 0), "elastic_embedding: padding tokens and positions disagree");
     }
     const T scale = static_cast<T>(std::sqrt(static_cast<double>(y.cols)));
-    be.embedding_forward(matrix_ref<const T>{table_, vocab_, y.cols, width_}, tokens.data(), scale,
-                         matrix_ref<const T>{positions_.data(), MaxPositions, y.cols, MaxDim}, pos.data(), y);
+    for (std::size_t p = 0; p < table_.panels() && table_.panel_start(p) < y.cols; ++p) {
+      const std::size_t s = table_.panel_start(p), w = (y.cols < table_.bounds()[p] ? y.cols : table_.bounds()[p]) - s;
+      be.embedding_forward(matrix_ref<const T>(table_.panel(p, 0, vocab_, w)), tokens.data(), scale,
+                           matrix_ref<const T>{positions_.data() + s, MaxPositions, w, MaxDim}, pos.data(),
+                           matrix_ref<T>{y.data + s, y.rows, w, y.ld});
+    }
   }
 
  private:
-  T* table_;  // [vocab, width_]
+  paneled_matrix<T> table_;  // [vocab, width_]
   std::size_t vocab_, width_;
   typename Backend::template buffer<T> positions_;  // [MaxPositions, MaxDim]
 };

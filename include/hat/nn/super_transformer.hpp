@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <algorithm>  // std::max
 #include <cstdint>
+#include <span>
 #include <string>
 #include <utility>  // std::swap
 #include <vector>
@@ -13,6 +14,7 @@
 #include <hat/backend/concepts.hpp>
 #include <hat/config.hpp>
 #include <hat/nn/embedding.hpp>
+#include <hat/nn/paneled_matrix.hpp>
 #include <hat/nn/token_batch.hpp>
 #include <hat/nn/transformer_config.hpp>
 #include <hat/nn/transformer_layers.hpp>
@@ -39,6 +41,13 @@ struct parameter_info {
   std::string name;
   std::size_t offset = 0;
   std::vector<std::size_t> shape;
+  std::vector<std::size_t> panels;  // a matrix stored in column panels ending here (paneled_matrix); empty: plain
+  /// Where logical element i (row-major over `shape`) is stored, relative to `offset`.
+  std::size_t index(std::size_t i) const {
+    if (panels.empty()) return i;
+    const std::size_t cols = shape[1];
+    return paneled_matrix<float>(nullptr, shape[0], panels).index(i / cols, i % cols);
+  }
   std::size_t size() const noexcept {
     std::size_t n = 1;
     for (std::size_t s : shape) n *= s;
@@ -110,26 +119,33 @@ class super_transformer {
     T* base = params_.data();
     for (const auto& p : info_) HAT_ASSERT(params_.take(p.size()) == base + p.offset, "super_transformer: arena layout");
     const auto& src = find_(info_, "encoder.embed_tokens.weight");
-    src_embed_.emplace_back(be, base + src.offset, v.source, src.shape[1]);
+    src_embed_.emplace_back(be, base + src.offset, v.source, src.shape[1], src.panels);
     if (v.sharing != embedding_sharing::all) {
       const auto& tgt = find_(info_, "decoder.embed_tokens.weight");
-      tgt_embed_.emplace_back(be, base + tgt.offset, v.target, tgt.shape[1]);
+      tgt_embed_.emplace_back(be, base + tgt.offset, v.target, tgt.shape[1], tgt.panels);
     }
     const auto& out = v.sharing == embedding_sharing::none    ? find_(info_, "decoder.embed_out")
                       : v.sharing == embedding_sharing::decoder ? find_(info_, "decoder.embed_tokens.weight")
                                                                 : src;
-    out_table_ = base + out.offset;
-    out_width_ = out.shape[1];
+    out_table_ = paneled_matrix<T>(base + out.offset, out.shape[0],
+                                   out.panels.empty() ? std::vector<std::size_t>{out.shape[1]} : out.panels);
+    // Dense storage reads whole stored widths: no panels.
+    const std::span<const std::size_t> embed_choices =
+        storage_.dense ? std::span<const std::size_t>() : std::span<const std::size_t>(M::embed_choices);
+    const std::span<const std::size_t> enc_ffn =
+        storage_.dense ? std::span<const std::size_t>() : std::span<const std::size_t>(M::encoder_ffn_choices);
+    const std::span<const std::size_t> dec_ffn =
+        storage_.dense ? std::span<const std::size_t>() : std::span<const std::size_t>(M::decoder_ffn_choices);
     for (std::size_t l = 0; l < encoder_layers_(storage_); ++l) {
       const auto& w = find_(info_, layer_name_("encoder", l) + "fc1.weight");
       encoder_.emplace_back(base + find_(info_, layer_name_("encoder", l) + "self_attn.in_proj_weight").offset, w.shape[1],
-                            w.shape[0]);
+                            w.shape[0], embed_choices, enc_ffn);
     }
     for (std::size_t l = 0; l < decoder_layers_(storage_); ++l) {
       const auto& w = find_(info_, layer_name_("decoder", l) + "fc1.weight");
       const auto& ende = find_(info_, layer_name_("decoder", l) + "encoder_attn.in_proj_weight");
       decoder_.emplace_back(base + find_(info_, layer_name_("decoder", l) + "self_attn.in_proj_weight").offset, w.shape[1],
-                            w.shape[0], ende.shape[1]);
+                            w.shape[0], ende.shape[1], embed_choices, dec_ffn);
     }
   }
 
@@ -141,15 +157,35 @@ class super_transformer {
   const T* data() const noexcept { return params_.data(); }
   std::size_t size() const noexcept { return params_.size(); }
   /// A parameter by its fairseq name; throws config_error when there is none.
-  T* parameter(const std::string& name) { return params_.data() + find_(info_, name).offset; }
+  const parameter_info& parameter(const std::string& name) const { return find_(info_, name); }
+
+  /// Sets a parameter from host values in PyTorch's layout (row-major over its shape),
+  /// wherever its panels put them. Throws config_error on an unknown name or a wrong size.
+  void set_parameter(Backend& be, const std::string& name, std::span<const T> values) {
+    const parameter_info& p = find_(info_, name);
+    if (values.size() != p.size())
+      throw config_error("super_transformer: '" + name + "' has " + std::to_string(p.size()) + " values, not " +
+                         std::to_string(values.size()));
+    std::vector<T> stored(p.size());
+    for (std::size_t i = 0; i < p.size(); ++i) stored[p.index(i)] = values[i];
+    be.upload(stored.data(), stored.size(), params_.data() + p.offset);
+  }
+  /// A parameter's values on the host, in PyTorch's layout.
+  std::vector<T> parameter_values(Backend& be, const std::string& name) const {
+    const parameter_info& p = find_(info_, name);
+    std::vector<T> stored(p.size()), out(p.size());
+    be.download(params_.data() + p.offset, p.size(), stored.data());
+    for (std::size_t i = 0; i < p.size(); ++i) out[i] = stored[p.index(i)];
+    return out;
+  }
   const encoder_layer_type& encoder(std::size_t l) const { return encoder_.at(l); }
   const decoder_layer_type& decoder(std::size_t l) const { return decoder_.at(l); }
   const embedding_type& source_embedding() const noexcept { return src_embed_.front(); }
   const embedding_type& target_embedding() const noexcept {
     return vocab_.sharing == embedding_sharing::all ? src_embed_.front() : tgt_embed_.front();
   }
-  /// The output projection's table [target vocab, M::embed] (no bias).
-  const T* output_table() const noexcept { return out_table_; }
+  /// The output projection's table [target vocab, width] (no bias).
+  const paneled_matrix<T>& output_table() const noexcept { return out_table_; }
 
   /// HAT's initialisation (hat-spec 3.7): Xavier-uniform on every full super weight matrix
   /// (in_proj, out_proj, fc1, fc2), zero biases, N(0, embed^-1/2) vocabulary tables with a zero
@@ -157,8 +193,10 @@ class super_transformer {
   void init_hat(Backend& be, std::uint64_t seed) {
     std::vector<T> host(params_.size());
     rng g(seed);
+    std::vector<T> logical;
     for (const auto& p : info_) {
-      T* dst = host.data() + p.offset;
+      logical.assign(p.size(), T(0));
+      T* dst = logical.data();
       const std::string& n = p.name;
       const bool table = n.find("embed_tokens") != std::string::npos || n.find("embed_out") != std::string::npos;
       if (table) {
@@ -172,6 +210,7 @@ class super_transformer {
         const bool gamma = n.find("layer_norm.weight") != std::string::npos;
         for (std::size_t i = 0; i < p.size(); ++i) dst[i] = gamma ? T(1) : T(0);
       }
+      for (std::size_t i = 0; i < p.size(); ++i) host[p.offset + p.index(i)] = logical[i];
     }
     be.upload(host.data(), host.size(), params_.data());
   }
@@ -271,8 +310,7 @@ class super_transformer {
 
   /// logits [n, V] = x [n, d_dec] table[:, :d_dec]^T (no bias).
   void project(Backend& be, matrix_ref<const T> x, matrix_ref<T> logits) const {
-    be.gemm(x, op::none, matrix_ref<const T>{out_table_, vocab_.target, x.cols, out_width_}, op::transpose, logits, T(1),
-            T(0));
+    out_table_.product(be, x, 0, logits);
   }
 
   /// fairseq's validation loss of `c` on one batch: label-smoothed cross-entropy (eps) and
@@ -336,18 +374,23 @@ class super_transformer {
   static std::vector<parameter_info> layout_(const vocabulary_sizes& v, const model_storage& s) {
     std::vector<parameter_info> info;
     std::size_t off = 0;
-    const auto add = [&](std::string name, std::vector<std::size_t> shape) {
-      info.push_back({std::move(name), off, std::move(shape)});
+    const auto add = [&](std::string name, std::vector<std::size_t> shape, std::span<const std::size_t> choices = {}) {
+      std::vector<std::size_t> panels;
+      if (!s.dense && shape.size() == 2) panels = panel_bounds(shape[1], choices);
+      if (panels.size() < 2) panels.clear();
+      info.push_back({std::move(name), off, std::move(shape), std::move(panels)});
       off += info.back().size();
     };
+    const std::span<const std::size_t> embed_choices(M::embed_choices), enc_ffn(M::encoder_ffn_choices),
+        dec_ffn(M::decoder_ffn_choices);
     constexpr std::size_t Q = M::qkv;
     const std::size_t de = s.dense ? s.arch.encoder_embed_dim : M::embed;
     const std::size_t dd = s.dense ? s.arch.decoder_embed_dim : M::embed;
-    add("encoder.embed_tokens.weight", {v.source, v.sharing == embedding_sharing::all ? std::max(de, dd) : de});
-    if (v.sharing != embedding_sharing::all) add("decoder.embed_tokens.weight", {v.target, dd});
-    if (v.sharing == embedding_sharing::none) add("decoder.embed_out", {v.target, dd});
+    add("encoder.embed_tokens.weight", {v.source, v.sharing == embedding_sharing::all ? std::max(de, dd) : de}, embed_choices);
+    if (v.sharing != embedding_sharing::all) add("decoder.embed_tokens.weight", {v.target, dd}, embed_choices);
+    if (v.sharing == embedding_sharing::none) add("decoder.embed_out", {v.target, dd}, embed_choices);
     const auto attention = [&](const std::string& p, std::size_t in, std::size_t out) {
-      add(p + "in_proj_weight", {3 * Q, in});
+      add(p + "in_proj_weight", {3 * Q, in}, embed_choices);
       add(p + "in_proj_bias", {3 * Q});
       add(p + "out_proj.weight", {out, Q});
       add(p + "out_proj.bias", {out});
@@ -356,17 +399,17 @@ class super_transformer {
       add(p + "weight", {d});
       add(p + "bias", {d});
     };
-    const auto ffn = [&](const std::string& p, std::size_t d, std::size_t f) {
-      add(p + "fc1.weight", {f, d});
+    const auto ffn = [&](const std::string& p, std::size_t d, std::size_t f, std::span<const std::size_t> ffn_choices) {
+      add(p + "fc1.weight", {f, d}, embed_choices);
       add(p + "fc1.bias", {f});
-      add(p + "fc2.weight", {d, f});
+      add(p + "fc2.weight", {d, f}, ffn_choices);
       add(p + "fc2.bias", {d});
     };
     for (std::size_t l = 0; l < encoder_layers_(s); ++l) {
       const std::string p = layer_name_("encoder", l);
       attention(p + "self_attn.", de, de);
       norm(p + "self_attn_layer_norm.", de);
-      ffn(p, de, s.dense ? s.arch.encoder_ffn[l] : M::encoder_ffn);
+      ffn(p, de, s.dense ? s.arch.encoder_ffn[l] : M::encoder_ffn, enc_ffn);
       norm(p + "final_layer_norm.", de);
     }
     for (std::size_t l = 0; l < decoder_layers_(s); ++l) {
@@ -375,7 +418,7 @@ class super_transformer {
       norm(p + "self_attn_layer_norm.", dd);
       attention(p + "encoder_attn.", std::max(dd, de), dd);
       norm(p + "encoder_attn_layer_norm.", dd);
-      ffn(p, dd, s.dense ? s.arch.decoder_ffn[l] : M::decoder_ffn);
+      ffn(p, dd, s.dense ? s.arch.decoder_ffn[l] : M::decoder_ffn, dec_ffn);
       norm(p + "final_layer_norm.", dd);
     }
     return info;
@@ -386,8 +429,7 @@ class super_transformer {
   std::vector<parameter_info> info_;
   arena<Backend, T> params_;
   std::vector<embedding_type> src_embed_, tgt_embed_;  // 1 or 0 entries (embedding_type is not default-constructible)
-  T* out_table_ = nullptr;
-  std::size_t out_width_ = 0;
+  paneled_matrix<T> out_table_;
   std::vector<encoder_layer_type> encoder_;
   std::vector<decoder_layer_type> decoder_;
 };

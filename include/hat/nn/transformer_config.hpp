@@ -3,6 +3,9 @@
 #pragma once
 
 #include <algorithm>  // std::max
+#include <array>
+#include <initializer_list>
+#include <utility>  // std::swap
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -26,17 +29,59 @@ struct transformer_maxima {
   static constexpr std::size_t encoder_layers = EncoderLayers;
   static constexpr std::size_t decoder_layers = DecoderLayers;
   static constexpr std::size_t positions = Positions;  // fairseq's max_source/target_positions
+  // The widths sub-layers read, ascending: weight columns are stored in panels ending at them
+  // (paneled_matrix), so every slice is contiguous. None here: one panel per weight.
+  static constexpr std::array<std::size_t, 0> embed_choices{};
+  static constexpr std::array<std::size_t, 0> encoder_ffn_choices{};
+  static constexpr std::array<std::size_t, 0> decoder_ffn_choices{};
 };
 
-/// The maxima a transformer space needs. Spaces with the same maxima share one model type
-/// (and one instantiation of every layer).
+namespace detail {
+// The distinct values of the named dimensions of S, ascending (N of them).
 template <transformer_space S>
-using maxima_of = transformer_maxima<
-    static_cast<std::size_t>(std::max(S::template max<"encoder_embed_dim">(), S::template max<"decoder_embed_dim">())),
-    static_cast<std::size_t>(S::template max<"encoder_ffn_embed_dim">()),
-    static_cast<std::size_t>(S::template max<"decoder_ffn_embed_dim">()),
-    static_cast<std::size_t>(S::template max<"qkv_dim">()), S::template dim<"encoder_ffn_embed_dim">().layers,
-    S::template dim<"decoder_ffn_embed_dim">().layers>;
+consteval std::size_t count_choices(std::initializer_list<const char*> names) {
+  std::size_t seen[64] = {}, n = 0;
+  for (const char* name : names)
+    for (int v : S::dims[static_cast<std::size_t>(S::find(name))].values) {
+      bool dup = false;
+      for (std::size_t i = 0; i < n; ++i) dup = dup || seen[i] == static_cast<std::size_t>(v);
+      if (!dup) seen[n++] = static_cast<std::size_t>(v);
+    }
+  return n;
+}
+template <transformer_space S, std::size_t N>
+consteval std::array<std::size_t, N> sorted_choices(std::initializer_list<const char*> names) {
+  std::array<std::size_t, N> out{};
+  std::size_t n = 0;
+  for (const char* name : names)
+    for (int v : S::dims[static_cast<std::size_t>(S::find(name))].values) {
+      bool dup = false;
+      for (std::size_t i = 0; i < n; ++i) dup = dup || out[i] == static_cast<std::size_t>(v);
+      if (!dup) out[n++] = static_cast<std::size_t>(v);
+    }
+  for (std::size_t i = 1; i < N; ++i)  // insertion sort: constexpr-friendly
+    for (std::size_t j = i; j > 0 && out[j - 1] > out[j]; --j) std::swap(out[j - 1], out[j]);
+  return out;
+}
+}  // namespace detail
+
+/// The maxima a transformer space needs, with its choice lists as the panel widths. Spaces
+/// with the same maxima and choices share one model type (and one instantiation of every layer).
+template <transformer_space S>
+struct maxima_of
+    : transformer_maxima<
+          static_cast<std::size_t>(std::max(S::template max<"encoder_embed_dim">(), S::template max<"decoder_embed_dim">())),
+          static_cast<std::size_t>(S::template max<"encoder_ffn_embed_dim">()),
+          static_cast<std::size_t>(S::template max<"decoder_ffn_embed_dim">()),
+          static_cast<std::size_t>(S::template max<"qkv_dim">()), S::template dim<"encoder_ffn_embed_dim">().layers,
+          S::template dim<"decoder_ffn_embed_dim">().layers> {
+  static constexpr auto embed_choices = detail::sorted_choices<S, detail::count_choices<S>({"encoder_embed_dim", "decoder_embed_dim"})>(
+      {"encoder_embed_dim", "decoder_embed_dim"});
+  static constexpr auto encoder_ffn_choices =
+      detail::sorted_choices<S, detail::count_choices<S>({"encoder_ffn_embed_dim"})>({"encoder_ffn_embed_dim"});
+  static constexpr auto decoder_ffn_choices =
+      detail::sorted_choices<S, detail::count_choices<S>({"decoder_ffn_embed_dim"})>({"decoder_ffn_embed_dim"});
+};
 
 /// A SubTransformer as the model runs it: widths, and one entry per active layer.
 struct transformer_config {

@@ -3,12 +3,14 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 
 #include <hat/backend/concepts.hpp>
 #include <hat/config.hpp>
 #include <hat/nn/elastic_attention.hpp>
 #include <hat/nn/elastic_ffn.hpp>
 #include <hat/nn/elastic_layernorm.hpp>
+#include <hat/nn/paneled_matrix.hpp>
 
 namespace hat {
 
@@ -38,11 +40,15 @@ class encoder_layer {
     return attention_type::params_for(d, d) + ffn_type::params_for(d, f) + 2 * norm_type::params_for(d);
   }
 
-  /// `p`: [params_for(d, f)], stored at width d and FFN width f (the maxima by default).
-  explicit encoder_layer(T* p, std::size_t d = D, std::size_t f = F)
-      : self_attn_(p, d, d),
+  /// `p`: [params_for(d, f)], stored at width d and FFN width f (the maxima by default), with
+  /// weight columns paneled at the widths sub-layers read (`embed_choices`, `ffn_choices`;
+  /// see paneled_matrix).
+  explicit encoder_layer(T* p, std::size_t d = D, std::size_t f = F, std::span<const std::size_t> embed_choices = {},
+                         std::span<const std::size_t> ffn_choices = {})
+      : self_attn_(p, d, d, panel_bounds(d, embed_choices)),
         self_norm_(p + attention_type::params_for(d, d), d),
-        ffn_(p + attention_type::params_for(d, d) + norm_type::params_for(d), d, f),
+        ffn_(p + attention_type::params_for(d, d) + norm_type::params_for(d), d, f, panel_bounds(d, embed_choices),
+             panel_bounds(f, ffn_choices)),
         final_norm_(p + attention_type::params_for(d, d) + norm_type::params_for(d) + ffn_type::params_for(d, f), d) {}
 
   const attention_type& self_attn() const noexcept { return self_attn_; }
@@ -87,13 +93,16 @@ class decoder_layer {
            3 * norm_type::params_for(d);
   }
 
-  /// `p`: [params_for(d, f, ende_in)] (the maxima by default).
-  explicit decoder_layer(T* p, std::size_t d = D, std::size_t f = F, std::size_t ende_in = D)
-      : self_attn_(p, d, d),
+  /// `p`: [params_for(d, f, ende_in)] (the maxima by default), paneled as the encoder layer's.
+  explicit decoder_layer(T* p, std::size_t d = D, std::size_t f = F, std::size_t ende_in = D,
+                         std::span<const std::size_t> embed_choices = {}, std::span<const std::size_t> ffn_choices = {})
+      : self_attn_(p, d, d, panel_bounds(d, embed_choices)),
         self_norm_(p + attention_type::params_for(d, d), d),
-        ende_attn_(p + attention_type::params_for(d, d) + norm_type::params_for(d), ende_in, d),
+        ende_attn_(p + attention_type::params_for(d, d) + norm_type::params_for(d), ende_in, d,
+                   panel_bounds(ende_in, embed_choices)),
         ende_norm_(p + attention_type::params_for(d, d) + attention_type::params_for(ende_in, d) + norm_type::params_for(d), d),
-        ffn_(p + attention_type::params_for(d, d) + attention_type::params_for(ende_in, d) + 2 * norm_type::params_for(d), d, f),
+        ffn_(p + attention_type::params_for(d, d) + attention_type::params_for(ende_in, d) + 2 * norm_type::params_for(d), d, f,
+             panel_bounds(d, embed_choices), panel_bounds(f, ffn_choices)),
         final_norm_(p + attention_type::params_for(d, d) + attention_type::params_for(ende_in, d) +
                         2 * norm_type::params_for(d) + ffn_type::params_for(d, f),
                     d) {}
