@@ -73,6 +73,12 @@ concept backend_policy = requires(B& b, matrix_ref<const float> a, matrix_ref<fl
   // sum over rows of fairseq's label-smoothed loss and NLL (natural log) of logits [n, V]
   // against host targets [n]; rows whose target is `ignore` count nothing
   b.label_smoothed_loss(a, ids, 0.1, 1, d, d);
+  // dx = LayerNorm backward of x given dy; dgamma, dbeta accumulate
+  b.layernorm_backward(a, cp, a, c, p, p, 1e-5f);
+  // dtable[tokens[i], :] += scale * dy[i, :] for rows with pos[i] >= 0
+  b.embedding_backward(ids, ids, 1.0f, a, c);
+  // dlogits = scale * (softmax(logits) - (1 - eps) onehot(target) - eps / V); 0 for ignored rows
+  b.label_smoothed_loss_backward(a, ids, 0.1, 1, 1.0f, c);
   // g[i, j] = 0 where act[i, j] <= 0 (ReLU backward, in place)
   b.relu_backward(c, a);
   // bias_grad[j] (+)= sum_i g[i, j]

@@ -370,6 +370,76 @@ struct cpu {
     }
   }
 
+  // --- backward ---
+  /// dx [n, d] from dy [n, d] through y = LayerNorm(x) (statistics recomputed from x, in
+  /// double); dgamma [d] and dbeta [d] accumulate.
+  template <class T>
+  void layernorm_backward(matrix_ref<const T> x, const T* gamma, matrix_ref<const T> dy, matrix_ref<T> dx, T* dgamma,
+                          T* dbeta, T eps) const noexcept {
+    const detail::flush_subnormals ftz;
+    const std::size_t d = x.cols;
+    for (std::size_t r = 0; r < x.rows; ++r) {
+      const T* xr = x.data + r * x.ld;
+      const T* gr = dy.data + r * dy.ld;
+      T* out = dx.data + r * dx.ld;
+      double sum = 0, sq = 0;
+      for (std::size_t j = 0; j < d; ++j) sum += xr[j];
+      const double mean = sum / static_cast<double>(d);
+      for (std::size_t j = 0; j < d; ++j) sq += (xr[j] - mean) * (xr[j] - mean);
+      const double inv = 1.0 / std::sqrt(sq / static_cast<double>(d) + static_cast<double>(eps));
+      double m1 = 0, m2 = 0;  // means of dxhat and dxhat * xhat
+      for (std::size_t j = 0; j < d; ++j) {
+        const double xhat = (xr[j] - mean) * inv, g = static_cast<double>(gr[j]) * gamma[j];
+        m1 += g;
+        m2 += g * xhat;
+        dgamma[j] += static_cast<T>(gr[j] * xhat);
+        dbeta[j] += gr[j];
+      }
+      m1 /= static_cast<double>(d);
+      m2 /= static_cast<double>(d);
+      for (std::size_t j = 0; j < d; ++j) {
+        const double xhat = (xr[j] - mean) * inv;
+        out[j] = static_cast<T>(inv * (static_cast<double>(gr[j]) * gamma[j] - m1 - xhat * m2));
+      }
+    }
+  }
+
+  /// dtable[tokens[i], :] += scale * dy[i, :] (padding rows, pos[i] < 0, add nothing).
+  template <class T>
+  void embedding_backward(const int* tokens, const int* pos, T scale, matrix_ref<const T> dy,
+                          matrix_ref<T> dtable) const noexcept {
+    for (std::size_t i = 0; i < dy.rows; ++i) {
+      if (pos[i] < 0) continue;
+      T* e = dtable.data + static_cast<std::size_t>(tokens[i]) * dtable.ld;
+      const T* g = dy.data + i * dy.ld;
+      for (std::size_t c = 0; c < dy.cols; ++c) e[c] += scale * g[c];
+    }
+  }
+
+  /// The gradient of label_smoothed_loss's `loss` times `scale`: per row with target t !=
+  /// ignore, scale * (softmax(x) - (1 - eps) [j = t] - eps / V); ignored rows get 0.
+  template <class T>
+  void label_smoothed_loss_backward(matrix_ref<const T> logits, const int* targets, double eps, int ignore, T scale,
+                                    matrix_ref<T> dlogits) const noexcept {
+    const std::size_t vocab = logits.cols;
+    for (std::size_t r = 0; r < logits.rows; ++r) {
+      T* g = dlogits.data + r * dlogits.ld;
+      if (targets[r] == ignore) {
+        for (std::size_t j = 0; j < vocab; ++j) g[j] = T(0);
+        continue;
+      }
+      const T* x = logits.data + r * logits.ld;
+      T mx = x[0];
+      for (std::size_t j = 1; j < vocab; ++j) mx = x[j] > mx ? x[j] : mx;
+      double sum = 0;
+      for (std::size_t j = 0; j < vocab; ++j) sum += std::exp(static_cast<double>(x[j] - mx));
+      const double smooth = eps / static_cast<double>(vocab);
+      for (std::size_t j = 0; j < vocab; ++j)
+        g[j] = static_cast<T>(scale * (std::exp(static_cast<double>(x[j] - mx)) / sum - smooth));
+      g[targets[r]] -= static_cast<T>(scale * (1.0 - eps));
+    }
+  }
+
   // --- memory ---
   template <class T>
   void upload(const T* host, std::size_t n, T* dev) const noexcept {

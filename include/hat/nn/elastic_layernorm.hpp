@@ -33,6 +33,13 @@ class elastic_layernorm {
     be.layernorm_forward(x, gamma_, beta_, y, eps);
   }
 
+  /// dx [n, d] from dy [n, d] for forward(x); dgamma[:d], dbeta[:d] accumulate into `grad`
+  /// ([2 width], laid out as the parameters). dx must not alias dy.
+  void backward(Backend& be, matrix_ref<const T> x, matrix_ref<const T> dy, matrix_ref<T> dx, T* grad) const {
+    HAT_ASSERT(x.cols <= width_ && dy.cols == x.cols && dx.cols == x.cols, "elastic_layernorm::backward: shapes");
+    be.layernorm_backward(x, gamma_, dy, dx, grad, grad + width_, eps);
+  }
+
  private:
   T* gamma_;  // [width_]
   T* beta_;   // [width_]

@@ -63,6 +63,17 @@ class elastic_linear {
     be.bias_forward(y, b_, false);
   }
 
+  /// The backward of forward(x) given dy [n, out]: accumulates dW[:out, :in] += dy^T x and
+  /// db[:out] += sum of dy rows into `grad` ([params_for(in, out)], laid out as the parameters:
+  /// only the active slice receives gradient), and sets dx [n, in] = dy W[:out, :in] unless
+  /// dx.data is null.
+  void backward(Backend& be, matrix_ref<const T> x, matrix_ref<const T> dy, matrix_ref<T> dx, T* grad) const {
+    HAT_ASSERT(x.rows == dy.rows && x.cols <= in_ && dy.cols <= out_, "elastic_linear::backward: shapes");
+    w_.on(grad).accumulate_outer(be, dy, x, 0);
+    be.bias_backward(dy, grad + out_ * in_, true);
+    if (dx.data) w_.product_backward_input(be, dy, 0, dx);
+  }
+
  private:
   paneled_matrix<T> w_;  // [out_, in_]
   T* b_;                 // [out_]

@@ -48,12 +48,38 @@ class paneled_matrix {
     return {data_ + rows_ * panel_start(p) + r0 * w, n, width, w};
   }
 
+  /// The same layout over other memory (a gradient buffer laid out like the parameters).
+  paneled_matrix on(T* other) const { return paneled_matrix(other, rows_, bounds_); }
+
   /// Where logical element (r, c) is stored, relative to data().
   std::size_t index(std::size_t r, std::size_t c) const noexcept {
     std::size_t p = 0;
     while (c >= bounds_[p]) ++p;
     const std::size_t s = panel_start(p);
     return rows_ * s + r * (bounds_[p] - s) + (c - s);
+  }
+
+  /// dx [n, in] = dy [n, out] W[r0 : r0 + out, :in] (+ beta dx), panel by panel: the input
+  /// gradient of product().
+  template <class Backend>
+  void product_backward_input(Backend& be, matrix_ref<const T> dy, std::size_t r0, matrix_ref<T> dx, T beta = T(0)) const {
+    HAT_ASSERT(dx.cols <= cols() && r0 + dy.cols <= rows_ && dx.rows == dy.rows, "paneled_matrix: backward shapes");
+    for (std::size_t p = 0; p < bounds_.size() && panel_start(p) < dx.cols; ++p) {
+      const std::size_t s = panel_start(p), width = (dx.cols < bounds_[p] ? dx.cols : bounds_[p]) - s;
+      be.gemm(dy, op::none, matrix_ref<const T>(panel(p, r0, dy.cols, width)), op::none,
+              matrix_ref<T>{dx.data + s, dx.rows, width, dx.ld}, T(1), beta);
+    }
+  }
+  /// This matrix, read as a gradient: W[r0 : r0 + out, :in] += dy [n, out]^T x [n, in] (the
+  /// weight gradient of product(); only the slice that was read receives gradient).
+  template <class Backend>
+  void accumulate_outer(Backend& be, matrix_ref<const T> dy, matrix_ref<const T> x, std::size_t r0) const {
+    HAT_ASSERT(x.cols <= cols() && r0 + dy.cols <= rows_ && x.rows == dy.rows, "paneled_matrix: gradient shapes");
+    for (std::size_t p = 0; p < bounds_.size() && panel_start(p) < x.cols; ++p) {
+      const std::size_t s = panel_start(p), width = (x.cols < bounds_[p] ? x.cols : bounds_[p]) - s;
+      be.gemm(dy, op::transpose, matrix_ref<const T>{x.data + s, x.rows, width, x.ld}, op::none, panel(p, r0, dy.cols, width),
+              T(1), T(1));
+    }
   }
 
   /// y [n, out] = alpha x [n, in] W[r0 : r0 + out, :in]^T + beta y, one product per panel the
