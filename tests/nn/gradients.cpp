@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <hat/backend/cpu.hpp>
+#include <hat/nn/elastic_attention.hpp>
 #include <hat/nn/elastic_layernorm.hpp>
 #include <hat/nn/elastic_linear.hpp>
 #include <hat/space/random.hpp>
@@ -137,4 +138,83 @@ TEST_CASE("embedding backward: scatter-add of scale * dy, padding skipped", "[nn
   be.embedding_backward(tokens.data(), pos.data(), scale, hat::matrix_ref<const double>(hat::dense(c.data(), n, d)),
                         hat::dense(grad.data(), V, d));
   check_gradient(table, grad, loss, [&](std::size_t i) { const auto t = i / d; return t == 2 || t == 4 || t == 5; }, "table");
+}
+
+TEST_CASE("elastic_attention backward: self (causal, padding) and cross, finite differences", "[nn][grad]") {
+  hat::cpu be;
+  hat::rng g(12);
+  constexpr std::size_t max_embed = 6, qkv = 4;
+  using attn_t = hat::elastic_attention<max_embed, qkv, hat::cpu, double>;
+  const std::vector<std::size_t> panels{3, 5, 6};
+  const attn_t probe(nullptr, max_embed, max_embed, panels);
+  // Which stored entries a sub-layer with input width `in` and output width `out` reads.
+  const auto used = [&](std::size_t in, std::size_t out) {
+    const hat::paneled_matrix<double> w(nullptr, 3 * qkv, panels);
+    std::vector<bool> u(attn_t::param_count, false);
+    for (std::size_t r = 0; r < 3 * qkv; ++r) {
+      for (std::size_t c = 0; c < in; ++c) u[w.index(r, c)] = true;
+      u[3 * qkv * max_embed + r] = true;
+    }
+    const std::size_t ow = 3 * qkv * max_embed + 3 * qkv;
+    for (std::size_t r = 0; r < out; ++r) {
+      for (std::size_t c = 0; c < qkv; ++c) u[ow + r * qkv + c] = true;
+      u[ow + max_embed * qkv + r] = true;
+    }
+    return u;
+  };
+  SECTION("self-attention, 2 sentences of 3, causal, key padding, 2 heads") {
+    const std::size_t batch = 2, t = 3, n = batch * t, d = 5;
+    vec params = random_vec(g, attn_t::param_count), x = random_vec(g, n * d), c = random_vec(g, n * d);
+    const std::vector<unsigned char> pad{0, 0, 1, 0, 0, 0};
+    const attn_t attn(params.data(), max_embed, max_embed, panels);
+    hat::attention_tape<hat::cpu, double> tape;
+    hat::attention_workspace<hat::cpu, double> ws;
+    const auto loss = [&] {
+      vec y(n * d);
+      attn.self_forward(be, hat::matrix_ref<const double>(hat::dense(x.data(), n, d)), batch, 2, true, pad.data(),
+                        hat::dense(y.data(), n, d), ws);
+      return dot(y, c);
+    };
+    vec y(n * d), grad(attn_t::param_count, 0.0), dx(n * d);
+    attn.self_forward_train(be, hat::matrix_ref<const double>(hat::dense(x.data(), n, d)), batch, 2, true, pad.data(),
+                            hat::dense(y.data(), n, d), tape);
+    CHECK(dot(y, c) == Approx(loss()).epsilon(1e-12));  // the training forward computes the same
+    attn.self_backward(be, hat::matrix_ref<const double>(hat::dense(x.data(), n, d)), tape,
+                       hat::matrix_ref<const double>(hat::dense(c.data(), n, d)), hat::dense(dx.data(), n, d), grad.data(), ws);
+    const auto u = used(d, d);
+    check_gradient(params, grad, loss, [&](std::size_t i) { return bool(u[i]); }, "params");
+    check_gradient(x, dx, loss, [](std::size_t) { return true; }, "x");
+  }
+  SECTION("encoder-decoder attention: query width 4, memory width 6 with padding") {
+    const std::size_t batch = 2, tq = 2, tk = 3, dq = 4, dkv = 6;
+    vec params = random_vec(g, attn_t::param_count), x = random_vec(g, batch * tq * dq), m = random_vec(g, batch * tk * dkv),
+        c = random_vec(g, batch * tq * dq);
+    const std::vector<unsigned char> pad{1, 0, 0, 0, 0, 0};
+    const attn_t attn(params.data(), max_embed, max_embed, panels);
+    hat::attention_tape<hat::cpu, double> tape;
+    hat::attention_workspace<hat::cpu, double> ws;
+    const auto xv = [&] { return hat::matrix_ref<const double>(hat::dense(x.data(), batch * tq, dq)); };
+    const auto mv = [&] { return hat::matrix_ref<const double>(hat::dense(m.data(), batch * tk, dkv)); };
+    const auto loss = [&] {
+      vec y(batch * tq * dq);
+      attn.forward(be, xv(), mv(), batch, 1, false, pad.data(), hat::dense(y.data(), batch * tq, dq), ws);
+      return dot(y, c);
+    };
+    vec y(batch * tq * dq), grad(attn_t::param_count, 0.0), dx(batch * tq * dq), dm(batch * tk * dkv, 0.0);
+    attn.forward_train(be, xv(), mv(), batch, 1, false, pad.data(), hat::dense(y.data(), batch * tq, dq), tape);
+    attn.backward(be, xv(), mv(), tape, hat::matrix_ref<const double>(hat::dense(c.data(), batch * tq, dq)),
+                  hat::dense(dx.data(), batch * tq, dq), hat::dense(dm.data(), batch * tk, dkv), grad.data(), ws);
+    // Q rows read dq columns, K/V rows dkv columns.
+    const auto u_q = used(dq, dq), u_kv = used(dkv, dq);
+    const hat::paneled_matrix<double> w(nullptr, 3 * qkv, panels);
+    const auto active = [&](std::size_t i) {
+      for (std::size_t r = 0; r < 3 * qkv; ++r)
+        for (std::size_t col = 0; col < max_embed; ++col)
+          if (w.index(r, col) == i) return r < qkv ? col < dq : col < dkv;
+      return bool(u_kv[i]) && bool(u_q[i] || i >= 3 * qkv * max_embed);
+    };
+    check_gradient(params, grad, loss, active, "params");
+    check_gradient(x, dx, loss, [](std::size_t) { return true; }, "query");
+    check_gradient(m, dm, loss, [&](std::size_t i) { return i / dkv != 0; }, "memory");  // key 0 of sentence 0 is padding
+  }
 }

@@ -41,6 +41,7 @@ struct attention_shape {
   std::size_t kv_group = 1;   // items sharing one key block
   bool causal = false;        // query r sees keys j <= r + (tk - tq)
   float scaling = 1.0f;       // applied to q k^T (fairseq: head_dim^-1/2)
+  bool save_probs = false;    // keep every item's and head's probabilities (for the backward)
 };
 
 /// What every backend provides (hat::cpu today; hat::cuda follows). Pointers and views refer
@@ -59,6 +60,8 @@ concept backend_policy = requires(B& b, matrix_ref<const float> a, matrix_ref<fl
   b.add(a, c);
   // y = x (same shapes, any strides)
   b.copy(a, c);
+  // y = value
+  b.fill(c, 0.0f);
   // y[i, :] = x[ids[i], :]
   b.gather_rows(a, ids, c);
   // y = LayerNorm(x) over each row's cols features, with gamma and beta
@@ -70,6 +73,8 @@ concept backend_policy = requires(B& b, matrix_ref<const float> a, matrix_ref<fl
   // ctx = attention core over q, k, v (shape above; key padding per key block or null);
   // `p` is scratch of at least attention_scratch(shape) floats
   b.attention_forward(attention_shape{}, a, a, a, static_cast<const unsigned char*>(nullptr), c, p);
+  // dq = attention backward (probabilities saved by the forward in `p`); dk, dv accumulate
+  b.attention_backward(attention_shape{}, a, a, a, cp, a, c, c, c, p);
   // sum over rows of fairseq's label-smoothed loss and NLL (natural log) of logits [n, V]
   // against host targets [n]; rows whose target is `ignore` count nothing
   b.label_smoothed_loss(a, ids, 0.1, 1, d, d);
@@ -90,7 +95,10 @@ concept backend_policy = requires(B& b, matrix_ref<const float> a, matrix_ref<fl
   b.synchronize();
 };
 
-/// Scratch floats attention_forward needs for one item and head.
-inline std::size_t attention_scratch(const attention_shape& s) noexcept { return s.tq * s.tk; }
+/// Scratch floats attention_forward needs: one item and head's scores, or with save_probs
+/// every item's and head's probabilities [batch, heads, tq, tk] (attention_backward reads them).
+inline std::size_t attention_scratch(const attention_shape& s) noexcept {
+  return s.save_probs ? s.batch * s.heads * s.tq * s.tk : s.tq * s.tk;
+}
 
 }  // namespace hat

@@ -205,6 +205,10 @@ struct cpu {
   void copy(matrix_ref<const T> x, matrix_ref<T> y) const noexcept {
     for (std::size_t r = 0; r < y.rows; ++r) std::copy(x.data + r * x.ld, x.data + r * x.ld + y.cols, y.data + r * y.ld);
   }
+  template <class T>
+  void fill(matrix_ref<T> y, T value) const noexcept {
+    for (std::size_t r = 0; r < y.rows; ++r) std::fill(y.data + r * y.ld, y.data + r * y.ld + y.cols, value);
+  }
   /// y[i, :] = x[ids[i], :] for host ids [y.rows] (beam search reorders its caches with it).
   template <class T>
   void gather_rows(matrix_ref<const T> x, const int* ids, matrix_ref<T> y) const noexcept {
@@ -235,7 +239,8 @@ struct cpu {
       for (std::size_t h = 0; h < s.heads; ++h) {
         const matrix_ref<const T> qh{q.data + i * s.tq * q.ld + h * hd, s.tq, hd, q.ld}, kh{kb + h * hd, s.tk, hd, k.ld},
             vh{vb + h * hd, s.tk, hd, v.ld};
-        const matrix_ref<T> ch{ctx.data + i * s.tq * ctx.ld + h * hd, s.tq, hd, ctx.ld}, sc = dense(scratch, s.tq, s.tk);
+        T* probs = s.save_probs ? scratch + (i * s.heads + h) * s.tq * s.tk : scratch;
+        const matrix_ref<T> ch{ctx.data + i * s.tq * ctx.ld + h * hd, s.tq, hd, ctx.ld}, sc = dense(probs, s.tq, s.tk);
         if (s.tq >= 8) {
           gemm(qh, op::none, kh, op::transpose, sc, scaling, T(0));
           softmax_forward(sc, s.causal, offset, pad);
@@ -243,7 +248,7 @@ struct cpu {
           continue;
         }
         for (std::size_t r = 0; r < s.tq; ++r) {
-          T* row = scratch + r * s.tk;
+          T* row = probs + r * s.tk;
           for (std::size_t j = 0; j < s.tk; ++j) row[j] = scaling * detail::dot(qh.data + r * qh.ld, kh.data + j * kh.ld, hd);
         }
         softmax_forward(sc, s.causal, offset, pad);
@@ -251,11 +256,48 @@ struct cpu {
           T* out = ch.data + r * ch.ld;
           for (std::size_t c = 0; c < hd; ++c) out[c] = T(0);
           for (std::size_t j = 0; j < s.tk; ++j) {
-            const T p = scratch[r * s.tk + j];
+            const T p = probs[r * s.tk + j];
             const T* vr = vh.data + j * vh.ld;
             for (std::size_t c = 0; c < hd; ++c) out[c] += p * vr[c];
           }
         }
+      }
+    }
+  }
+
+  /// The backward of attention_forward (run with save_probs, `probs` its scratch): dq [batch
+  /// tq, Q] is set; dk and dv (laid out as k and v) accumulate, since items of a kv_group share
+  /// their keys. Per item and head, with P the probabilities and S the scaled scores:
+  /// dV += P^T dctx, dP = dctx V^T, dS = P * (dP - rowsum(dP * P)), dQ = scaling dS K,
+  /// dK += scaling dS^T Q. `scratch`: [tq tk].
+  template <class T>
+  void attention_backward(const attention_shape& s, matrix_ref<const T> q, matrix_ref<const T> k, matrix_ref<const T> v,
+                          const T* probs, matrix_ref<const T> dctx, matrix_ref<T> dq, matrix_ref<T> dk, matrix_ref<T> dv,
+                          T* scratch) const {
+    HAT_ASSERT(s.save_probs, "attention_backward: the forward must have saved its probabilities");
+    const detail::flush_subnormals ftz;
+    const std::size_t hd = q.cols / s.heads;
+    const T scaling = static_cast<T>(s.scaling);
+    for (std::size_t i = 0; i < s.batch; ++i) {
+      const std::size_t block = i / s.kv_group;
+      for (std::size_t h = 0; h < s.heads; ++h) {
+        const std::size_t qo = i * s.tq, ko = block * s.kv_stride;
+        const matrix_ref<const T> qh{q.data + qo * q.ld + h * hd, s.tq, hd, q.ld}, kh{k.data + ko * k.ld + h * hd, s.tk, hd, k.ld},
+            vh{v.data + ko * v.ld + h * hd, s.tk, hd, v.ld}, ch{dctx.data + qo * dctx.ld + h * hd, s.tq, hd, dctx.ld};
+        const matrix_ref<const T> p{probs + (i * s.heads + h) * s.tq * s.tk, s.tq, s.tk, s.tk};
+        const matrix_ref<T> dqh{dq.data + qo * dq.ld + h * hd, s.tq, hd, dq.ld}, dkh{dk.data + ko * dk.ld + h * hd, s.tk, hd, dk.ld},
+            dvh{dv.data + ko * dv.ld + h * hd, s.tk, hd, dv.ld}, dp = dense(scratch, s.tq, s.tk);
+        gemm(p, op::transpose, ch, op::none, dvh, T(1), T(1));    // dV += P^T dctx
+        gemm(ch, op::none, vh, op::transpose, dp, T(1), T(0));    // dP = dctx V^T
+        for (std::size_t r = 0; r < s.tq; ++r) {                  // dS = P * (dP - rowsum(dP * P))
+          T* dr = scratch + r * s.tk;
+          const T* pr = p.data + r * s.tk;
+          double sum = 0;
+          for (std::size_t j = 0; j < s.tk; ++j) sum += static_cast<double>(dr[j]) * pr[j];
+          for (std::size_t j = 0; j < s.tk; ++j) dr[j] = pr[j] * (dr[j] - static_cast<T>(sum));
+        }
+        gemm(matrix_ref<const T>(dp), op::none, kh, op::none, dqh, scaling, T(0));       // dQ = scaling dS K
+        gemm(matrix_ref<const T>(dp), op::transpose, qh, op::none, dkh, scaling, T(1));  // dK += scaling dS^T Q
       }
     }
   }

@@ -21,6 +21,15 @@ struct attention_workspace {
   typename Backend::template buffer<T> q, kv, ctx, scores;
 };
 
+/// What a training forward keeps for the backward: the projections, the probabilities of
+/// every item and head, the context, and the shape.
+template <class Backend, class T = float>
+struct attention_tape {
+  typename Backend::template buffer<T> q, kv, ctx, probs;
+  attention_shape shape;
+  bool self = false;  // q, k, v packed in kv as [n, 3 QkvDim]
+};
+
 namespace detail {
 template <class Backend, class T>
 T* reserve(typename Backend::template buffer<T>& b, std::size_t n) {
@@ -132,7 +141,101 @@ class elastic_attention {
     core_(be, s, q, k, v, key_padding, out, ws);
   }
 
+  // --- training: forwards that keep a tape, and their backwards -------------------------
+  // Gradients go to `grad`, laid out as the parameters (in_proj W, in_proj b, out_proj W,
+  // out_proj b, panels included), accumulated; only the slices the sub-layer read receive any.
+
+  /// self_forward, keeping what self_backward needs.
+  void self_forward_train(Backend& be, matrix_ref<const T> x, std::size_t batch, std::size_t heads, bool causal,
+                          const unsigned char* key_padding, matrix_ref<T> out, attention_tape<Backend, T>& tape) const {
+    HAT_ASSERT(batch > 0 && x.rows % batch == 0, "elastic_attention: rows must be batch x time");
+    const std::size_t n = x.rows, t = n / batch;
+    const matrix_ref<T> qkv = dense(detail::reserve<Backend, T>(tape.kv, n * 3 * QkvDim), n, 3 * QkvDim);
+    project(be, x, 0, 3, qkv);
+    tape.self = true;
+    tape.shape = attention_shape{batch, heads, t, t, t, 1, causal, scaling(heads), true};
+    train_core_(be, {qkv.data, n, QkvDim, 3 * QkvDim}, {qkv.data + QkvDim, n, QkvDim, 3 * QkvDim},
+                {qkv.data + 2 * QkvDim, n, QkvDim, 3 * QkvDim}, key_padding, out, tape);
+  }
+
+  /// The backward of self_forward_train(x): dx [batch t, d] from dy [batch t, d].
+  void self_backward(Backend& be, matrix_ref<const T> x, const attention_tape<Backend, T>& tape, matrix_ref<const T> dy,
+                     matrix_ref<T> dx, T* grad, attention_workspace<Backend, T>& ws) const {
+    HAT_ASSERT(tape.self && x.rows == dy.rows, "elastic_attention::self_backward: not the tape of a self_forward_train");
+    const std::size_t n = x.rows;
+    const matrix_ref<T> dqkv = dense(detail::reserve<Backend, T>(ws.kv, n * 3 * QkvDim), n, 3 * QkvDim);
+    be.fill(dqkv, T(0));
+    const T* kv = tape.kv.data();
+    core_backward_(be, {kv, n, QkvDim, 3 * QkvDim}, {kv + QkvDim, n, QkvDim, 3 * QkvDim}, {kv + 2 * QkvDim, n, QkvDim, 3 * QkvDim},
+                   tape, dy, {dqkv.data, n, QkvDim, 3 * QkvDim}, {dqkv.data + QkvDim, n, QkvDim, 3 * QkvDim},
+                   {dqkv.data + 2 * QkvDim, n, QkvDim, 3 * QkvDim}, grad, ws);
+    in_backward_(be, matrix_ref<const T>(dqkv), x, 0, dx, T(0), grad);
+  }
+
+  /// forward(query, memory, batch, ...), keeping what backward needs.
+  void forward_train(Backend& be, matrix_ref<const T> query, matrix_ref<const T> memory, std::size_t batch, std::size_t heads,
+                     bool causal, const unsigned char* key_padding, matrix_ref<T> out, attention_tape<Backend, T>& tape) const {
+    HAT_ASSERT(batch > 0 && query.rows % batch == 0 && memory.rows % batch == 0,
+               "elastic_attention: rows must be batch x time");
+    const std::size_t tq = query.rows / batch, tk = memory.rows / batch;
+    const matrix_ref<T> q = dense(detail::reserve<Backend, T>(tape.q, query.rows * QkvDim), query.rows, QkvDim);
+    const matrix_ref<T> kv = dense(detail::reserve<Backend, T>(tape.kv, memory.rows * 2 * QkvDim), memory.rows, 2 * QkvDim);
+    project(be, query, 0, 1, q);
+    project(be, memory, 1, 2, kv);
+    tape.self = false;
+    tape.shape = attention_shape{batch, heads, tq, tk, tk, 1, causal, scaling(heads), true};
+    train_core_(be, q, {kv.data, memory.rows, QkvDim, 2 * QkvDim}, {kv.data + QkvDim, memory.rows, QkvDim, 2 * QkvDim},
+                key_padding, out, tape);
+  }
+
+  /// The backward of forward_train(query, memory): dquery = ..., dmemory += ... (accumulates:
+  /// several decoder layers read one encoder output).
+  void backward(Backend& be, matrix_ref<const T> query, matrix_ref<const T> memory, const attention_tape<Backend, T>& tape,
+                matrix_ref<const T> dy, matrix_ref<T> dquery, matrix_ref<T> dmemory, T* grad,
+                attention_workspace<Backend, T>& ws) const {
+    HAT_ASSERT(!tape.self, "elastic_attention::backward: not the tape of a forward_train");
+    const std::size_t n = query.rows, m = memory.rows;
+    const matrix_ref<T> dq = dense(detail::reserve<Backend, T>(ws.q, n * QkvDim), n, QkvDim);
+    const matrix_ref<T> dkv = dense(detail::reserve<Backend, T>(ws.kv, m * 2 * QkvDim), m, 2 * QkvDim);
+    be.fill(dkv, T(0));
+    const T* kv = tape.kv.data();
+    core_backward_(be, dense(tape.q.data(), n, QkvDim), {kv, m, QkvDim, 2 * QkvDim}, {kv + QkvDim, m, QkvDim, 2 * QkvDim}, tape,
+                   dy, dq, {dkv.data, m, QkvDim, 2 * QkvDim}, {dkv.data + QkvDim, m, QkvDim, 2 * QkvDim}, grad, ws);
+    in_backward_(be, matrix_ref<const T>(dq), query, 0, dquery, T(0), grad);
+    in_backward_(be, matrix_ref<const T>(dkv), memory, QkvDim, dmemory, T(1), grad);
+  }
+
  private:
+  void train_core_(Backend& be, matrix_ref<const T> q, matrix_ref<const T> k, matrix_ref<const T> v,
+                   const unsigned char* key_padding, matrix_ref<T> out, attention_tape<Backend, T>& tape) const {
+    const matrix_ref<T> ctx = dense(detail::reserve<Backend, T>(tape.ctx, q.rows * QkvDim), q.rows, QkvDim);
+    be.attention_forward(tape.shape, q, k, v, key_padding, ctx,
+                         detail::reserve<Backend, T>(tape.probs, attention_scratch(tape.shape)));
+    project_out(be, matrix_ref<const T>(ctx), out);
+  }
+  // out_proj and the attention core backward: dq set, dk and dv accumulated.
+  void core_backward_(Backend& be, matrix_ref<const T> q, matrix_ref<const T> k, matrix_ref<const T> v,
+                      const attention_tape<Backend, T>& tape, matrix_ref<const T> dy, matrix_ref<T> dq, matrix_ref<T> dk,
+                      matrix_ref<T> dv, T* grad, attention_workspace<Backend, T>& ws) const {
+    const std::size_t n = dy.rows, d = dy.cols;
+    T* g_out_w = grad + 3 * QkvDim * in_ + 3 * QkvDim;
+    T* g_out_b = g_out_w + out_ * QkvDim;
+    const matrix_ref<const T> ctx = dense(tape.ctx.data(), n, QkvDim);
+    be.gemm(dy, op::transpose, ctx, op::none, matrix_ref<T>{g_out_w, d, QkvDim, QkvDim}, T(1), T(1));  // dW_out[:d]
+    be.bias_backward(dy, g_out_b, true);
+    const matrix_ref<T> dctx = dense(detail::reserve<Backend, T>(ws.ctx, n * QkvDim), n, QkvDim);
+    be.gemm(dy, op::none, matrix_ref<const T>{out_w_, d, QkvDim, QkvDim}, op::none, dctx, T(1), T(0));  // dctx = dy W_out
+    be.attention_backward(tape.shape, q, k, v, tape.probs.data(), matrix_ref<const T>(dctx), dq, dk, dv,
+                          detail::reserve<Backend, T>(ws.scores, tape.shape.tq * tape.shape.tk));
+  }
+  // in_proj rows [first, first + dp.cols) backward for input x: dW, db accumulate; dx = dp W (+ beta dx).
+  void in_backward_(Backend& be, matrix_ref<const T> dp, matrix_ref<const T> x, std::size_t first, matrix_ref<T> dx,
+                    T beta, T* grad) const {
+    in_w_.on(grad).accumulate_outer(be, dp, x, first);
+    be.bias_backward(dp, grad + 3 * QkvDim * in_ + first, true);
+    if (dx.data) in_w_.product_backward_input(be, dp, first, dx, beta);
+  }
+
   void core_(Backend& be, const attention_shape& s, matrix_ref<const T> q, matrix_ref<const T> k, matrix_ref<const T> v,
              const unsigned char* key_padding, matrix_ref<T> out, attention_workspace<Backend, T>& ws) const {
     HAT_ASSERT(out.rows == q.rows, "elastic_attention: out must have one row per query");
