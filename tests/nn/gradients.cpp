@@ -10,6 +10,7 @@
 
 #include <hat/backend/cpu.hpp>
 #include <hat/nn/elastic_attention.hpp>
+#include <hat/nn/elastic_ffn.hpp>
 #include <hat/nn/elastic_layernorm.hpp>
 #include <hat/nn/elastic_linear.hpp>
 #include <hat/space/random.hpp>
@@ -217,4 +218,39 @@ TEST_CASE("elastic_attention backward: self (causal, padding) and cross, finite 
     check_gradient(x, dx, loss, [](std::size_t) { return true; }, "query");
     check_gradient(m, dm, loss, [&](std::size_t i) { return i / dkv != 0; }, "memory");  // key 0 of sentence 0 is padding
   }
+}
+
+TEST_CASE("elastic_ffn backward: fc2(relu(fc1 x)) on paneled slices, finite differences", "[nn][grad]") {
+  hat::cpu be;
+  hat::rng g(13);
+  constexpr std::size_t max_embed = 5, max_ffn = 8, n = 3, d = 4, f = 6;
+  using ffn_t = hat::elastic_ffn<max_embed, max_ffn, hat::cpu, double>;
+  vec params = random_vec(g, ffn_t::param_count), x = random_vec(g, n * d), c = random_vec(g, n * d);
+  const std::vector<std::size_t> embed_panels{4, 5}, ffn_panels{2, 6, 8};
+  const ffn_t ffn(params.data(), max_embed, max_ffn, embed_panels, ffn_panels);
+  hat::ffn_workspace<hat::cpu, double> ws;
+  hat::ffn_tape<hat::cpu, double> tape;
+  const auto xv = [&] { return hat::matrix_ref<const double>(hat::dense(x.data(), n, d)); };
+  const auto loss = [&] {
+    vec y(n * d);
+    ffn.forward(be, xv(), f, hat::dense(y.data(), n, d), ws);
+    return dot(y, c);
+  };
+  vec y(n * d), grad(ffn_t::param_count, 0.0), dx(n * d);
+  ffn.forward_train(be, xv(), f, hat::dense(y.data(), n, d), tape);
+  ffn.backward(be, xv(), tape, f, hat::matrix_ref<const double>(hat::dense(c.data(), n, d)), hat::dense(dx.data(), n, d),
+               grad.data(), ws);
+  const hat::paneled_matrix<double> w1(nullptr, max_ffn, embed_panels), w2(nullptr, max_embed, ffn_panels);
+  std::vector<bool> used(ffn_t::param_count, false);
+  const std::size_t fc2 = max_ffn * max_embed + max_ffn;
+  for (std::size_t r = 0; r < f; ++r) {
+    for (std::size_t col = 0; col < d; ++col) used[w1.index(r, col)] = true;
+    used[max_ffn * max_embed + r] = true;
+  }
+  for (std::size_t r = 0; r < d; ++r) {
+    for (std::size_t col = 0; col < f; ++col) used[fc2 + w2.index(r, col)] = true;
+    used[fc2 + max_embed * max_ffn + r] = true;
+  }
+  check_gradient(params, grad, loss, [&](std::size_t i) { return bool(used[i]); }, "params");
+  check_gradient(x, dx, loss, [](std::size_t) { return true; }, "x");
 }

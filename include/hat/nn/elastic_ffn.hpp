@@ -18,6 +18,12 @@ struct ffn_workspace {
   typename Backend::template buffer<T> hidden;
 };
 
+/// What a training forward keeps: the hidden activations after the ReLU [rows, ffn].
+template <class Backend, class T = float>
+struct ffn_tape {
+  typename Backend::template buffer<T> hidden;
+};
+
 /// fc1: W [MaxFfn, MaxEmbed] sliced to [f, d]; fc2: W [MaxEmbed, MaxFfn] sliced to [d, f];
 /// ReLU between (HAT's activation; activation dropout is 0).
 template <std::size_t MaxEmbed, std::size_t MaxFfn, class Backend, class T = float>
@@ -50,6 +56,28 @@ class elastic_ffn {
     fc1_.product(be, x, h);
     be.bias_forward(h, fc1_.bias(), true);  // + b[:ffn], then ReLU
     fc2_.forward(be, matrix_ref<const T>(h), y);
+  }
+
+  /// forward(), keeping the hidden activations for backward().
+  void forward_train(Backend& be, matrix_ref<const T> x, std::size_t ffn, matrix_ref<T> y, ffn_tape<Backend, T>& tape) const {
+    HAT_ASSERT(ffn > 0 && ffn <= fc1_.stored_out(), "elastic_ffn: hidden width outside (0, stored width]");
+    if (tape.hidden.size() < x.rows * ffn) tape.hidden = typename Backend::template buffer<T>(x.rows * ffn);
+    const matrix_ref<T> h = dense(tape.hidden.data(), x.rows, ffn);
+    fc1_.product(be, x, h);
+    be.bias_forward(h, fc1_.bias(), true);
+    fc2_.forward(be, matrix_ref<const T>(h), y);
+  }
+
+  /// The backward of forward_train(x): dx [n, d] from dy [n, d]; gradients accumulate into
+  /// `grad` (laid out as the parameters: fc1's, then fc2's).
+  void backward(Backend& be, matrix_ref<const T> x, const ffn_tape<Backend, T>& tape, std::size_t ffn, matrix_ref<const T> dy,
+                matrix_ref<T> dx, T* grad, ffn_workspace<Backend, T>& ws) const {
+    const matrix_ref<const T> h = dense(static_cast<const T*>(tape.hidden.data()), x.rows, ffn);
+    if (ws.hidden.size() < x.rows * ffn) ws.hidden = typename Backend::template buffer<T>(x.rows * ffn);
+    const matrix_ref<T> dh = dense(ws.hidden.data(), x.rows, ffn);
+    fc2_.backward(be, h, dy, dh, grad + fc1_type::params_for(fc1_.stored_in(), fc1_.stored_out()));
+    be.relu_backward(dh, h);  // the ReLU's output is > 0 exactly where its input was
+    fc1_.backward(be, x, matrix_ref<const T>(dh), dx, grad);
   }
 
  private:
