@@ -26,6 +26,14 @@ struct layer_workspace {
   }
 };
 
+/// What a layer's training forward keeps for its backward.
+template <class Backend, class T = float>
+struct layer_tape {
+  attention_tape<Backend, T> self_attn, ende_attn;
+  ffn_tape<Backend, T> ffn;
+  typename Backend::template buffer<T> s1, y1, s2, y2, s3;  // pre-norm sums and normed outputs, [rows, d]
+};
+
 /// One encoder layer: x = LN(x + SelfAttn(x)); x = LN(x + FFN(x)) (post-norm, no final LN).
 /// Parameters, in order: self_attn, self_attn_layer_norm, fc1, fc2, final_layer_norm.
 template <std::size_t D, std::size_t F, std::size_t Q, class Backend, class T = float>
@@ -49,10 +57,45 @@ class encoder_layer {
         self_norm_(p + attention_type::params_for(d, d), d),
         ffn_(p + attention_type::params_for(d, d) + norm_type::params_for(d), d, f, panel_bounds(d, embed_choices),
              panel_bounds(f, ffn_choices)),
-        final_norm_(p + attention_type::params_for(d, d) + norm_type::params_for(d) + ffn_type::params_for(d, f), d) {}
+        final_norm_(p + attention_type::params_for(d, d) + norm_type::params_for(d) + ffn_type::params_for(d, f), d),
+        d_(d),
+        f_(f) {}
 
   const attention_type& self_attn() const noexcept { return self_attn_; }
   const ffn_type& ffn() const noexcept { return ffn_; }
+
+  /// forward(), keeping what backward() needs in `tape`.
+  void forward_train(Backend& be, matrix_ref<const T> x, std::size_t batch, std::size_t ffn, std::size_t heads,
+                     const unsigned char* key_padding, matrix_ref<T> y, layer_tape<Backend, T>& tape) const {
+    const std::size_t n = x.rows, d = x.cols;
+    const matrix_ref<T> s1 = dense(detail::reserve<Backend, T>(tape.s1, n * d), n, d),
+                        y1 = dense(detail::reserve<Backend, T>(tape.y1, n * d), n, d),
+                        s2 = dense(detail::reserve<Backend, T>(tape.s2, n * d), n, d);
+    self_attn_.self_forward_train(be, x, batch, heads, false, key_padding, s1, tape.self_attn);
+    be.add(x, s1);
+    self_norm_.forward(be, matrix_ref<const T>(s1), y1);
+    ffn_.forward_train(be, matrix_ref<const T>(y1), ffn, s2, tape.ffn);
+    be.add(matrix_ref<const T>(y1), s2);
+    final_norm_.forward(be, matrix_ref<const T>(s2), y);
+  }
+
+  /// The backward of forward_train(x): dx [n, d] from dy [n, d]; gradients accumulate into
+  /// `grad` (laid out as the layer's parameters).
+  void backward(Backend& be, matrix_ref<const T> x, const layer_tape<Backend, T>& tape, std::size_t ffn,
+                matrix_ref<const T> dy, matrix_ref<T> dx, T* grad, layer_workspace<Backend, T>& ws) const {
+    const std::size_t n = x.rows, d = x.cols;
+    const auto view = [&](const typename Backend::template buffer<T>& b) { return dense(static_cast<const T*>(b.data()), n, d); };
+    const std::size_t a = attention_type::params_for(d_, d_), ln = norm_type::params_for(d_), ff = ffn_type::params_for(d_, f_);
+    const matrix_ref<T> ds = ws.branch_view(n, d);  // d(s2), then d(s1)
+    typename Backend::template buffer<T> dy1_buf(n * d);
+    const matrix_ref<T> dy1 = dense(dy1_buf.data(), n, d);
+    final_norm_.backward(be, view(tape.s2), dy, ds, grad + a + ln + ff);
+    ffn_.backward(be, view(tape.y1), tape.ffn, ffn, matrix_ref<const T>(ds), dy1, grad + a + ln, ws.ffn);
+    be.add(matrix_ref<const T>(ds), dy1);  // the residual
+    self_norm_.backward(be, view(tape.s1), matrix_ref<const T>(dy1), ds, grad + a);
+    self_attn_.self_backward(be, x, tape.self_attn, matrix_ref<const T>(ds), dx, grad, ws.attention);
+    be.add(matrix_ref<const T>(ds), dx);
+  }
 
   /// y [batch t, d] = layer(x [batch t, d]) for `batch` sentences of t rows; key_padding
   /// [batch t] or null. y must not alias x.
@@ -72,6 +115,7 @@ class encoder_layer {
   norm_type self_norm_;
   ffn_type ffn_;
   norm_type final_norm_;
+  std::size_t d_, f_;  // stored widths (the gradient layout)
 };
 
 /// One decoder layer: causal self-attention, encoder-decoder attention, FFN, each followed by
@@ -105,7 +149,10 @@ class decoder_layer {
              panel_bounds(d, embed_choices), panel_bounds(f, ffn_choices)),
         final_norm_(p + attention_type::params_for(d, d) + attention_type::params_for(ende_in, d) +
                         2 * norm_type::params_for(d) + ffn_type::params_for(d, f),
-                    d) {}
+                    d),
+        d_(d),
+        f_(f),
+        ende_in_(ende_in) {}
 
   const attention_type& self_attn() const noexcept { return self_attn_; }
   const attention_type& ende_attn() const noexcept { return ende_attn_; }
@@ -155,6 +202,48 @@ class decoder_layer {
     rest_(be, ffn, y, ws);
   }
 
+  /// Teacher-forced forward(), keeping what backward() needs in `tape`.
+  void forward_train(Backend& be, matrix_ref<const T> x, std::size_t batch, matrix_ref<const T> memory,
+                     const unsigned char* memory_padding, std::size_t ffn, std::size_t self_heads, std::size_t ende_heads,
+                     matrix_ref<T> y, layer_tape<Backend, T>& tape) const {
+    const std::size_t n = x.rows, d = x.cols;
+    const auto buf = [&](typename Backend::template buffer<T>& b) { return dense(detail::reserve<Backend, T>(b, n * d), n, d); };
+    const matrix_ref<T> s1 = buf(tape.s1), y1 = buf(tape.y1), s2 = buf(tape.s2), y2 = buf(tape.y2), s3 = buf(tape.s3);
+    self_attn_.self_forward_train(be, x, batch, self_heads, true, nullptr, s1, tape.self_attn);
+    be.add(x, s1);
+    self_norm_.forward(be, matrix_ref<const T>(s1), y1);
+    ende_attn_.forward_train(be, matrix_ref<const T>(y1), memory, batch, ende_heads, false, memory_padding, s2, tape.ende_attn);
+    be.add(matrix_ref<const T>(y1), s2);
+    ende_norm_.forward(be, matrix_ref<const T>(s2), y2);
+    ffn_.forward_train(be, matrix_ref<const T>(y2), ffn, s3, tape.ffn);
+    be.add(matrix_ref<const T>(y2), s3);
+    final_norm_.forward(be, matrix_ref<const T>(s3), y);
+  }
+
+  /// The backward of forward_train(x, memory): dx [n, d] is set, dmemory [memory rows, d_enc]
+  /// accumulates (every decoder layer reads the encoder), gradients accumulate into `grad`.
+  void backward(Backend& be, matrix_ref<const T> x, matrix_ref<const T> memory, const layer_tape<Backend, T>& tape,
+                std::size_t ffn, matrix_ref<const T> dy, matrix_ref<T> dx, matrix_ref<T> dmemory, T* grad,
+                layer_workspace<Backend, T>& ws) const {
+    const std::size_t n = x.rows, d = x.cols;
+    const auto view = [&](const typename Backend::template buffer<T>& b) { return dense(static_cast<const T*>(b.data()), n, d); };
+    const std::size_t a = attention_type::params_for(d_, d_), e = attention_type::params_for(ende_in_, d_),
+                      ln = norm_type::params_for(d_), ff = ffn_type::params_for(d_, f_);
+    const matrix_ref<T> ds = ws.branch_view(n, d);
+    typename Backend::template buffer<T> dn_buf(n * d);  // d(normed output) of the block below
+    const matrix_ref<T> dn = dense(dn_buf.data(), n, d);
+    final_norm_.backward(be, view(tape.s3), dy, ds, grad + a + ln + e + ln + ff);
+    ffn_.backward(be, view(tape.y2), tape.ffn, ffn, matrix_ref<const T>(ds), dn, grad + a + ln + e + ln, ws.ffn);
+    be.add(matrix_ref<const T>(ds), dn);
+    ende_norm_.backward(be, view(tape.s2), matrix_ref<const T>(dn), ds, grad + a + ln + e);
+    ende_attn_.backward(be, view(tape.y1), memory, tape.ende_attn, matrix_ref<const T>(ds), dn, dmemory, grad + a + ln,
+                        ws.attention);
+    be.add(matrix_ref<const T>(ds), dn);
+    self_norm_.backward(be, view(tape.s1), matrix_ref<const T>(dn), ds, grad + a);
+    self_attn_.self_backward(be, x, tape.self_attn, matrix_ref<const T>(ds), dx, grad, ws.attention);
+    be.add(matrix_ref<const T>(ds), dx);
+  }
+
  private:
   // y = LN(y + FFN(y))
   void rest_(Backend& be, std::size_t ffn, matrix_ref<T> y, layer_workspace<Backend, T>& ws) const {
@@ -170,6 +259,7 @@ class decoder_layer {
   norm_type ende_norm_;
   ffn_type ffn_;
   norm_type final_norm_;
+  std::size_t d_, f_, ende_in_;  // stored widths (the gradient layout)
 };
 
 }  // namespace hat
