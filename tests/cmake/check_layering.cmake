@@ -27,7 +27,7 @@ endif()
 
 file(GLOB_RECURSE light RELATIVE ${INCLUDE_DIR}
      ${INCLUDE_DIR}/hat/space/*.hpp ${INCLUDE_DIR}/hat/search/*.hpp
-     ${INCLUDE_DIR}/hat/profile/*.hpp ${INCLUDE_DIR}/hat/nn/*.hpp)
+     ${INCLUDE_DIR}/hat/profile/*.hpp ${INCLUDE_DIR}/hat/nn/*.hpp ${INCLUDE_DIR}/hat/train/*.hpp)
 set(bad "")
 foreach(h IN LISTS light)
   deps_of(${h} deps)

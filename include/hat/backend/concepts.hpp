@@ -88,6 +88,9 @@ concept backend_policy = requires(B& b, matrix_ref<const float> a, matrix_ref<fl
   b.relu_backward(c, a);
   // bias_grad[j] (+)= sum_i g[i, j]
   b.bias_backward(a, p, false);
+  // d = sum of squares of n values (for gradient-norm clipping); p[0, n) *= factor
+  b.sum_squares(cp, n, d);
+  b.scale(p, n, 1.0f);
   // one Adam update of n parameters (fairseq-style decoupled weight decay)
   b.adam_step(p, cp, p, p, n, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.0f, std::size_t{1});
   b.upload(cp, n, p);

@@ -374,6 +374,21 @@ struct cpu {
     }
   }
 
+  /// total = sum of x[i]^2, in double.
+  template <class T>
+  void sum_squares(const T* x, std::size_t n, double& total) const noexcept {
+    double acc[4] = {};
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+      for (std::size_t u = 0; u < 4; ++u) acc[u] += static_cast<double>(x[i + u]) * x[i + u];
+    for (; i < n; ++i) acc[0] += static_cast<double>(x[i]) * x[i];
+    total = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+  }
+  template <class T>
+  void scale(T* x, std::size_t n, T factor) const noexcept {
+    for (std::size_t i = 0; i < n; ++i) x[i] *= factor;
+  }
+
   /// Adam with bias correction; weight decay is decoupled (p -= wd * lr * p), as fairseq's.
   template <class T>
   void adam_step(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v, std::size_t n, T lr,

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+// adam: fairseq's Adam over a whole parameter arena, with decoupled weight decay and gradient-norm clipping.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+
+#include <hat/backend/concepts.hpp>
+#include <hat/config.hpp>
+
+namespace hat {
+
+/// HAT's optimiser settings (hat-spec 4.2): Adam betas (0.9, 0.98), eps 1e-8; weight decay 0
+/// (WMT) or 1e-4 (IWSLT), decoupled as fairseq's Adam does (p -= wd * lr * p); gradient-norm
+/// clipping off (0, WMT) or 25 (fairseq's default, IWSLT).
+struct adam_settings {
+  double beta1 = 0.9;
+  double beta2 = 0.98;
+  double eps = 1e-8;
+  double weight_decay = 0;
+  double clip_norm = 0;  // 0: no clipping
+};
+
+/// Adam state (first and second moments) for n parameters in backend memory. State exists for
+/// the whole arena, as fairseq's per-tensor state does: slices a SubTransformer did not read
+/// get zero gradient, and their moments still decay (hat-spec 4.4).
+template <class Backend, class T = float>
+class adam {
+ public:
+  adam(std::size_t n, adam_settings s = {}) : settings_(s), m_(n), v_(n) {}
+
+  const adam_settings& settings() const noexcept { return settings_; }
+  std::size_t steps() const noexcept { return step_; }
+
+  /// The L2 norm of `grad` [n]; when clip_norm > 0 and the norm exceeds it, grad is scaled by
+  /// clip_norm / (norm + 1e-6) first, as fairseq's clip_grad_norm_ does. Returns the norm
+  /// before clipping.
+  double clip(Backend& be, T* grad) const {
+    double sq = 0;
+    be.sum_squares(static_cast<const T*>(grad), m_.size(), sq);
+    const double norm = std::sqrt(sq);
+    if (settings_.clip_norm > 0 && norm > settings_.clip_norm)
+      be.scale(grad, m_.size(), static_cast<T>(settings_.clip_norm / (norm + 1e-6)));
+    return norm;
+  }
+
+  /// One update of `params` [n] with `grad` [n] at learning rate lr.
+  void step(Backend& be, T* params, const T* grad, double lr) {
+    ++step_;
+    be.adam_step(params, grad, m_.data(), v_.data(), m_.size(), static_cast<T>(lr), static_cast<T>(settings_.beta1),
+                 static_cast<T>(settings_.beta2), static_cast<T>(settings_.eps), static_cast<T>(settings_.weight_decay),
+                 step_);
+  }
+
+ private:
+  adam_settings settings_;
+  typename Backend::template buffer<T> m_, v_;
+  std::size_t step_ = 0;
+};
+
+}  // namespace hat
