@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <string>
 #include <type_traits>
+#include <utility>  // std::pair
 #include <vector>
 
 #include <hat/backend/concepts.hpp>
@@ -102,6 +103,15 @@ T dot(const T* __restrict a, const T* __restrict b, std::size_t n) noexcept {
   T s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
   for (; c < n; ++c) s += a[c] * b[c];
   return s;
+}
+// Mean and 1/sqrt(biased variance + eps) of one row of d values, in double (LayerNorm).
+template <class T>
+std::pair<double, double> row_stats(const T* x, std::size_t d, T eps) noexcept {
+  double sum = 0, sq = 0;
+  for (std::size_t j = 0; j < d; ++j) sum += x[j];
+  const double mean = sum / static_cast<double>(d);
+  for (std::size_t j = 0; j < d; ++j) sq += (x[j] - mean) * (x[j] - mean);
+  return {mean, 1.0 / std::sqrt(sq / static_cast<double>(d) + static_cast<double>(eps))};
 }
 }  // namespace detail
 
@@ -364,11 +374,8 @@ struct cpu {
     for (std::size_t r = 0; r < x.rows; ++r) {
       const T* xr = x.data + r * x.ld;
       T* yr = y.data + r * y.ld;
-      double sum = 0, sq = 0;
-      for (std::size_t j = 0; j < d; ++j) sum += xr[j];
-      const double mean = sum / static_cast<double>(d);
-      for (std::size_t j = 0; j < d; ++j) sq += (xr[j] - mean) * (xr[j] - mean);
-      const T inv = static_cast<T>(1.0 / std::sqrt(sq / static_cast<double>(d) + static_cast<double>(eps)));
+      const auto [mean, inv_d] = detail::row_stats(xr, d, eps);
+      const T inv = static_cast<T>(inv_d);
       const T m = static_cast<T>(mean);
       for (std::size_t j = 0; j < d; ++j) yr[j] = (xr[j] - m) * inv * gamma[j] + beta[j];
     }
@@ -439,11 +446,7 @@ struct cpu {
       const T* xr = x.data + r * x.ld;
       const T* gr = dy.data + r * dy.ld;
       T* out = dx.data + r * dx.ld;
-      double sum = 0, sq = 0;
-      for (std::size_t j = 0; j < d; ++j) sum += xr[j];
-      const double mean = sum / static_cast<double>(d);
-      for (std::size_t j = 0; j < d; ++j) sq += (xr[j] - mean) * (xr[j] - mean);
-      const double inv = 1.0 / std::sqrt(sq / static_cast<double>(d) + static_cast<double>(eps));
+      const auto [mean, inv] = detail::row_stats(xr, d, eps);
       double m1 = 0, m2 = 0;  // means of dxhat and dxhat * xhat
       for (std::size_t j = 0; j < d; ++j) {
         const double xhat = (xr[j] - mean) * inv, g = static_cast<double>(gr[j]) * gamma[j];

@@ -115,16 +115,8 @@ class elastic_attention {
   /// [batch tk] or null. `causal` treats the queries as the last tq of tk positions.
   void forward(Backend& be, matrix_ref<const T> query, matrix_ref<const T> memory, std::size_t batch, std::size_t heads,
                bool causal, const unsigned char* key_padding, matrix_ref<T> out, attention_workspace<Backend, T>& ws) const {
-    HAT_ASSERT(batch > 0 && query.rows % batch == 0 && memory.rows % batch == 0,
-               "elastic_attention: rows must be batch x time");
-    const std::size_t tq = query.rows / batch, tk = memory.rows / batch;
-    const matrix_ref<T> q = dense(detail::reserve<Backend, T>(ws.q, query.rows * QkvDim), query.rows, QkvDim);
-    const matrix_ref<T> kv = dense(detail::reserve<Backend, T>(ws.kv, memory.rows * 2 * QkvDim), memory.rows, 2 * QkvDim);
-    project(be, query, 0, 1, q);
-    project(be, memory, 1, 2, kv);
-    const attention_shape s{batch, heads, tq, tk, tk, 1, causal, scaling(heads)};
-    core_(be, s, q, {kv.data, memory.rows, QkvDim, 2 * QkvDim}, {kv.data + QkvDim, memory.rows, QkvDim, 2 * QkvDim},
-          key_padding, out, ws);
+    const cross_inputs in = cross_project_(be, query, memory, batch, heads, causal, false, ws.q, ws.kv);
+    core_(be, in.shape, in.q, in.k, in.v, key_padding, out, ws);
   }
 
   /// One sentence: out [tq, d_q] = attention of query [tq, d_q] over memory [tk, d_kv].
@@ -175,17 +167,10 @@ class elastic_attention {
   /// forward(query, memory, batch, ...), keeping what backward needs.
   void forward_train(Backend& be, matrix_ref<const T> query, matrix_ref<const T> memory, std::size_t batch, std::size_t heads,
                      bool causal, const unsigned char* key_padding, matrix_ref<T> out, attention_tape<Backend, T>& tape) const {
-    HAT_ASSERT(batch > 0 && query.rows % batch == 0 && memory.rows % batch == 0,
-               "elastic_attention: rows must be batch x time");
-    const std::size_t tq = query.rows / batch, tk = memory.rows / batch;
-    const matrix_ref<T> q = dense(detail::reserve<Backend, T>(tape.q, query.rows * QkvDim), query.rows, QkvDim);
-    const matrix_ref<T> kv = dense(detail::reserve<Backend, T>(tape.kv, memory.rows * 2 * QkvDim), memory.rows, 2 * QkvDim);
-    project(be, query, 0, 1, q);
-    project(be, memory, 1, 2, kv);
+    const cross_inputs in = cross_project_(be, query, memory, batch, heads, causal, true, tape.q, tape.kv);
     tape.self = false;
-    tape.shape = attention_shape{batch, heads, tq, tk, tk, 1, causal, scaling(heads), true};
-    train_core_(be, q, {kv.data, memory.rows, QkvDim, 2 * QkvDim}, {kv.data + QkvDim, memory.rows, QkvDim, 2 * QkvDim},
-                key_padding, out, tape);
+    tape.shape = in.shape;
+    train_core_(be, in.q, in.k, in.v, key_padding, out, tape);
   }
 
   /// The backward of forward_train(query, memory): dquery = ..., dmemory += ... (accumulates:
@@ -206,6 +191,25 @@ class elastic_attention {
   }
 
  private:
+  struct cross_inputs {
+    attention_shape shape;
+    matrix_ref<const T> q, k, v;
+  };
+  // Encoder-decoder inputs: q [n, QkvDim] into q_buf, K and V [m, 2 QkvDim] into kv_buf.
+  cross_inputs cross_project_(Backend& be, matrix_ref<const T> query, matrix_ref<const T> memory, std::size_t batch,
+                              std::size_t heads, bool causal, bool save_probs, typename Backend::template buffer<T>& q_buf,
+                              typename Backend::template buffer<T>& kv_buf) const {
+    HAT_ASSERT(batch > 0 && query.rows % batch == 0 && memory.rows % batch == 0,
+               "elastic_attention: rows must be batch x time");
+    const std::size_t tq = query.rows / batch, tk = memory.rows / batch, m = memory.rows;
+    const matrix_ref<T> q = dense(detail::reserve<Backend, T>(q_buf, query.rows * QkvDim), query.rows, QkvDim);
+    const matrix_ref<T> kv = dense(detail::reserve<Backend, T>(kv_buf, m * 2 * QkvDim), m, 2 * QkvDim);
+    project(be, query, 0, 1, q);
+    project(be, memory, 1, 2, kv);
+    return {attention_shape{batch, heads, tq, tk, tk, 1, causal, scaling(heads), save_probs}, q,
+            {kv.data, m, QkvDim, 2 * QkvDim}, {kv.data + QkvDim, m, QkvDim, 2 * QkvDim}};
+  }
+
   void train_core_(Backend& be, matrix_ref<const T> q, matrix_ref<const T> k, matrix_ref<const T> v,
                    const unsigned char* key_padding, matrix_ref<T> out, attention_tape<Backend, T>& tape) const {
     const matrix_ref<T> ctx = dense(detail::reserve<Backend, T>(tape.ctx, q.rows * QkvDim), q.rows, QkvDim);

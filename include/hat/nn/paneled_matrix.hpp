@@ -52,11 +52,15 @@ class paneled_matrix {
   paneled_matrix on(T* other) const { return paneled_matrix(other, rows_, bounds_); }
 
   /// Where logical element (r, c) is stored, relative to data().
-  std::size_t index(std::size_t r, std::size_t c) const noexcept {
+  std::size_t index(std::size_t r, std::size_t c) const noexcept { return paneled_index(bounds_, rows_, r, c); }
+
+  /// The same for any panel bounds of a [rows, bounds.back()] matrix, without building one.
+  static std::size_t paneled_index(std::span<const std::size_t> bounds, std::size_t rows, std::size_t r,
+                                   std::size_t c) noexcept {
     std::size_t p = 0;
-    while (c >= bounds_[p]) ++p;
-    const std::size_t s = panel_start(p);
-    return rows_ * s + r * (bounds_[p] - s) + (c - s);
+    while (c >= bounds[p]) ++p;
+    const std::size_t s = p == 0 ? 0 : bounds[p - 1];
+    return rows * s + r * (bounds[p] - s) + (c - s);
   }
 
   /// dx [n, in] = dy [n, out] W[r0 : r0 + out, :in] (+ beta dx), panel by panel: the input

@@ -46,7 +46,7 @@ struct parameter_info {
   std::size_t index(std::size_t i) const {
     if (panels.empty()) return i;
     const std::size_t cols = shape[1];
-    return paneled_matrix<float>(nullptr, shape[0], panels).index(i / cols, i % cols);
+    return paneled_matrix<float>::paneled_index(panels, shape[0], i / cols, i % cols);
   }
   std::size_t size() const noexcept {
     std::size_t n = 1;

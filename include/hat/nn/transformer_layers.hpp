@@ -20,9 +20,13 @@ template <class Backend, class T = float>
 struct layer_workspace {
   attention_workspace<Backend, T> attention;
   ffn_workspace<Backend, T> ffn;
-  typename Backend::template buffer<T> branch;
+  typename Backend::template buffer<T> branch, branch2;
   matrix_ref<T> branch_view(std::size_t rows, std::size_t cols) {
     return dense(detail::reserve<Backend, T>(branch, rows * cols), rows, cols);
+  }
+  /// A second [rows, cols] scratch, distinct from branch_view's (backward passes need two).
+  matrix_ref<T> branch2_view(std::size_t rows, std::size_t cols) {
+    return dense(detail::reserve<Backend, T>(branch2, rows * cols), rows, cols);
   }
 };
 
@@ -87,8 +91,7 @@ class encoder_layer {
     const auto view = [&](const typename Backend::template buffer<T>& b) { return dense(static_cast<const T*>(b.data()), n, d); };
     const std::size_t a = attention_type::params_for(d_, d_), ln = norm_type::params_for(d_), ff = ffn_type::params_for(d_, f_);
     const matrix_ref<T> ds = ws.branch_view(n, d);  // d(s2), then d(s1)
-    typename Backend::template buffer<T> dy1_buf(n * d);
-    const matrix_ref<T> dy1 = dense(dy1_buf.data(), n, d);
+    const matrix_ref<T> dy1 = ws.branch2_view(n, d);
     final_norm_.backward(be, view(tape.s2), dy, ds, grad + a + ln + ff);
     ffn_.backward(be, view(tape.y1), tape.ffn, ffn, matrix_ref<const T>(ds), dy1, grad + a + ln, ws.ffn);
     be.add(matrix_ref<const T>(ds), dy1);  // the residual
@@ -230,8 +233,7 @@ class decoder_layer {
     const std::size_t a = attention_type::params_for(d_, d_), e = attention_type::params_for(ende_in_, d_),
                       ln = norm_type::params_for(d_), ff = ffn_type::params_for(d_, f_);
     const matrix_ref<T> ds = ws.branch_view(n, d);
-    typename Backend::template buffer<T> dn_buf(n * d);  // d(normed output) of the block below
-    const matrix_ref<T> dn = dense(dn_buf.data(), n, d);
+    const matrix_ref<T> dn = ws.branch2_view(n, d);  // d(normed output) of the block below
     final_norm_.backward(be, view(tape.s3), dy, ds, grad + a + ln + e + ln + ff);
     ffn_.backward(be, view(tape.y2), tape.ffn, ffn, matrix_ref<const T>(ds), dn, grad + a + ln + e + ln, ws.ffn);
     be.add(matrix_ref<const T>(ds), dn);
