@@ -4,6 +4,7 @@
 
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 
 namespace hat {
 
@@ -42,6 +43,8 @@ struct attention_shape {
   bool causal = false;        // query r sees keys j <= r + (tk - tq)
   float scaling = 1.0f;       // applied to q k^T (fairseq: head_dim^-1/2)
   bool save_probs = false;    // keep every item's and head's probabilities (for the backward)
+  float dropout = 0;          // attention-probability dropout rate (training; 0: none)
+  std::uint64_t dropout_key = 0;  // its mask: element (item, head, r, j) of the probabilities (dropout_keeps)
 };
 
 /// What every backend provides (hat::cpu today; hat::cuda follows). Pointers and views refer
@@ -62,6 +65,8 @@ concept backend_policy = requires(B& b, matrix_ref<const float> a, matrix_ref<fl
   b.copy(a, c);
   // y = value
   b.fill(c, 0.0f);
+  // y[i, j] = keep(key, i cols + j) ? y[i, j] / (1 - p) : 0 (dropout_keeps); forward and backward alike
+  b.dropout(c, 0.1f, std::uint64_t{1});
   // y[i, :] = x[ids[i], :]
   b.gather_rows(a, ids, c);
   // y = LayerNorm(x) over each row's cols features, with gamma and beta
@@ -99,9 +104,15 @@ concept backend_policy = requires(B& b, matrix_ref<const float> a, matrix_ref<fl
 };
 
 /// Scratch floats attention_forward needs: one item and head's scores, or with save_probs
-/// every item's and head's probabilities [batch, heads, tq, tk] (attention_backward reads them).
+/// every item's and head's probabilities [batch, heads, tq, tk] (attention_backward reads them)
+/// plus, with dropout, one head's dropped probabilities.
 inline std::size_t attention_scratch(const attention_shape& s) noexcept {
-  return s.save_probs ? s.batch * s.heads * s.tq * s.tk : s.tq * s.tk;
+  return s.save_probs ? s.batch * s.heads * s.tq * s.tk + (s.dropout > 0 ? s.tq * s.tk : 0) : s.tq * s.tk;
+}
+
+/// Scratch floats attention_backward needs: one item and head's [tq, tk], twice with dropout.
+inline std::size_t attention_backward_scratch(const attention_shape& s) noexcept {
+  return (s.dropout > 0 ? 2 : 1) * s.tq * s.tk;
 }
 
 }  // namespace hat

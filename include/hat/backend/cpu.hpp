@@ -26,6 +26,7 @@
 
 #include <hat/backend/concepts.hpp>
 #include <hat/backend/cpu_few_rows.hpp>
+#include <hat/backend/dropout_mask.hpp>
 #include <hat/config.hpp>
 
 extern "C" {
@@ -238,9 +239,11 @@ struct cpu {
     HAT_ASSERT(s.heads > 0 && q.cols % s.heads == 0 && k.cols == q.cols && v.cols == q.cols && ctx.cols == q.cols,
                "attention_forward: q, k, v and ctx must share a width the head count divides");
     HAT_ASSERT(q.rows == s.batch * s.tq && ctx.rows == q.rows, "attention_forward: q and ctx must be [batch tq, Q]");
+    HAT_ASSERT(s.dropout <= 0 || s.save_probs, "attention_forward: attention dropout is for training (save_probs)");
     const detail::flush_subnormals ftz;
     const std::size_t hd = q.cols / s.heads, offset = s.tk - std::min(s.tk, s.tq);
     const T scaling = static_cast<T>(s.scaling);
+    T* dropped = s.dropout > 0 ? scratch + s.batch * s.heads * s.tq * s.tk : nullptr;  // [tq, tk]
     for (std::size_t i = 0; i < s.batch; ++i) {
       const std::size_t block = i / s.kv_group;
       const T* kb = k.data + block * s.kv_stride * k.ld;
@@ -253,25 +256,45 @@ struct cpu {
         const matrix_ref<T> ch{ctx.data + i * s.tq * ctx.ld + h * hd, s.tq, hd, ctx.ld}, sc = dense(probs, s.tq, s.tk);
         if (s.tq >= 8) {
           gemm(qh, op::none, kh, op::transpose, sc, scaling, T(0));
-          softmax_forward(sc, s.causal, offset, pad);
-          gemm(matrix_ref<const T>(sc), op::none, vh, op::none, ch, T(1), T(0));
-          continue;
-        }
-        for (std::size_t r = 0; r < s.tq; ++r) {
-          T* row = probs + r * s.tk;
-          for (std::size_t j = 0; j < s.tk; ++j) row[j] = scaling * detail::dot(qh.data + r * qh.ld, kh.data + j * kh.ld, hd);
+        } else {
+          for (std::size_t r = 0; r < s.tq; ++r) {
+            T* row = probs + r * s.tk;
+            for (std::size_t j = 0; j < s.tk; ++j) row[j] = scaling * detail::dot(qh.data + r * qh.ld, kh.data + j * kh.ld, hd);
+          }
         }
         softmax_forward(sc, s.causal, offset, pad);
+        const T* weights = probs;  // what multiplies V: the probabilities, or their dropped copy
+        if (dropped) {
+          drop_probs_(s, i, h, probs, dropped);
+          weights = dropped;
+        }
+        if (s.tq >= 8) {
+          gemm(dense(weights, s.tq, s.tk), op::none, vh, op::none, ch, T(1), T(0));
+          continue;
+        }
         for (std::size_t r = 0; r < s.tq; ++r) {
           T* out = ch.data + r * ch.ld;
           for (std::size_t c = 0; c < hd; ++c) out[c] = T(0);
           for (std::size_t j = 0; j < s.tk; ++j) {
-            const T p = probs[r * s.tk + j];
+            const T p = weights[r * s.tk + j];
             const T* vr = vh.data + j * vh.ld;
             for (std::size_t c = 0; c < hd; ++c) out[c] += p * vr[c];
           }
         }
       }
+    }
+  }
+
+  /// y[i, j] = y[i, j] / (1 - p) where dropout_keeps(key, i cols + j, p), else 0. The same
+  /// call is the forward (on activations) and the backward (on their gradients).
+  template <class T>
+  void dropout(matrix_ref<T> y, float p, std::uint64_t key) const noexcept {
+    if (p <= 0) return;
+    const T keep_scale = static_cast<T>(1.0 / (1.0 - static_cast<double>(p)));
+    for (std::size_t r = 0; r < y.rows; ++r) {
+      T* row = y.data + r * y.ld;
+      const std::uint64_t base = r * y.cols;
+      for (std::size_t j = 0; j < y.cols; ++j) row[j] = dropout_keeps(key, base + j, p) ? row[j] * keep_scale : T(0);
     }
   }
 
@@ -297,8 +320,16 @@ struct cpu {
         const matrix_ref<const T> p{probs + (i * s.heads + h) * s.tq * s.tk, s.tq, s.tk, s.tk};
         const matrix_ref<T> dqh{dq.data + qo * dq.ld + h * hd, s.tq, hd, dq.ld}, dkh{dk.data + ko * dk.ld + h * hd, s.tk, hd, dk.ld},
             dvh{dv.data + ko * dv.ld + h * hd, s.tk, hd, dv.ld}, dp = dense(scratch, s.tq, s.tk);
-        gemm(p, op::transpose, ch, op::none, dvh, T(1), T(1));    // dV += P^T dctx
-        gemm(ch, op::none, vh, op::transpose, dp, T(1), T(0));    // dP = dctx V^T
+        if (s.dropout > 0) {  // ctx = D V with D the dropped P: dV += D^T dctx, dP = mask (dctx V^T) / (1 - rate)
+          T* dropped = scratch + s.tq * s.tk;
+          drop_probs_(s, i, h, p.data, dropped);
+          gemm(dense(static_cast<const T*>(dropped), s.tq, s.tk), op::transpose, ch, op::none, dvh, T(1), T(1));
+          gemm(ch, op::none, vh, op::transpose, dp, T(1), T(0));
+          drop_probs_(s, i, h, static_cast<const T*>(dp.data), dp.data);
+        } else {
+          gemm(p, op::transpose, ch, op::none, dvh, T(1), T(1));  // dV += P^T dctx
+          gemm(ch, op::none, vh, op::transpose, dp, T(1), T(0));  // dP = dctx V^T
+        }
         for (std::size_t r = 0; r < s.tq; ++r) {                  // dS = P * (dP - rowsum(dP * P))
           T* dr = scratch + r * s.tk;
           const T* pr = p.data + r * s.tk;
@@ -310,6 +341,17 @@ struct cpu {
         gemm(matrix_ref<const T>(dp), op::transpose, qh, op::none, dkh, scaling, T(1));  // dK += scaling dS^T Q
       }
     }
+  }
+
+  // Item i, head h's dropout of [tq, tk] values (probabilities, or their gradient; `dropped` may
+  // be `probs`): element (r, j) is element ((i heads + h) tq + r) tk + j of the whole
+  // probability tensor under the shape's key.
+  template <class T>
+  void drop_probs_(const attention_shape& s, std::size_t i, std::size_t h, const T* probs, T* dropped) const noexcept {
+    const std::size_t n = s.tq * s.tk;
+    const T keep_scale = static_cast<T>(1.0 / (1.0 - static_cast<double>(s.dropout)));
+    const std::uint64_t base = (i * s.heads + h) * n;
+    for (std::size_t e = 0; e < n; ++e) dropped[e] = dropout_keeps(s.dropout_key, base + e, s.dropout) ? probs[e] * keep_scale : T(0);
   }
 
   /// fairseq's label-smoothed cross-entropy summed over rows: per row with target t != ignore,

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <hat/backend/concepts.hpp>
+#include <hat/backend/dropout_mask.hpp>
 #include <hat/config.hpp>
 #include <hat/nn/paneled_matrix.hpp>
 
@@ -137,15 +138,17 @@ class elastic_attention {
   // Gradients go to `grad`, laid out as the parameters (in_proj W, in_proj b, out_proj W,
   // out_proj b, panels included), accumulated; only the slices the sub-layer read receive any.
 
-  /// self_forward, keeping what self_backward needs.
+  /// self_forward, keeping what self_backward needs; `probs_dropout` drops attention
+  /// probabilities (fairseq's attention_dropout; none by default).
   void self_forward_train(Backend& be, matrix_ref<const T> x, std::size_t batch, std::size_t heads, bool causal,
-                          const unsigned char* key_padding, matrix_ref<T> out, attention_tape<Backend, T>& tape) const {
+                          const unsigned char* key_padding, matrix_ref<T> out, attention_tape<Backend, T>& tape,
+                          dropout_site probs_dropout = {}) const {
     HAT_ASSERT(batch > 0 && x.rows % batch == 0, "elastic_attention: rows must be batch x time");
     const std::size_t n = x.rows, t = n / batch;
     const matrix_ref<T> qkv = dense(detail::reserve<Backend, T>(tape.kv, n * 3 * QkvDim), n, 3 * QkvDim);
     project(be, x, 0, 3, qkv);
     tape.self = true;
-    tape.shape = attention_shape{batch, heads, t, t, t, 1, causal, scaling(heads), true};
+    tape.shape = attention_shape{batch, heads, t, t, t, 1, causal, scaling(heads), true, probs_dropout.p, probs_dropout.key};
     train_core_(be, {qkv.data, n, QkvDim, 3 * QkvDim}, {qkv.data + QkvDim, n, QkvDim, 3 * QkvDim},
                 {qkv.data + 2 * QkvDim, n, QkvDim, 3 * QkvDim}, key_padding, out, tape);
   }
@@ -166,10 +169,13 @@ class elastic_attention {
 
   /// forward(query, memory, batch, ...), keeping what backward needs.
   void forward_train(Backend& be, matrix_ref<const T> query, matrix_ref<const T> memory, std::size_t batch, std::size_t heads,
-                     bool causal, const unsigned char* key_padding, matrix_ref<T> out, attention_tape<Backend, T>& tape) const {
+                     bool causal, const unsigned char* key_padding, matrix_ref<T> out, attention_tape<Backend, T>& tape,
+                     dropout_site probs_dropout = {}) const {
     const cross_inputs in = cross_project_(be, query, memory, batch, heads, causal, true, tape.q, tape.kv);
     tape.self = false;
     tape.shape = in.shape;
+    tape.shape.dropout = probs_dropout.p;
+    tape.shape.dropout_key = probs_dropout.key;
     train_core_(be, in.q, in.k, in.v, key_padding, out, tape);
   }
 
@@ -230,7 +236,7 @@ class elastic_attention {
     const matrix_ref<T> dctx = dense(detail::reserve<Backend, T>(ws.ctx, n * QkvDim), n, QkvDim);
     be.gemm(dy, op::none, matrix_ref<const T>{out_w_, d, QkvDim, QkvDim}, op::none, dctx, T(1), T(0));  // dctx = dy W_out
     be.attention_backward(tape.shape, q, k, v, tape.probs.data(), matrix_ref<const T>(dctx), dq, dk, dv,
-                          detail::reserve<Backend, T>(ws.scores, tape.shape.tq * tape.shape.tk));
+                          detail::reserve<Backend, T>(ws.scores, attention_backward_scratch(tape.shape)));
   }
   // in_proj rows [first, first + dp.cols) backward for input x: dW, db accumulate; dx = dp W (+ beta dx).
   void in_backward_(Backend& be, matrix_ref<const T> dp, matrix_ref<const T> x, std::size_t first, matrix_ref<T> dx,

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <hat/backend/concepts.hpp>
+#include <hat/backend/dropout_mask.hpp>
 #include <hat/config.hpp>
 #include <hat/nn/elastic_linear.hpp>
 
@@ -18,14 +19,17 @@ struct ffn_workspace {
   typename Backend::template buffer<T> hidden;
 };
 
-/// What a training forward keeps: the hidden activations after the ReLU [rows, ffn].
+/// What a training forward keeps: the hidden activations after the ReLU (and its dropout)
+/// [rows, ffn], and that dropout.
 template <class Backend, class T = float>
 struct ffn_tape {
   typename Backend::template buffer<T> hidden;
+  dropout_site activation;
 };
 
 /// fc1: W [MaxFfn, MaxEmbed] sliced to [f, d]; fc2: W [MaxEmbed, MaxFfn] sliced to [d, f];
-/// ReLU between (HAT's activation; activation dropout is 0).
+/// ReLU between (HAT's activation), and in training fairseq's activation dropout after it (0 in
+/// HAT's configs).
 template <std::size_t MaxEmbed, std::size_t MaxFfn, class Backend, class T = float>
 class elastic_ffn {
  public:
@@ -58,13 +62,17 @@ class elastic_ffn {
     fc2_.forward(be, matrix_ref<const T>(h), y);
   }
 
-  /// forward(), keeping the hidden activations for backward().
-  void forward_train(Backend& be, matrix_ref<const T> x, std::size_t ffn, matrix_ref<T> y, ffn_tape<Backend, T>& tape) const {
+  /// forward(), keeping the hidden activations for backward(), with `activation` dropout on
+  /// the ReLU's output.
+  void forward_train(Backend& be, matrix_ref<const T> x, std::size_t ffn, matrix_ref<T> y, ffn_tape<Backend, T>& tape,
+                     dropout_site activation = {}) const {
     HAT_ASSERT(ffn > 0 && ffn <= fc1_.stored_out(), "elastic_ffn: hidden width outside (0, stored width]");
     if (tape.hidden.size() < x.rows * ffn) tape.hidden = typename Backend::template buffer<T>(x.rows * ffn);
     const matrix_ref<T> h = dense(tape.hidden.data(), x.rows, ffn);
     fc1_.product(be, x, h);
     be.bias_forward(h, fc1_.bias(), true);
+    tape.activation = activation;
+    if (activation.active()) be.dropout(h, activation.p, activation.key);
     fc2_.forward(be, matrix_ref<const T>(h), y);
   }
 
@@ -76,7 +84,10 @@ class elastic_ffn {
     if (ws.hidden.size() < x.rows * ffn) ws.hidden = typename Backend::template buffer<T>(x.rows * ffn);
     const matrix_ref<T> dh = dense(ws.hidden.data(), x.rows, ffn);
     fc2_.backward(be, h, dy, dh, grad + fc1_type::params_for(fc1_.stored_in(), fc1_.stored_out()));
-    be.relu_backward(dh, h);  // the ReLU's output is > 0 exactly where its input was
+    if (tape.activation.active()) be.dropout(dh, tape.activation.p, tape.activation.key);
+    // The ReLU's output is > 0 exactly where its input was; where dropout zeroed a positive
+    // output, dh is already 0.
+    be.relu_backward(dh, h);
     fc1_.backward(be, x, matrix_ref<const T>(dh), dx, grad);
   }
 

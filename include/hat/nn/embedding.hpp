@@ -103,6 +103,20 @@ class elastic_embedding {
     }
   }
 
+  /// The backward of forward(tokens, pos, y) given dy [n, d]: grad_table (laid out as the
+  /// table, panels included) rows tokens[i] accumulate sqrt(d) dy[i, :d]; padding rows give nothing.
+  void backward(Backend& be, std::span<const int> tokens, std::span<const int> pos, matrix_ref<const T> dy, T* grad_table) const {
+    HAT_ASSERT(dy.cols <= width_ && tokens.size() == dy.rows && pos.size() == dy.rows,
+               "elastic_embedding::backward: dy must be [tokens, d <= table width]");
+    const T scale = static_cast<T>(std::sqrt(static_cast<double>(dy.cols)));
+    const paneled_matrix<T> g = table_.on(grad_table);
+    for (std::size_t p = 0; p < g.panels() && g.panel_start(p) < dy.cols; ++p) {
+      const std::size_t s = g.panel_start(p), w = (dy.cols < g.bounds()[p] ? dy.cols : g.bounds()[p]) - s;
+      be.embedding_backward(tokens.data(), pos.data(), scale, matrix_ref<const T>{dy.data + s, dy.rows, w, dy.ld},
+                            g.panel(p, 0, vocab_, w));
+    }
+  }
+
  private:
   paneled_matrix<T> table_;  // [vocab, width_]
   std::size_t vocab_, width_;

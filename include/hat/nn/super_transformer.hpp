@@ -83,6 +83,13 @@ struct encoder_output {
   const unsigned char* padding_mask() const noexcept { return padding.size() ? padding.data() : nullptr; }
 };
 
+/// fairseq's label-smoothed loss and NLL summed over a batch's target tokens, in nats, and the
+/// token count: divide by tokens and ln 2 for what fairseq prints (HAT's fitness).
+struct loss_sums {
+  double loss = 0, nll = 0;
+  std::size_t tokens = 0;
+};
+
 /// Scratch of the model's forward passes; one per concurrent caller.
 template <class Backend, class T = float>
 struct model_workspace {
@@ -178,6 +185,18 @@ class super_transformer {
     for (std::size_t i = 0; i < p.size(); ++i) out[i] = stored[p.index(i)];
     return out;
   }
+  /// Where encoder / decoder layer l's parameters start in the arena (the layout of a
+  /// gradient of the same shape).
+  std::size_t encoder_offset(std::size_t l) const { return find_(info_, layer_name_("encoder", l) + "self_attn.in_proj_weight").offset; }
+  std::size_t decoder_offset(std::size_t l) const { return find_(info_, layer_name_("decoder", l) + "self_attn.in_proj_weight").offset; }
+  /// Where the source table, the target table (decoder input) and the output projection start.
+  std::size_t source_table_offset() const { return find_(info_, "encoder.embed_tokens.weight").offset; }
+  std::size_t target_table_offset() const {
+    return vocab_.sharing == embedding_sharing::all ? source_table_offset() : find_(info_, "decoder.embed_tokens.weight").offset;
+  }
+  std::size_t output_table_offset() const {
+    return vocab_.sharing == embedding_sharing::none ? find_(info_, "decoder.embed_out").offset : target_table_offset();
+  }
   const encoder_layer_type& encoder(std::size_t l) const { return encoder_.at(l); }
   const decoder_layer_type& decoder(std::size_t l) const { return decoder_.at(l); }
   const embedding_type& source_embedding() const noexcept { return src_embed_.front(); }
@@ -234,6 +253,21 @@ class super_transformer {
   /// Runs the encoder of `c` on a batch of source sentences (padded either side).
   void encode(Backend& be, const transformer_config& c, const token_batch& src, encoder_output<Backend, T>& out,
               model_workspace<Backend, T>& ws) const {
+    prepare_encoder_output(be, c, src, out);
+    const std::size_t n = src.rows * src.cols, d = c.encoder_embed_dim, active = c.encoder_layers();
+    const matrix_ref<T> x = dense(detail::reserve<Backend, T>(ws.x, n * d), n, d);
+    source_embedding().forward(be, src.tokens, positions_of(src.tokens, src.rows, src.cols), x);
+    for (std::size_t l = 0; l < active; ++l) {
+      const matrix_ref<const T> in = l == 0 ? matrix_ref<const T>(x) : out.out(l - 1);
+      encoder_[l].forward(be, in, src.rows, c.encoder_ffn[l], c.encoder_heads[l], out.padding_mask(),
+                          dense(out.layers[l].data(), n, d), ws.layer);
+    }
+  }
+
+  /// Shapes `out` for the encoder of `c` on `src`: sizes, the padding mask, one [batch time,
+  /// d_enc] buffer per active layer and the super-layer map (identity layers repeat the last).
+  void prepare_encoder_output(Backend& be, const transformer_config& c, const token_batch& src,
+                              encoder_output<Backend, T>& out) const {
     check_config(c);
     const std::size_t n = src.rows * src.cols, d = c.encoder_embed_dim;
     out.batch = src.rows;
@@ -250,14 +284,6 @@ class super_transformer {
       if (l.size() != n * d) l = typename Backend::template buffer<T>(n * d);
     out.layer_of.resize(M::encoder_layers);
     for (std::size_t l = 0; l < M::encoder_layers; ++l) out.layer_of[l] = l < active ? l : active - 1;
-
-    const matrix_ref<T> x = dense(detail::reserve<Backend, T>(ws.x, n * d), n, d);
-    source_embedding().forward(be, src.tokens, positions_of(src.tokens, src.rows, src.cols), x);
-    for (std::size_t l = 0; l < active; ++l) {
-      const matrix_ref<const T> in = l == 0 ? matrix_ref<const T>(x) : out.out(l - 1);
-      encoder_[l].forward(be, in, src.rows, c.encoder_ffn[l], c.encoder_heads[l], out.padding_mask(),
-                          dense(out.layers[l].data(), n, d), ws.layer);
-    }
   }
 
   /// The memory decoder layer l attends to, per sentence: the outputs of the last 1, 2 or 3
@@ -316,10 +342,6 @@ class super_transformer {
   /// fairseq's validation loss of `c` on one batch: label-smoothed cross-entropy (eps) and
   /// NLL summed over target tokens, in nats, and the token count; divide by tokens and ln 2
   /// for what fairseq prints (see loss_meter).
-  struct loss_sums {
-    double loss = 0, nll = 0;
-    std::size_t tokens = 0;
-  };
   loss_sums loss(Backend& be, const transformer_config& c, const token_batch& src, const token_batch& tgt, double eps,
                  model_workspace<Backend, T>& ws, typename Backend::template buffer<T>& logits,
                  encoder_output<Backend, T>& enc) const {

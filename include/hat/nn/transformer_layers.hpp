@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 
 #include <hat/backend/concepts.hpp>
+#include <hat/backend/dropout_mask.hpp>
 #include <hat/config.hpp>
 #include <hat/nn/elastic_attention.hpp>
 #include <hat/nn/elastic_ffn.hpp>
@@ -20,7 +22,7 @@ template <class Backend, class T = float>
 struct layer_workspace {
   attention_workspace<Backend, T> attention;
   ffn_workspace<Backend, T> ffn;
-  typename Backend::template buffer<T> branch, branch2;
+  typename Backend::template buffer<T> branch, branch2, branch3;
   matrix_ref<T> branch_view(std::size_t rows, std::size_t cols) {
     return dense(detail::reserve<Backend, T>(branch, rows * cols), rows, cols);
   }
@@ -30,13 +32,40 @@ struct layer_workspace {
   }
 };
 
+/// The dropout of one layer's training forward, at rates the caller has already scaled as HAT
+/// does (see dropout_rates). Every site draws its own mask from the layer's key.
+struct layer_dropout {
+  float self_out = 0;    // on the self-attention's output (the encoder's keeps HAT's unscaled rate)
+  float ende_out = 0;    // on the encoder-decoder attention's output (decoder)
+  float ffn_out = 0;     // on the FFN's output
+  float activation = 0;  // on the ReLU's output
+  float attention = 0;   // on attention probabilities (never scaled)
+  std::uint64_t key = 0;
+
+  enum site_id : std::uint64_t { self_out_site, ende_out_site, ffn_out_site, activation_site, self_probs_site, ende_probs_site };
+  dropout_site site(site_id id, float p) const noexcept { return {p, dropout_key(key, id)}; }
+};
+
 /// What a layer's training forward keeps for its backward.
 template <class Backend, class T = float>
 struct layer_tape {
   attention_tape<Backend, T> self_attn, ende_attn;
   ffn_tape<Backend, T> ffn;
   typename Backend::template buffer<T> s1, y1, s2, y2, s3;  // pre-norm sums and normed outputs, [rows, d]
+  layer_dropout dropout;
 };
+
+namespace detail {
+// The gradient a dropped branch passes back: g itself without dropout, else its dropout in scratch.
+template <class Backend, class T>
+matrix_ref<const T> dropped_gradient(Backend& be, matrix_ref<const T> g, dropout_site site, layer_workspace<Backend, T>& ws) {
+  if (!site.active()) return g;
+  const matrix_ref<T> d = dense(detail::reserve<Backend, T>(ws.branch3, g.rows * g.cols), g.rows, g.cols);
+  be.copy(g, d);
+  be.dropout(d, site.p, site.key);
+  return d;
+}
+}  // namespace detail
 
 /// One encoder layer: x = LN(x + SelfAttn(x)); x = LN(x + FFN(x)) (post-norm, no final LN).
 /// Parameters, in order: self_attn, self_attn_layer_norm, fc1, fc2, final_layer_norm.
@@ -68,17 +97,22 @@ class encoder_layer {
   const attention_type& self_attn() const noexcept { return self_attn_; }
   const ffn_type& ffn() const noexcept { return ffn_; }
 
-  /// forward(), keeping what backward() needs in `tape`.
+  /// forward(), keeping what backward() needs in `tape`, with dropout `dr`.
   void forward_train(Backend& be, matrix_ref<const T> x, std::size_t batch, std::size_t ffn, std::size_t heads,
-                     const unsigned char* key_padding, matrix_ref<T> y, layer_tape<Backend, T>& tape) const {
+                     const unsigned char* key_padding, matrix_ref<T> y, layer_tape<Backend, T>& tape,
+                     const layer_dropout& dr = {}) const {
     const std::size_t n = x.rows, d = x.cols;
     const matrix_ref<T> s1 = dense(detail::reserve<Backend, T>(tape.s1, n * d), n, d),
                         y1 = dense(detail::reserve<Backend, T>(tape.y1, n * d), n, d),
                         s2 = dense(detail::reserve<Backend, T>(tape.s2, n * d), n, d);
-    self_attn_.self_forward_train(be, x, batch, heads, false, key_padding, s1, tape.self_attn);
+    tape.dropout = dr;
+    self_attn_.self_forward_train(be, x, batch, heads, false, key_padding, s1, tape.self_attn,
+                                  dr.site(layer_dropout::self_probs_site, dr.attention));
+    be.dropout(s1, dr.self_out, dr.site(layer_dropout::self_out_site, dr.self_out).key);
     be.add(x, s1);
     self_norm_.forward(be, matrix_ref<const T>(s1), y1);
-    ffn_.forward_train(be, matrix_ref<const T>(y1), ffn, s2, tape.ffn);
+    ffn_.forward_train(be, matrix_ref<const T>(y1), ffn, s2, tape.ffn, dr.site(layer_dropout::activation_site, dr.activation));
+    be.dropout(s2, dr.ffn_out, dr.site(layer_dropout::ffn_out_site, dr.ffn_out).key);
     be.add(matrix_ref<const T>(y1), s2);
     final_norm_.forward(be, matrix_ref<const T>(s2), y);
   }
@@ -90,13 +124,18 @@ class encoder_layer {
     const std::size_t n = x.rows, d = x.cols;
     const auto view = [&](const typename Backend::template buffer<T>& b) { return dense(static_cast<const T*>(b.data()), n, d); };
     const std::size_t a = attention_type::params_for(d_, d_), ln = norm_type::params_for(d_), ff = ffn_type::params_for(d_, f_);
+    const layer_dropout& dr = tape.dropout;
     const matrix_ref<T> ds = ws.branch_view(n, d);  // d(s2), then d(s1)
     const matrix_ref<T> dy1 = ws.branch2_view(n, d);
     final_norm_.backward(be, view(tape.s2), dy, ds, grad + a + ln + ff);
-    ffn_.backward(be, view(tape.y1), tape.ffn, ffn, matrix_ref<const T>(ds), dy1, grad + a + ln, ws.ffn);
+    ffn_.backward(be, view(tape.y1), tape.ffn, ffn,
+                  detail::dropped_gradient(be, matrix_ref<const T>(ds), dr.site(layer_dropout::ffn_out_site, dr.ffn_out), ws), dy1,
+                  grad + a + ln, ws.ffn);
     be.add(matrix_ref<const T>(ds), dy1);  // the residual
     self_norm_.backward(be, view(tape.s1), matrix_ref<const T>(dy1), ds, grad + a);
-    self_attn_.self_backward(be, x, tape.self_attn, matrix_ref<const T>(ds), dx, grad, ws.attention);
+    self_attn_.self_backward(be, x, tape.self_attn,
+                             detail::dropped_gradient(be, matrix_ref<const T>(ds), dr.site(layer_dropout::self_out_site, dr.self_out), ws),
+                             dx, grad, ws.attention);
     be.add(matrix_ref<const T>(ds), dx);
   }
 
@@ -205,20 +244,26 @@ class decoder_layer {
     rest_(be, ffn, y, ws);
   }
 
-  /// Teacher-forced forward(), keeping what backward() needs in `tape`.
+  /// Teacher-forced forward(), keeping what backward() needs in `tape`, with dropout `dr`.
   void forward_train(Backend& be, matrix_ref<const T> x, std::size_t batch, matrix_ref<const T> memory,
                      const unsigned char* memory_padding, std::size_t ffn, std::size_t self_heads, std::size_t ende_heads,
-                     matrix_ref<T> y, layer_tape<Backend, T>& tape) const {
+                     matrix_ref<T> y, layer_tape<Backend, T>& tape, const layer_dropout& dr = {}) const {
     const std::size_t n = x.rows, d = x.cols;
     const auto buf = [&](typename Backend::template buffer<T>& b) { return dense(detail::reserve<Backend, T>(b, n * d), n, d); };
     const matrix_ref<T> s1 = buf(tape.s1), y1 = buf(tape.y1), s2 = buf(tape.s2), y2 = buf(tape.y2), s3 = buf(tape.s3);
-    self_attn_.self_forward_train(be, x, batch, self_heads, true, nullptr, s1, tape.self_attn);
+    tape.dropout = dr;
+    self_attn_.self_forward_train(be, x, batch, self_heads, true, nullptr, s1, tape.self_attn,
+                                  dr.site(layer_dropout::self_probs_site, dr.attention));
+    be.dropout(s1, dr.self_out, dr.site(layer_dropout::self_out_site, dr.self_out).key);
     be.add(x, s1);
     self_norm_.forward(be, matrix_ref<const T>(s1), y1);
-    ende_attn_.forward_train(be, matrix_ref<const T>(y1), memory, batch, ende_heads, false, memory_padding, s2, tape.ende_attn);
+    ende_attn_.forward_train(be, matrix_ref<const T>(y1), memory, batch, ende_heads, false, memory_padding, s2, tape.ende_attn,
+                             dr.site(layer_dropout::ende_probs_site, dr.attention));
+    be.dropout(s2, dr.ende_out, dr.site(layer_dropout::ende_out_site, dr.ende_out).key);
     be.add(matrix_ref<const T>(y1), s2);
     ende_norm_.forward(be, matrix_ref<const T>(s2), y2);
-    ffn_.forward_train(be, matrix_ref<const T>(y2), ffn, s3, tape.ffn);
+    ffn_.forward_train(be, matrix_ref<const T>(y2), ffn, s3, tape.ffn, dr.site(layer_dropout::activation_site, dr.activation));
+    be.dropout(s3, dr.ffn_out, dr.site(layer_dropout::ffn_out_site, dr.ffn_out).key);
     be.add(matrix_ref<const T>(y2), s3);
     final_norm_.forward(be, matrix_ref<const T>(s3), y);
   }
@@ -232,17 +277,23 @@ class decoder_layer {
     const auto view = [&](const typename Backend::template buffer<T>& b) { return dense(static_cast<const T*>(b.data()), n, d); };
     const std::size_t a = attention_type::params_for(d_, d_), e = attention_type::params_for(ende_in_, d_),
                       ln = norm_type::params_for(d_), ff = ffn_type::params_for(d_, f_);
+    const layer_dropout& dr = tape.dropout;
+    const auto dropped = [&](matrix_ref<T> g, layer_dropout::site_id id, float p) {
+      return detail::dropped_gradient(be, matrix_ref<const T>(g), dr.site(id, p), ws);
+    };
     const matrix_ref<T> ds = ws.branch_view(n, d);
     const matrix_ref<T> dn = ws.branch2_view(n, d);  // d(normed output) of the block below
     final_norm_.backward(be, view(tape.s3), dy, ds, grad + a + ln + e + ln + ff);
-    ffn_.backward(be, view(tape.y2), tape.ffn, ffn, matrix_ref<const T>(ds), dn, grad + a + ln + e + ln, ws.ffn);
+    ffn_.backward(be, view(tape.y2), tape.ffn, ffn, dropped(ds, layer_dropout::ffn_out_site, dr.ffn_out), dn,
+                  grad + a + ln + e + ln, ws.ffn);
     be.add(matrix_ref<const T>(ds), dn);
     ende_norm_.backward(be, view(tape.s2), matrix_ref<const T>(dn), ds, grad + a + ln + e);
-    ende_attn_.backward(be, view(tape.y1), memory, tape.ende_attn, matrix_ref<const T>(ds), dn, dmemory, grad + a + ln,
-                        ws.attention);
+    ende_attn_.backward(be, view(tape.y1), memory, tape.ende_attn, dropped(ds, layer_dropout::ende_out_site, dr.ende_out), dn,
+                        dmemory, grad + a + ln, ws.attention);
     be.add(matrix_ref<const T>(ds), dn);
     self_norm_.backward(be, view(tape.s1), matrix_ref<const T>(dn), ds, grad + a);
-    self_attn_.self_backward(be, x, tape.self_attn, matrix_ref<const T>(ds), dx, grad, ws.attention);
+    self_attn_.self_backward(be, x, tape.self_attn, dropped(ds, layer_dropout::self_out_site, dr.self_out), dx, grad,
+                             ws.attention);
     be.add(matrix_ref<const T>(ds), dx);
   }
 
