@@ -1,5 +1,6 @@
 // A consumer of the installed (or add_subdirectory'd) package: declares a space, reads nothing,
-// profiles the largest architecture. With HAT_CONSUMER_CPU it also uses the cpu component's BLAS.
+// profiles the largest architecture. With HAT_CONSUMER_CPU it also uses the cpu component's BLAS,
+// with HAT_CONSUMER_TEXT the text component's SentencePiece.
 #include <hat/profile/params.hpp>
 #include <hat/space/hat_spaces.hpp>
 #include <iostream>
@@ -7,6 +8,9 @@
 #ifdef HAT_CONSUMER_CPU
 #include <xtensor-blas/xlinalg.hpp>
 #include <xtensor/xtensor.hpp>
+#endif
+#ifdef HAT_CONSUMER_TEXT
+#include <hat/data/subword_model.hpp>
 #endif
 
 using my_space = hat::space<hat::choice<"width", 32, 16>, hat::choice<"depth", 2, 1>,
@@ -21,6 +25,14 @@ int main() {
 #ifdef HAT_CONSUMER_CPU
   xt::xtensor<double, 2> m = {{1, 2}, {3, 4}};
   std::cout << "consumer: blas dot = " << xt::linalg::dot(m, m)(1, 1) << "\n";  // 3*2 + 4*4 = 22
+#endif
+#ifdef HAT_CONSUMER_TEXT
+  try {  // links SentencePiece: loading a file that is not a model must fail cleanly
+    (void)hat::subword_model::load("/dev/null");
+    return 1;
+  } catch (const hat::config_error& e) {
+    std::cout << "consumer: text component links (" << e.what() << ")\n";
+  }
 #endif
   return 0;
 }
