@@ -54,6 +54,36 @@ TEST_CASE("adam: one step by hand, decoupled weight decay, untouched slices keep
   CHECK(opt.steps() == 1);
 }
 
+TEST_CASE("adam: fairseq's eps (outside the bias correction) against PyTorch's", "[train][adam]") {
+  hat::cpu be;
+  const double lr = 1e-3, g = 1e-8, eps = 1e-8;  // at eps's scale the two differ: 0.124 lr against 0.5 lr
+  for (const auto style : {hat::adam_settings::eps_style::fairseq, hat::adam_settings::eps_style::pytorch}) {
+    hat::adam_settings st;
+    st.style = style;
+    hat::adam<hat::cpu> opt(1, st);
+    std::vector<float> p{0.0f}, gr{static_cast<float>(g)};
+    opt.step(be, p.data(), gr.data(), lr);
+    const double m = 0.1 * g, v = 0.02 * g * g, c1 = 0.1, c2 = 0.02;
+    const double want = style == hat::adam_settings::eps_style::fairseq
+                            ? -lr * std::sqrt(c2) / c1 * m / (std::sqrt(v) + eps)     // fairseq/optim/adam.py
+                            : -lr / c1 * m / (std::sqrt(v / c2) + eps);               // torch.optim.Adam
+    CHECK(p[0] == Approx(want).epsilon(1e-5));
+  }
+}
+
+TEST_CASE("adam: the state round-trips for a resumed run", "[train][adam]") {
+  hat::cpu be;
+  hat::adam<hat::cpu> a(4), b(4);
+  std::vector<float> pa{1, 2, 3, 4}, pb = pa, g{0.5f, -0.25f, 0.125f, 1.0f};
+  a.step(be, pa.data(), g.data(), 1e-2);
+  b.restore(be, a.first_moment(be), a.second_moment(be), a.steps());
+  pb = pa;
+  a.step(be, pa.data(), g.data(), 1e-2);
+  b.step(be, pb.data(), g.data(), 1e-2);
+  CHECK(pa == pb);
+  CHECK_THROWS_AS(b.restore(be, std::vector<float>(3), std::vector<float>(4), 1), hat::config_error);
+}
+
 TEST_CASE("adam::clip: fairseq's clip_grad_norm_", "[train][adam]") {
   hat::cpu be;
   hat::adam_settings st;

@@ -19,11 +19,31 @@ namespace hat {
 
 /// The checkpoint format:
 ///   "HATCKPT\n", u64 header length, a text header, the tensors as little-endian float32 in
-///   the header's order, u64 FNV-1a of everything before it.
+///   the header's order, then the extra arrays (float32), u64 FNV-1a of everything before it.
 /// The header (one `key values` per line) names the format version, the dtype, the model's
 /// maxima (its space identity), the vocabulary, whether the weights are the SuperTransformer
-/// or a dense SubTransformer (with that architecture), then every tensor's name and shape.
+/// or a dense SubTransformer (with that architecture), then every tensor's name and shape,
+/// and optionally `state KEY VALUE` lines and `array NAME COUNT` lines (checkpoint_extras:
+/// what a training run needs to resume).
 inline constexpr std::uint32_t checkpoint_version = 1;
+
+/// What a checkpoint may carry besides the model: named values (text without newlines) and
+/// named float32 arrays, e.g. a trainer's position and its optimiser's moments.
+struct checkpoint_extras {
+  std::vector<std::pair<std::string, std::string>> values;
+  std::vector<std::pair<std::string, std::vector<float>>> arrays;
+
+  const std::string* value(const std::string& key) const {
+    for (const auto& [k, v] : values)
+      if (k == key) return &v;
+    return nullptr;
+  }
+  const std::vector<float>* array(const std::string& name) const {
+    for (const auto& [k, v] : arrays)
+      if (k == name) return &v;
+    return nullptr;
+  }
+};
 
 namespace detail {
 inline std::string join_sizes(const std::vector<std::size_t>& v) {
@@ -63,9 +83,10 @@ inline const char* sharing_name(embedding_sharing s) {
 }
 }  // namespace detail
 
-/// Writes `model` (its vocabulary, storage and every tensor) to `path` atomically.
+/// Writes `model` (its vocabulary, storage and every tensor) and `extras` to `path` atomically.
 template <class M, class Backend, class T>
-void save_checkpoint(Backend& be, const super_transformer<M, Backend, T>& model, const std::filesystem::path& path) {
+void save_checkpoint(Backend& be, const super_transformer<M, Backend, T>& model, const std::filesystem::path& path,
+                     const checkpoint_extras& extras = {}) {
   static_assert(sizeof(T) == 4, "checkpoints store float32");
   std::ostringstream h;
   h << "format " << checkpoint_version << "\ndtype float32\nmaxima " << detail::maxima_line<M>() << "\nvocab "
@@ -77,14 +98,30 @@ void save_checkpoint(Backend& be, const super_transformer<M, Backend, T>& model,
     h << "storage super\n";
   h << "tensors " << model.parameters().size() << "\n";
   for (const auto& p : model.parameters()) h << "tensor " << detail::tensor_line(p) << "\n";
+  for (const auto& [k, v] : extras.values) {
+    HAT_ASSERT(!k.empty() && k.find_first_of(" \n") == std::string::npos && v.find('\n') == std::string::npos,
+               "save_checkpoint: state keys are single words and values single lines");
+    h << "state " << k << " " << v << "\n";
+  }
+  std::size_t extra_floats = 0;
+  for (const auto& [k, v] : extras.arrays) {
+    HAT_ASSERT(!k.empty() && k.find_first_of(" \n") == std::string::npos, "save_checkpoint: array names are single words");
+    h << "array " << k << " " << v.size() << "\n";
+    extra_floats += v.size();
+  }
   const std::string header = h.str();
   std::string out("HATCKPT\n", 8);
   const std::uint64_t len = header.size();
   out.append(reinterpret_cast<const char*>(&len), 8);
   out += header;
   const std::size_t at = out.size();
-  out.resize(at + model.size() * sizeof(T));
+  out.resize(at + (model.size() + extra_floats) * sizeof(T));
   be.download(model.data(), model.size(), reinterpret_cast<T*>(out.data() + at));
+  std::size_t pos = at + model.size() * sizeof(T);
+  for (const auto& a : extras.arrays) {
+    if (!a.second.empty()) std::memcpy(out.data() + pos, a.second.data(), a.second.size() * sizeof(float));
+    pos += a.second.size() * sizeof(float);
+  }
   const std::uint64_t sum = fnv1a(out);
   out.append(reinterpret_cast<const char*>(&sum), 8);
   write_file_atomic(path, out);
@@ -93,9 +130,10 @@ void save_checkpoint(Backend& be, const super_transformer<M, Backend, T>& model,
 /// Reads a checkpoint written for the same maxima M. Throws config_error naming the file and
 /// what is wrong: not a checkpoint, another version or dtype, other maxima, a header line it
 /// cannot read (with its number), tensors that differ from the model's layout, truncation,
-/// or a checksum mismatch.
+/// or a checksum mismatch. The state values and arrays go to `extras` when given.
 template <class M, class Backend, class T = float>
-super_transformer<M, Backend, T> load_checkpoint(Backend& be, const std::filesystem::path& path) {
+super_transformer<M, Backend, T> load_checkpoint(Backend& be, const std::filesystem::path& path,
+                                                 checkpoint_extras* extras = nullptr) {
   const std::string data = read_file(path);
   const std::string name = path.string();
   const auto fail = [&](const std::string& what) { throw config_error(name + ": " + what); };
@@ -107,6 +145,8 @@ super_transformer<M, Backend, T> load_checkpoint(Backend& be, const std::filesys
   vocabulary_sizes vocab;
   model_storage storage;
   std::vector<std::pair<std::string, std::string>> tensors;
+  checkpoint_extras found;
+  std::vector<std::size_t> array_sizes;
   std::size_t declared = 0, line_no = 0;
   bool have_format = false, have_vocab = false, have_storage = false;
   for (std::string line; std::getline(header, line);) {
@@ -175,6 +215,18 @@ super_transformer<M, Backend, T> load_checkpoint(Backend& be, const std::filesys
     } else if (key == "tensor") {
       if (rest.find(' ') == std::string::npos) bad("expected 'tensor NAME SHAPE [panels ...]'");
       tensors.emplace_back(rest.substr(0, rest.find(' ')), rest);
+    } else if (key == "state") {
+      const std::size_t sp = rest.find(' ');
+      if (rest.empty()) bad("expected 'state KEY [VALUE]'");
+      found.values.emplace_back(rest.substr(0, sp), sp == std::string::npos ? std::string() : rest.substr(sp + 1));
+    } else if (key == "array") {
+      std::istringstream a(rest);
+      std::string array_name;
+      std::size_t count = 0;
+      if (!(a >> array_name >> count)) bad("expected 'array NAME COUNT'");
+      if (count > data.size() / sizeof(float)) bad("array '" + array_name + "' is larger than the file");
+      found.arrays.emplace_back(array_name, std::vector<float>());
+      array_sizes.push_back(count);
     } else if (!key.empty()) {
       bad("unknown key");
     }
@@ -198,7 +250,9 @@ super_transformer<M, Backend, T> load_checkpoint(Backend& be, const std::filesys
     if (tensors[i].second != detail::tensor_line(info[i]))
       fail("tensor " + std::to_string(i) + " is '" + tensors[i].second + "', the model expects '" +
            detail::tensor_line(info[i]) + "'");
-  const std::size_t at = 16 + len, bytes = model.size() * sizeof(T);
+  std::size_t extra_floats = 0;
+  for (std::size_t n : array_sizes) extra_floats += n;
+  const std::size_t at = 16 + len, bytes = (model.size() + extra_floats) * sizeof(T);
   if (data.size() != at + bytes + 8)
     fail("truncated or padded: expected " + std::to_string(at + bytes + 8) + " bytes, found " + std::to_string(data.size()));
   std::uint64_t stored = 0;
@@ -206,8 +260,16 @@ super_transformer<M, Backend, T> load_checkpoint(Backend& be, const std::filesys
   if (stored != fnv1a(std::string_view(data).substr(0, at + bytes)))
     fail("checksum mismatch (the file is corrupted)");
   std::vector<T> host(model.size());
-  std::memcpy(host.data(), data.data() + at, bytes);
+  std::memcpy(host.data(), data.data() + at, model.size() * sizeof(T));
   be.upload(host.data(), host.size(), model.data());
+  std::size_t pos = at + model.size() * sizeof(T);
+  for (std::size_t i = 0; i < array_sizes.size(); ++i) {
+    auto& a = found.arrays[i].second;
+    a.resize(array_sizes[i]);
+    if (!a.empty()) std::memcpy(a.data(), data.data() + pos, a.size() * sizeof(float));
+    pos += a.size() * sizeof(float);
+  }
+  if (extras) *extras = std::move(found);
   return model;
 }
 

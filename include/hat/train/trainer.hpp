@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: MIT
+// trainer: HAT's SuperTransformer training (one random SubTransformer per update) and SubTransformer training, resumable bit for bit.
+#pragma once
+
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <hat/backend/concepts.hpp>
+#include <hat/backend/dropout_mask.hpp>
+#include <hat/config.hpp>
+#include <hat/data/parallel_corpus.hpp>
+#include <hat/nn/checkpoint.hpp>
+#include <hat/nn/super_transformer.hpp>
+#include <hat/nn/training_pass.hpp>
+#include <hat/nn/transformer_config.hpp>
+#include <hat/space/arch.hpp>
+#include <hat/space/random.hpp>
+#include <hat/space/transformer.hpp>
+#include <hat/train/lr_schedule.hpp>
+#include <hat/train/optimizer.hpp>
+
+namespace hat {
+
+/// Which SubTransformers an update trains.
+enum class sampling_rule {
+  hat_random,  // HAT (hat-spec 4.1): one uniformly random SubTransformer, drawn from a generator seeded by the update count
+  sandwich,    // the largest, the smallest and one random SubTransformer per update, gradients added (not in HAT)
+  fixed,       // one given SubTransformer every update (SubTransformer training, hat-spec 4.5)
+};
+
+using lr_schedule = std::variant<inverse_sqrt_schedule, cosine_schedule>;
+
+/// Thrown when a loss or gradient stops being finite; the message names the update.
+struct training_diverged : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// A training run's settings, HAT's defaults where they exist (hat-spec 4.2).
+struct trainer_options {
+  std::size_t max_update = 50000;
+  std::size_t update_freq = 1;     // micro-batches per update, gradients accumulated
+  double label_smoothing = 0.1;
+  adam_settings adam;
+  lr_schedule schedule = inverse_sqrt_schedule{};
+  dropout_rates dropout;
+  batching_options batching;       // max tokens, shuffling and its seed
+  std::uint64_t seed = 1;          // dropout masks (with the update and micro-batch)
+  sampling_rule sampling = sampling_rule::hat_random;
+  transformer_config fixed;        // sampling_rule::fixed
+  std::size_t valid_max_tokens = 4096;
+};
+
+/// What one update did. Losses are fairseq's: base 2, per target token.
+struct update_record {
+  std::size_t update = 0;  // 1-based: the count after this update
+  double loss = 0, nll = 0;
+  std::size_t tokens = 0, sentences = 0;
+  double lr = 0, grad_norm = 0, seconds = 0;
+};
+
+/// Trains model (a SuperTransformer over space S, or any model of its maxima) on `train`.
+/// Everything an update depends on is a function of (options, update count, data position),
+/// so a run restored from a checkpoint written by save() continues exactly as the run that
+/// wrote it would have, on the same backend and thread count.
+template <transformer_space S, class Backend>
+class trainer {
+ public:
+  using model_type = super_transformer_for<S, Backend>;
+  using arch_type = arch<S>;
+
+  trainer(Backend& be, model_type& model, const parallel_corpus& train, trainer_options o)
+      : be_(be), model_(model), train_(train), o_(std::move(o)), adam_(model.size(), o_.adam), grad_(model.size()) {
+    if (train_.size() == 0) throw config_error("trainer: the training corpus is empty");
+    if (o_.update_freq == 0) throw config_error("trainer: update_freq must be at least 1");
+    if (o_.sampling == sampling_rule::fixed) model_.check_config(o_.fixed);
+  }
+
+  const trainer_options& options() const noexcept { return o_; }
+  std::size_t updates() const noexcept { return updates_; }
+  std::size_t epoch() const noexcept { return epoch_; }
+  bool done() const noexcept { return updates_ >= o_.max_update; }
+  const std::vector<update_record>& history() const noexcept { return history_; }
+
+  /// The SubTransformers update `u` (0-based) trains.
+  std::vector<transformer_config> configs_for(std::size_t u) const {
+    switch (o_.sampling) {
+      case sampling_rule::fixed:
+        return {o_.fixed};
+      case sampling_rule::sandwich:
+        return {config_of(arch_type::largest()), config_of(arch_type::smallest()), config_of(random_arch(u))};
+      case sampling_rule::hat_random:
+        break;
+    }
+    return {config_of(random_arch(u))};
+  }
+  /// HAT's draw for update u: a generator seeded by the update count alone (so every worker,
+  /// and a resumed run, draws the same).
+  static arch_type random_arch(std::size_t u) {
+    rng g(u);
+    return arch_type::sample(g);
+  }
+
+  /// One optimiser update: update_freq micro-batches through every SubTransformer the rule
+  /// gives, gradients summed and divided by the target tokens (fairseq's normalisation),
+  /// clipped, then Adam at the schedule's rate for this update. Throws training_diverged when
+  /// the loss or the gradient norm is not finite (the weights are left as before the update).
+  update_record step() {
+    const auto start = std::chrono::steady_clock::now();
+    const std::vector<transformer_config> configs = configs_for(updates_);
+    be_.fill(dense(grad_.data(), 1, grad_.size()), 0.0f);
+    loss_sums sum;
+    std::size_t sentences = 0;
+    for (std::size_t micro = 0; micro < o_.update_freq; ++micro) {
+      const corpus_batch& b = next_batch_();
+      sentences += b.items.size();
+      for (std::size_t k = 0; k < configs.size(); ++k) {
+        const std::uint64_t key = dropout_key(dropout_key(o_.seed, updates_), micro * 16 + k);
+        const loss_sums s =
+            training_forward(be_, model_, configs[k], b.source, b.target, o_.label_smoothing, o_.dropout, key, tape_);
+        training_backward(be_, model_, tape_, 1.0f, grad_.data(), ws_);
+        sum.loss += s.loss;
+        sum.nll += s.nll;
+        sum.tokens += s.tokens;
+      }
+    }
+    update_record r;
+    r.update = updates_ + 1;
+    r.tokens = sum.tokens;
+    r.sentences = sentences;
+    r.loss = sum.loss / static_cast<double>(sum.tokens) / std::log(2.0);
+    r.nll = sum.nll / static_cast<double>(sum.tokens) / std::log(2.0);
+    be_.scale(grad_.data(), grad_.size(), 1.0f / static_cast<float>(sum.tokens));
+    r.grad_norm = adam_.clip(be_, grad_.data());
+    if (!std::isfinite(r.loss) || !std::isfinite(r.grad_norm))
+      throw training_diverged("training diverged at update " + std::to_string(r.update) + ": loss " + std::to_string(r.loss) +
+                              ", gradient norm " + std::to_string(r.grad_norm) +
+                              " (not finite); lower the learning rate or enable clip-norm");
+    r.lr = std::visit([&](const auto& s) { return s(updates_); }, o_.schedule);
+    adam_.step(be_, model_.data(), grad_.data(), r.lr);
+    ++updates_;
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    history_.push_back(r);
+    return r;
+  }
+
+  /// Writes the model and everything needed to resume (update count, data position, Adam's
+  /// moments, the loss history) to `path` atomically.
+  void save(const std::filesystem::path& path) const {
+    checkpoint_extras x;
+    x.values = {{"trainer", "1"},
+                {"updates", std::to_string(updates_)},
+                {"epoch", std::to_string(epoch_)},
+                {"batch", std::to_string(position_)},
+                {"adam_steps", std::to_string(adam_.steps())}};
+    x.arrays.emplace_back("adam.m", adam_.first_moment(be_));
+    x.arrays.emplace_back("adam.v", adam_.second_moment(be_));
+    std::vector<float> h;
+    for (const auto& r : history_)
+      h.insert(h.end(), {static_cast<float>(r.loss), static_cast<float>(r.nll), static_cast<float>(r.lr),
+                         static_cast<float>(r.tokens), static_cast<float>(r.seconds)});
+    x.arrays.emplace_back("history", std::move(h));
+    save_checkpoint(be_, model_, path, x);
+  }
+
+  /// Restores the state save() wrote (the model's weights come from load_checkpoint with the
+  /// same extras). Throws config_error naming `file` when the state is missing or inconsistent.
+  void restore(const checkpoint_extras& x, const std::string& file) {
+    const auto number = [&](const char* key) -> std::size_t {
+      const std::string* v = x.value(key);
+      if (!v) throw config_error(file + ": no training state ('" + key + "'); it is a model checkpoint, not a training one");
+      try {
+        std::size_t used = 0;
+        const unsigned long long n = std::stoull(*v, &used);
+        if (used != v->size()) throw std::invalid_argument(*v);
+        return static_cast<std::size_t>(n);
+      } catch (const std::exception&) {
+        throw config_error(file + ": training state '" + key + "' is not a count: '" + *v + "'");
+      }
+    };
+    const std::size_t updates = number("updates"), epoch = number("epoch"), batch = number("batch"),
+                      steps = number("adam_steps");
+    const std::vector<float>* m = x.array("adam.m");
+    const std::vector<float>* v = x.array("adam.v");
+    const std::vector<float>* h = x.array("history");
+    if (!m || !v || !h) throw config_error(file + ": the training state lacks Adam's moments or the history");
+    if (h->size() != 5 * updates) throw config_error(file + ": the loss history does not match the update count");
+    adam_.restore(be_, *m, *v, steps);
+    updates_ = updates;
+    epoch_ = epoch;
+    position_ = batch;
+    batches_.clear();
+    if (epoch_ > 0) batches_ = epoch_batches(train_, o_.batching, epoch_);
+    if (position_ > batches_.size()) throw config_error(file + ": the data position is past the end of its epoch");
+    history_.clear();
+    for (std::size_t i = 0; i < updates; ++i) {
+      update_record r;
+      r.update = i + 1;
+      r.loss = (*h)[5 * i];
+      r.nll = (*h)[5 * i + 1];
+      r.lr = (*h)[5 * i + 2];
+      r.tokens = static_cast<std::size_t>((*h)[5 * i + 3]);
+      r.seconds = (*h)[5 * i + 4];
+      history_.push_back(r);
+    }
+  }
+
+ private:
+  const corpus_batch& next_batch_() {
+    if (epoch_ == 0 || position_ >= batches_.size()) {
+      ++epoch_;
+      batches_ = epoch_batches(train_, o_.batching, epoch_);
+      position_ = 0;
+    }
+    batch_ = make_batch(train_, batches_[position_++]);
+    return batch_;
+  }
+
+  Backend& be_;
+  model_type& model_;
+  const parallel_corpus& train_;
+  trainer_options o_;
+  adam<Backend, float> adam_;
+  typename Backend::template buffer<float> grad_;
+  training_tape<Backend, float> tape_;
+  model_workspace<Backend, float> ws_;
+  std::size_t updates_ = 0, epoch_ = 0, position_ = 0;  // epoch 0: not started
+  std::vector<std::vector<std::size_t>> batches_;
+  corpus_batch batch_;
+  std::vector<update_record> history_;
+};
+
+/// fairseq's validation loss of SubTransformer `c` with the model's (inherited) weights: the
+/// label-smoothed loss (eps) in base 2 per target token over the first `max_batches` batches
+/// of `valid` in length order (0: all), as HAT's search fitness (hat-spec 7.3).
+template <class M, class Backend>
+loss_sums validation_loss(Backend& be, const super_transformer<M, Backend, float>& model, const transformer_config& c,
+                          const parallel_corpus& valid, std::size_t max_tokens, std::size_t max_batches, double eps = 0.1) {
+  batching_options o;
+  o.max_tokens = max_tokens;
+  o.shuffle = false;
+  const auto batches = epoch_batches(valid, o, 1);
+  model_workspace<Backend, float> ws;
+  typename Backend::template buffer<float> logits;
+  encoder_output<Backend, float> enc;
+  loss_sums total;
+  for (std::size_t i = 0; i < batches.size() && (max_batches == 0 || i < max_batches); ++i) {
+    const corpus_batch b = make_batch(valid, batches[i]);
+    const loss_sums s = model.loss(be, c, b.source, b.target, eps, ws, logits, enc);
+    total.loss += s.loss;
+    total.nll += s.nll;
+    total.tokens += s.tokens;
+  }
+  return total;
+}
+
+/// A loss sum as fairseq prints it: base 2, per token.
+inline double per_token_bits(double nats, std::size_t tokens) {
+  return tokens ? nats / static_cast<double>(tokens) / std::log(2.0) : 0.0;
+}
+
+}  // namespace hat
