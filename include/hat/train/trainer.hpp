@@ -151,14 +151,14 @@ class trainer {
   }
 
   /// Writes the model and everything needed to resume (update count, data position, Adam's
-  /// moments, the loss history) to `path` atomically.
-  void save(const std::filesystem::path& path) const {
-    checkpoint_extras x;
-    x.values = {{"trainer", "1"},
+  /// moments, the loss history), plus the caller's `more` values, to `path` atomically.
+  void save(const std::filesystem::path& path, const checkpoint_extras& more = {}) const {
+    checkpoint_extras x = more;
+    x.values.insert(x.values.end(), {{"trainer", "1"},
                 {"updates", std::to_string(updates_)},
                 {"epoch", std::to_string(epoch_)},
                 {"batch", std::to_string(position_)},
-                {"adam_steps", std::to_string(adam_.steps())}};
+                {"adam_steps", std::to_string(adam_.steps())}});
     x.arrays.emplace_back("adam.m", adam_.first_moment(be_));
     x.arrays.emplace_back("adam.v", adam_.second_moment(be_));
     std::vector<float> h;
