@@ -68,5 +68,52 @@ check "search: infeasible ends within seconds" test $(( $(date +%s) - start )) -
 check "search: inconsistent population rejected" bash -c "test $? -eq 2 && grep -q population '$work/opt.err'"
 rm -rf "$work"
 
+# Training on Multi30k with the shipped tiny config: a resumed run continues the uninterrupted
+# one exactly; SIGINT saves and exits 130; valid-loss reads the checkpoint.
+tiny=$(cd "$(dirname "$0")/../../examples/configs" && pwd)/multi30k_tiny.yml
+m30k=$2/corpora/multi30k
+work=$(mktemp -d)
+"$hat" train --config "$tiny" --data "$m30k" --save-dir "$work/a" --log "$work/a.jsonl" --max-updates 6 >/dev/null 2>"$work/a.err"
+check "train: exits 0" test $? -eq 0
+check "train: progress line with tok/s and ETA" grep -q 'update 6/6 | loss .* tok/s .* ETA' "$work/a.err"
+check "train: validation of the largest and smallest" bash -c "grep -q 'valid loss largest' '$work/a.err' && grep -q 'valid loss smallest' '$work/a.err'"
+check "train: one JSON line per update" test "$(grep -c '"update": [0-9]*, "loss": [0-9.]*' "$work/a.jsonl")" -eq 6
+check "train: loss curve CSV and SVG" bash -c "test \$(wc -l <'$work/a/loss.csv') -eq 7 && grep -q '</svg>' '$work/a/loss.svg'"
+"$hat" train --config "$tiny" --data "$m30k" --save-dir "$work/b" --log "$work/b.jsonl" --max-updates 3 >/dev/null 2>&1
+"$hat" train --config "$tiny" --data "$m30k" --save-dir "$work/b" --log "$work/b.jsonl" --max-updates 6 >/dev/null 2>"$work/b.err"
+check "train: the same command resumes from the save folder" grep -q 'resumed from .* at update 3' "$work/b.err"
+check "train: resumed run = uninterrupted run, bit for bit (losses, lr, gradient norms)" \
+  bash -c "diff <(sed -E 's/, \"seconds\": [0-9.e+-]*//' '$work/a.jsonl') <(sed -E 's/, \"seconds\": [0-9.e+-]*//' '$work/b.jsonl')"
+cat >"$work/small.yml" <<'YML'
+encoder-embed-dim-subtransformer: 96
+decoder-embed-dim-subtransformer: 96
+encoder-ffn-embed-dim-all-subtransformer: [256, 256]
+decoder-ffn-embed-dim-all-subtransformer: [256]
+encoder-layer-num-subtransformer: 2
+decoder-layer-num-subtransformer: 1
+encoder-self-attention-heads-all-subtransformer: [2, 2]
+decoder-self-attention-heads-all-subtransformer: [2]
+decoder-ende-attention-heads-all-subtransformer: [2]
+decoder-arbitrary-ende-attn-all-subtransformer: [1]
+YML
+"$hat" valid-loss --checkpoint "$work/a/checkpoint_last.hat" --data "$m30k" --batches 2 --json "$work/small.yml" >"$work/va.json"
+"$hat" valid-loss --checkpoint "$work/b/checkpoint_last.hat" --data "$m30k" --batches 2 --json "$work/small.yml" >"$work/vb.json"
+check "valid-loss: JSON with loss" grep -q '"loss": [0-9.]*, "nll": [0-9.]*, "tokens": [0-9]*' "$work/va.json"
+check "valid-loss: resumed and uninterrupted weights agree" cmp -s "$work/va.json" "$work/vb.json"
+"$hat" train --config "$tiny" --data "$m30k" --save-dir "$work/a" --arch "$work/small.yml" --max-updates 2 >/dev/null 2>"$work/sub.err"
+check "train --arch: a SubTransformer from the inherited weights" grep -q 'one fixed SubTransformer' "$work/sub.err"
+"$hat" train --config "$tiny" --data "$m30k" --save-dir "$work/c" --log "$work/c.jsonl" --max-updates 100000 >/dev/null 2>"$work/c.err" &
+pid=$!
+for _ in $(seq 1 600); do [ -s "$work/c.jsonl" ] && [ "$(wc -l <"$work/c.jsonl")" -ge 2 ] && break; sleep 0.2; done
+kill -INT $pid
+wait $pid
+rc=$?
+check "train: SIGINT exits 130" test $rc -eq 130
+check "train: SIGINT saves and says how to resume" bash -c "grep -q 'interrupted at update [0-9]*: saved' '$work/c.err' && test -s '$work/c/checkpoint_last.hat'"
+printf 'space: multi30k-tiny\nmax-updat: 3\n' >"$work/bad.yml"
+"$hat" train --config "$work/bad.yml" --data "$m30k" 2>"$work/bad.err"
+check "train: an unknown key is named with its line" bash -c "test $? -eq 1 && grep -q 'bad.yml:2: unknown key .max-updat.' '$work/bad.err'"
+rm -rf "$work"
+
 echo "cli.shared: $passes passed, $fails failed"
 test $fails -eq 0
