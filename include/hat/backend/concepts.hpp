@@ -89,6 +89,8 @@ concept backend_policy = requires(B& b, matrix_ref<const float> a, matrix_ref<fl
   b.embedding_backward(ids, ids, 1.0f, a, c);
   // dlogits = scale * (softmax(logits) - (1 - eps) onehot(target) - eps / V); 0 for ignored rows
   b.label_smoothed_loss_backward(a, ids, 0.1, 1, 1.0f, c);
+  // both at once, the gradient replacing the logits in place
+  b.label_smoothed_loss_gradient(c, ids, 0.1, 1, 1.0f, d, d);
   // g[i, j] = 0 where act[i, j] <= 0 (ReLU backward, in place)
   b.relu_backward(c, a);
   // bias_grad[j] (+)= sum_i g[i, j]

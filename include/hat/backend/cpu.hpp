@@ -13,6 +13,8 @@
 #endif
 
 #include <algorithm>  // std::copy
+#include <cstdint>
+#include <cstring>  // std::memcpy
 #include <cstdlib>    // std::aligned_alloc
 #include <memory>     // std::allocator
 #include <new>        // std::bad_alloc
@@ -26,6 +28,7 @@
 
 #include <hat/backend/concepts.hpp>
 #include <hat/backend/cpu_few_rows.hpp>
+#include <hat/backend/cpu_vector_math.hpp>
 #include <hat/backend/dropout_mask.hpp>
 #include <hat/config.hpp>
 
@@ -55,6 +58,26 @@ class flush_subnormals {
   unsigned saved_;
 #endif
 };
+}  // namespace detail
+
+namespace detail {
+template <class T>
+T exp_nonpositive(T x) noexcept {  // double (tests' finite differences): exact
+  return std::exp(x);
+}
+/// Sum of n values in 8 independent lanes (a dependency chain of adds would run at one add per
+/// 4 cycles; the compiler may not reassociate floats by itself).
+template <class T>
+double sum_lanes(const T* x, std::size_t n) noexcept {
+  T lane[8] = {};
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (std::size_t k = 0; k < 8; ++k) lane[k] += x[i + k];
+  double total = 0;
+  for (std::size_t k = 0; k < 8; ++k) total += static_cast<double>(lane[k]);
+  for (; i < n; ++i) total += static_cast<double>(x[i]);
+  return total;
+}
 }  // namespace detail
 
 namespace detail {
@@ -368,16 +391,53 @@ struct cpu {
       const T* x = logits.data + r * logits.ld;
       T mx = x[0];
       for (std::size_t j = 1; j < vocab; ++j) mx = x[j] > mx ? x[j] : mx;
-      double sum = 0, total = 0;
+      T sum = 0, total = 0;  // float lanes vectorise; a row is at most a vocabulary long
       for (std::size_t j = 0; j < vocab; ++j) {
-        sum += std::exp(static_cast<double>(x[j] - mx));
-        total += static_cast<double>(x[j]);
+        sum += detail::exp_nonpositive(x[j] - mx);
+        total += x[j];
       }
-      const double lse = static_cast<double>(mx) + std::log(sum);
+      const double lse = static_cast<double>(mx) + std::log(static_cast<double>(sum));
       const double n = lse - static_cast<double>(x[targets[r]]);
-      const double smooth = static_cast<double>(vocab) * lse - total;
+      const double smooth = static_cast<double>(vocab) * lse - static_cast<double>(total);
       nll += n;
       loss += (1.0 - eps) * n + eps / static_cast<double>(vocab) * smooth;
+    }
+  }
+
+  /// label_smoothed_loss and its gradient in one pass over the logits: `x` [n, V] holds the
+  /// logits on entry and scale * d(loss)/d(logits) on return (label_smoothed_loss_backward's
+  /// values); loss and nll are label_smoothed_loss's. Training needs both, and the logits are
+  /// the largest tensor of a step: one read and one write instead of three passes.
+  template <class T>
+  void label_smoothed_loss_gradient(matrix_ref<T> x, const int* targets, double eps, int ignore, T scale, double& loss,
+                                    double& nll) const noexcept {
+    const detail::flush_subnormals ftz;
+    loss = 0;
+    nll = 0;
+    const std::size_t vocab = x.cols;
+    const double smooth = eps / static_cast<double>(vocab);
+    for (std::size_t r = 0; r < x.rows; ++r) {
+      T* g = x.data + r * x.ld;
+      if (targets[r] == ignore) {
+        for (std::size_t j = 0; j < vocab; ++j) g[j] = T(0);
+        continue;
+      }
+      T mx = g[0];
+      for (std::size_t j = 1; j < vocab; ++j) mx = g[j] > mx ? g[j] : mx;
+      const T target_logit = g[targets[r]];
+      const double total = detail::sum_lanes(g, vocab);
+      if constexpr (std::is_same_v<T, float>)
+        detail::exp_shift(g, vocab, mx);
+      else
+        for (std::size_t j = 0; j < vocab; ++j) g[j] = detail::exp_nonpositive(g[j] - mx);
+      const double sum = detail::sum_lanes(g, vocab);
+      const double lse = static_cast<double>(mx) + std::log(sum);
+      const double n = lse - static_cast<double>(target_logit);
+      nll += n;
+      loss += (1.0 - eps) * n + smooth * (static_cast<double>(vocab) * lse - total);
+      const T a = static_cast<T>(scale / sum), b = static_cast<T>(scale * smooth);
+      for (std::size_t j = 0; j < vocab; ++j) g[j] = g[j] * a - b;
+      g[targets[r]] -= static_cast<T>(scale * (1.0 - eps));
     }
   }
 
@@ -398,7 +458,7 @@ struct cpu {
       double sum = 0;
       for (std::size_t j = 0; j < s.cols; ++j) {
         const bool masked = j >= visible || (key_padding && key_padding[j]);
-        row[j] = masked ? T(0) : static_cast<T>(std::exp(row[j] - mx));
+        row[j] = masked ? T(0) : detail::exp_nonpositive(row[j] - mx);
         sum += row[j];
       }
       const T inv = sum > 0 ? static_cast<T>(1.0 / sum) : T(0);

@@ -12,6 +12,7 @@
 #include <hat/backend/dropout_mask.hpp>
 #include <hat/config.hpp>
 #include <hat/nn/paneled_matrix.hpp>
+#include <hat/nn/scratch.hpp>
 
 namespace hat {
 
@@ -31,13 +32,6 @@ struct attention_tape {
   bool self = false;  // q, k, v packed in kv as [n, 3 QkvDim]
 };
 
-namespace detail {
-template <class Backend, class T>
-T* reserve(typename Backend::template buffer<T>& b, std::size_t n) {
-  if (b.size() < n) b = typename Backend::template buffer<T>(n);
-  return b.data();
-}
-}  // namespace detail
 
 /// HAT's MultiheadAttentionSuper. Parameters (in an arena): in_proj W [3 QkvDim, MaxEmbed]
 /// with b [3 QkvDim] (Q rows, then K, then V), out_proj W [MaxEmbed, QkvDim] with b [MaxEmbed].

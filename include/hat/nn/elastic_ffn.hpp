@@ -10,6 +10,7 @@
 #include <hat/backend/dropout_mask.hpp>
 #include <hat/config.hpp>
 #include <hat/nn/elastic_linear.hpp>
+#include <hat/nn/scratch.hpp>
 
 namespace hat {
 
@@ -55,8 +56,7 @@ class elastic_ffn {
   /// y [n, d] = fc2(relu(fc1(x [n, d]))) with hidden width `ffn` <= MaxFfn.
   void forward(Backend& be, matrix_ref<const T> x, std::size_t ffn, matrix_ref<T> y, ffn_workspace<Backend, T>& ws) const {
     HAT_ASSERT(ffn > 0 && ffn <= fc1_.stored_out(), "elastic_ffn: hidden width outside (0, stored width]");
-    if (ws.hidden.size() < x.rows * ffn) ws.hidden = typename Backend::template buffer<T>(x.rows * ffn);
-    const matrix_ref<T> h = dense(ws.hidden.data(), x.rows, ffn);
+    const matrix_ref<T> h = dense(detail::reserve<Backend, T>(ws.hidden, x.rows * ffn), x.rows, ffn);
     fc1_.product(be, x, h);
     be.bias_forward(h, fc1_.bias(), true);  // + b[:ffn], then ReLU
     fc2_.forward(be, matrix_ref<const T>(h), y);
@@ -67,8 +67,7 @@ class elastic_ffn {
   void forward_train(Backend& be, matrix_ref<const T> x, std::size_t ffn, matrix_ref<T> y, ffn_tape<Backend, T>& tape,
                      dropout_site activation = {}) const {
     HAT_ASSERT(ffn > 0 && ffn <= fc1_.stored_out(), "elastic_ffn: hidden width outside (0, stored width]");
-    if (tape.hidden.size() < x.rows * ffn) tape.hidden = typename Backend::template buffer<T>(x.rows * ffn);
-    const matrix_ref<T> h = dense(tape.hidden.data(), x.rows, ffn);
+    const matrix_ref<T> h = dense(detail::reserve<Backend, T>(tape.hidden, x.rows * ffn), x.rows, ffn);
     fc1_.product(be, x, h);
     be.bias_forward(h, fc1_.bias(), true);
     tape.activation = activation;
@@ -81,8 +80,7 @@ class elastic_ffn {
   void backward(Backend& be, matrix_ref<const T> x, const ffn_tape<Backend, T>& tape, std::size_t ffn, matrix_ref<const T> dy,
                 matrix_ref<T> dx, T* grad, ffn_workspace<Backend, T>& ws) const {
     const matrix_ref<const T> h = dense(static_cast<const T*>(tape.hidden.data()), x.rows, ffn);
-    if (ws.hidden.size() < x.rows * ffn) ws.hidden = typename Backend::template buffer<T>(x.rows * ffn);
-    const matrix_ref<T> dh = dense(ws.hidden.data(), x.rows, ffn);
+    const matrix_ref<T> dh = dense(detail::reserve<Backend, T>(ws.hidden, x.rows * ffn), x.rows, ffn);
     fc2_.backward(be, h, dy, dh, grad + fc1_type::params_for(fc1_.stored_in(), fc1_.stored_out()));
     if (tape.activation.active()) be.dropout(dh, tape.activation.p, tape.activation.key);
     // The ReLU's output is > 0 exactly where its input was; where dropout zeroed a positive

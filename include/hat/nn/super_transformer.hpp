@@ -280,8 +280,8 @@ class super_transformer {
     if (any) be.upload(out.host_padding.data(), n, out.padding.data());
     const std::size_t active = c.encoder_layers();
     out.layers.resize(active);
-    for (auto& l : out.layers)
-      if (l.size() != n * d) l = typename Backend::template buffer<T>(n * d);
+    for (auto& l : out.layers)  // grow only: batches of other shapes reuse the memory
+      detail::reserve<Backend, T>(l, n * d);
     out.layer_of.resize(M::encoder_layers);
     for (std::size_t l = 0; l < M::encoder_layers; ++l) out.layer_of[l] = l < active ? l : active - 1;
   }

@@ -65,7 +65,7 @@ struct training_tape {
   std::vector<buffer> decoder_inputs;   // [l]: decoder layer l's input [batch tgt_time, d_dec]; last: the final output
   std::vector<buffer> memories;         // decoder layer l's encoder memory [batch tm, d_enc]
   std::vector<typename Backend::template buffer<unsigned char>> memory_padding;
-  buffer logits;                        // [batch tgt_time, V]; the backward overwrites it with its gradient
+  buffer logits;                        // [batch tgt_time, V]: d(summed loss)/d(logits) after the forward
   // backward scratch
   std::vector<buffer> encoder_grads;    // d(encoder layer l's output)
   buffer dmemory, da, db;
@@ -147,7 +147,7 @@ loss_sums training_forward(Backend& be, const super_transformer<M, Backend, T>& 
   const matrix_ref<T> logits = detail::sized<Backend, T>(tape.logits, nt, vocab);
   model.project(be, dense(static_cast<const T*>(tape.decoder_inputs[dec_layers].data()), nt, dd), logits);
   loss_sums s;
-  be.label_smoothed_loss(matrix_ref<const T>(logits), tape.targets.data(), eps, special_tokens::pad, s.loss, s.nll);
+  be.label_smoothed_loss_gradient(logits, tape.targets.data(), eps, special_tokens::pad, T(1), s.loss, s.nll);
   for (int t : tape.targets) s.tokens += t != special_tokens::pad;
   return s;
 }
@@ -155,7 +155,8 @@ loss_sums training_forward(Backend& be, const super_transformer<M, Backend, T>& 
 /// The backward of the last training_forward on `tape`: `grad` (laid out as model.data(),
 /// [model.size()]) accumulates scale * d(summed label-smoothed loss)/d(parameters). Only the
 /// slices SubTransformer `c` read receive anything; the vocabulary table gets the sum of its
-/// uses (source, target and output when shared). Overwrites tape.logits.
+/// uses (source, target and output when shared). Scales tape.logits (the loss gradient) when
+/// scale != 1.
 template <class M, class Backend, class T>
 void training_backward(Backend& be, const super_transformer<M, Backend, T>& model, training_tape<Backend, T>& tape, T scale,
                        T* grad, model_workspace<Backend, T>& ws) {
@@ -165,10 +166,9 @@ void training_backward(Backend& be, const super_transformer<M, Backend, T>& mode
                     dec_layers = c.decoder_layers();
   const auto input = [&](std::size_t l) { return dense(static_cast<const T*>(tape.decoder_inputs[l].data()), nt, dd); };
 
-  // Loss and output projection.
+  // Loss (its gradient is the forward's) and output projection.
   const matrix_ref<T> dlogits = dense(tape.logits.data(), nt, vocab);
-  be.label_smoothed_loss_backward(matrix_ref<const T>(dlogits), tape.targets.data(), tape.eps, special_tokens::pad, scale,
-                                  dlogits);
+  if (scale != T(1)) be.scale(dlogits.data, nt * vocab, scale);
   matrix_ref<T> da = detail::sized<Backend, T>(tape.da, nt, dd), db = detail::sized<Backend, T>(tape.db, nt, dd);
   model.output_table().product_backward_input(be, matrix_ref<const T>(dlogits), 0, da);
   model.output_table().on(grad + model.output_table_offset()).accumulate_outer(be, matrix_ref<const T>(dlogits),

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MIT
+// The CPU backend's fast paths against their references: the vectorisable exp, and the fused
+// label-smoothed loss + gradient against the separate loss and backward.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <vector>
+
+#include <hat/backend/cpu.hpp>
+#include <hat/space/random.hpp>
+
+TEST_CASE("exp_nonpositive: relative error below 2e-7 on [-87, 0]", "[nn][cpu][loss]") {
+  double worst = 0;
+  for (int i = 0; i <= 870000; ++i) {
+    const float x = -static_cast<float>(i) * 1e-4f;
+    const double want = std::exp(static_cast<double>(x));
+    worst = std::max(worst, std::abs(hat::detail::exp_nonpositive(x) - want) / want);
+  }
+  CHECK(worst < 2e-7);
+  CHECK(hat::detail::exp_nonpositive(0.0f) == 1.0f);
+  CHECK(hat::detail::exp_nonpositive(-200.0f) >= 0.0f);
+  CHECK(hat::detail::exp_nonpositive(-200.0f) < 1e-37f);
+  // The vector path (AVX-512 where the CPU has it), tails included.
+  std::vector<float> v(1003);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = 3.0f - static_cast<float>(i) * 0.09f;  // shift 3: arguments in [-87, 0]
+  std::vector<float> e = v;
+  hat::detail::exp_shift(e.data(), e.size(), 3.0f);
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const double want = std::exp(static_cast<double>(v[i]) - 3.0);
+    REQUIRE(std::abs(e[i] - want) <= 2e-7 * want);
+  }
+}
+
+TEST_CASE("label_smoothed_loss_gradient: the loss and the backward in one pass", "[nn][cpu][loss]") {
+  hat::cpu be;
+  hat::rng g(4);
+  const std::size_t n = 7, vocab = 1001;
+  std::vector<float> logits(n * vocab);
+  for (auto& x : logits) x = static_cast<float>(8 * (g.uniform() - 0.5));
+  const std::vector<int> targets{5, 1, 1000, 3, 1, 0, 17};  // 1 = ignored (padding)
+  double loss = 0, nll = 0, loss2 = 0, nll2 = 0;
+  be.label_smoothed_loss(hat::matrix_ref<const float>(hat::dense(logits.data(), n, vocab)), targets.data(), 0.1, 1, loss, nll);
+  std::vector<float> grad(n * vocab), fused = logits;
+  be.label_smoothed_loss_backward(hat::matrix_ref<const float>(hat::dense(logits.data(), n, vocab)), targets.data(), 0.1, 1,
+                                  0.5f, hat::dense(grad.data(), n, vocab));
+  be.label_smoothed_loss_gradient(hat::dense(fused.data(), n, vocab), targets.data(), 0.1, 1, 0.5f, loss2, nll2);
+  CHECK(loss2 == Approx(loss).epsilon(1e-6));
+  CHECK(nll2 == Approx(nll).epsilon(1e-6));
+  for (std::size_t i = 0; i < grad.size(); ++i) REQUIRE(fused[i] == Approx(grad[i]).margin(1e-8).epsilon(1e-5));
+  for (std::size_t j = 0; j < vocab; ++j) REQUIRE(fused[1 * vocab + j] == 0.0f);  // ignored row
+  // In double (what the finite-difference tests use) the two agree to round-off.
+  std::vector<double> ld(logits.begin(), logits.end()), gd(n * vocab), fd = ld;
+  be.label_smoothed_loss_backward(hat::matrix_ref<const double>(hat::dense(ld.data(), n, vocab)), targets.data(), 0.1, 1, 1.0,
+                                  hat::dense(gd.data(), n, vocab));
+  be.label_smoothed_loss_gradient(hat::dense(fd.data(), n, vocab), targets.data(), 0.1, 1, 1.0, loss2, nll2);
+  for (std::size_t i = 0; i < gd.size(); ++i) REQUIRE(fd[i] == Approx(gd[i]).margin(1e-14).epsilon(1e-12));
+}
