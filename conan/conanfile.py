@@ -1,5 +1,6 @@
 # Conan 2 recipe for hat: a header-only library whose components mirror the CMake targets
-# hat::hat (core), hat::cpu (xtensor + OpenBLAS) and hat::cuda (cuBLAS). Its dependencies are
+# hat::hat (core), hat::cpu (xtensor + OpenBLAS), hat::text (zlib + SentencePiece) and hat::cuda
+# (cuBLAS). Its dependencies are
 # Debian system packages (scripts/install-deps), so the recipe names them as system libraries
 # instead of Conan requirements.
 import os
@@ -16,8 +17,8 @@ class HatConan(ConanFile):
     license = "MIT"
     package_type = "header-library"
     settings = "os", "arch", "compiler", "build_type"
-    options = {"cpu": [True, False], "cuda": [True, False]}
-    default_options = {"cpu": True, "cuda": False}
+    options = {"cpu": [True, False], "text": [True, False], "cuda": [True, False]}
+    default_options = {"cpu": True, "text": True, "cuda": False}
     no_copy_source = True
 
     def set_version(self):
@@ -62,6 +63,15 @@ class HatConan(ConanFile):
             cpu.libdirs = []
             cpu.defines = ["XTENSOR_USE_XSIMD"]
             cpu.system_libs = ["openblas"]
+
+        if self.options.text:
+            text = self.cpp_info.components["text"]
+            text.set_property("cmake_target_name", "hat::text")
+            text.requires = ["core"]
+            text.includedirs = []
+            text.bindirs = []
+            text.libdirs = []
+            text.system_libs = ["sentencepiece_train", "sentencepiece", "z"]
 
         if self.options.cuda:
             cuda = self.cpp_info.components["cuda"]
