@@ -51,9 +51,21 @@ struct train_cli_options {
   int threads = 1;
 };
 
+// What a run trains: a SuperTransformer (by its sampling rule) or one SubTransformer. A
+// checkpoint resumes only a run of the same kind; any other run can start from its weights.
+std::string run_kind(const hat::training_config& c) {
+  switch (c.trainer.sampling) {
+    case hat::sampling_rule::fixed: return "subtransformer " + hat::detail::arch_line(c.trainer.fixed);
+    case hat::sampling_rule::sandwich: return "supertransformer sandwich";
+    case hat::sampling_rule::hat_random: break;
+  }
+  return "supertransformer random";
+}
+
 // The state values a training checkpoint carries besides the trainer's: what valid-loss and
-// translate need to read text the way training did.
+// translate need to read text the way training did, and what the run trains.
 void describe_run(hat::checkpoint_extras& x, const hat::training_config& c, const std::string& subwords) {
+  x.values.emplace_back("run", run_kind(c));
   x.values.emplace_back("space", c.space);
   x.values.emplace_back("subwords", fs::absolute(subwords).string());
   x.values.emplace_back("source_lang", c.source_lang);
@@ -76,13 +88,26 @@ hat::subword_model subwords_for(const hat::training_config& c, const hat::corpus
 }
 
 // Keeps only the JSON lines of updates <= `updates` (a resumed run rewrites what follows).
+// Refuses to touch a file that is not such a log.
 void trim_log(const std::string& path, std::size_t updates) {
   if (path.empty() || !fs::exists(path)) return;
   std::ifstream in(path);
   std::string kept, line;
+  std::size_t no = 0;
   while (std::getline(in, line)) {
-    const auto at = line.find("\"update\": ");
-    if (at != std::string::npos && std::stoull(line.substr(at + 10)) <= updates) kept += line + "\n";
+    ++no;
+    if (line.empty()) continue;
+    const std::string prefix = "{\"update\": ";
+    std::size_t used = 0;
+    unsigned long long u = 0;
+    try {
+      if (line.compare(0, prefix.size(), prefix) != 0) throw std::invalid_argument(line);
+      u = std::stoull(line.substr(prefix.size()), &used);
+    } catch (const std::exception&) {
+      throw hat::config_error(path + ":" + std::to_string(no) +
+                              ": not a line of a hat train log; refusing to rewrite the file (choose another --log)");
+    }
+    if (u <= updates) kept += line + "\n";
   }
   hat::write_file_atomic(path, kept);
 }
@@ -145,11 +170,17 @@ void train_space(const train_cli_options& cli, hat::training_config c) {
   }
   trainer_t t(be, *model, train, c.trainer);
   if (!restore.empty()) {
-    if (extras.value("trainer")) {
+    const std::string* kind = extras.value("run");
+    const bool same_run = extras.value("trainer") && kind && *kind == run_kind(c);
+    if (same_run) {
       t.restore(extras, restore);
       std::fprintf(stderr, "hat train: resumed from %s at update %zu\n", restore.c_str(), t.updates());
+    } else if (cli.restore_file.empty()) {  // found in the save folder: never overwrite another run's checkpoint
+      throw hat::config_error(restore + " is a checkpoint of another run (" + (kind ? *kind : std::string("no training state")) +
+                              "); choose another --save-dir, or pass it as --restore-file to start from its weights");
     } else {
-      std::fprintf(stderr, "hat train: starting from the weights of %s (inherited)\n", restore.c_str());
+      std::fprintf(stderr, "hat train: starting from the weights of %s (inherited%s)\n", restore.c_str(),
+                   kind ? (", its training state belongs to: " + *kind).c_str() : "");
     }
   }
   trim_log(cli.log, t.updates());

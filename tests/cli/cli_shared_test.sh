@@ -100,8 +100,13 @@ YML
 "$hat" valid-loss --checkpoint "$work/b/checkpoint_last.hat" --data "$m30k" --batches 2 --json "$work/small.yml" >"$work/vb.json"
 check "valid-loss: JSON with loss" grep -q '"loss": [0-9.]*, "nll": [0-9.]*, "tokens": [0-9]*' "$work/va.json"
 check "valid-loss: resumed and uninterrupted weights agree" cmp -s "$work/va.json" "$work/vb.json"
-"$hat" train --config "$tiny" --data "$m30k" --save-dir "$work/a" --arch "$work/small.yml" --max-updates 2 >/dev/null 2>"$work/sub.err"
-check "train --arch: a SubTransformer from the inherited weights" grep -q 'one fixed SubTransformer' "$work/sub.err"
+"$hat" train --config "$tiny" --data "$m30k" --save-dir "$work/a" --arch "$work/small.yml" --max-updates 2 >/dev/null 2>"$work/clash.err"
+check "train --arch into a SuperTransformer's save folder: refused, nothing overwritten" \
+  bash -c "test $? -eq 1 && grep -q 'checkpoint of another run' '$work/clash.err' && cmp -s '$work/va.json' <('$hat' valid-loss --checkpoint '$work/a/checkpoint_last.hat' --data '$m30k' --batches 2 --json '$work/small.yml')"
+"$hat" train --config "$tiny" --data "$m30k" --save-dir "$work/sub" --restore-file "$work/a/checkpoint_last.hat" \
+  --arch "$work/small.yml" --max-updates 2 --log "$work/sub.jsonl" >/dev/null 2>"$work/sub.err"
+check "train --arch --restore-file: one SubTransformer from the inherited weights, 2 updates" \
+  bash -c "grep -q 'weights of .* (inherited' '$work/sub.err' && grep -q 'one fixed SubTransformer' '$work/sub.err' && test \$(wc -l <'$work/sub.jsonl') -eq 2"
 "$hat" train --config "$tiny" --data "$m30k" --save-dir "$work/c" --log "$work/c.jsonl" --max-updates 100000 >/dev/null 2>"$work/c.err" &
 pid=$!
 for _ in $(seq 1 600); do [ -s "$work/c.jsonl" ] && [ "$(wc -l <"$work/c.jsonl")" -ge 2 ] && break; sleep 0.2; done
@@ -110,6 +115,10 @@ wait $pid
 rc=$?
 check "train: SIGINT exits 130" test $rc -eq 130
 check "train: SIGINT saves and says how to resume" bash -c "grep -q 'interrupted at update [0-9]*: saved' '$work/c.err' && test -s '$work/c/checkpoint_last.hat'"
+printf 'keep me\n' >"$work/notes.txt"
+"$hat" train --config "$tiny" --data "$m30k" --save-dir "$work/a" --log "$work/notes.txt" --max-updates 7 >/dev/null 2>"$work/notes.err"
+check "train --log: a file that is not a training log is refused and kept" \
+  bash -c "test $? -eq 1 && grep -q 'notes.txt:1: not a line of a hat train log' '$work/notes.err' && test \"\$(cat '$work/notes.txt')\" = 'keep me'"
 printf 'space: multi30k-tiny\nmax-updat: 3\n' >"$work/bad.yml"
 "$hat" train --config "$work/bad.yml" --data "$m30k" 2>"$work/bad.err"
 check "train: an unknown key is named with its line" bash -c "test $? -eq 1 && grep -q 'bad.yml:2: unknown key .max-updat.' '$work/bad.err'"

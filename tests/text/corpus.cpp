@@ -46,7 +46,8 @@ std::vector<std::string> words(bool german) {
   std::vector<std::string> lines;
   for (int i = 0; i < 300; ++i) {
     std::string l;
-    for (int j = 0; j <= i % 7; ++j) l += std::string(j ? " " : "") + (german ? de : en)[(i * 7 + j * 3) % 10];
+    const char* const* w = german ? de : en;
+    for (int j = 0; j <= i % 7; ++j) l += std::string(j ? " " : "") + w[(i * 7 + j * 3) % 10];
     lines.push_back(l);
   }
   return lines;

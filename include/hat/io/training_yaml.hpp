@@ -93,8 +93,9 @@ inline training_config parse_training_yaml(const std::string& text, const std::s
   std::string arch_name;
   for (auto it = root.begin(); it != root.end(); ++it) {
     if (!it->first.IsScalar()) throw config_error(detail::where(file, it->first.Mark()) + ": expected a plain key");
-    const std::string& k = it->first.Scalar();
-    const YAML::Node& v = it->second;
+    // Copies: the iterator's pair is a temporary proxy (a reference into it would dangle).
+    const std::string k = it->first.Scalar();
+    const YAML::Node v = it->second;
     const YAML::Mark m = it->first.Mark();
     const auto num = [&] { return detail::yaml_double(v, file, k, m); };
     const auto count = [&] { return detail::yaml_count(v, file, k, m); };
