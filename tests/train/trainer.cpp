@@ -217,5 +217,19 @@ TEST_CASE("trainer: restoring needs a training checkpoint", "[train][trainer][re
   CHECK_THROWS_WITH(t.restore(x, path.string()), Catch::Contains(path.string()) && Catch::Contains("not a training one"));
   x.values = {{"updates", "3"}, {"epoch", "1"}, {"batch", "x2"}, {"adam_steps", "3"}};
   CHECK_THROWS_WITH(t.restore(x, "f.ckpt"), Catch::Contains("f.ckpt") && Catch::Contains("'batch' is not a count"));
+  // A training checkpoint of a run on other data is refused: its data position means other batches.
+  {
+    trainer_t a(be, loaded, train, options());
+    a.step();
+    a.save(path);
+  }
+  hat::checkpoint_extras y;
+  model_t again = hat::load_checkpoint<model_t::maxima, hat::cpu>(be, path, &y);
+  const auto other = reverse_task(11, 7);
+  trainer_t b(be, again, other, options());
+  CHECK_THROWS_WITH(b.restore(y, path.string()), Catch::Contains("other data") && Catch::Contains("10 pairs"));
+  trainer_t same(be, again, train, options());
+  same.restore(y, path.string());
+  CHECK(same.updates() == 1);
   std::filesystem::remove(path);
 }

@@ -16,6 +16,7 @@
 #include <hat/backend/dropout_mask.hpp>
 #include <hat/config.hpp>
 #include <hat/data/parallel_corpus.hpp>
+#include <hat/io/checksum.hpp>
 #include <hat/nn/checkpoint.hpp>
 #include <hat/nn/super_transformer.hpp>
 #include <hat/nn/training_pass.hpp>
@@ -158,7 +159,8 @@ class trainer {
                 {"updates", std::to_string(updates_)},
                 {"epoch", std::to_string(epoch_)},
                 {"batch", std::to_string(position_)},
-                {"adam_steps", std::to_string(adam_.steps())}});
+                {"adam_steps", std::to_string(adam_.steps())},
+                {"corpus", corpus_fingerprint_()}});
     x.arrays.emplace_back("adam.m", adam_.first_moment(be_));
     x.arrays.emplace_back("adam.v", adam_.second_moment(be_));
     std::vector<float> h;
@@ -186,6 +188,9 @@ class trainer {
     };
     const std::size_t updates = number("updates"), epoch = number("epoch"), batch = number("batch"),
                       steps = number("adam_steps");
+    if (const std::string* corpus = x.value("corpus"); corpus && *corpus != corpus_fingerprint_())
+      throw config_error(file + ": the run was trained on other data (" + *corpus + "), not this corpus (" +
+                         corpus_fingerprint_() + "): its data position would mean other batches");
     const std::vector<float>* m = x.array("adam.m");
     const std::vector<float>* v = x.array("adam.v");
     const std::vector<float>* h = x.array("history");
@@ -212,6 +217,14 @@ class trainer {
   }
 
  private:
+  // "<pairs> <FNV-1a of every id>": a resumed run must read the same batches.
+  std::string corpus_fingerprint_() const {
+    std::uint64_t h = fnv1a("");
+    for (const auto* side : {&train_.source, &train_.target})
+      for (const auto& s : *side)
+        h = fnv1a(std::string_view(reinterpret_cast<const char*>(s.data()), s.size() * sizeof(int)), h);
+    return std::to_string(train_.size()) + " pairs, " + std::to_string(h);
+  }
   const corpus_batch& next_batch_() {
     if (epoch_ == 0 || position_ >= batches_.size()) {
       ++epoch_;
