@@ -233,3 +233,39 @@ TEST_CASE("trainer: restoring needs a training checkpoint", "[train][trainer][re
   CHECK(same.updates() == 1);
   std::filesystem::remove(path);
 }
+
+TEST_CASE("trainer: update-freq sums the micro-batches' gradients, then divides by their tokens", "[train][trainer]") {
+  hat::cpu be;
+  const auto train = reverse_task(40, 8);
+  auto o = options();
+  o.dropout = {};
+  o.update_freq = 2;
+  o.sampling = hat::sampling_rule::fixed;
+  o.fixed = hat::config_of(hat::represent_largest<tiny_space>());
+  model_t by_trainer(be, {vocab, vocab, hat::embedding_sharing::all}), by_hand(be, {vocab, vocab, hat::embedding_sharing::all});
+  by_trainer.init_hat(be, 4);
+  by_hand.init_hat(be, 4);
+  trainer_t t(be, by_trainer, train, o);
+  const auto r = t.step();
+
+  // The same update written out: the first two batches of epoch 1, gradients summed.
+  const auto batches = hat::epoch_batches(train, o.batching, 1);
+  std::vector<float> grad(by_hand.size(), 0.0f);
+  hat::training_tape<hat::cpu, float> tape;
+  hat::model_workspace<hat::cpu, float> ws;
+  std::size_t tokens = 0;
+  double loss = 0;
+  for (std::size_t k = 0; k < 2; ++k) {
+    const auto b = hat::make_batch(train, batches[k]);
+    const auto s = hat::training_forward(be, by_hand, o.fixed, b.source, b.target, 0.1, o.dropout, 0, tape);
+    hat::training_backward(be, by_hand, tape, 1.0f, grad.data(), ws);
+    tokens += s.tokens;
+    loss += s.loss;
+  }
+  CHECK(r.tokens == tokens);
+  CHECK(r.loss == Approx(loss / static_cast<double>(tokens) / std::log(2.0)).epsilon(1e-12));
+  for (auto& g : grad) g *= 1.0f / static_cast<float>(tokens);
+  hat::adam<hat::cpu> opt(by_hand.size(), o.adam);
+  opt.step(be, by_hand.data(), grad.data(), r.lr);
+  CHECK(weights(by_hand) == weights(by_trainer));
+}
