@@ -58,32 +58,57 @@ TEST_CASE("corpus_bleu: statistics by hand; identical text scores 100", "[eval][
   CHECK_THROWS_AS(hat::corpus_bleu({"a"}, {{"a"}}, {"intl", false}), hat::config_error);
 }
 
-TEST_CASE("corpus_bleu: WMT21 systems match sacreBLEU 2.6.0 (13a, reference A)", "[eval][bleu][shared]") {
+TEST_CASE("corpus_bleu: smoothing methods as sacreBLEU's", "[eval][bleu]") {
+  // 4-gram count 0: none scores 0, floor puts 0.1 in the count, add-k adds k to 2..4-grams.
+  const std::vector<std::string> h{"the cat sat on the mat"};
+  const std::vector<std::vector<std::string>> ref{{"the cat sat in a mat"}};
+  CHECK(hat::corpus_bleu(h, ref, {"13a", false, "none", -1}).score == 0.0);
+  const auto floor = hat::corpus_bleu(h, ref, {"13a", false, "floor", -1});
+  CHECK(floor.precisions[3] == Approx(100.0 * 0.1 / 3));
+  const auto addk = hat::corpus_bleu(h, ref, {"13a", false, "add-k", 1});
+  CHECK(addk.precisions[0] == Approx(100.0 * 4 / 6));
+  CHECK(addk.precisions[3] == Approx(100.0 * 1 / 4));
+  CHECK_THROWS_AS(hat::corpus_bleu(h, ref, {"13a", false, "laplace", -1}), hat::config_error);
+}
+
+TEST_CASE("corpus_bleu: WMT21 systems match sacreBLEU 2.6.0 (13a and none; each reference and all)", "[eval][bleu][shared]") {
   const auto bleu_dir = hat_test::shared_dir() / "reference" / "bleu";
   const auto corpus = hat_test::shared_dir() / "corpora" / "wmt21-newstest2021";
-  struct sys {
-    const char* hyp;
-    const char* ref;
-    double score;
-    std::vector<std::size_t> counts;
-  };
-  // Scores and counts from expected_wmt21.json ("bleu_13a_ref-A").
   std::ifstream json(bleu_dir / "expected_wmt21.json");
   const std::string text((std::istreambuf_iterator<char>(json)), {});
+  const auto number_after = [&](std::size_t from, const std::string& key) {
+    const auto at = text.find("\"" + key + "\": ", from);
+    REQUIRE(at != std::string::npos);
+    return std::stod(text.substr(at + key.size() + 4, 32));
+  };
+  std::size_t checked = 0;
   for (const char* hyp : {"newstest2021.de-en.hyp.Watermelon.en", "newstest2021.de-en.hyp.Manifold.en",
                           "newstest2021.en-de.hyp.Facebook-AI.de", "newstest2021.en-de.hyp.happypoet.de"}) {
-    INFO(hyp);
     const std::string name(hyp);
     const std::string pair = name.substr(13, 5), lang = name.substr(name.size() - 2);
+    const std::vector<std::string> refs = pair == "de-en" ? std::vector<std::string>{"A", "B"} : std::vector<std::string>{"A", "C", "D"};
     const auto h = lines_rstripped(bleu_dir / hyp);
-    const auto ref = lines_rstripped(corpus / ("newstest2021." + pair + ".ref.A." + lang));
-    const auto r = hat::corpus_bleu(h, {ref});
-    // The expected block of this system: its "bleu_13a_ref-A" score.
-    const auto at = text.find("\"hyp_file\": \"" + name + "\"");
-    REQUIRE(at != std::string::npos);
-    const auto block = text.find("\"bleu_13a_ref-A\"", at);
-    const auto score_at = text.find("\"score\": ", block) + 9;
-    const double want = std::stod(text.substr(score_at, 24));
-    CHECK(r.score == Approx(want).epsilon(1e-9));
+    std::vector<std::vector<std::string>> all;
+    for (const auto& r : refs) all.push_back(lines_rstripped(corpus / ("newstest2021." + pair + ".ref." + r + "." + lang)));
+    const auto system = text.find("\"hyp_file\": \"" + name + "\"");
+    REQUIRE(system != std::string::npos);
+    for (std::size_t k = 0; k <= refs.size(); ++k) {
+      const std::string suffix = k < refs.size() ? "ref-" + refs[k] : "ref-all";
+      const std::vector<std::vector<std::string>> used = k < refs.size() ? std::vector<std::vector<std::string>>{all[k]} : all;
+      for (const auto& [key, opts] : {std::pair<std::string, hat::bleu_options>{"bleu_13a_", {"13a", false, "exp", -1}},
+                                      {"bleu_none_", {"none", false, "exp", -1}},
+                                      {"bleu_none_smoothnone_", {"none", false, "none", -1}}}) {
+        INFO(name << " " << key << suffix);
+        const auto block = text.find("\"" + key + suffix + "\"", system);
+        REQUIRE(block != std::string::npos);
+        const auto r = hat::corpus_bleu(h, used, opts);
+        CHECK(r.score == Approx(number_after(block, "score")).epsilon(1e-9));
+        CHECK(static_cast<double>(r.sys_len) == number_after(block, "sys_len"));
+        CHECK(static_cast<double>(r.ref_len) == number_after(block, "ref_len"));
+        CHECK(r.bp == Approx(number_after(block, "bp")).epsilon(1e-12));
+        ++checked;
+      }
+    }
   }
+  CHECK(checked == 3 * (3 + 3 + 4 + 4));
 }

@@ -5,7 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <map>
+#include <cstdint>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -110,6 +111,8 @@ struct bleu_result {
 struct bleu_options {
   std::string tokenize = "13a";  // 13a or none
   bool lowercase = false;
+  std::string smooth = "exp";    // sacreBLEU's: exp, none, floor, add-k
+  double smooth_value = -1;      // floor: 0.1, add-k: 1 when negative
 };
 
 /// Corpus BLEU of `hyps` against references (refs[k][i]: reference k of sentence i), with
@@ -122,6 +125,9 @@ inline bleu_result corpus_bleu(const std::vector<std::string>& hyps, const std::
       throw config_error("bleu: " + std::to_string(hyps.size()) + " hypotheses but a reference set of " +
                          std::to_string(r.size()) + " lines");
   if (o.tokenize != "13a" && o.tokenize != "none") throw config_error("bleu: unknown tokenizer '" + o.tokenize + "'");
+  if (o.smooth != "exp" && o.smooth != "none" && o.smooth != "floor" && o.smooth != "add-k")
+    throw config_error("bleu: unknown smoothing '" + o.smooth + "' (exp, none, floor, add-k)");
+  const double smooth_value = o.smooth_value >= 0 ? o.smooth_value : o.smooth == "floor" ? 0.1 : 1.0;
   const auto tokens = [&](std::string s) {
     if (o.lowercase)
       for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -131,47 +137,81 @@ inline bleu_result corpus_bleu(const std::vector<std::string>& hyps, const std::
   bleu_result r;
   r.counts.assign(N, 0);
   r.totals.assign(N, 0);
-  using ngram_counts = std::map<std::vector<std::string>, std::size_t>;
-  const auto ngrams = [](const std::vector<std::string>& t) {
-    ngram_counts c;
-    for (std::size_t n = 1; n <= N; ++n)
-      for (std::size_t i = 0; i + n <= t.size(); ++i) ++c[std::vector<std::string>(t.begin() + static_cast<long>(i), t.begin() + static_cast<long>(i + n))];
-    return c;
+  // N-grams of one sentence pair as 64-bit keys: tokens numbered within the pair (from 1, so a
+  // key's non-zero 16-bit fields give its order), up to 4 ids of 16 bits each.
+  using ngram_counts = std::unordered_map<std::uint64_t, std::size_t>;
+  std::unordered_map<std::string, std::uint64_t> ids;
+  const auto numbered = [&](const std::vector<std::string>& t) {
+    std::vector<std::uint64_t> out(t.size());
+    for (std::size_t i = 0; i < t.size(); ++i) out[i] = ids.try_emplace(t[i], ids.size() + 1).first->second;
+    return out;
   };
+  const auto ngrams = [](const std::vector<std::uint64_t>& t, ngram_counts& c) {
+    c.clear();
+    for (std::size_t n = 1; n <= N; ++n)
+      for (std::size_t i = 0; i + n <= t.size(); ++i) {
+        std::uint64_t key = 0;
+        for (std::size_t k = 0; k < n; ++k) key |= t[i + k] << (16 * k);
+        ++c[key];
+      }
+  };
+  const auto order = [](std::uint64_t key) {
+    std::size_t n = 0;
+    for (; n < N && (key >> (16 * n)) != 0; ++n) {}
+    return n;
+  };
+  ngram_counts hyp_grams, ref_grams, max_ref;
   for (std::size_t s = 0; s < hyps.size(); ++s) {
-    const auto h = tokens(hyps[s]);
-    ngram_counts max_ref;
+    ids.clear();
+    const auto h_tokens = tokens(hyps[s]);
+    std::vector<std::vector<std::string>> ref_tokens;
+    for (const auto& ref_set : refs) ref_tokens.push_back(tokens(ref_set[s]));
+    std::size_t distinct = h_tokens.size();
+    for (const auto& t : ref_tokens) distinct += t.size();
+    if (distinct >= 0xFFFF) throw config_error("bleu: sentence " + std::to_string(s + 1) + " is too long (65,535 tokens)");
+    const auto h = numbered(h_tokens);
+    max_ref.clear();
     std::size_t closest = 0;
     long best_diff = -1;
-    for (const auto& ref_set : refs) {
-      const auto t = tokens(ref_set[s]);
-      const long diff = std::labs(static_cast<long>(t.size()) - static_cast<long>(h.size()));
-      if (best_diff < 0 || diff < best_diff || (diff == best_diff && t.size() < closest)) best_diff = diff, closest = t.size();
-      for (const auto& [g, n] : ngrams(t)) max_ref[g] = std::max(max_ref[g], n);
+    for (const auto& rt : ref_tokens) {
+      const long diff = std::labs(static_cast<long>(rt.size()) - static_cast<long>(h.size()));
+      if (best_diff < 0 || diff < best_diff || (diff == best_diff && rt.size() < closest)) best_diff = diff, closest = rt.size();
+      ngrams(numbered(rt), ref_grams);
+      for (const auto& [g, n] : ref_grams) max_ref[g] = std::max(max_ref[g], n);
     }
     r.sys_len += h.size();
     r.ref_len += closest;
-    for (const auto& [g, n] : ngrams(h)) {
+    ngrams(h, hyp_grams);
+    for (const auto& [g, n] : hyp_grams) {
       const auto it = max_ref.find(g);
-      r.counts[g.size() - 1] += std::min(n, it == max_ref.end() ? std::size_t{0} : it->second);
+      r.counts[order(g) - 1] += std::min(n, it == max_ref.end() ? std::size_t{0} : it->second);
     }
     for (std::size_t n = 1; n <= N; ++n) r.totals[n - 1] += h.size() >= n ? h.size() - n + 1 : 0;
   }
+  // sacreBLEU's compute_bleu: add-k adds to the 2..4-gram statistics, exp and floor replace a
+  // zero count, and a zero precision (smoothing none) or an empty order scores 0.
   r.precisions.assign(N, 0.0);
   double smooth = 1, log_sum = 0;
   bool zero = false;
   for (std::size_t n = 0; n < N; ++n) {
-    if (r.totals[n] == 0) {
+    double correct = static_cast<double>(r.counts[n]), total = static_cast<double>(r.totals[n]);
+    if (o.smooth == "add-k" && n > 0) correct += smooth_value, total += smooth_value;
+    if (total == 0) {
       zero = true;
-      continue;
+      break;
     }
-    if (r.counts[n] == 0) {
-      smooth *= 2;
-      r.precisions[n] = 100.0 / (smooth * static_cast<double>(r.totals[n]));
+    if (correct == 0) {
+      if (o.smooth == "exp") {
+        smooth *= 2;
+        r.precisions[n] = 100.0 / (smooth * total);
+      } else if (o.smooth == "floor") {
+        r.precisions[n] = 100.0 * smooth_value / total;
+      }
     } else {
-      r.precisions[n] = 100.0 * static_cast<double>(r.counts[n]) / static_cast<double>(r.totals[n]);
+      r.precisions[n] = 100.0 * correct / total;
     }
-    log_sum += std::log(r.precisions[n]);
+    if (r.precisions[n] <= 0) zero = true;
+    else log_sum += std::log(r.precisions[n]);
   }
   r.bp = r.sys_len == 0 ? 0.0
          : r.sys_len < r.ref_len ? std::exp(1.0 - static_cast<double>(r.ref_len) / static_cast<double>(r.sys_len))
