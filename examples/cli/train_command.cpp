@@ -117,14 +117,8 @@ void train_space(const train_cli_options& cli, hat::training_config c) {
   using trainer_t = hat::trainer<S, hat::cpu>;
   using model_t = typename trainer_t::model_type;
   hat::cpu be;
-  const std::string space_where = c.file;
-  bool has_space_keys = false;
-  {
-    const std::string text = hat::read_file(c.file);
-    has_space_keys = text.find("-choice") != std::string::npos;
-  }
-  if (has_space_keys) {
-    const auto diffs = hat::space_yaml_differences<S>(fs::path(c.file));
+  if (c.has_space_keys) {
+    const auto diffs = hat::space_yaml_differences<S>(c.text, c.file);
     if (!diffs.empty()) {
       std::string all;
       for (const auto& d : diffs) all += "\n  " + d;
@@ -323,20 +317,13 @@ void valid_space(const valid_cli_options& o) {
   if (failed) throw exit_code{1};
 }
 
-// The space a checkpoint written by hat train records (`state space NAME`), read from its
-// header before the model type is known.
-std::string recorded_space(const std::string& path) {
-  const std::string bytes = hat::read_file(path);
-  if (bytes.compare(0, 8, "HATCKPT\n") != 0) throw hat::config_error(path + ": not a hat checkpoint (bad magic)");
-  const auto at = bytes.find("\nstate space ");
-  if (at == std::string::npos) throw hat::config_error(path + ": no 'space' recorded (not written by hat train)");
-  const auto end = bytes.find('\n', at + 1);
-  return bytes.substr(at + 13, end - at - 13);
-}
-
 void run_valid(const valid_cli_options& o) {
   hat::cpu::set_threads(o.threads);
-  with_training_space(recorded_space(o.checkpoint), o.checkpoint, [&]<class S>() { valid_space<S>(o); });
+  // The space decides the model type: read it from the header before loading the weights.
+  const auto state = hat::read_checkpoint_state(o.checkpoint);
+  const std::string* space = state.value("space");
+  if (!space) throw hat::config_error(o.checkpoint + ": no 'space' recorded (not written by hat train)");
+  with_training_space(*space, o.checkpoint, [&]<class S>() { valid_space<S>(o); });
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 #include <vector>
@@ -223,6 +224,14 @@ TEST_CASE("trainer: restoring needs a training checkpoint", "[train][trainer][re
     a.step();
     a.save(path);
   }
+  const auto header_only = hat::read_checkpoint_state(path);  // the state without loading the tensors
+  REQUIRE(header_only.value("updates"));
+  CHECK(*header_only.value("updates") == "1");
+  CHECK(header_only.arrays.empty());
+  const auto junk = std::filesystem::temp_directory_path() / "hat_trainer_junk.hat";
+  std::ofstream(junk) << "not a checkpoint";
+  CHECK_THROWS_WITH(hat::read_checkpoint_state(junk), Catch::Contains("hat_trainer_junk.hat") && Catch::Contains("bad magic"));
+  std::filesystem::remove(junk);
   hat::checkpoint_extras y;
   model_t again = hat::load_checkpoint<model_t::maxima, hat::cpu>(be, path, &y);
   const auto other = reverse_task(11, 7);

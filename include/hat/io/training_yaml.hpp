@@ -21,6 +21,8 @@ namespace hat {
 /// built-in space, how often to validate and save.
 struct training_config {
   std::string file;                 // the config's path (relative paths in it are relative to its folder)
+  std::string text;                 // its contents (space_yaml_differences compares them with a space type)
+  bool has_space_keys = false;      // it lists `*-choice` keys: a space to check
   std::string space = "wmt";        // `space`, else from HAT's `arch`: wmt (space0), iwslt (space1), multi30k, multi30k-tiny
   // data (ours, plus HAT's source-lang / target-lang)
   std::string data;                 // corpus folder: <split>.<lang>[.gz]
@@ -85,6 +87,7 @@ inline training_config parse_training_yaml(const std::string& text, const std::s
   const YAML::Node root = detail::load_yaml_mapping(text, file);
   training_config c;
   c.file = file;
+  c.text = text;
   c.trainer.adam.style = adam_settings::eps_style::fairseq;
   std::string scheduler = "inverse_sqrt";
   double lr = 5e-4, max_lr = 1e-3, warmup_init = 1e-7, lr_shrink = 1, t_mult = 1;
@@ -176,7 +179,7 @@ inline training_config parse_training_yaml(const std::string& text, const std::s
     else if (k.ends_with("-choice") || k == "encoder-embed-dim" || k == "decoder-embed-dim" || k == "encoder-ffn-embed-dim" ||
              k == "decoder-ffn-embed-dim" || k == "encoder-layers" || k == "decoder-layers" ||
              k == "encoder-attention-heads" || k == "decoder-attention-heads" || k == "qkv-dim") {
-      // the space: compared with the space type by the caller
+      c.has_space_keys = c.has_space_keys || k.ends_with("-choice");  // compared with the space type by the caller
     } else if (k == "fp16" || k == "ddp-backend" || k == "distributed-world-size" || k == "keep-last-epochs" ||
                k == "save-interval" || k == "validate-interval" || k == "no-epoch-checkpoints" || k == "log-format" ||
                k == "tensorboard-logdir" || k == "num-workers" || k == "save-dir" || k == "restore-file") {

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <string_view>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -125,6 +127,30 @@ void save_checkpoint(Backend& be, const super_transformer<M, Backend, T>& model,
   const std::uint64_t sum = fnv1a(out);
   out.append(reinterpret_cast<const char*>(&sum), 8);
   write_file_atomic(path, out);
+}
+
+/// The `state` values of a checkpoint's header, reading the header only (not the tensors): what
+/// a caller needs before it knows the model type. Throws config_error naming the file when it
+/// is not a checkpoint or the header is cut off.
+inline checkpoint_extras read_checkpoint_state(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw config_error(path.string() + ": cannot open");
+  char magic[8] = {};
+  std::uint64_t len = 0;
+  if (!in.read(magic, 8) || std::string_view(magic, 8) != "HATCKPT\n" || !in.read(reinterpret_cast<char*>(&len), 8))
+    throw config_error(path.string() + ": not a hat checkpoint (bad magic)");
+  std::string header(len < (std::uint64_t{1} << 30) ? len : 0, '\0');
+  if (header.size() != len || !in.read(header.data(), static_cast<std::streamsize>(len)))
+    throw config_error(path.string() + ": truncated: the header is cut off");
+  checkpoint_extras x;
+  std::istringstream lines(header);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("state ", 0) != 0) continue;
+    const std::string rest = line.substr(6);
+    const std::size_t sp = rest.find(' ');
+    x.values.emplace_back(rest.substr(0, sp), sp == std::string::npos ? std::string() : rest.substr(sp + 1));
+  }
+  return x;
 }
 
 /// Reads a checkpoint written for the same maxima M. Throws config_error naming the file and

@@ -77,7 +77,13 @@ class trainer {
   using arch_type = arch<S>;
 
   trainer(Backend& be, model_type& model, const parallel_corpus& train, trainer_options o)
-      : be_(be), model_(model), train_(train), o_(std::move(o)), adam_(model.size(), o_.adam), grad_(model.size()) {
+      : be_(be),
+        model_(model),
+        train_(train),
+        o_(std::move(o)),
+        adam_(model.size(), o_.adam),
+        grad_(model.size()),
+        corpus_(fingerprint_(train)) {
     if (train_.size() == 0) throw config_error("trainer: the training corpus is empty");
     if (o_.update_freq == 0) throw config_error("trainer: update_freq must be at least 1");
     if (o_.sampling == sampling_rule::fixed) model_.check_config(o_.fixed);
@@ -160,7 +166,7 @@ class trainer {
                 {"epoch", std::to_string(epoch_)},
                 {"batch", std::to_string(position_)},
                 {"adam_steps", std::to_string(adam_.steps())},
-                {"corpus", corpus_fingerprint_()}});
+                {"corpus", corpus_}});
     x.arrays.emplace_back("adam.m", adam_.first_moment(be_));
     x.arrays.emplace_back("adam.v", adam_.second_moment(be_));
     std::vector<float> h;
@@ -188,9 +194,9 @@ class trainer {
     };
     const std::size_t updates = number("updates"), epoch = number("epoch"), batch = number("batch"),
                       steps = number("adam_steps");
-    if (const std::string* corpus = x.value("corpus"); corpus && *corpus != corpus_fingerprint_())
-      throw config_error(file + ": the run was trained on other data (" + *corpus + "), not this corpus (" +
-                         corpus_fingerprint_() + "): its data position would mean other batches");
+    if (const std::string* corpus = x.value("corpus"); corpus && *corpus != corpus_)
+      throw config_error(file + ": the run was trained on other data (" + *corpus + "), not this corpus (" + corpus_ +
+                         "): its data position would mean other batches");
     const std::vector<float>* m = x.array("adam.m");
     const std::vector<float>* v = x.array("adam.v");
     const std::vector<float>* h = x.array("history");
@@ -218,12 +224,12 @@ class trainer {
 
  private:
   // "<pairs> <FNV-1a of every id>": a resumed run must read the same batches.
-  std::string corpus_fingerprint_() const {
+  static std::string fingerprint_(const parallel_corpus& c) {
     std::uint64_t h = fnv1a("");
-    for (const auto* side : {&train_.source, &train_.target})
+    for (const auto* side : {&c.source, &c.target})
       for (const auto& s : *side)
         h = fnv1a(std::string_view(reinterpret_cast<const char*>(s.data()), s.size() * sizeof(int)), h);
-    return std::to_string(train_.size()) + " pairs, " + std::to_string(h);
+    return std::to_string(c.size()) + " pairs, " + std::to_string(h);
   }
   const corpus_batch& next_batch_() {
     if (epoch_ == 0 || position_ >= batches_.size()) {
@@ -247,6 +253,7 @@ class trainer {
   std::vector<std::vector<std::size_t>> batches_;
   corpus_batch batch_;
   std::vector<update_record> history_;
+  std::string corpus_;  // fingerprint_(train_), recorded in checkpoints
 };
 
 /// fairseq's validation loss of SubTransformer `c` with the model's (inherited) weights: the
