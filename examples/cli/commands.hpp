@@ -19,6 +19,7 @@ void add_predictor_command(CLI::App& app);
 void add_search_command(CLI::App& app);
 void add_latency_command(CLI::App& app);
 void add_train_command(CLI::App& app);  // train, valid-loss
+void add_bleu_command(CLI::App& app);
 
 /// A failure a command already reported on stderr: main exits with its code, printing nothing more.
 struct exit_code {

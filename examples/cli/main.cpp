@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// `hat`: the command-line face of the library (profile, sample, check-space, predictor, search, latency, train, valid-loss).
+// `hat`: the command-line face of the library (profile, sample, check-space, predictor, search, latency, train, valid-loss, bleu).
 #include <exception>
 #include <iostream>
 
@@ -8,7 +8,7 @@
 #include "commands.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"hat: Hardware-Aware Transformers (search spaces, profiling, search, latency, training)", "hat"};
+  CLI::App app{"hat: Hardware-Aware Transformers (search spaces, profiling, search, latency, training, BLEU)", "hat"};
   app.set_version_flag("--version", std::string("hat ") + hat::version_string);
   app.require_subcommand(1);
   hat_cli::add_profile_command(app);
@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   hat_cli::add_search_command(app);
   hat_cli::add_latency_command(app);
   hat_cli::add_train_command(app);
+  hat_cli::add_bleu_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -33,6 +33,22 @@ check "space1.yml vs wmt: 9 differences listed" bash -c "echo \"\$0\" | grep -q 
 
 # Predictor and search on HAT's Xeon latency dataset.
 work=$(mktemp -d)
+# BLEU on a real WMT21 system output (the JSON's numbers are checked in full by test_eval).
+bleu=$2/reference/bleu wmt=$2/corpora/wmt21-newstest2021
+hyp=$bleu/newstest2021.de-en.hyp.Watermelon.en
+out=$("$hat" bleu "$hyp" --ref "$wmt/newstest2021.de-en.ref.A.en" --chrf)
+check "bleu: sacreBLEU's summary line, signature and chrF" bash -c "echo \"\$0\" | grep -q '^BLEU = 34.47 66.2/41.3/27.5/18.9 (BP = 0.999 ratio = 0.999 hyp_len = 20150 ref_len = 20180)' && echo \"\$0\" | grep -q '^nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0' && echo \"\$0\" | grep -q '^chrF2 = 62.31'" "$out"
+out=$("$hat" bleu "$hyp" -r "$wmt/newstest2021.de-en.ref.A.en" -r "$wmt/newstest2021.de-en.ref.B.en" -t intl --json)
+check "bleu --json, two references, intl" bash -c "echo \"\$0\" | grep -q '\"score\": 52.5312890305569[0-9]*, \"counts\": \[16836, 11904, 8474, 5963\]' && echo \"\$0\" | grep -q '\"signature\": \"nrefs:2|case:mixed|eff:no|tok:intl|smooth:exp|version:2.6.0\"'" "$out"
+check "bleu --sentence: one score per line" test "$("$hat" bleu "$hyp" -r "$wmt/newstest2021.de-en.ref.A.en" --sentence | wc -l)" -eq 1000
+check "bleu --fairseq: HAT's tokenized BLEU" bash -c "'$hat' bleu '$hyp' -r '$wmt/newstest2021.de-en.ref.A.en' --fairseq | grep -q '^BLEU4 = [0-9]*\.[0-9][0-9], '"
+head -3 "$hyp" >"$work/short.txt"
+"$hat" bleu "$work/short.txt" -r "$wmt/newstest2021.de-en.ref.A.en" 2>"$work/bleu.err"
+check "bleu: line counts that differ are named" bash -c "test $? -eq 1 && grep -q 'ref.A.en has 1000 lines but .*short.txt has 3' '$work/bleu.err'"
+printf 'ok\n\xff\n' >"$work/bad.txt"
+"$hat" bleu "$work/bad.txt" -r "$work/bad.txt" 2>"$work/bleu.err"
+check "bleu: invalid UTF-8 names the file and line" bash -c "test $? -eq 1 && grep -q 'bad.txt:2: not valid UTF-8' '$work/bleu.err'"
+
 csv=$2/reference/latency-datasets/wmt14ende_cpu_xeon_all.csv
 "$hat" predictor train --csv "$csv" --lat-norm 300 --out "$work/q.pred" --model quadratic --json --plot "$work/fit.svg" >"$work/q.json" 2>/dev/null
 check "predictor train: JSON metrics" grep -q '"rmse_ms": [0-9.]*, "mape": [0-9.e-]*, "within10": [0-9.]*, "kendall_tau": 0\.[0-9]*' "$work/q.json"
