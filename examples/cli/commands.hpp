@@ -4,11 +4,14 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include <hat/config.hpp>
 #include <hat/space/hat_spaces.hpp>
+#include <hat/space/small_spaces.hpp>
 
 namespace hat_cli {
 
@@ -20,6 +23,8 @@ void add_search_command(CLI::App& app);
 void add_latency_command(CLI::App& app);
 void add_train_command(CLI::App& app);  // train, valid-loss
 void add_bleu_command(CLI::App& app);
+void add_translate_command(CLI::App& app);  // translate, test
+void add_latency_dataset_command(CLI::App& app);
 
 /// A failure a command already reported on stderr: main exits with its code, printing nothing more.
 struct exit_code {
@@ -46,6 +51,24 @@ inline const std::vector<std::string> space_names{"wmt", "iwslt", "latency"};
 inline std::string space_of_task(std::string_view task) {
   const auto t = hat::find_task(task);
   return t && t->iwslt_space ? "iwslt" : "wmt";
+}
+
+/// Calls `f.template operator()<Space>()` for a training space name.
+template <class F>
+decltype(auto) with_training_space(const std::string& name, const std::string& where, F&& f) {
+  if (name == "wmt") return f.template operator()<hat::hat_wmt_space>();
+  if (name == "iwslt") return f.template operator()<hat::hat_iwslt_space>();
+  if (name == "multi30k") return f.template operator()<hat::multi30k_space>();
+  if (name == "multi30k-tiny") return f.template operator()<hat::multi30k_tiny_space>();
+  if (name == "number-words") return f.template operator()<hat::number_words_space>();
+  throw hat::config_error(where + ": unknown space '" + name + "' (wmt, iwslt, multi30k, multi30k-tiny, number-words)");
+}
+
+/// with_training_space, and HAT's latency-dataset space (`latency`).
+template <class F>
+decltype(auto) with_latency_space(const std::string& name, const std::string& where, F&& f) {
+  if (name == "latency") return f.template operator()<hat::hat_latency_space>();
+  return with_training_space(name, where, std::forward<F>(f));
 }
 
 inline std::string json_escape(std::string_view s) {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// `hat`: the command-line face of the library (profile, sample, check-space, predictor, search, latency, train, valid-loss, bleu).
+// `hat`: the command-line face of the library (profile, sample, check-space, predictor, search, latency, train, valid-loss, bleu, translate, test, latency-dataset).
 #include <exception>
 #include <iostream>
 
@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   hat_cli::add_latency_command(app);
   hat_cli::add_train_command(app);
   hat_cli::add_bleu_command(app);
+  hat_cli::add_translate_command(app);
+  hat_cli::add_latency_dataset_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

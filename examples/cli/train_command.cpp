@@ -35,16 +35,6 @@ namespace fs = std::filesystem;
 std::atomic<int> stop_signal{0};
 extern "C" void on_stop_signal(int sig) { stop_signal.store(sig); }
 
-/// Calls `f.template operator()<Space>()` for a training space name.
-template <class F>
-decltype(auto) with_training_space(const std::string& name, const std::string& where, F&& f) {
-  if (name == "wmt") return f.template operator()<hat::hat_wmt_space>();
-  if (name == "iwslt") return f.template operator()<hat::hat_iwslt_space>();
-  if (name == "multi30k") return f.template operator()<hat::multi30k_space>();
-  if (name == "multi30k-tiny") return f.template operator()<hat::multi30k_tiny_space>();
-  throw hat::config_error(where + ": unknown space '" + name + "' (wmt, iwslt, multi30k, multi30k-tiny)");
-}
-
 struct train_cli_options {
   std::string config, data, save_dir, restore_file, log, arch;
   std::int64_t max_updates = -1;

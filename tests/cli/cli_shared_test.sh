@@ -116,6 +116,19 @@ YML
 "$hat" valid-loss --checkpoint "$work/b/checkpoint_last.hat" --data "$m30k" --batches 2 --json "$work/small.yml" >"$work/vb.json"
 check "valid-loss: JSON with loss" grep -q '"loss": [0-9.]*, "nll": [0-9.]*, "tokens": [0-9]*' "$work/va.json"
 check "valid-loss: resumed and uninterrupted weights agree" cmp -s "$work/va.json" "$work/vb.json"
+mkdir -p "$work/few"
+zcat -f "$m30k"/test_2016_flickr.de* | head -12 >"$work/few/test.de"
+zcat -f "$m30k"/test_2016_flickr.en* | head -12 >"$work/few/test.en"
+"$hat" test --checkpoint "$work/a/checkpoint_last.hat" --arch "$work/small.yml" --data "$work/few" --beam 2 --max-len-b 8 \
+  --json --quiet --out "$work/few.hyp" >"$work/test.json"
+check "test: JSON with both BLEUs, #params and FLOPs" \
+  grep -q '"sentences": 12, "bleu": [0-9.]*, "bleu_tokenized": [0-9.]*, .*"params": [0-9]*, "flops": [0-9]*' "$work/test.json"
+check "test --out: one translation per line" test "$(wc -l <"$work/few.hyp")" -eq 12
+"$hat" translate --checkpoint "$work/a/checkpoint_last.hat" --arch "$work/small.yml" --beam 2 --max-len-b 8 --quiet \
+  <"$work/few/test.de" >"$work/few.translate"
+check "translate: the same translations as test" cmp -s "$work/few.hyp" "$work/few.translate"
+"$hat" test --checkpoint "$work/a/checkpoint_last.hat" --arch "$work/small.yml" --data "$work/few" --split nope --quiet 2>"$work/test.err"
+check "test: a missing split is named" bash -c "test $? -eq 1 && grep -q 'nope.de' '$work/test.err'"
 "$hat" train --config "$tiny" --data "$m30k" --save-dir "$work/a" --arch "$work/small.yml" --max-updates 2 >/dev/null 2>"$work/clash.err"
 check "train --arch into a SuperTransformer's save folder: refused, nothing overwritten" \
   bash -c "test $? -eq 1 && grep -q 'checkpoint of another run' '$work/clash.err' && cmp -s '$work/va.json' <('$hat' valid-loss --checkpoint '$work/a/checkpoint_last.hat' --data '$m30k' --batches 2 --json '$work/small.yml')"

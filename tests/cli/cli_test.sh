@@ -89,5 +89,19 @@ check "latency without files: a hint" grep -q 'space-max' "$work/lat3.err"
 "$hat" latency --task wmt14.en-de --weights half "$work/rpi.yml" >/dev/null 2>&1
 check "latency: --weights half rejected" test $? -ne 0
 
+# Latency dataset on the demo's small space: HAT's columns, genes as extras, resumable, checked on resume.
+"$hat" latency-dataset --space number-words --samples 3 --iters 2 --warmup 0 --vocab 64 --out "$work/ld.csv" --quiet >/dev/null
+check "latency-dataset: header and 3 rows" bash -c "test \$(wc -l <'$work/ld.csv') -eq 4 && head -1 '$work/ld.csv' | grep -q '^encoder_embed_dim,.*,latency_std_decoder,gene.encoder_embed_dim,'"
+head -3 "$work/ld.csv" >"$work/ld_part.csv"
+"$hat" latency-dataset --space number-words --samples 4 --iters 2 --warmup 0 --vocab 64 --out "$work/ld_part.csv" --quiet >/dev/null
+check "latency-dataset: a partial file is continued (its rows kept)" \
+  bash -c "test \$(wc -l <'$work/ld_part.csv') -eq 5 && test \"\$(head -3 '$work/ld_part.csv')\" = \"\$(head -3 '$work/ld.csv')\""
+cp "$work/ld.csv" "$work/ld_keep.csv"
+"$hat" latency-dataset --space number-words --samples 4 --seed 9 --iters 2 --vocab 64 --out "$work/ld.csv" --quiet 2>"$work/ld.err" >/dev/null
+check "latency-dataset: another seed's file is refused and left as it was" \
+  bash -c "test $? -eq 1 && grep -q 'ld.csv:2: not the architecture that --seed 9' '$work/ld.err' && cmp -s '$work/ld.csv' '$work/ld_keep.csv'"
+"$hat" latency-dataset --samples 2 --out "$work/ld2.csv" 2>/dev/null
+check "latency-dataset: neither --task nor --space is an error" test $? -ne 0
+
 echo "cli: $passes passed, $fails failed"
 test $fails -eq 0

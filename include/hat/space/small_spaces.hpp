@@ -38,4 +38,20 @@ using multi30k_tiny_space = space<
     per_layer<2, choice<"decoder_arbitrary_ende_attn", -1, 1>>,
     fixed<"qkv_dim", 128>>;
 
+/// The space of `hat demo` (number words, English to German): 2 encoder layers and 1-3 decoder
+/// layers, 128 wide at most, so that a SuperTransformer trains in minutes on 2 cores while its
+/// SubTransformers still differ in latency by a factor of several.
+using number_words_space = space<
+    choice<"encoder_embed_dim", 128, 64>,
+    choice<"encoder_layer_num", 2>,
+    per_layer<2, choice<"encoder_ffn_embed_dim", 256, 128>>,
+    per_layer<2, choice<"encoder_self_attention_heads", 4, 2>>,
+    choice<"decoder_embed_dim", 128, 64>,
+    choice<"decoder_layer_num", 3, 2, 1>,
+    per_layer<3, choice<"decoder_ffn_embed_dim", 256, 128>>,
+    per_layer<3, choice<"decoder_self_attention_heads", 4, 2>>,
+    per_layer<3, choice<"decoder_ende_attention_heads", 4, 2>>,
+    per_layer<3, choice<"decoder_arbitrary_ende_attn", -1, 1>>,
+    fixed<"qkv_dim", 128>>;
+
 }  // namespace hat

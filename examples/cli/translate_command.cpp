@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: MIT
+// `hat translate` (stdin to stdout) and `hat test` (a test split, then BLEU both ways, #params
+// and FLOPs) for a SubTransformer of a checkpoint written by `hat train`.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <hat/backend/cpu.hpp>
+#include <hat/data/load_corpus.hpp>
+#include <hat/data/text_reader.hpp>
+#include <hat/data/translate.hpp>
+#include <hat/eval/bleu.hpp>
+#include <hat/eval/fairseq_bleu.hpp>
+#include <hat/io/atomic_file.hpp>
+#include <hat/io/subtransformer_yaml.hpp>
+#include <hat/nn/checkpoint.hpp>
+#include <hat/profile/flops.hpp>
+#include <hat/profile/params.hpp>
+
+#include "commands.hpp"
+
+namespace hat_cli {
+namespace {
+
+struct translate_cli_options {
+  std::string checkpoint, arch, bpe_model, data, split = "test", out;
+  std::size_t beam = 5, batch = 32, max_len_b = 200, flops_length = 30;
+  double lenpen = 1.0, max_len_a = 0.0;
+  int threads = 1;
+  bool json = false, quiet = false;
+};
+
+template <class S>
+hat::arch<S> named_arch(const std::string& name) {
+  if (name == "largest") return hat::represent_largest<S>();
+  if (name == "smallest") return hat::represent_smallest<S>();
+  return hat::read_subtransformer_yaml<S>(name);
+}
+
+template <class S>
+void run_space(const translate_cli_options& o, bool test) {
+  using model_t = hat::super_transformer_for<S, hat::cpu>;
+  hat::cpu be;
+  hat::checkpoint_extras x;
+  const auto model = hat::load_checkpoint<typename model_t::maxima, hat::cpu>(be, o.checkpoint, &x);
+  const auto recorded = [&](const char* key, const std::string& given) {
+    if (!given.empty()) return given;
+    const std::string* v = x.value(key);
+    if (!v) throw hat::config_error(o.checkpoint + ": no '" + key + "' recorded; pass it on the command line");
+    return *v;
+  };
+  const auto subwords = hat::subword_model::load(recorded("subwords", o.bpe_model));
+  const auto a = named_arch<S>(o.arch);
+  const auto c = hat::config_of(a);
+  hat::translate_options to;
+  to.generation.beam = o.beam;
+  to.generation.lenpen = o.lenpen;
+  to.generation.max_len_a = o.max_len_a;
+  to.generation.max_len_b = o.max_len_b;
+  to.batch_sentences = o.batch;
+  const auto start = std::chrono::steady_clock::now();
+  to.progress = [&](std::size_t done, std::size_t total) {
+    if (o.quiet) return;
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::fprintf(stderr, "\rhat %s: %zu/%zu sentences, %.1f sentences/s, ETA %.0f s   ", test ? "test" : "translate", done,
+                 total, static_cast<double>(done) / s, static_cast<double>(total - done) * s / static_cast<double>(done));
+    if (done == total) std::fprintf(stderr, "\n");
+  };
+  if (!test) {
+    std::vector<std::string> lines;
+    for (std::string l; std::getline(std::cin, l);) lines.push_back(l);
+    for (const auto& t : hat::translate(be, model, c, subwords, lines, to)) std::printf("%s\n", t.c_str());
+    return;
+  }
+  const hat::corpus_location at{o.data, recorded("source_lang", ""), recorded("target_lang", "")};
+  const auto src = hat::read_lines(at.file(o.split, at.source_lang));
+  const auto ref = hat::read_lines(at.file(o.split, at.target_lang));
+  if (src.size() != ref.size())
+    throw hat::config_error(at.file(o.split, at.source_lang) + " and " + at.file(o.split, at.target_lang) +
+                            " have different line counts");
+  if (src.empty()) throw hat::config_error(at.file(o.split, at.source_lang) + ": no sentences");
+  const auto hyps = hat::translate(be, model, c, subwords, src, to);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!o.out.empty()) {
+    std::string text;
+    for (const auto& h : hyps) text += h + "\n";
+    hat::write_file_atomic(o.out, text);
+  }
+  // sacreBLEU on the detokenized text; HAT's tokenized BLEU on 13a tokens (our corpora are raw
+  // text, where HAT's were Moses-tokenized), with its compound splitting.
+  const auto sacre = hat::corpus_bleu(hyps, {ref});
+  std::vector<std::string> hyp_tok(hyps.size()), ref_tok(ref.size());
+  const auto joined = [](const std::vector<std::string>& t) {
+    std::string s;
+    for (const auto& w : t) s += (s.empty() ? "" : " ") + w;
+    return s;
+  };
+  for (std::size_t i = 0; i < hyps.size(); ++i) hyp_tok[i] = joined(hat::tokenize_13a(hyps[i])), ref_tok[i] = joined(hat::tokenize_13a(ref[i]));
+  const auto tok = hat::fairseq_bleu(hyp_tok, ref_tok);
+  const auto params = hat::params(a);
+  const auto flops = hat::flops(a, static_cast<std::int64_t>(o.flops_length));
+  if (o.json) {
+    std::printf("{\"split\": \"%s\", \"sentences\": %zu, \"bleu\": %.6f, \"bleu_tokenized\": %.6f, \"bp\": %.6f, "
+                "\"signature\": \"%s\", \"params\": %lld, \"flops\": %lld, \"sentences_per_s\": %.3f}\n",
+                json_escape(o.split).c_str(), hyps.size(), sacre.score, tok.score, sacre.bp, sacre.signature.c_str(),
+                static_cast<long long>(params), static_cast<long long>(flops), static_cast<double>(hyps.size()) / seconds);
+  } else {
+    std::printf("%s: %zu sentences, beam %zu, lenpen %.2f, %.1f sentences/s\n", o.split.c_str(), hyps.size(), o.beam, o.lenpen,
+                static_cast<double>(hyps.size()) / seconds);
+    std::printf("sacreBLEU  %s\n           %s\n", sacre.formatted().c_str(), sacre.signature.c_str());
+    std::printf("tokenized  %s\n", tok.formatted().c_str());
+    std::printf("#params %.2f M (without embeddings), FLOPs %.2f G (source length %zu)\n", static_cast<double>(params) / 1e6,
+                static_cast<double>(flops) / 1e9, o.flops_length);
+  }
+}
+
+void run(const translate_cli_options& o, bool test) {
+  hat::cpu::set_threads(o.threads);
+  const auto state = hat::read_checkpoint_state(o.checkpoint);
+  const std::string* space = state.value("space");
+  if (!space) throw hat::config_error(o.checkpoint + ": no 'space' recorded (not written by hat train)");
+  with_training_space(*space, o.checkpoint, [&]<class S>() { run_space<S>(o, test); });
+}
+
+void add_generation_options(CLI::App* cmd, translate_cli_options& o) {
+  cmd->add_option("--checkpoint", o.checkpoint, "a checkpoint written by hat train")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--arch", o.arch, "SubTransformer YAML, or largest / smallest")->required();
+  cmd->add_option("--beam", o.beam, "beam size")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--lenpen", o.lenpen, "length penalty: score / length^lenpen")->capture_default_str();
+  cmd->add_option("--max-len-a", o.max_len_a, "at most a * source length + b target tokens")->capture_default_str();
+  cmd->add_option("--max-len-b", o.max_len_b, "see --max-len-a")->capture_default_str();
+  cmd->add_option("--batch", o.batch, "sentences per beam-search batch")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--bpe-model", o.bpe_model, "SentencePiece model (default: the one training used)")->check(CLI::ExistingFile);
+  cmd->add_option("--threads", o.threads, "OpenBLAS threads")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_flag("--quiet", o.quiet, "no progress on stderr");
+}
+
+}  // namespace
+
+void add_translate_command(CLI::App& app) {
+  auto o = std::make_shared<translate_cli_options>();
+  auto* cmd = app.add_subcommand("translate", "translate standard input line by line with a SubTransformer of a checkpoint");
+  add_generation_options(cmd, *o);
+  cmd->callback([o] { run(*o, false); });
+
+  auto t = std::make_shared<translate_cli_options>();
+  auto* tc = app.add_subcommand("test", "translate a test split and score it: sacreBLEU (13a), tokenized BLEU, #params, FLOPs");
+  add_generation_options(tc, *t);
+  tc->add_option("--data", t->data, "corpus folder (<split>.<lang>[.gz])")->required()->check(CLI::ExistingDirectory);
+  tc->add_option("--split", t->split, "the split to translate")->capture_default_str();
+  tc->add_option("--out", t->out, "write the translations here");
+  tc->add_option("--flops-length", t->flops_length, "source length for FLOPs (HAT: 30)")->capture_default_str();
+  tc->add_flag("--json", t->json, "one JSON object: bleu, bleu_tokenized, bp, signature, params, flops, sentences_per_s");
+  tc->callback([t] { run(*t, true); });
+}
+
+}  // namespace hat_cli

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+// Text in, text out: encode with the subword model, beam search in length-sorted batches (as
+// fairseq-generate), decode. What `hat translate`, `hat test` and the pipeline share.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include <hat/config.hpp>
+#include <hat/data/subword_model.hpp>
+#include <hat/nn/beam_search.hpp>
+#include <hat/nn/super_transformer.hpp>
+#include <hat/nn/token_batch.hpp>
+#include <hat/nn/transformer_config.hpp>
+
+namespace hat {
+
+struct translate_options {
+  generation_options generation;
+  std::size_t batch_sentences = 32;
+  /// Source sentences longer than this many subwords (with </s>) are cut to it: the position
+  /// table bounds what the encoder can read. 0: the model's position count.
+  std::size_t max_source_tokens = 0;
+  /// Called after each batch with (sentences done, total).
+  std::function<void(std::size_t, std::size_t)> progress;
+};
+
+/// Translations of `sources` (one sentence each) by SubTransformer `c` of `model`, in input
+/// order. An empty source line gives an empty translation.
+template <class M, class Backend, class T>
+std::vector<std::string> translate(Backend& be, const super_transformer<M, Backend, T>& model, const transformer_config& c,
+                                   const subword_model& subwords, const std::vector<std::string>& sources,
+                                   const translate_options& o = {}) {
+  if (o.batch_sentences == 0) throw config_error("translate: batch_sentences must be positive");
+  const std::size_t max_src = o.max_source_tokens ? std::min(o.max_source_tokens, M::positions) : M::positions;
+  std::vector<std::vector<int>> ids(sources.size());
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    ids[i] = subwords.encode(sources[i]);
+    if (ids[i].empty()) continue;
+    if (ids[i].size() + 1 > max_src) ids[i].resize(max_src - 1);
+    ids[i].push_back(special_tokens::eos);
+    order.push_back(i);
+  }
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return ids[a].size() < ids[b].size(); });
+  std::vector<std::string> out(sources.size());
+  model_workspace<Backend, T> ws;
+  for (std::size_t b = 0; b < order.size(); b += o.batch_sentences) {
+    const std::size_t end = std::min(order.size(), b + o.batch_sentences);
+    std::vector<std::vector<int>> rows;
+    for (std::size_t k = b; k < end; ++k) rows.push_back(ids[order[k]]);
+    const auto found = beam_search(be, model, c, token_batch::pad(rows, true), o.generation, ws);
+    for (std::size_t k = 0; k < rows.size(); ++k) out[order[b + k]] = subwords.decode(found[k].front().tokens);
+    if (o.progress) o.progress(end, order.size());
+  }
+  return out;
+}
+
+}  // namespace hat
