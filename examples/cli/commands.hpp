@@ -71,6 +71,16 @@ decltype(auto) with_latency_space(const std::string& name, const std::string& wh
   return with_training_space(name, where, std::forward<F>(f));
 }
 
+/// A value `hat train` recorded in a checkpoint (subwords, languages, splits), unless the
+/// command line gives one; a config_error naming the checkpoint and key when neither does.
+template <class Extras>
+std::string recorded_value(const Extras& x, const std::string& checkpoint, const char* key, const std::string& given) {
+  if (!given.empty()) return given;
+  const std::string* v = x.value(key);
+  if (!v) throw hat::config_error(checkpoint + ": no '" + key + "' recorded; pass it on the command line");
+  return *v;
+}
+
 inline std::string json_escape(std::string_view s) {
   std::string out;
   for (const char c : s) {

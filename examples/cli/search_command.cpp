@@ -2,11 +2,17 @@
 // `hat search`: HAT's evolutionary search under a predicted-latency constraint, plus an NSGA-II front.
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <hat/backend/cpu.hpp>
+#include <hat/data/load_corpus.hpp>
+#include <hat/data/subword_model.hpp>
+#include <hat/nn/checkpoint.hpp>
+#include <hat/train/trainer.hpp>
 #include <hat/io/subtransformer_yaml.hpp>
 #include <hat/predictor/latency_predictor.hpp>
 #include <hat/profile/flops.hpp>
@@ -30,26 +36,75 @@ std::string number(double v) {
 }
 
 struct search_options {
-  std::string task, predictor, fitness = "params", out, pareto;
+  std::string task, space, predictor, fitness = "params", out, pareto;
+  std::string checkpoint, data, bpe_model, valid_split;
+  std::size_t valid_batches = 0, max_tokens = 4096, source_length = 30;
+  int threads = 1;
   double latency_ms = 0;
   hat::evolution_options evo;
   std::size_t pareto_generations = 30;
   bool json = false, quiet = false;
 };
 
+/// HAT's fitness: the validation loss (label-smoothed, bits per token) of a SubTransformer with
+/// the SuperTransformer's weights, on the first `valid_batches` batches of the validation split.
+template <class S>
+struct valid_loss_fitness {
+  using model_t = hat::super_transformer_for<S, hat::cpu>;
+  hat::cpu& be;
+  model_t model;
+  hat::parallel_corpus valid;
+  std::size_t max_tokens, batches;
+
+  static valid_loss_fitness load(hat::cpu& be, const search_options& o) {
+    hat::checkpoint_extras x;
+    auto model = hat::load_checkpoint<typename model_t::maxima, hat::cpu>(be, o.checkpoint, &x);
+    const auto recorded = [&](const char* key, const std::string& given) { return recorded_value(x, o.checkpoint, key, given); };
+    const auto subwords = hat::subword_model::load(recorded("subwords", o.bpe_model));
+    const hat::corpus_location at{o.data, recorded("source_lang", ""), recorded("target_lang", "")};
+    const std::string* mp = x.value("max_positions");
+    auto valid = hat::load_corpus(at, recorded("valid_split", o.valid_split), subwords, mp ? std::stoul(*mp) : 1024);
+    return {be, std::move(model), std::move(valid), o.max_tokens, o.valid_batches};
+  }
+  double operator()(const hat::arch<S>& a) const {
+    const auto s = hat::validation_loss(be, model, hat::config_of(a), valid, max_tokens, batches);
+    return hat::per_token_bits(s.loss, s.tokens);
+  }
+};
+
 void run_search(const search_options& o) {
-  hat::cpu::set_threads(1);
+  hat::cpu::set_threads(o.threads);
   hat::cpu be;
   auto pred = hat::latency_predictor<hat::cpu>::load(be, o.predictor);
-  const auto task = *hat::find_task(o.task);
-  with_named_space(space_of_task(o.task), [&]<class S>() {
-    const auto len = task.source_length;
-    // The analytic fitnesses stand in for validation loss: a bigger network under the same
-    // latency is taken as the better one, so they are maximised (minimised negated).
-    const auto fitness = [&](const hat::arch<S>& a) {
-      return o.fitness == "flops" ? -static_cast<double>(hat::flops(a, len)) / 1e9
-                                  : -static_cast<double>(hat::params(a)) / 1e6;
-    };
+  std::string space = o.space;
+  int len = static_cast<int>(o.source_length);
+  if (!o.task.empty()) space = space_of_task(o.task), len = hat::find_task(o.task)->source_length;
+  if (o.fitness == "valid-loss") {
+    if (o.checkpoint.empty() || o.data.empty())
+      throw hat::config_error("--fitness valid-loss needs --checkpoint (a SuperTransformer) and --data (its corpus)");
+    const auto state = hat::read_checkpoint_state(o.checkpoint);
+    const std::string* recorded = state.value("space");
+    if (!recorded) throw hat::config_error(o.checkpoint + ": no 'space' recorded (not written by hat train)");
+    if (!space.empty() && space != *recorded)
+      throw hat::config_error(o.checkpoint + ": a SuperTransformer of space '" + *recorded + "', not '" + space + "'");
+    space = *recorded;
+  }
+  if (space.empty()) throw hat::config_error("give --task, --space, or --checkpoint with --fitness valid-loss");
+  const std::string title = o.task.empty() ? space : o.task;
+  with_latency_space(space, "--space", [&]<class S>() {
+    std::function<double(const hat::arch<S>&)> fitness;
+    std::optional<valid_loss_fitness<S>> valid;
+    if (o.fitness == "valid-loss") {
+      valid.emplace(valid_loss_fitness<S>::load(be, o));
+      fitness = [&](const hat::arch<S>& a) { return (*valid)(a); };
+    } else {
+      // The analytic fitnesses stand in for validation loss: a bigger network under the same
+      // latency is taken as the better one, so they are maximised (minimised negated).
+      fitness = [&](const hat::arch<S>& a) {
+        return o.fitness == "flops" ? -static_cast<double>(hat::flops(a, len)) / 1e9
+                                    : -static_cast<double>(hat::params(a)) / 1e6;
+      };
+    }
     const auto latency = [&](const hat::arch<S>& a) { return pred(a); };
     const auto feasible = hat::at_most(latency, o.latency_ms);
     hat::evolution<S> search(o.evo);
@@ -81,11 +136,13 @@ void run_search(const search_options& o) {
     no.seed = o.evo.seed;
     const auto front = hat::nsga2<S, 2>(no).run(
         [&](const hat::arch<S>& a) { return std::array<double, 2>{fitness(a), latency(a)}; }, feasible);
-    const std::string x_name = o.fitness == "flops" ? "-FLOPs (G)" : "-params (M)";
+    const std::string x_name = o.fitness == "flops"        ? "-FLOPs (G)"
+                               : o.fitness == "valid-loss" ? "validation loss (bits/token)"
+                                                           : "-params (M)";
     hat::write_pareto_csv(o.pareto, front.front, std::array<std::string_view, 2>{x_name, "latency_ms"});
     const auto svg = std::filesystem::path(o.pareto).replace_extension(".svg");
     hat::write_pareto_svg(svg, front.evaluated, front.front, x_name, "predicted latency (ms)",
-                          "Pareto front: " + o.task + ", predicted latency <= " + number(o.latency_ms) + " ms");
+                          "Pareto front: " + title + ", predicted latency <= " + number(o.latency_ms) + " ms");
     std::fprintf(stderr, "hat search: Pareto front of %zu networks written to %s and %s\n", front.front.size(),
                  o.pareto.c_str(), svg.c_str());
   });
@@ -96,7 +153,10 @@ void run_search(const search_options& o) {
 void add_search_command(CLI::App& app) {
   auto o = std::make_shared<search_options>();
   auto* cmd = app.add_subcommand("search", "HAT's evolutionary search under a predicted-latency constraint");
-  cmd->add_option("--task", o->task, "HAT task (fixes the space)")->required()->check(CLI::IsMember(task_names()));
+  cmd->add_option("--task", o->task, "HAT task (fixes the space and the FLOPs sentence length)")
+      ->check(CLI::IsMember(task_names()));
+  cmd->add_option("--space", o->space, "or a space: wmt, iwslt, latency, multi30k, multi30k-tiny, number-words");
+  cmd->add_option("--source-length", o->source_length, "sentence length for FLOPs without --task")->capture_default_str();
   cmd->add_option("--predictor", o->predictor, "latency predictor file (hat predictor train)")
       ->required()
       ->check(CLI::ExistingFile);
@@ -104,10 +164,19 @@ void add_search_command(CLI::App& app) {
       ->required()
       ->check(CLI::PositiveNumber);
   cmd->add_option("--fitness", o->fitness,
-                  "params or flops: maximise #params or FLOPs under the constraint (validation loss needs a "
-                  "trained SuperTransformer)")
-      ->check(CLI::IsMember({"params", "flops"}))
+                  "valid-loss: HAT's, the SuperTransformer's validation loss with inherited weights (needs "
+                  "--checkpoint, --data); params or flops: maximise #params or FLOPs under the constraint")
+      ->check(CLI::IsMember({"valid-loss", "params", "flops"}))
       ->capture_default_str();
+  cmd->add_option("--checkpoint", o->checkpoint, "SuperTransformer checkpoint written by hat train (valid-loss)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--data", o->data, "corpus folder of the checkpoint's training (valid-loss)")->check(CLI::ExistingDirectory);
+  cmd->add_option("--valid-batches", o->valid_batches, "validation batches per fitness evaluation (0: all)")
+      ->capture_default_str();
+  cmd->add_option("--max-tokens", o->max_tokens, "tokens per validation batch")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--valid-split", o->valid_split, "validation split (default: the one training used)");
+  cmd->add_option("--bpe-model", o->bpe_model, "SentencePiece model (default: the one training used)")->check(CLI::ExistingFile);
+  cmd->add_option("--threads", o->threads, "OpenBLAS threads")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--out", o->out, "best architecture, as HAT SubTransformer YAML")->required();
   cmd->add_option("--seed", o->evo.seed, "random seed: the same seed gives the same result")->capture_default_str();
   cmd->add_option("--iterations", o->evo.iterations, "evolution iterations")->capture_default_str();

@@ -272,12 +272,7 @@ void valid_space(const valid_cli_options& o) {
   hat::cpu be;
   hat::checkpoint_extras x;
   const auto model = hat::load_checkpoint<typename model_t::maxima, hat::cpu>(be, o.checkpoint, &x);
-  const auto value = [&](const char* key, const std::string& given) {
-    if (!given.empty()) return given;
-    const std::string* v = x.value(key);
-    if (!v) throw hat::config_error(o.checkpoint + ": no '" + key + "' recorded; pass it on the command line");
-    return *v;
-  };
+  const auto value = [&](const char* key, const std::string& given) { return recorded_value(x, o.checkpoint, key, given); };
   const auto subwords = hat::subword_model::load(value("subwords", o.bpe_model));
   const hat::corpus_location at{o.data, value("source_lang", ""), value("target_lang", "")};
   const std::string* mp = x.value("max_positions");

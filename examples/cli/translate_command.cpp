@@ -47,12 +47,7 @@ void run_space(const translate_cli_options& o, bool test) {
   hat::cpu be;
   hat::checkpoint_extras x;
   const auto model = hat::load_checkpoint<typename model_t::maxima, hat::cpu>(be, o.checkpoint, &x);
-  const auto recorded = [&](const char* key, const std::string& given) {
-    if (!given.empty()) return given;
-    const std::string* v = x.value(key);
-    if (!v) throw hat::config_error(o.checkpoint + ": no '" + key + "' recorded; pass it on the command line");
-    return *v;
-  };
+  const auto recorded = [&](const char* key, const std::string& given) { return recorded_value(x, o.checkpoint, key, given); };
   const auto subwords = hat::subword_model::load(recorded("subwords", o.bpe_model));
   const auto a = named_arch<S>(o.arch);
   const auto c = hat::config_of(a);
