@@ -25,6 +25,11 @@ void add_train_command(CLI::App& app);  // train, valid-loss
 void add_bleu_command(CLI::App& app);
 void add_translate_command(CLI::App& app);  // translate, test
 void add_latency_dataset_command(CLI::App& app);
+void add_pipeline_command(CLI::App& app);  // pipeline, demo
+
+/// Runs one `hat` command line in this process (`args` without the program name), as the
+/// pipeline does for each of its steps; returns its exit code.
+int run_hat(const std::vector<std::string>& args);
 
 /// A failure a command already reported on stderr: main exits with its code, printing nothing more.
 struct exit_code {

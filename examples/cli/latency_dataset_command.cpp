@@ -66,7 +66,7 @@ void run_space(const latency_dataset_cli_options& o, std::size_t source_length, 
   lo.warmup = o.warmup;
   lo.trim = hat::trim_rule::dataset;
   const auto start = std::chrono::steady_clock::now();
-  auto last_write = start;
+  auto last_write = start, last_print = start;
   const std::size_t first = table.rows.size();
   for (std::size_t i = first; i < o.samples; ++i) {
     const auto r = hat::measure_latency(be, super, hat::config_of(archs[i]), lo);
@@ -77,7 +77,8 @@ void run_space(const latency_dataset_cli_options& o, std::size_t source_length, 
       hat::write_latency_csv(table, o.out);
       last_write = now;
     }
-    if (!o.quiet) {
+    if (!o.quiet && (i + 1 == o.samples || now - last_print > std::chrono::seconds(1))) {  // a line a second at most
+      last_print = now;
       const double s = std::chrono::duration<double>(now - start).count(), per = s / static_cast<double>(i + 1 - first);
       std::fprintf(stderr, "\rhat latency-dataset: %zu/%zu rows, %.2f s/row, ETA %.0f s, last %.2f ms   ", i + 1, o.samples, per,
                    per * static_cast<double>(o.samples - i - 1), r.total_ms());

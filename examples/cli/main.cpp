@@ -1,31 +1,42 @@
 // SPDX-License-Identifier: MIT
-// `hat`: the command-line face of the library (profile, sample, check-space, predictor, search, latency, train, valid-loss, bleu, translate, test, latency-dataset).
+// `hat`: the command-line face of the library (profile, sample, check-space, predictor, search,
+// latency, latency-dataset, train, valid-loss, bleu, translate, test, pipeline, demo).
 #include <exception>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include <hat/config.hpp>
 
 #include "commands.hpp"
 
-int main(int argc, char** argv) {
-  CLI::App app{"hat: Hardware-Aware Transformers (search spaces, profiling, search, latency, training, BLEU)", "hat"};
+namespace hat_cli {
+namespace {
+
+void add_all_commands(CLI::App& app) {
   app.set_version_flag("--version", std::string("hat ") + hat::version_string);
   app.require_subcommand(1);
-  hat_cli::add_profile_command(app);
-  hat_cli::add_sample_command(app);
-  hat_cli::add_check_space_command(app);
-  hat_cli::add_predictor_command(app);
-  hat_cli::add_search_command(app);
-  hat_cli::add_latency_command(app);
-  hat_cli::add_train_command(app);
-  hat_cli::add_bleu_command(app);
-  hat_cli::add_translate_command(app);
-  hat_cli::add_latency_dataset_command(app);
+  add_profile_command(app);
+  add_sample_command(app);
+  add_check_space_command(app);
+  add_predictor_command(app);
+  add_search_command(app);
+  add_latency_command(app);
+  add_latency_dataset_command(app);
+  add_train_command(app);
+  add_bleu_command(app);
+  add_translate_command(app);
+  add_pipeline_command(app);
+}
+
+int run_app(int argc, char** argv) {
+  CLI::App app{"hat: Hardware-Aware Transformers (search spaces, latency, training, search, BLEU, the whole pipeline)", "hat"};
+  add_all_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
-  } catch (const hat_cli::exit_code& e) {
+  } catch (const exit_code& e) {
     return e.code;
   } catch (const std::exception& e) {
     std::cerr << "hat: error: " << e.what() << "\n";
@@ -33,3 +44,18 @@ int main(int argc, char** argv) {
   }
   return 0;
 }
+
+}  // namespace
+
+int run_hat(const std::vector<std::string>& args) {
+  std::vector<std::string> storage{"hat"};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& s : storage) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  return run_app(static_cast<int>(storage.size()), argv.data());
+}
+
+}  // namespace hat_cli
+
+int main(int argc, char** argv) { return hat_cli::run_app(argc, argv); }

@@ -36,7 +36,7 @@ std::string number(double v) {
 }
 
 struct search_options {
-  std::string task, space, predictor, fitness = "params", out, pareto;
+  std::string task, space, predictor, fitness = "params", out, pareto, history;
   std::string checkpoint, data, bpe_model, valid_split;
   std::size_t valid_batches = 0, max_tokens = 4096, source_length = 30;
   int threads = 1;
@@ -107,11 +107,18 @@ void run_search(const search_options& o) {
     }
     const auto latency = [&](const hat::arch<S>& a) { return pred(a); };
     const auto feasible = hat::at_most(latency, o.latency_ms);
+    // Every architecture the search scores (each once: the fitness is cached), for --history.
+    std::vector<hat::pareto_point<S, 2>> scored;
+    const auto recording_fitness = [&](const hat::arch<S>& a) {
+      const double f = fitness(a);
+      if (!o.history.empty()) scored.push_back({a, {f, latency(a)}});
+      return f;
+    };
     hat::evolution<S> search(o.evo);
     hat::search_result<S> result;
     try {
-      if (o.quiet) result = search.run(fitness, feasible);
-      else result = search.run(fitness, feasible, hat::print_progress{std::cerr});
+      if (o.quiet) result = search.run(recording_fitness, feasible);
+      else result = search.run(recording_fitness, feasible, hat::print_progress{std::cerr});
     } catch (const hat::infeasible_constraint& e) {
       std::cerr << "hat search: " << e.what() << "\n";
       throw exit_code{3};
@@ -130,15 +137,25 @@ void run_search(const search_options& o) {
                   result.best.to_string().c_str(), lat, o.latency_ms, static_cast<double>(hat::params(result.best)) / 1e6,
                   static_cast<double>(hat::flops(result.best, len)) / 1e9, result.evaluations, result.cache_hits,
                   o.out.c_str());
+    const std::string x_name = o.fitness == "flops"        ? "-FLOPs (G)"
+                               : o.fitness == "valid-loss" ? "validation loss (bits/token)"
+                                                           : "-params (M)";
+    if (!o.history.empty()) {
+      hat::write_pareto_csv(o.history, scored, std::array<std::string_view, 2>{x_name, "predicted_latency_ms"});
+      const auto svg = std::filesystem::path(o.history).replace_extension(".svg");
+      hat::write_pareto_svg(svg, scored, hat::pareto_front(scored), x_name, "predicted latency (ms)",
+                            "Search: " + title + ", predicted latency <= " + number(o.latency_ms) + " ms (" +
+                                std::to_string(scored.size()) + " networks scored)");
+      if (!o.quiet)
+        std::fprintf(stderr, "hat search: %zu scored networks written to %s, their front to %s\n", scored.size(),
+                     o.history.c_str(), svg.c_str());
+    }
     if (o.pareto.empty()) return;
     hat::nsga2_options no;
     no.generations = o.pareto_generations;
     no.seed = o.evo.seed;
     const auto front = hat::nsga2<S, 2>(no).run(
         [&](const hat::arch<S>& a) { return std::array<double, 2>{fitness(a), latency(a)}; }, feasible);
-    const std::string x_name = o.fitness == "flops"        ? "-FLOPs (G)"
-                               : o.fitness == "valid-loss" ? "validation loss (bits/token)"
-                                                           : "-params (M)";
     hat::write_pareto_csv(o.pareto, front.front, std::array<std::string_view, 2>{x_name, "latency_ms"});
     const auto svg = std::filesystem::path(o.pareto).replace_extension(".svg");
     hat::write_pareto_svg(svg, front.evaluated, front.front, x_name, "predicted latency (ms)",
@@ -187,6 +204,8 @@ void add_search_command(CLI::App& app) {
   cmd->add_option("--crossovers", o->evo.crossovers, "crossovers per iteration")->capture_default_str();
   cmd->add_option("--mutation-prob", o->evo.mutation_prob, "per-gene mutation probability")->capture_default_str();
   cmd->add_option("--pareto", o->pareto, "also run NSGA-II over (fitness, latency): front as CSV here, SVG beside it");
+  cmd->add_option("--history", o->history,
+                  "every scored network (fitness, predicted latency) as CSV here, with an SVG of them and their front");
   cmd->add_option("--pareto-generations", o->pareto_generations, "NSGA-II generations")->capture_default_str();
   cmd->add_flag("--json", o->json, "one JSON object with the result");
   cmd->add_flag("--quiet", o->quiet, "no progress lines");

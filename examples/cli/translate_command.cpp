@@ -27,7 +27,7 @@ namespace hat_cli {
 namespace {
 
 struct translate_cli_options {
-  std::string checkpoint, arch, bpe_model, data, split = "test", out;
+  std::string checkpoint, arch, bpe_model, data, split = "test", out, out_json;
   std::size_t beam = 5, batch = 32, max_len_b = 200, flops_length = 30;
   double lenpen = 1.0, max_len_a = 0.0;
   int threads = 1;
@@ -58,9 +58,12 @@ void run_space(const translate_cli_options& o, bool test) {
   to.generation.max_len_b = o.max_len_b;
   to.batch_sentences = o.batch;
   const auto start = std::chrono::steady_clock::now();
+  auto last_print = start;
   to.progress = [&](std::size_t done, std::size_t total) {
-    if (o.quiet) return;
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const auto now = std::chrono::steady_clock::now();
+    if (o.quiet || (done < total && now - last_print < std::chrono::seconds(1))) return;  // a line a second at most
+    last_print = now;
+    const double s = std::chrono::duration<double>(now - start).count();
     std::fprintf(stderr, "\rhat %s: %zu/%zu sentences, %.1f sentences/s, ETA %.0f s   ", test ? "test" : "translate", done,
                  total, static_cast<double>(done) / s, static_cast<double>(total - done) * s / static_cast<double>(done));
     if (done == total) std::fprintf(stderr, "\n");
@@ -98,11 +101,15 @@ void run_space(const translate_cli_options& o, bool test) {
   const auto tok = hat::fairseq_bleu(hyp_tok, ref_tok);
   const auto params = hat::params(a);
   const auto flops = hat::flops(a, static_cast<std::int64_t>(o.flops_length));
-  if (o.json) {
-    std::printf("{\"split\": \"%s\", \"sentences\": %zu, \"bleu\": %.6f, \"bleu_tokenized\": %.6f, \"bp\": %.6f, "
+  char json[1024];
+  std::snprintf(json, sizeof json,
+                "{\"split\": \"%s\", \"sentences\": %zu, \"bleu\": %.6f, \"bleu_tokenized\": %.6f, \"bp\": %.6f, "
                 "\"signature\": \"%s\", \"params\": %lld, \"flops\": %lld, \"sentences_per_s\": %.3f}\n",
                 json_escape(o.split).c_str(), hyps.size(), sacre.score, tok.score, sacre.bp, sacre.signature.c_str(),
                 static_cast<long long>(params), static_cast<long long>(flops), static_cast<double>(hyps.size()) / seconds);
+  if (!o.out_json.empty()) hat::write_file_atomic(o.out_json, json);
+  if (o.json) {
+    std::fputs(json, stdout);
   } else {
     std::printf("%s: %zu sentences, beam %zu, lenpen %.2f, %.1f sentences/s\n", o.split.c_str(), hyps.size(), o.beam, o.lenpen,
                 static_cast<double>(hyps.size()) / seconds);
@@ -148,6 +155,7 @@ void add_translate_command(CLI::App& app) {
   tc->add_option("--data", t->data, "corpus folder (<split>.<lang>[.gz])")->required()->check(CLI::ExistingDirectory);
   tc->add_option("--split", t->split, "the split to translate")->capture_default_str();
   tc->add_option("--out", t->out, "write the translations here");
+  tc->add_option("--out-json", t->out_json, "also write the JSON object to this file");
   tc->add_option("--flops-length", t->flops_length, "source length for FLOPs (HAT: 30)")->capture_default_str();
   tc->add_flag("--json", t->json, "one JSON object: bleu, bleu_tokenized, bp, signature, params, flops, sentences_per_s");
   tc->callback([t] { run(*t, true); });

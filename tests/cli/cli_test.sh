@@ -103,5 +103,20 @@ check "latency-dataset: another seed's file is refused and left as it was" \
 "$hat" latency-dataset --samples 2 --out "$work/ld2.csv" 2>/dev/null
 check "latency-dataset: neither --task nor --space is an error" test $? -ne 0
 
+# The whole pipeline on the built-in task, with tiny budgets; then a rerun resumes (skips) every step.
+"$hat" demo --quick --run-dir "$work/demo" >"$work/demo.out" 2>"$work/demo.err"
+check "demo --quick: exit 0" test $? -eq 0
+check "demo --quick: the final table" grep -q '^| 75pct (' "$work/demo/results.md"
+check "demo --quick: results JSON with latency and BLEU" grep -q '"predicted_ms": [0-9.e-]*, "measured_ms": [0-9.e-]*, "params": [0-9]*, "flops": [0-9]*, "bleu": ' "$work/demo/results.json"
+check "demo --quick: plots (loss curve, predictor fit, search front)" \
+  bash -c "grep -q '</svg>' '$work/demo/supertransformer/loss.svg' && grep -q '</svg>' '$work/demo/predictor/fit.svg' && grep -q '</svg>' '$work/demo/search/75pct.svg'"
+cp "$work/demo/test/75pct.json" "$work/demo_test.json"
+"$hat" demo --quick --run-dir "$work/demo" >/dev/null 2>"$work/demo2.err"
+check "demo rerun: every finished step is skipped or already done" \
+  bash -c "test $? -eq 0 && test \$(grep -c 'done already, skipped' '$work/demo2.err') -eq 3 && grep -q 'resumed from' '$work/demo2.err' && cmp -s '$work/demo/test/75pct.json' '$work/demo_test.json'"
+printf 'training-config: training.yml\nlatency-constraints: [5]\nlatency-sample: 3\n' >"$work/demo/config/bad.yml"
+"$hat" pipeline --config "$work/demo/config/bad.yml" 2>"$work/pipe.err"
+check "pipeline: an unknown key is named with its line" bash -c "test $? -ne 0 && grep -q 'bad.yml:3: unknown key .latency-sample.' '$work/pipe.err'"
+
 echo "cli: $passes passed, $fails failed"
 test $fails -eq 0

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+// The config of `hat pipeline`: which training config and corpus, how many architectures to
+// measure, the latency constraints, the search, SubTransformer training and the test. Paths are
+// relative to the config file's folder. Unknown keys are errors naming their line.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include <hat/config.hpp>
+#include <hat/io/read_file.hpp>
+#include <hat/io/training_yaml.hpp>
+#include <hat/io/yaml_read.hpp>
+
+namespace hat {
+
+/// A latency constraint: milliseconds, or a percentage of the slowest latency measured in the
+/// run's latency dataset (`50%`), which keeps a config meaningful on devices of any speed.
+struct latency_limit {
+  double value = 0;
+  bool percent = false;
+  double ms(double slowest_measured_ms) const noexcept { return percent ? value / 100 * slowest_measured_ms : value; }
+  std::string name() const {  // for file names: 12.5ms, 50pct
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%g%s", value, percent ? "pct" : "ms");
+    return buf;
+  }
+};
+
+struct pipeline_config {
+  std::string file;
+  std::string training_config;      // `training-config`: hat train's YAML (space, model, recipe)
+  std::string data;                 // `data`: corpus folder
+  std::size_t supertransformer_updates = 0;  // 0: the training config's max-update
+  // latency dataset (hat-spec 5) on this device
+  std::size_t latency_samples = 200, latency_iters = 10, latency_warmup = 2, latency_beam = 5;
+  std::size_t latency_source_length = 0;     // 0: the mean length of the validation sources
+  int latency_threads = 1;
+  // predictor (hat-spec 6)
+  std::string predictor_model = "auto";      // mlp, linear, quadratic, auto
+  double predictor_lat_norm = 0;             // 0: the largest measured latency
+  // search (hat-spec 7) at each constraint
+  std::vector<latency_limit> latency_constraints;  // required
+  std::string fitness = "valid-loss";        // valid-loss, params, flops
+  std::size_t valid_batches = 2;
+  std::size_t iterations = 10, population = 40, parents = 10, mutations = 15, crossovers = 15;
+  double mutation_prob = 0.3;
+  std::uint64_t seed = 1;
+  // SubTransformer training and test
+  std::size_t subtransformer_updates = 200;
+  bool subtransformer_inherit = true;        // `subtransformer-init: inherit` (default) or `scratch` (HAT's)
+  std::string test_split;                    // empty: the training config's test-subset
+  std::size_t beam = 5;
+  double lenpen = 1.0, max_len_a = 0.0;
+  std::size_t max_len_b = 200;
+  int threads = 1;
+};
+
+namespace detail {
+inline double yaml_positive(const YAML::Node& v, const std::string& file, const std::string& k, const YAML::Mark& m) {
+  const double d = yaml_double(v, file, k, m);
+  if (!(d > 0)) throw config_error(where(file, m) + ": key '" + k + "': must be positive");
+  return d;
+}
+}  // namespace detail
+
+/// Parses a pipeline config; `file` names it in errors and anchors relative paths.
+inline pipeline_config parse_pipeline_yaml(const std::string& text, const std::string& file) {
+  const YAML::Node root = detail::load_yaml_mapping(text, file);
+  pipeline_config c;
+  c.file = file;
+  const auto base = std::filesystem::path(file).parent_path();
+  const auto path = [&](const std::string& p) { return (std::filesystem::path(p).is_absolute() ? std::filesystem::path(p) : base / p).lexically_normal().string(); };
+  bool have_constraints = false, have_training = false;
+  for (auto it = root.begin(); it != root.end(); ++it) {
+    if (!it->first.IsScalar()) throw config_error(detail::where(file, it->first.Mark()) + ": expected a plain key");
+    const std::string k = it->first.Scalar();  // copies: the iterator's pair is a temporary proxy
+    const YAML::Node v = it->second;
+    const YAML::Mark m = it->first.Mark();
+    const auto count = [&] { return detail::yaml_count(v, file, k, m); };
+    const auto positive_count = [&] {
+      const std::size_t n = count();
+      if (n == 0) throw config_error(detail::where(file, m) + ": key '" + k + "': must be positive");
+      return n;
+    };
+    const auto text_value = [&] { return detail::yaml_text(v, file, k, m); };
+    const auto one_of = [&](std::initializer_list<const char*> allowed) {
+      const std::string s = text_value();
+      std::string list;
+      for (const char* a : allowed) {
+        if (s == a) return s;
+        list += std::string(list.empty() ? "" : ", ") + a;
+      }
+      throw config_error(detail::where(file, m) + ": key '" + k + "': '" + s + "' is not one of " + list);
+    };
+    if (k == "training-config") c.training_config = path(text_value()), have_training = true;
+    else if (k == "data") c.data = path(text_value());
+    else if (k == "supertransformer-updates") c.supertransformer_updates = count();
+    else if (k == "latency-samples") c.latency_samples = positive_count();
+    else if (k == "latency-iters") c.latency_iters = positive_count();
+    else if (k == "latency-warmup") c.latency_warmup = count();
+    else if (k == "latency-beam") c.latency_beam = positive_count();
+    else if (k == "latency-source-length") c.latency_source_length = count();
+    else if (k == "latency-threads") c.latency_threads = static_cast<int>(positive_count());
+    else if (k == "predictor-model") c.predictor_model = one_of({"mlp", "linear", "quadratic", "auto"});
+    else if (k == "predictor-lat-norm") c.predictor_lat_norm = detail::yaml_positive(v, file, k, m);
+    else if (k == "latency-constraints") {
+      if (!v.IsSequence() || v.size() == 0)
+        throw config_error(detail::where(file, m) + ": key '" + k + "': expected a list of latencies in ms or percentages of the slowest measured, like [10, 20] or [50%, 75%]");
+      c.latency_constraints.clear();
+      for (const auto& item : v) {
+        latency_limit l;
+        if (item.IsScalar() && !item.Scalar().empty() && item.Scalar().back() == '%') {
+          const std::string digits = item.Scalar().substr(0, item.Scalar().size() - 1);
+          char* end = nullptr;
+          l.value = std::strtod(digits.c_str(), &end);
+          l.percent = true;
+          if (digits.empty() || *end != '\0' || !(l.value > 0 && l.value <= 100))
+            throw config_error(detail::where(file, item.Mark()) + ": key '" + k + "': '" + item.Scalar() +
+                               "' is not a percentage in (0, 100]");
+        } else {
+          l.value = detail::yaml_positive(item, file, k, item.Mark());
+        }
+        c.latency_constraints.push_back(l);
+      }
+      have_constraints = true;
+    } else if (k == "fitness") c.fitness = one_of({"valid-loss", "params", "flops"});
+    else if (k == "valid-batches") c.valid_batches = count();
+    else if (k == "iterations") c.iterations = positive_count();
+    else if (k == "population") c.population = positive_count();
+    else if (k == "parents") c.parents = positive_count();
+    else if (k == "mutations") c.mutations = count();
+    else if (k == "crossovers") c.crossovers = count();
+    else if (k == "mutation-prob") {
+      c.mutation_prob = detail::yaml_double(v, file, k, m);
+      if (!(c.mutation_prob >= 0 && c.mutation_prob <= 1))
+        throw config_error(detail::where(file, m) + ": key '" + k + "': a probability in [0, 1]");
+    } else if (k == "seed") c.seed = count();
+    else if (k == "subtransformer-updates") c.subtransformer_updates = count();
+    else if (k == "subtransformer-init") c.subtransformer_inherit = one_of({"inherit", "scratch"}) == "inherit";
+    else if (k == "test-split") c.test_split = text_value();
+    else if (k == "beam") c.beam = positive_count();
+    else if (k == "lenpen") c.lenpen = detail::yaml_double(v, file, k, m);
+    else if (k == "max-len-a") c.max_len_a = detail::yaml_double(v, file, k, m);
+    else if (k == "max-len-b") c.max_len_b = count();
+    else if (k == "threads") c.threads = static_cast<int>(positive_count());
+    else throw config_error(detail::where(file, m) + ": unknown key '" + k + "'");
+  }
+  if (!have_training) throw config_error(file + ": missing key 'training-config' (hat train's YAML)");
+  if (!have_constraints) throw config_error(file + ": missing key 'latency-constraints' (a list of ms)");
+  if (c.parents + c.mutations + c.crossovers != c.population)
+    throw config_error(file + ": parents + mutations + crossovers must equal population (" + std::to_string(c.parents) + " + " +
+                       std::to_string(c.mutations) + " + " + std::to_string(c.crossovers) + " != " +
+                       std::to_string(c.population) + ")");
+  return c;
+}
+
+inline pipeline_config read_pipeline_yaml(const std::string& path) { return parse_pipeline_yaml(read_file(path), path); }
+
+}  // namespace hat

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+// Pipeline configs: defaults, every key, paths relative to the file, and errors naming the line.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include <hat/io/pipeline_yaml.hpp>
+
+namespace {
+hat::pipeline_config parse(const std::string& text) { return hat::parse_pipeline_yaml(text, "runs/x/pipeline.yml"); }
+}  // namespace
+
+TEST_CASE("pipeline YAML: keys, defaults, relative paths", "[io][pipeline_yaml]") {
+  const auto c = parse(R"(training-config: training.yml
+data: ../data
+latency-constraints: [12.5, 50%]
+iterations: 3
+population: 10
+parents: 2
+mutations: 4
+crossovers: 4
+subtransformer-init: scratch
+predictor-model: quadratic
+threads: 2
+)");
+  CHECK(c.training_config == "runs/x/training.yml");
+  CHECK(c.data == "runs/data");
+  REQUIRE(c.latency_constraints.size() == 2);
+  CHECK(c.latency_constraints[0].ms(40) == 12.5);
+  CHECK(c.latency_constraints[0].name() == "12.5ms");
+  CHECK(c.latency_constraints[1].ms(40) == 20);  // a share of the slowest measured latency
+  CHECK(c.latency_constraints[1].name() == "50pct");
+  CHECK(c.iterations == 3);
+  CHECK_FALSE(c.subtransformer_inherit);
+  CHECK(c.predictor_model == "quadratic");
+  CHECK(c.threads == 2);
+  CHECK(c.fitness == "valid-loss");  // HAT's
+  CHECK(c.latency_samples == 200);
+  CHECK(parse("training-config: /abs/t.yml\nlatency-constraints: [5]\n").training_config == "/abs/t.yml");
+}
+
+TEST_CASE("pipeline YAML: bad input names the line and key", "[io][pipeline_yaml]") {
+  const auto fails = [](const std::string& text, const std::string& message) {
+    INFO(text);
+    CHECK_THROWS_WITH(parse(text), Catch::Contains(message));
+  };
+  const std::string ok = "training-config: t.yml\nlatency-constraints: [5]\n";
+  fails(ok + "latency-sample: 10\n", "pipeline.yml:3: unknown key 'latency-sample'");
+  fails("latency-constraints: [5]\n", "missing key 'training-config'");
+  fails("training-config: t.yml\n", "missing key 'latency-constraints'");
+  fails("training-config: t.yml\nlatency-constraints: []\n", "expected a list of latencies");
+  fails("training-config: t.yml\nlatency-constraints: [0]\n", "must be positive");
+  fails("training-config: t.yml\nlatency-constraints: [150%]\n", "'150%' is not a percentage");
+  fails("training-config: t.yml\nlatency-constraints: [abc%]\n", "is not a percentage");
+  fails(ok + "fitness: bleu\n", "pipeline.yml:3: key 'fitness': 'bleu' is not one of valid-loss, params, flops");
+  fails(ok + "subtransformer-init: warm\n", "'warm' is not one of inherit, scratch");
+  fails(ok + "latency-samples: 0\n", "key 'latency-samples': must be positive");
+  fails(ok + "latency-samples: many\n", "latency-samples");
+  fails(ok + "mutation-prob: 2\n", "a probability in [0, 1]");
+  fails(ok + "population: 10\n", "parents + mutations + crossovers must equal population");
+  fails("- a\n- b\n", "pipeline.yml");
+}
