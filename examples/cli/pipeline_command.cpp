@@ -30,6 +30,7 @@
 #include <hat/io/read_file.hpp>
 #include <hat/io/subtransformer_yaml.hpp>
 #include <hat/io/training_yaml.hpp>
+#include <hat/nn/checkpoint.hpp>
 #include <hat/nn/latency.hpp>
 #include <hat/nn/super_transformer.hpp>
 #include <hat/predictor/latency_predictor.hpp>
@@ -62,6 +63,7 @@ class step_runner {
     std::string line = "hat";
     for (const auto& a : args) line += " " + (a.find(' ') != std::string::npos ? "'" + a + "'" : a);
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    std::fflush(stdout);  // the previous step's results before this step's header, when both go to one file
     std::fprintf(stderr, "\nhat pipeline: step %zu/%zu, %s%s (%.0f s so far)\n  $ %s\n", k_, total_, what.c_str(),
                  done ? ": done already, skipped" : "", elapsed, line.c_str());
     if (done) return;
@@ -113,16 +115,25 @@ void write_results(const fs::path& dir, const std::vector<result_row>& rows, con
 template <class S>
 void run_space(const hat::pipeline_config& cfg, const hat::training_config& tc, const std::string& data, const fs::path& run,
                int threads, step_runner& step) {
-  const fs::path super_dir = run / "supertransformer", super_ckpt = super_dir / "checkpoint_last.hat";
+  const fs::path super_dir = run / "supertransformer";
+  const bool given = !cfg.supertransformer_checkpoint.empty();
+  const fs::path super_ckpt = given ? fs::path(cfg.supertransformer_checkpoint) : super_dir / "checkpoint_last.hat";
   const std::string T = std::to_string(threads);
   const std::string space = tc.space;
   // 1. SuperTransformer (hat train resumes from its folder and returns at once when done).
   std::vector<std::string> train{"train", "--config", tc.file, "--data", data, "--save-dir", super_dir.string(), "--threads", T};
   if (cfg.supertransformer_updates) train.insert(train.end(), {"--max-updates", std::to_string(cfg.supertransformer_updates)});
-  step("train the SuperTransformer", train);
+  step(given ? "train the SuperTransformer (given: " + super_ckpt.string() + ")" : "train the SuperTransformer", train, given);
 
   // 2. Latency dataset, with the real vocabulary and the corpus's mean source length.
-  const auto subwords = hat::subword_model::load((super_dir / "subwords.model").string());
+  std::string subword_file = (super_dir / "subwords.model").string();
+  if (given) {
+    const auto state = hat::read_checkpoint_state(super_ckpt.string());
+    if (const std::string* space_of = state.value("space"); !space_of || *space_of != space)
+      throw hat::config_error(super_ckpt.string() + ": not a SuperTransformer of space '" + space + "'");
+    subword_file = recorded_value(state, super_ckpt.string(), "subwords", "");
+  }
+  const auto subwords = hat::subword_model::load(subword_file);
   std::size_t length = cfg.latency_source_length;
   if (length == 0) {
     const auto valid = hat::read_lines(hat::corpus_location{data, tc.source_lang, tc.target_lang}.file(tc.valid_split, tc.source_lang));

@@ -114,6 +114,21 @@ cp "$work/demo/test/75pct.json" "$work/demo_test.json"
 "$hat" demo --quick --run-dir "$work/demo" >/dev/null 2>"$work/demo2.err"
 check "demo rerun: every finished step is skipped or already done" \
   bash -c "test $? -eq 0 && test \$(grep -c 'done already, skipped' '$work/demo2.err') -eq 3 && grep -q 'resumed from' '$work/demo2.err' && cmp -s '$work/demo/test/75pct.json' '$work/demo_test.json'"
+"$hat" search --space number-words --predictor "$work/demo/predictor/latency.pred" --latency-constraint 1 --fitness valid-loss \
+  --out "$work/x.yml" 2>"$work/s.err"
+check "search --fitness valid-loss without a checkpoint: a clear error" bash -c "test $? -ne 0 && grep -q 'needs --checkpoint' '$work/s.err'"
+"$hat" search --space multi30k --predictor "$work/demo/predictor/latency.pred" --latency-constraint 1 --fitness valid-loss \
+  --checkpoint "$work/demo/supertransformer/checkpoint_last.hat" --data "$work/demo/data" --out "$work/x.yml" 2>"$work/s.err"
+check "search: a checkpoint of another space is refused" bash -c "test $? -ne 0 && grep -q \"of space 'number-words', not 'multi30k'\" '$work/s.err'"
+if [ -z "${HAT_CLI_QUICK:-}" ]; then  # the same pipeline on a corpus given with --data (here: the demo's, renamed)
+  mkdir -p "$work/corpus"
+  for l in de en; do cp "$work/demo/data/train.$l" "$work/corpus/train.$l"; cp "$work/demo/data/valid.$l" "$work/corpus/dev.$l"
+                     cp "$work/demo/data/test.$l" "$work/corpus/eval.$l"; done
+  "$hat" demo --quick --data "$work/corpus" --valid-split dev --test-split eval --bpe-vocab-size 300 --run-dir "$work/demo_data" \
+    >/dev/null 2>"$work/demo_data.err"
+  check "demo --data: the pipeline on another corpus and its splits" \
+    bash -c "test $? -eq 0 && grep -q 'valid-subset: dev' '$work/demo_data/config/training.yml' && grep -q '\"split\": \"eval\"' '$work/demo_data/test/75pct.json'"
+fi
 printf 'training-config: training.yml\nlatency-constraints: [5]\nlatency-sample: 3\n' >"$work/demo/config/bad.yml"
 "$hat" pipeline --config "$work/demo/config/bad.yml" 2>"$work/pipe.err"
 check "pipeline: an unknown key is named with its line" bash -c "test $? -ne 0 && grep -q 'bad.yml:3: unknown key .latency-sample.' '$work/pipe.err'"

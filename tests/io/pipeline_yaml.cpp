@@ -20,11 +20,14 @@ parents: 2
 mutations: 4
 crossovers: 4
 subtransformer-init: scratch
+supertransformer-checkpoint: super/checkpoint_last.hat
 predictor-model: quadratic
 threads: 2
 )");
   CHECK(c.training_config == "runs/x/training.yml");
   CHECK(c.data == "runs/data");
+  CHECK(c.supertransformer_checkpoint == "runs/x/super/checkpoint_last.hat");
+  CHECK(c.test_split.empty());  // the training config's test-subset
   REQUIRE(c.latency_constraints.size() == 2);
   CHECK(c.latency_constraints[0].ms(40) == 12.5);
   CHECK(c.latency_constraints[0].name() == "12.5ms");

@@ -13,6 +13,25 @@
 
 namespace hat {
 
+namespace detail {
+/// One left-to-right pass of non-overlapping two-character matches, as Python's re.sub with a
+/// two-group pattern: where `matches(x, y)`, `emit(out, x, y)` writes the replacement.
+template <class Str, class Matches, class Emit>
+Str rewrite_pairs(const Str& in, Matches matches, Emit emit) {
+  Str out;
+  out.reserve(in.size() + in.size() / 4);
+  for (std::size_t i = 0; i < in.size();) {
+    if (i + 1 < in.size() && matches(in[i], in[i + 1])) {
+      emit(out, in[i], in[i + 1]);
+      i += 2;
+    } else {
+      out.push_back(in[i++]);
+    }
+  }
+  return out;
+}
+}  // namespace detail
+
 /// sacreBLEU's `13a` tokenizer (mteval-v13a): unescapes &quot; &amp; &lt; &gt;, splits off
 /// punctuation and symbols, periods and commas except between digits, and dashes after digits.
 /// Works on UTF-8 bytes: every rule looks at ASCII characters only, so bytes of other characters
@@ -43,25 +62,12 @@ inline std::vector<std::string> tokenize_13a(std::string_view text) {
     if (symbol(c)) a.append(" ").push_back(c), a.push_back(' ');
     else a.push_back(c);
   }
-  // Each later rule is one left-to-right pass of non-overlapping two-character matches, as re.sub.
-  const auto pass = [](const std::string& in, auto matches, auto emit) {
-    std::string out;
-    for (std::size_t i = 0; i < in.size();) {
-      if (i + 1 < in.size() && matches(in[i], in[i + 1])) {
-        emit(out, in[i], in[i + 1]);
-        i += 2;
-      } else {
-        out.push_back(in[i++]);
-      }
-    }
-    return out;
-  };
   const auto period = [](char c) { return c == '.' || c == ','; };
-  a = pass(a, [&](char x, char p) { return !digit(x) && period(p); },
+  a = detail::rewrite_pairs(a, [&](char x, char p) { return !digit(x) && period(p); },
            [](std::string& o, char x, char p) { o.push_back(x), o.push_back(' '), o.push_back(p), o.push_back(' '); });
-  a = pass(a, [&](char p, char x) { return period(p) && !digit(x); },
+  a = detail::rewrite_pairs(a, [&](char p, char x) { return period(p) && !digit(x); },
            [](std::string& o, char p, char x) { o.push_back(' '), o.push_back(p), o.push_back(' '), o.push_back(x); });
-  a = pass(a, [&](char d, char m) { return digit(d) && m == '-'; },
+  a = detail::rewrite_pairs(a, [&](char d, char m) { return digit(d) && m == '-'; },
            [](std::string& o, char d, char m) { o.push_back(d), o.push_back(' '), o.push_back(m), o.push_back(' '); });
   return unicode::split_utf8(a);
 }
@@ -75,23 +81,9 @@ inline std::vector<std::string> tokenize_none(std::string_view text) { return un
 inline std::vector<std::string> tokenize_intl(std::string_view text) {
   using unicode::is_number, unicode::is_punctuation, unicode::is_symbol;
   const std::u32string s = unicode::decode_utf8(text);
-  // Each rule is one left-to-right pass of non-overlapping matches, as re.sub.
-  const auto pass = [](const std::u32string& in, auto matches, auto emit) {
-    std::u32string out;
-    out.reserve(in.size() + in.size() / 4);
-    for (std::size_t i = 0; i < in.size();) {
-      if (i + 1 < in.size() && matches(in[i], in[i + 1])) {
-        emit(out, in[i], in[i + 1]);
-        i += 2;
-      } else {
-        out.push_back(in[i++]);
-      }
-    }
-    return out;
-  };
-  std::u32string a = pass(s, [](char32_t x, char32_t p) { return !is_number(x) && is_punctuation(p); },
+  std::u32string a = detail::rewrite_pairs(s, [](char32_t x, char32_t p) { return !is_number(x) && is_punctuation(p); },
                           [](std::u32string& o, char32_t x, char32_t p) { o += x, o += U' ', o += p, o += U' '; });
-  a = pass(a, [](char32_t p, char32_t x) { return is_punctuation(p) && !is_number(x); },
+  a = detail::rewrite_pairs(a, [](char32_t p, char32_t x) { return is_punctuation(p) && !is_number(x); },
            [](std::u32string& o, char32_t p, char32_t x) { o += U' ', o += p, o += U' ', o += x; });
   std::u32string b;
   b.reserve(a.size() + a.size() / 4);

@@ -39,6 +39,7 @@ struct pipeline_config {
   std::string training_config;      // `training-config`: hat train's YAML (space, model, recipe)
   std::string data;                 // `data`: corpus folder
   std::size_t supertransformer_updates = 0;  // 0: the training config's max-update
+  std::string supertransformer_checkpoint;   // a SuperTransformer trained already: skip that step
   // latency dataset (hat-spec 5) on this device
   std::size_t latency_samples = 200, latency_iters = 10, latency_warmup = 2, latency_beam = 5;
   std::size_t latency_source_length = 0;     // 0: the mean length of the validation sources
@@ -103,6 +104,7 @@ inline pipeline_config parse_pipeline_yaml(const std::string& text, const std::s
     if (k == "training-config") c.training_config = path(text_value()), have_training = true;
     else if (k == "data") c.data = path(text_value());
     else if (k == "supertransformer-updates") c.supertransformer_updates = count();
+    else if (k == "supertransformer-checkpoint") c.supertransformer_checkpoint = path(text_value());
     else if (k == "latency-samples") c.latency_samples = positive_count();
     else if (k == "latency-iters") c.latency_iters = positive_count();
     else if (k == "latency-warmup") c.latency_warmup = count();
