@@ -231,7 +231,7 @@ void run_space(const hat::pipeline_config& cfg, const hat::training_config& tc, 
 void run_pipeline(const std::string& config_path, const std::string& run_dir, const std::string& data_override, int threads_override) {
   const auto cfg = hat::read_pipeline_yaml(config_path);
   const auto tc = hat::parse_training_yaml(hat::read_file(cfg.training_config), cfg.training_config);
-  std::string data = !data_override.empty() ? data_override : !cfg.data.empty() ? cfg.data : tc.data;
+  std::string data = !data_override.empty() ? data_override : !cfg.data.empty() ? cfg.data : tc.resolve(tc.data);
   if (data.empty()) throw hat::config_error(config_path + ": no corpus: set 'data' here or in " + cfg.training_config + ", or pass --data");
   const fs::path run = run_dir.empty() ? fs::path(config_path).parent_path() / "run" : fs::path(run_dir);
   fs::create_directories(run / "config");
