@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <numeric>
 #include <string>
 #include <vector>
 
@@ -19,9 +18,9 @@
 #include <hat/data/load_corpus.hpp>
 #include <hat/data/subword_model.hpp>
 #include <hat/data/text_reader.hpp>
+#include <hat/data/translate.hpp>
 #include <hat/eval/bleu.hpp>
 #include <hat/io/subtransformer_yaml.hpp>
-#include <hat/nn/beam_search.hpp>
 #include <hat/nn/checkpoint.hpp>
 #include <hat/space/small_spaces.hpp>
 
@@ -65,15 +64,6 @@ int main(int argc, char** argv) {
   const hat::corpus_location at{data, *x.value("source_lang"), *x.value("target_lang")};
   std::vector<std::string> src = hat::read_lines(at.file(split, at.source_lang)), ref = hat::read_lines(at.file(split, at.target_lang));
   if (limit && limit < src.size()) src.resize(limit), ref.resize(limit);
-  std::vector<std::vector<int>> ids(src.size());
-  for (std::size_t i = 0; i < src.size(); ++i) {
-    ids[i] = subwords.encode(src[i]);
-    ids[i].push_back(hat::special_tokens::eos);
-  }
-  std::vector<std::size_t> order(src.size());  // length-sorted batches, as fairseq-generate
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return ids[a].size() < ids[b].size(); });
-
   std::printf("checkpoint %s, %s: %zu sentences, beam %zu, lenpen %.2f, BLAS %s, %d thread(s)\n\n", checkpoint.c_str(),
               split.c_str(), src.size(), gen.beam, gen.lenpen, hat::cpu::blas_core().c_str(), threads);
   std::printf("| SubTransformer | BLEU (13a) | 1/2/3/4-gram precision | BP | hyp/ref length | sentences/s |\n|---|---|---|---|---|---|\n");
@@ -81,15 +71,11 @@ int main(int argc, char** argv) {
     const hat::transformer_config c = name == "largest"    ? hat::config_of(hat::represent_largest<space>())
                                       : name == "smallest" ? hat::config_of(hat::represent_smallest<space>())
                                                            : hat::config_of(hat::read_subtransformer_yaml<space>(name));
-    std::vector<std::string> hyps(src.size());
-    hat::model_workspace<hat::cpu, float> ws;
+    hat::translate_options to;
+    to.generation = gen;
+    to.batch_sentences = batch;
     const auto start = std::chrono::steady_clock::now();
-    for (std::size_t b = 0; b < order.size(); b += batch) {
-      std::vector<std::vector<int>> rows;
-      for (std::size_t k = b; k < std::min(order.size(), b + batch); ++k) rows.push_back(ids[order[k]]);
-      const auto found = hat::beam_search(be, model, c, hat::token_batch::pad(rows, true), gen, ws);
-      for (std::size_t k = 0; k < rows.size(); ++k) hyps[order[b + k]] = subwords.decode(found[k].front().tokens);
-    }
+    const auto hyps = hat::translate(be, model, c, subwords, src, to);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const auto r = hat::corpus_bleu(hyps, {ref});
     std::printf("| %s | %.2f | %.1f/%.1f/%.1f/%.1f | %.3f | %zu/%zu | %.1f |\n", name.c_str(), r.score, r.precisions[0],

@@ -35,12 +35,14 @@ std::vector<std::string> read_stripped(const std::string& path) {
   }()
                            : hat::read_lines(path);
   for (std::size_t i = 0; i < lines.size(); ++i) {
-    try {
-      lines[i] = std::string(hat::detail::rstrip_utf8(lines[i]));
-      (void)hat::unicode::decode_utf8(lines[i]);
-    } catch (const hat::config_error& e) {
-      throw hat::config_error((path == "-" ? std::string("<stdin>") : path) + ":" + std::to_string(i + 1) + ": " + e.what());
+    if (path == "-") {  // read_lines checked a file's UTF-8 already
+      try {
+        (void)hat::unicode::decode_utf8(lines[i]);
+      } catch (const hat::config_error& e) {
+        throw hat::config_error("<stdin>:" + std::to_string(i + 1) + ": " + e.what());
+      }
     }
+    lines[i] = std::string(hat::detail::rstrip_utf8(lines[i]));
   }
   return lines;
 }

@@ -33,6 +33,11 @@ struct chrf_result {
   std::string signature;           // e.g. nrefs:1|case:mixed|eff:yes|nc:6|nw:0|space:no|version:2.6.0
 };
 
+/// sacreBLEU's metric name: chrF2, or chrF2++ with word n-grams of order 2.
+inline std::string chrf_name(const chrf_options& o) {
+  return "chrF" + std::to_string(o.beta) + std::string(static_cast<std::size_t>(o.word_order), '+');
+}
+
 inline std::string chrf_signature(std::size_t nrefs, const chrf_options& o) {
   return "nrefs:" + std::to_string(nrefs) + "|case:" + (o.lowercase ? "lc" : "mixed") +
          "|eff:" + (o.eps_smoothing ? "no" : "yes") + "|nc:" + std::to_string(o.char_order) +
@@ -178,7 +183,7 @@ inline chrf_result corpus_chrf(const std::vector<std::string>& hyps, const std::
     for (std::size_t i = 0; i < st.size(); ++i) out.statistics[i] += st[i];
   }
   out.score = detail::chrf_score(out.statistics, o);
-  out.name = "chrF" + std::to_string(o.beta) + std::string(static_cast<std::size_t>(o.word_order), '+');
+  out.name = chrf_name(o);
   out.signature = chrf_signature(refs.size(), o);
   return out;
 }
@@ -190,7 +195,7 @@ inline chrf_result sentence_chrf(std::string_view hyp, const std::vector<std::st
   chrf_result out;
   out.statistics = detail::chrf_sentence(hyp, std::vector<std::string_view>(refs.begin(), refs.end()), o);
   out.score = detail::chrf_score(out.statistics, o);
-  out.name = "chrF" + std::to_string(o.beta) + std::string(static_cast<std::size_t>(o.word_order), '+');
+  out.name = chrf_name(o);
   out.signature = chrf_signature(refs.size(), o);
   return out;
 }
