@@ -90,7 +90,7 @@ inline fairseq_bleu_result fairseq_bleu(const std::vector<std::string>& hyps, co
   };
   fairseq_bleu_result r;
   for (std::size_t i = 0; i < hyps.size(); ++i) {
-    // Encoding the hypothesis first doesn't change the outcome: ids only need to be distinct.
+    // fairseq numbers the hypothesis words first; the order does not matter, ids only need to be distinct.
     auto ref = encode(refs[i]);
     std::replace(ref.begin(), ref.end(), unk, unmatched_unk);
     ref = trim(std::move(ref));
