@@ -5,6 +5,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 namespace hat {
 
@@ -17,7 +18,12 @@ struct matrix_ref {
   std::size_t cols;
   std::size_t ld;
 
-  operator matrix_ref<const T>() const noexcept { return {data, rows, cols, ld}; }  // NOLINT
+  // A template, so that matrix_ref<const T> declares no conversion to itself (nvcc warns).
+  template <class U = T>
+    requires(!std::is_const_v<U>)
+  operator matrix_ref<const U>() const noexcept {  // NOLINT
+    return {data, rows, cols, ld};
+  }
 };
 
 template <class T>

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+// hat::cuda's kernels, launches and cuBLAS arguments, run by the host emulator, against hat::cpu:
+// every primitive in float and double, the whole model and a few training updates.
+#include <catch2/catch.hpp>
+
+#include <hat/backend/cuda_emulator.hpp>
+
+#include "compare.hpp"
+
+using namespace hat_test;
+
+TEST_CASE("cuda emulator: every primitive matches the CPU backend", "[cuda][emulator]") {
+  hat::cuda_emulator be;
+  SECTION("float") { compare(primitives<hat::cuda_emulator, float>(be), cpu_primitives_float(), primitives_float.rtol, primitives_float.atol); }
+  SECTION("double") {
+    compare(primitives<hat::cuda_emulator, double>(be), cpu_primitives_double(), primitives_double.rtol, primitives_double.atol);
+  }
+}
+
+TEST_CASE("cuda emulator: the whole model (loss, gradient, decoding, beam search) matches the CPU", "[cuda][emulator]") {
+  hat::cuda_emulator be;
+  compare(model_pass(be), cpu_model(), whole_model.rtol, whole_model.atol);
+}
+
+TEST_CASE("cuda emulator: training updates match the CPU and repeat exactly", "[cuda][emulator]") {
+  hat::cuda_emulator be;
+  const results first = training_updates(be);
+  compare(first, cpu_training(), training.rtol, training.atol);
+  compare(training_updates(be), first, 0, 0);  // no atomics: the same bits every run
+}
+
+TEST_CASE("cuda emulator: what a GPU would refuse is refused", "[cuda][emulator]") {
+  CHECK_THROWS_AS(hat::cuda_emulator(1), hat::cuda_error);  // no such device
+  hat::cuda_emulator be;
+  hat::cuda_emulator::buffer<float> a(64), c(16);
+  // A leading dimension below the row width is not a matrix cuBLAS accepts.
+  CHECK_THROWS_AS(be.gemm(hat::matrix_ref<const float>{a.data(), 4, 8, 4}, hat::op::none,
+                          hat::matrix_ref<const float>{a.data(), 4, 8, 8}, hat::op::transpose, hat::dense(c.data(), 4, 4),
+                          1.0f, 0.0f),
+                  hat::cuda_error);
+  // Attention over more keys than shared memory holds fails loudly rather than corrupting memory.
+  hat::attention_shape s;
+  s.tk = s.kv_stride = 20000;
+  hat::cuda_emulator::buffer<float> q(4), k(4 * 20000), ctx(4), scratch(20000);
+  CHECK_THROWS_AS(be.attention_forward(s, hat::dense<const float>(q.data(), 1, 4), hat::dense<const float>(k.data(), 20000, 4),
+                                       hat::dense<const float>(k.data(), 20000, 4), nullptr, hat::dense(ctx.data(), 1, 4),
+                                       scratch.data()),
+                  hat::cuda_error);
+}
