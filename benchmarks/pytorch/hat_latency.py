@@ -5,7 +5,7 @@ at PyTorch's best: eval mode, torch.inference_mode(), contiguous dense weights (
 SubTransformer reads, copied out), self-attention K/V cached, encoder-decoder K/V projected
 once. Prints one JSON object per file with the fields of `hat latency --json`.
 
-  /usr/bin/python3 benchmarks/pytorch/hat_latency.py --task wmt14.en-de --threads 1 --iters 10 FILE.yml...
+  /usr/bin/python3 benchmarks/pytorch/hat_latency.py --task wmt14.en-de --threads 1 --iters 10 [--device cuda] FILE.yml...
 
 Used by benchmarks/latency_vs_pytorch.sh; needs Debian's python3-torch (not a dependency of hat).
 """
@@ -165,7 +165,7 @@ class SubTransformer(torch.nn.Module):
 
     def full_decode(self, prev, mem):
         t = prev.shape[1]
-        mask = torch.triu(torch.full((t, t), float("-inf")), 1)
+        mask = torch.triu(torch.full((t, t), float("-inf"), device=prev.device), 1)
         x = self.embed_tokens(prev, self.dec_table, self.c["dec_dim"])
         for layer, (mk, mv) in zip(self.dec, mem):
             x = layer.full(x, mk, mv, mask)
@@ -182,26 +182,39 @@ def trimmed(ms):
     return sum(kept) / len(kept)
 
 
-def measure(model, length, beam, warmup, iters):
-    src = torch.tensor([[EOS] + [WORD] * (length - 1)])
-    prefix = torch.tensor([[WORD] * (length - 1) + [EOS]] * beam)
+def timed(device, f):
+    """f's result and its milliseconds: CUDA events on a GPU (HAT's GPU protocol), else the wall clock."""
+    if device.type == "cuda":
+        start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        r = f()
+        stop.record()
+        torch.cuda.synchronize()
+        return r, start.elapsed_time(stop)
+    t0 = time.perf_counter()
+    r = f()
+    return r, (time.perf_counter() - t0) * 1e3
+
+
+def measure(model, length, beam, warmup, iters, device):
+    src = torch.tensor([[EOS] + [WORD] * (length - 1)], device=device)
+    prefix = torch.tensor([[WORD] * (length - 1) + [EOS]] * beam, device=device)
     for _ in range(warmup):
         model.encode(src)
     enc = []
     for _ in range(iters):
-        t0 = time.perf_counter()
-        outs = model.encode(src)
-        enc.append((time.perf_counter() - t0) * 1e3)
+        outs, ms = timed(device, lambda: model.encode(src))
+        enc.append(ms)
     for _ in range(warmup):
         model.full_decode(prefix, model.memories(outs, beam))
-    dec = []
-    for _ in range(iters):
-        t0 = time.perf_counter()
+
+    def decode():
         mem = model.memories(outs, beam)  # HAT projects enc-dec K/V at the first step
         states = [[] for _ in model.dec]
         for k in range(length):
             model.step(prefix[:, k:k + 1], k, states, mem)
-        dec.append((time.perf_counter() - t0) * 1e3)
+
+    dec = [timed(device, decode)[1] for _ in range(iters)]
     return trimmed(enc), trimmed(dec)
 
 
@@ -213,6 +226,7 @@ def main():
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--beam", type=int, default=5)
     p.add_argument("--vocab", type=int, default=32768)
+    p.add_argument("--device", default="cpu", help="cpu or cuda (CUDA events, as HAT times GPUs)")
     p.add_argument("files", nargs="+")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
@@ -222,9 +236,11 @@ def main():
         c = read_yaml(f) if f != "max" else dict(enc_dim=640, dec_dim=640, enc_layers=6, dec_layers=6, enc_ffn=[3072] * 6,
                                                  enc_heads=[8] * 6, dec_ffn=[3072] * 6, dec_self=[8] * 6,
                                                  dec_ende=[8] * 6, arb=[2] * 6)
-        model = SubTransformer(c, a.vocab).eval()
+        device = torch.device(a.device)
+        model = SubTransformer(c, a.vocab).eval().to(device)
+        model.pos = model.pos.to(device)
         with torch.inference_mode():
-            e, d = measure(model, length, a.beam, a.warmup, a.iters)
+            e, d = measure(model, length, a.beam, a.warmup, a.iters, device)
         print(json.dumps({"file": f, "encoder_ms": round(e, 4), "decoder_ms": round(d, 4), "total_ms": round(e + d, 4)}))
         sys.stdout.flush()
 

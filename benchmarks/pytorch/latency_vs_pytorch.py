@@ -11,7 +11,7 @@ with OpenBLAS at T (both at T, OpenBLAS's and PyTorch's pools oversubscribe T co
 runs several times slower: that is not PyTorch at its best).
 
   OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 benchmarks/pytorch/latency_vs_pytorch.py \
-      --hat build/examples/hat [--threads 1 2] [--rounds 3] [--iters 10] [FILE.yml ... | max]
+      --hat build/examples/hat [--threads 1 2] [--rounds 3] [--iters 10] [--device cuda] [FILE.yml ... | max]
 """
 import argparse
 import glob
@@ -36,12 +36,17 @@ def main():
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--iters", type=int, default=10)
+    p.add_argument("--device", default="cpu", help="cpu, or cuda: both engines on the first GPU (CUDA events)")
+    p.add_argument("--configs", default=DEFAULT_DIR, help="folder of HAT's WMT'14 En-De SubTransformer YAMLs")
     p.add_argument("files", nargs="*")
     a = p.parse_args()
-    files = a.files or sorted(glob.glob(os.path.join(DEFAULT_DIR, "*xeon*.yml"))) + ["max"]
+    released = "*titanxp*.yml" if a.device == "cuda" else "*xeon*.yml"
+    files = a.files or sorted(glob.glob(os.path.join(a.configs, released))) + ["max"]
+    if a.device == "cuda":
+        a.threads = [1]  # host threads do not matter on the GPU
     env = dict(os.environ)
-    print("OPENBLAS_CORETYPE=%s; WMT'14 En-De, |V| = 32768, beam 5, L = 30; medians of %d rounds x %d timed runs"
-          % (env.get("OPENBLAS_CORETYPE", "unset"), a.rounds, a.iters))
+    print("device %s, OPENBLAS_CORETYPE=%s; WMT'14 En-De, |V| = 32768, beam 5, L = 30; medians of %d rounds x %d timed runs"
+          % (a.device, env.get("OPENBLAS_CORETYPE", "unset"), a.rounds, a.iters))
     print()
     print("| threads | config | hat enc | hat dec | hat total | PyTorch enc | PyTorch dec | PyTorch total | speed-up |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -49,17 +54,13 @@ def main():
         for f in files:
             hat_rows, torch_rows = [], []
             for _ in range(a.rounds):
-                if f == "max":
-                    hat_rows.append(run([a.hat, "latency", "--task", "wmt14.en-de", "--json", "--threads", str(t),
-                                         "--iters", str(a.iters), "--space-max"], env))
-                else:
-                    hat_rows.append(run([a.hat, "latency", "--task", "wmt14.en-de", "--json", "--threads", str(t),
-                                         "--iters", str(a.iters), f], env))
+                hat_rows.append(run([a.hat, "latency", "--task", "wmt14.en-de", "--json", "--threads", str(t), "--device",
+                                     a.device, "--iters", str(a.iters)] + (["--space-max"] if f == "max" else [f]), env))
                 tries = []
                 for torch_threads, blas_threads in ([(1, 1)] if t == 1 else [(t, 1), (1, t)]):
                     e2 = dict(env, OPENBLAS_NUM_THREADS=str(blas_threads))
                     tries.append(run([sys.executable, os.path.join(HERE, "hat_latency.py"), "--threads",
-                                      str(torch_threads), "--iters", str(a.iters), f], e2))
+                                      str(torch_threads), "--device", a.device, "--iters", str(a.iters), f], e2))
                 torch_rows.append(min(tries, key=lambda r: r["total_ms"]))
             med = lambda rows, k: statistics.median(r[k] for r in rows)
             name = "space0 max" if f == "max" else os.path.splitext(os.path.basename(f))[0]

@@ -88,6 +88,22 @@ check "latency without files: non-zero exit" test $? -ne 0
 check "latency without files: a hint" grep -q 'space-max' "$work/lat3.err"
 "$hat" latency --task wmt14.en-de --weights half "$work/rpi.yml" >/dev/null 2>&1
 check "latency: --weights half rejected" test $? -ne 0
+"$hat" latency --task wmt14.en-de --device tpu "$work/rpi.yml" >/dev/null 2>"$work/lat_dev.err"
+check "latency: an unknown --device is rejected" bash -c "test $? -ne 0 && grep -q 'tpu' '$work/lat_dev.err'"
+# --device cuda: measured where a GPU is visible; elsewhere a clear error (no GPU, or built without nvcc).
+"$hat" latency --task wmt14.en-de --device cuda --iters 2 --warmup 1 --vocab 64 --json "$work/rpi.yml" >"$work/lat_cuda.json" 2>"$work/lat_cuda.err"
+rc=$?
+if grep -q 'measuring on' "$work/lat_cuda.err"; then
+  check "latency --device cuda: exit 0 on a GPU" test $rc -eq 0
+  check "latency --device cuda: JSON line" grep -Eq '"total_ms": [0-9.]+' "$work/lat_cuda.json"
+else
+  check "latency --device cuda without a GPU: exit 1 and why" bash -c "test $rc -eq 1 && grep -Eq 'device cuda: (no CUDA device|this hat was built without CUDA)' '$work/lat_cuda.err'"
+fi
+"$hat" latency-dataset --space number-words --device cuda --samples 2 --iters 1 --warmup 0 --out "$work/cuda_lat.csv" --quiet >/dev/null 2>"$work/lat_ds_cuda.err"
+rc=$?
+if ! grep -q 'measuring on' "$work/lat_ds_cuda.err"; then
+  check "latency-dataset --device cuda without a GPU: exit 1, no file" bash -c "test $rc -eq 1 && test ! -e '$work/cuda_lat.csv'"
+fi
 
 # Latency dataset on the demo's small space: HAT's columns, genes as extras, resumable, checked on resume.
 "$hat" latency-dataset --space number-words --samples 3 --iters 2 --warmup 0 --vocab 64 --out "$work/ld.csv" --quiet >/dev/null

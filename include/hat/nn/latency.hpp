@@ -53,20 +53,35 @@ inline latency_stats trimmed_stats(std::vector<double> ms, trim_rule rule) {
   return s;
 }
 
+namespace detail {
+/// Milliseconds of f's work: the backend's device timer where it has one (hat::cuda: CUDA
+/// events, HAT's GPU protocol), else the wall clock from a synchronised start to a
+/// synchronised end (HAT's CPU protocol).
+template <class Backend, class F>
+double timed_ms(Backend& be, F&& f) {
+  if constexpr (requires { be.elapsed_ms(f); }) {
+    return be.elapsed_ms(f);
+  } else {
+    using clock = std::chrono::steady_clock;
+    be.synchronize();
+    const auto t0 = clock::now();
+    f();
+    be.synchronize();
+    return std::chrono::duration<double, std::milli>(clock::now() - t0).count();
+  }
+}
+}  // namespace detail
+
 /// HAT's latency of SubTransformer `c` on `model` (hat-spec 5): batch 1, source
 /// [</s>, 7, 7, ...] of source_length tokens; the encoder timed per forward; the decoder timed
 /// per loop of source_length incremental steps over `beam` rows fed [7, ..., 7, </s>], each
 /// step including the vocabulary projection (and the first one the encoder-decoder K/V),
 /// without softmax or beam bookkeeping. Warm-up: `warmup` encoder forwards, then `warmup`
-/// full-prefix (teacher-forced) decoder forwards. Wall clock, backend synchronised.
+/// full-prefix (teacher-forced) decoder forwards. Timed by detail::timed_ms.
 template <class M, class Backend, class T>
 latency_result measure_latency(Backend& be, const super_transformer<M, Backend, T>& model, const transformer_config& c,
                                const latency_options& o) {
   HAT_ASSERT(o.source_length > 0 && o.beam > 0 && o.iters > 0, "measure_latency: lengths and counts must be positive");
-  using clock = std::chrono::steady_clock;
-  const auto ms_since = [](clock::time_point t0) {
-    return std::chrono::duration<double, std::milli>(clock::now() - t0).count();
-  };
   constexpr int word = 7;
   const std::size_t L = o.source_length, V = model.vocabulary().target;
   token_batch src{std::vector<int>(L, word), 1, L};
@@ -79,12 +94,7 @@ latency_result measure_latency(Backend& be, const super_transformer<M, Backend, 
   for (std::size_t i = 0; i < o.warmup; ++i) model.encode(be, c, src, enc, ws);
   be.synchronize();
   std::vector<double> enc_ms;
-  for (std::size_t i = 0; i < o.iters; ++i) {
-    const auto t0 = clock::now();
-    model.encode(be, c, src, enc, ws);
-    be.synchronize();
-    enc_ms.push_back(ms_since(t0));
-  }
+  for (std::size_t i = 0; i < o.iters; ++i) enc_ms.push_back(detail::timed_ms(be, [&] { model.encode(be, c, src, enc, ws); }));
 
   // Warm-up: full-prefix forwards of the beam (HAT runs the decoder non-incrementally here).
   token_batch beam_src{std::vector<int>(o.beam * L), o.beam, L};
@@ -100,17 +110,14 @@ latency_result measure_latency(Backend& be, const super_transformer<M, Backend, 
   incremental_decoder<M, Backend, T> dec;
   std::vector<double> dec_ms;
   std::vector<int> tokens(o.beam);
-  for (std::size_t i = 0; i < o.iters; ++i) {
-    be.synchronize();
-    const auto t0 = clock::now();
-    dec.begin(be, model, c, enc, o.beam, L);
-    for (std::size_t step = 0; step < L; ++step) {
-      std::fill(tokens.begin(), tokens.end(), prefix[step]);
-      dec.step(be, tokens, dense(logits.data(), o.beam, V));
-    }
-    be.synchronize();
-    dec_ms.push_back(ms_since(t0));
-  }
+  for (std::size_t i = 0; i < o.iters; ++i)
+    dec_ms.push_back(detail::timed_ms(be, [&] {
+      dec.begin(be, model, c, enc, o.beam, L);
+      for (std::size_t step = 0; step < L; ++step) {
+        std::fill(tokens.begin(), tokens.end(), prefix[step]);
+        dec.step(be, tokens, dense(logits.data(), o.beam, V));
+      }
+    }));
   return {trimmed_stats(enc_ms, o.trim), trimmed_stats(dec_ms, o.trim)};
 }
 

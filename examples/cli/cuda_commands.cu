@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: MIT
+// `hat latency --device cuda` and `hat latency-dataset --device cuda`: the CPU's runs on hat::cuda (nvcc).
+#include <cstdio>
+#include <string>
+
+#include <hat/backend/cuda.hpp>
+
+#include "latency_runs.hpp"
+
+namespace hat_cli {
+
+namespace {
+hat::cuda open_device() {
+  if (hat::cuda_device_count() == 0) throw hat::config_error("--device cuda: no CUDA device is visible to this process");
+  hat::cuda be(0);
+  std::fprintf(stderr, "hat: measuring on %s\n", be.describe().c_str());
+  return be;
+}
+}  // namespace
+
+void run_latency_cuda(const latency_cli_options& o) {
+  hat::cuda be = open_device();
+  latency_run(be, o);
+}
+
+void run_latency_dataset_cuda(const latency_dataset_cli_options& o) {
+  hat::cuda be = open_device();
+  latency_dataset_run(be, o, be.describe());
+}
+
+}  // namespace hat_cli

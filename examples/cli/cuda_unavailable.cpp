@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: MIT
+// `--device cuda` in a `hat` built without nvcc: a clear error instead of the GPU runs.
+#include <hat/config.hpp>
+
+#include "latency_runs.hpp"
+
+namespace hat_cli {
+
+namespace {
+[[noreturn]] void unavailable() {
+  throw hat::config_error("--device cuda: this hat was built without CUDA (configure with nvcc on the PATH or "
+                          "CMAKE_CUDA_COMPILER set, and HAT_CUDA=ON)");
+}
+}  // namespace
+
+void run_latency_cuda(const latency_cli_options&) { unavailable(); }
+void run_latency_dataset_cuda(const latency_dataset_cli_options&) { unavailable(); }
+
+}  // namespace hat_cli
