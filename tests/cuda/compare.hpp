@@ -49,7 +49,20 @@ namespace hat_test {
 struct tolerance {
   double rtol, atol;
 };
-inline constexpr tolerance primitives_float{2e-5, 2e-6}, primitives_double{1e-11, 1e-13}, whole_model{1e-3, 2e-5},
-    training{1e-3, 2e-5};
+inline tolerance tolerance_of(scenario_id s) {
+  switch (s) {
+    case scenario_id::primitives_float: return {2e-5, 2e-6};
+    case scenario_id::primitives_double: return {1e-11, 1e-13};
+    case scenario_id::model:
+    case scenario_id::training: return {1e-3, 2e-5};
+  }
+  return {0, 0};
+}
+
+/// Scenario s on backend results `got` against the CPU's, within tolerance_of(s).
+inline void compare_with_cpu(const results& got, scenario_id s) {
+  const tolerance t = tolerance_of(s);
+  compare(got, cpu_scenario(s), t.rtol, t.atol);
+}
 
 }  // namespace hat_test

@@ -4,23 +4,4 @@
 
 #include "scenarios.hpp"
 
-namespace hat_test {
-
-results cpu_primitives_float() {
-  hat::cpu be;
-  return primitives<hat::cpu, float>(be);
-}
-results cpu_primitives_double() {
-  hat::cpu be;
-  return primitives<hat::cpu, double>(be);
-}
-results cpu_model() {
-  hat::cpu be;
-  return model_pass(be);
-}
-results cpu_training() {
-  hat::cpu be;
-  return training_updates(be);
-}
-
-}  // namespace hat_test
+hat_test::results hat_test::cpu_scenario(scenario_id s) { return run_scenario<hat::cpu>(s); }

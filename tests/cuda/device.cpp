@@ -12,18 +12,18 @@
 using namespace hat_test;
 
 TEST_CASE("cuda: every primitive matches the CPU backend", "[cuda]") {
-  compare(cuda_primitives_float(), cpu_primitives_float(), primitives_float.rtol, primitives_float.atol);
-  compare(cuda_primitives_double(), cpu_primitives_double(), primitives_double.rtol, primitives_double.atol);
+  compare_with_cpu(cuda_scenario(scenario_id::primitives_float), scenario_id::primitives_float);
+  compare_with_cpu(cuda_scenario(scenario_id::primitives_double), scenario_id::primitives_double);
 }
 
 TEST_CASE("cuda: the whole model (loss, gradient, decoding, beam search) matches the CPU", "[cuda]") {
-  compare(cuda_model(), cpu_model(), whole_model.rtol, whole_model.atol);
+  compare_with_cpu(cuda_scenario(scenario_id::model), scenario_id::model);
 }
 
 TEST_CASE("cuda: training updates match the CPU and repeat exactly", "[cuda]") {
-  const results first = cuda_training();
-  compare(first, cpu_training(), training.rtol, training.atol);
-  compare(cuda_training(), first, 0, 0);
+  const results first = cuda_scenario(scenario_id::training);
+  compare_with_cpu(first, scenario_id::training);
+  compare(cuda_scenario(scenario_id::training), first, 0, 0);
 }
 
 int main(int argc, char** argv) {

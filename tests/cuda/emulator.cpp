@@ -10,23 +10,20 @@
 using namespace hat_test;
 
 TEST_CASE("cuda emulator: every primitive matches the CPU backend", "[cuda][emulator]") {
-  hat::cuda_emulator be;
-  SECTION("float") { compare(primitives<hat::cuda_emulator, float>(be), cpu_primitives_float(), primitives_float.rtol, primitives_float.atol); }
+  SECTION("float") { compare_with_cpu(run_scenario<hat::cuda_emulator>(scenario_id::primitives_float), scenario_id::primitives_float); }
   SECTION("double") {
-    compare(primitives<hat::cuda_emulator, double>(be), cpu_primitives_double(), primitives_double.rtol, primitives_double.atol);
+    compare_with_cpu(run_scenario<hat::cuda_emulator>(scenario_id::primitives_double), scenario_id::primitives_double);
   }
 }
 
 TEST_CASE("cuda emulator: the whole model (loss, gradient, decoding, beam search) matches the CPU", "[cuda][emulator]") {
-  hat::cuda_emulator be;
-  compare(model_pass(be), cpu_model(), whole_model.rtol, whole_model.atol);
+  compare_with_cpu(run_scenario<hat::cuda_emulator>(scenario_id::model), scenario_id::model);
 }
 
 TEST_CASE("cuda emulator: training updates match the CPU and repeat exactly", "[cuda][emulator]") {
-  hat::cuda_emulator be;
-  const results first = training_updates(be);
-  compare(first, cpu_training(), training.rtol, training.atol);
-  compare(training_updates(be), first, 0, 0);  // no atomics: the same bits every run
+  const results first = run_scenario<hat::cuda_emulator>(scenario_id::training);
+  compare_with_cpu(first, scenario_id::training);
+  compare(run_scenario<hat::cuda_emulator>(scenario_id::training), first, 0, 0);  // no atomics: the same bits every run
 }
 
 TEST_CASE("cuda emulator: what a GPU would refuse is refused", "[cuda][emulator]") {

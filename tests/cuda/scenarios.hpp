@@ -26,17 +26,13 @@ struct named_values {
 };
 using results = std::vector<named_values>;
 
+/// The four scenarios every GPU backend is compared on (run_scenario below).
+enum class scenario_id { primitives_float, primitives_double, model, training };
+
 // The CPU's results, computed in a host-compiled TU (cpu_reference.cpp): .cu files never
-// include xtensor.
-results cpu_primitives_float();
-results cpu_primitives_double();
-results cpu_model();
-results cpu_training();
-// The same on hat::cuda (gpu_scenarios.cu, compiled by nvcc; they need a GPU).
-results cuda_primitives_float();
-results cuda_primitives_double();
-results cuda_model();
-results cuda_training();
+// include xtensor. And the same on hat::cuda (gpu_scenarios.cu, compiled by nvcc; needs a GPU).
+results cpu_scenario(scenario_id s);
+results cuda_scenario(scenario_id s);
 
 /// A paneled tiny space (every elastic slice strided or paneled) with 3 encoder and 2 decoder layers.
 struct gpu_tiny : hat::transformer_maxima<8, 16, 12, 8, 3, 2, 24> {
@@ -380,6 +376,19 @@ results training_updates(B& be) {
   std::vector<float> params(model.size());
   be.download(model.data(), model.size(), params.data());
   return {{"losses_and_norms", losses}, {"parameters", {params.begin(), params.end()}}};
+}
+
+/// Scenario `s` on a fresh backend B.
+template <class B>
+results run_scenario(scenario_id s) {
+  B be;
+  switch (s) {
+    case scenario_id::primitives_float: return primitives<B, float>(be);
+    case scenario_id::primitives_double: return primitives<B, double>(be);
+    case scenario_id::model: return model_pass(be);
+    case scenario_id::training: return training_updates(be);
+  }
+  return {};
 }
 
 }  // namespace hat_test

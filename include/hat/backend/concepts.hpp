@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <type_traits>
 
+#include <hat/config.hpp>
+
 namespace hat {
 
 /// A row-major matrix view into backend memory: `rows` x `cols`, row stride `ld` >= cols. An
@@ -33,6 +35,17 @@ matrix_ref<T> dense(T* data, std::size_t rows, std::size_t cols) noexcept {
 
 /// Whether a GEMM operand is used as stored or transposed.
 enum class op { none, transpose };
+
+/// C [m, n] = op(A) [m, k] op(B) [k, n]: the sizes of a product, checked (every backend's gemm).
+struct gemm_dims {
+  std::size_t m, n, k;
+  template <class T>
+  gemm_dims(matrix_ref<const T> a, op ta, matrix_ref<const T> b, op tb, matrix_ref<T> c)
+      : m(ta == op::none ? a.rows : a.cols), n(tb == op::none ? b.cols : b.rows), k(ta == op::none ? a.cols : a.rows) {
+    HAT_ASSERT((tb == op::none ? b.rows : b.cols) == k, "gemm: inner dimensions differ");
+    HAT_ASSERT(c.rows == m && c.cols == n, "gemm: output shape differs from op(A) * op(B)");
+  }
+};
 
 /// The shape of one batched attention core (softmax(scaling q k^T) v per item and head).
 /// Item i's queries are rows [i tq, (i+1) tq) of q; its keys and values are rows

@@ -153,11 +153,7 @@ struct cpu {
   // --- GEMM ---
   template <class T>
   void gemm(matrix_ref<const T> a, op ta, matrix_ref<const T> b, op tb, matrix_ref<T> c, T alpha, T beta) const {
-    const std::size_t m = ta == op::none ? a.rows : a.cols;
-    const std::size_t k = ta == op::none ? a.cols : a.rows;
-    const std::size_t n = tb == op::none ? b.cols : b.rows;
-    HAT_ASSERT((tb == op::none ? b.rows : b.cols) == k, "gemm: inner dimensions differ");
-    HAT_ASSERT(c.rows == m && c.cols == n, "gemm: output shape differs from op(A) * op(B)");
+    const auto [m, n, k] = gemm_dims(a, ta, b, tb, c);
     if (m == 0 || n == 0) return;
     const detail::flush_subnormals ftz;
     if constexpr (std::is_same_v<T, float>)

@@ -314,6 +314,23 @@ HAT_DEVICE attention_row locate(const attention_shape& s, size_t row, const unsi
   return a;
 }
 
+/// What every attention kernel derives from the shape: head width, score scaling, and the
+/// dropout of element e of the probabilities (the CPU's mask and scaling).
+template <class T>
+struct attention_constants {
+  size_t hd;
+  T scaling, keep_scale;
+  attention_shape s;
+  HAT_DEVICE T drop(size_t e, T value) const {
+    return s.dropout > 0 ? (dropout_keeps(s.dropout_key, e, s.dropout) ? value * keep_scale : T(0)) : value;
+  }
+};
+template <class T>
+HAT_DEVICE attention_constants<T> constants_of(const attention_shape& s, size_t width) {
+  return {width / s.heads, static_cast<T>(s.scaling),
+          s.dropout > 0 ? static_cast<T>(1.0 / (1.0 - static_cast<double>(s.dropout))) : T(1), s};
+}
+
 /// The attention core, one block per query row and head. Shared memory: block_dim T for
 /// reductions, then tk T of scores. `probs` [batch heads tq, tk] or null (save_probs off).
 template <class T>
@@ -321,9 +338,8 @@ HAT_GLOBAL void attention_forward(attention_shape s, const T* q, size_t ldq, con
                                   size_t ldv, const unsigned char* key_padding, T* ctx, size_t ldc, T* probs, size_t width) {
   T* red = shared_memory<T>();
   T* sc = red + block_dim();
-  const size_t hd = width / s.heads, rows = s.batch * s.heads * s.tq;
-  const T scaling = static_cast<T>(s.scaling);
-  const T keep_scale = s.dropout > 0 ? static_cast<T>(1.0 / (1.0 - static_cast<double>(s.dropout))) : T(1);
+  const attention_constants<T> ac = constants_of<T>(s, width);
+  const size_t hd = ac.hd, rows = s.batch * s.heads * s.tq;
   for (size_t row = block_x(); row < rows; row += grid_dim()) {
     const attention_row a = locate(s, row, key_padding);
     const T* qr = q + (a.i * s.tq + a.r) * ldq + a.h * hd;
@@ -334,7 +350,7 @@ HAT_GLOBAL void attention_forward(attention_shape s, const T* q, size_t ldq, con
       if (!masked) {
         const T* kr = k + (a.key0 + j) * ldk + a.h * hd;
         for (size_t c = 0; c < hd; ++c) dot += qr[c] * kr[c];
-        dot *= scaling;
+        dot *= ac.scaling;
         mx = max_of(mx, dot);
       }
       sc[j] = dot;
@@ -351,8 +367,7 @@ HAT_GLOBAL void attention_forward(attention_shape s, const T* q, size_t ldq, con
     for (size_t j = thread_x(); j < s.tk; j += block_dim()) {
       T p = sc[j] * inv;
       if (probs) probs[row * s.tk + j] = p;
-      if (s.dropout > 0) p = dropout_keeps(s.dropout_key, row * s.tk + j, s.dropout) ? p * keep_scale : T(0);
-      sc[j] = p;
+      sc[j] = ac.drop(row * s.tk + j, p);
     }
     sync_block();
     T* out = ctx + (a.i * s.tq + a.r) * ldc + a.h * hd;
@@ -374,9 +389,8 @@ HAT_GLOBAL void attention_backward_queries(attention_shape s, const T* k, size_t
                                            size_t width) {
   T* red = shared_memory<T>();
   T* sc = red + block_dim();
-  const size_t hd = width / s.heads, rows = s.batch * s.heads * s.tq;
-  const T scaling = static_cast<T>(s.scaling);
-  const T keep_scale = s.dropout > 0 ? static_cast<T>(1.0 / (1.0 - static_cast<double>(s.dropout))) : T(1);
+  const attention_constants<T> ac = constants_of<T>(s, width);
+  const size_t hd = ac.hd, rows = s.batch * s.heads * s.tq;
   for (size_t row = block_x(); row < rows; row += grid_dim()) {
     const attention_row a = locate(s, row, nullptr);
     const T* dc = dctx + (a.i * s.tq + a.r) * lddc + a.h * hd;
@@ -386,7 +400,7 @@ HAT_GLOBAL void attention_backward_queries(attention_shape s, const T* k, size_t
       const T* vr = v + (a.key0 + j) * ldv + a.h * hd;
       T dp = 0;
       for (size_t c = 0; c < hd; ++c) dp += dc[c] * vr[c];
-      if (s.dropout > 0) dp = dropout_keeps(s.dropout_key, row * s.tk + j, s.dropout) ? dp * keep_scale : T(0);
+      dp = ac.drop(row * s.tk + j, dp);
       sc[j] = dp;
       dot_sum += dp * pr[j];
     }
@@ -400,7 +414,7 @@ HAT_GLOBAL void attention_backward_queries(attention_shape s, const T* k, size_t
     for (size_t c = thread_x(); c < hd; c += block_dim()) {
       T acc = 0;
       for (size_t j = 0; j < s.tk; ++j) acc += sc[j] * k[(a.key0 + j) * ldk + a.h * hd + c];
-      out[c] = scaling * acc;
+      out[c] = ac.scaling * acc;
     }
     sync_block();
   }
@@ -412,9 +426,8 @@ HAT_GLOBAL void attention_backward_queries(attention_shape s, const T* k, size_t
 template <class T>
 HAT_GLOBAL void attention_backward_keys(attention_shape s, const T* q, size_t ldq, const T* probs, const T* dctx,
                                         size_t lddc, const T* ds, T* dk, size_t lddk, T* dv, size_t lddv, size_t width) {
-  const size_t hd = width / s.heads, groups = (s.batch + s.kv_group - 1) / s.kv_group, rows = groups * s.heads * s.tk;
-  const T scaling = static_cast<T>(s.scaling);
-  const T keep_scale = s.dropout > 0 ? static_cast<T>(1.0 / (1.0 - static_cast<double>(s.dropout))) : T(1);
+  const attention_constants<T> ac = constants_of<T>(s, width);
+  const size_t hd = ac.hd, groups = (s.batch + s.kv_group - 1) / s.kv_group, rows = groups * s.heads * s.tk;
   for (size_t row = block_x(); row < rows; row += grid_dim()) {
     const size_t j = row % s.tk, h = (row / s.tk) % s.heads, g = row / (s.tk * s.heads);
     const size_t first = g * s.kv_group, last = first + s.kv_group < s.batch ? first + s.kv_group : s.batch;
@@ -424,11 +437,9 @@ HAT_GLOBAL void attention_backward_keys(attention_shape s, const T* q, size_t ld
         for (size_t r = 0; r < s.tq; ++r) {
           const size_t e = ((i * s.heads + h) * s.tq + r) * s.tk + j;
           dk_acc += ds[e] * q[(i * s.tq + r) * ldq + h * hd + c];
-          T p = probs[e];
-          if (s.dropout > 0) p = dropout_keeps(s.dropout_key, e, s.dropout) ? p * keep_scale : T(0);
-          dv_acc += p * dctx[(i * s.tq + r) * lddc + h * hd + c];
+          dv_acc += ac.drop(e, probs[e]) * dctx[(i * s.tq + r) * lddc + h * hd + c];
         }
-      dk[(g * s.kv_stride + j) * lddk + h * hd + c] += scaling * dk_acc;
+      dk[(g * s.kv_stride + j) * lddk + h * hd + c] += ac.scaling * dk_acc;
       dv[(g * s.kv_stride + j) * lddv + h * hd + c] += dv_acc;
     }
   }

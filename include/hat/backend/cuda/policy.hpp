@@ -68,11 +68,7 @@ class basic_cuda {
   // --- GEMM ---
   template <class T>
   void gemm(matrix_ref<const T> a, op ta, matrix_ref<const T> b, op tb, matrix_ref<T> c, T alpha, T beta) {
-    const std::size_t m = ta == op::none ? a.rows : a.cols;
-    const std::size_t k = ta == op::none ? a.cols : a.rows;
-    const std::size_t n = tb == op::none ? b.cols : b.rows;
-    HAT_ASSERT((tb == op::none ? b.rows : b.cols) == k, "gemm: inner dimensions differ");
-    HAT_ASSERT(c.rows == m && c.cols == n, "gemm: output shape differs from op(A) * op(B)");
+    const auto [m, n, k] = gemm_dims(a, ta, b, tb, c);
     if (m == 0 || n == 0) return;
     HAT_ASSERT(std::max({m, n, k, a.ld, b.ld, c.ld}) <= static_cast<std::size_t>(INT_MAX), "gemm: sizes exceed cuBLAS's int");
     const auto i = [](std::size_t v) { return static_cast<int>(v); };
