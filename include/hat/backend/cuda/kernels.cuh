@@ -157,6 +157,21 @@ HAT_GLOBAL void embedding_backward(const int* tokens, const int* offsets, const 
 }
 
 // --- row-wise (one block per row) ------------------------------------------------------
+template <class T>
+struct moments {
+  T mean, inv;  // mean and 1 / sqrt(biased variance + eps)
+};
+/// A row's LayerNorm statistics (two passes: the centred sum of squares loses nothing to the mean).
+template <class T>
+HAT_DEVICE moments<T> row_moments(const T* xr, size_t d, T eps, T* red) {
+  T s = 0;
+  for (size_t j = thread_x(); j < d; j += block_dim()) s += xr[j];
+  const T mean = block_sum(s, red) / static_cast<T>(d);
+  T q = 0;
+  for (size_t j = thread_x(); j < d; j += block_dim()) q += (xr[j] - mean) * (xr[j] - mean);
+  return {mean, T(1) / sqrt_of(block_sum(q, red) / static_cast<T>(d) + eps)};
+}
+
 /// Shared memory: block_dim T.
 template <class T>
 HAT_GLOBAL void layernorm_forward(const T* x, size_t ldx, const T* gamma, const T* beta, T* y, size_t ldy, size_t rows,
@@ -164,12 +179,7 @@ HAT_GLOBAL void layernorm_forward(const T* x, size_t ldx, const T* gamma, const 
   T* red = shared_memory<T>();
   for (size_t r = block_x(); r < rows; r += grid_dim()) {
     const T* xr = x + r * ldx;
-    T s = 0;
-    for (size_t j = thread_x(); j < d; j += block_dim()) s += xr[j];
-    const T mean = block_sum(s, red) / static_cast<T>(d);
-    T q = 0;
-    for (size_t j = thread_x(); j < d; j += block_dim()) q += (xr[j] - mean) * (xr[j] - mean);
-    const T inv = T(1) / sqrt_of(block_sum(q, red) / static_cast<T>(d) + eps);
+    const auto [mean, inv] = row_moments(xr, d, eps, red);
     for (size_t j = thread_x(); j < d; j += block_dim()) y[r * ldy + j] = (xr[j] - mean) * inv * gamma[j] + beta[j];
   }
 }
@@ -182,12 +192,7 @@ HAT_GLOBAL void layernorm_backward_rows(const T* x, size_t ldx, const T* gamma, 
   for (size_t r = block_x(); r < rows; r += grid_dim()) {
     const T* xr = x + r * ldx;
     const T* gr = dy + r * lddy;
-    T s = 0;
-    for (size_t j = thread_x(); j < d; j += block_dim()) s += xr[j];
-    const T mean = block_sum(s, red) / static_cast<T>(d);
-    T q = 0;
-    for (size_t j = thread_x(); j < d; j += block_dim()) q += (xr[j] - mean) * (xr[j] - mean);
-    const T inv = T(1) / sqrt_of(block_sum(q, red) / static_cast<T>(d) + eps);
+    const auto [mean, inv] = row_moments(xr, d, eps, red);
     T a = 0, b = 0;  // sums of dxhat and dxhat * xhat
     for (size_t j = thread_x(); j < d; j += block_dim()) {
       const T g = gr[j] * gamma[j];
