@@ -14,6 +14,10 @@ TEST_CASE("cuda emulator: every primitive matches the CPU backend", "[cuda][emul
   SECTION("double") {
     compare_with_cpu(run_scenario<hat::cuda_emulator>(scenario_id::primitives_double), scenario_id::primitives_double);
   }
+  SECTION("float, 32 threads per block") {
+    using wide = hat::basic_cuda<hat::cuda_detail::host_runtime<32>>;
+    compare_with_cpu(run_scenario<wide>(scenario_id::primitives_float), scenario_id::primitives_float);
+  }
 }
 
 TEST_CASE("cuda emulator: the whole model (loss, gradient, decoding, beam search) matches the CPU", "[cuda][emulator]") {

@@ -11,7 +11,7 @@ namespace hat {
 /// hat::cuda's policy over an emulated GPU (cuda/host_runtime.hpp): the same kernel source and
 /// the same cuBLAS arguments, executed on the host, so a machine without a GPU checks them
 /// against hat::cpu. Slow (a host thread per GPU thread); for tests only.
-using cuda_emulator = basic_cuda<cuda_detail::host_runtime>;
+using cuda_emulator = basic_cuda<cuda_detail::host_runtime<>>;
 static_assert(backend_policy<cuda_emulator>);
 
 }  // namespace hat

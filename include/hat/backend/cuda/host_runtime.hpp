@@ -24,12 +24,16 @@ namespace hat::cuda_detail {
 /// The device_runtime interface on the host: "device" memory is host memory, a launch runs
 /// every thread of every block as a host thread (a block's threads at once, with a real
 /// barrier, so a missing sync_block shows up as a race), and GEMMs follow cuBLAS's
-/// column-major contract, argument checks included. Small blocks and grids (32 threads, at
-/// most 3 blocks) make every grid-stride loop and reduction go round more than once.
-/// It is a test oracle, not a fast backend.
+/// column-major contract, argument checks included. Small blocks and grids (Block threads, at
+/// most 3 blocks) make every grid-stride loop and reduction go round more than once; Block is
+/// a power of two, 8 by default (each emulated thread is an OS thread, and every barrier wakes
+/// them all: 32 made the tests 5x slower). It is a test oracle, not a fast backend.
+template <unsigned Block = 8>
 class host_runtime {
+  static_assert(Block > 0 && (Block & (Block - 1)) == 0, "host_runtime: the block size must be a power of two");
+
  public:
-  static constexpr unsigned block = 32;
+  static constexpr unsigned block = Block;
   static constexpr std::size_t max_blocks = 3;
   static constexpr std::size_t max_shared_bytes = 48 * 1024;  // CUDA's default limit per block
 
