@@ -2,6 +2,8 @@
 // `hat latency --device cuda` and `hat latency-dataset --device cuda`: the CPU's runs on hat::cuda (nvcc).
 #include <cstdio>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <hat/backend/cuda.hpp>
 
@@ -26,6 +28,14 @@ void run_latency_cuda(const latency_cli_options& o) {
 void run_latency_dataset_cuda(const latency_dataset_cli_options& o) {
   hat::cuda be = open_device();
   latency_dataset_run(be, o, be.describe());
+}
+
+measured_totals measure_files_cuda(const std::string& space, const std::vector<std::string>& files, std::size_t vocab,
+                                   std::uint64_t seed, const hat::latency_options& lo) {
+  hat::cuda be = open_device();
+  auto ms = with_latency_space(space, "latency-device: cuda",
+                               [&]<class S>() { return measure_files<S>(be, files, vocab, seed, lo); });
+  return {std::move(ms), be.describe()};
 }
 
 }  // namespace hat_cli

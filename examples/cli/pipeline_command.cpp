@@ -36,6 +36,7 @@
 #include <hat/predictor/latency_predictor.hpp>
 
 #include "commands.hpp"
+#include "latency_runs.hpp"
 
 namespace hat_cli {
 namespace {
@@ -147,7 +148,7 @@ void run_space(const hat::pipeline_config& cfg, const hat::training_config& tc, 
        {"latency-dataset", "--space", space, "--samples", std::to_string(cfg.latency_samples), "--out", csv.string(), "--seed",
         std::to_string(cfg.seed), "--iters", std::to_string(cfg.latency_iters), "--warmup", std::to_string(cfg.latency_warmup),
         "--beam", std::to_string(cfg.latency_beam), "--source-length", std::to_string(length), "--vocab",
-        std::to_string(subwords.size()), "--threads", std::to_string(cfg.latency_threads)});
+        std::to_string(subwords.size()), "--threads", std::to_string(cfg.latency_threads), "--device", cfg.latency_device});
   const auto table = hat::read_latency_csv(csv);
   double slowest = 0;
   for (const auto& r : table.rows) slowest = std::max(slowest, r.total_ms());
@@ -210,20 +211,25 @@ void run_space(const hat::pipeline_config& cfg, const hat::training_config& tc, 
   hat::cpu::set_threads(cfg.latency_threads);
   hat::cpu be;
   auto pred = hat::latency_predictor<hat::cpu>::load(be, pred_file.string());
-  using model_t = hat::super_transformer_for<S, hat::cpu>;
-  model_t model(be, {subwords.size(), subwords.size(), hat::embedding_sharing::all});
-  model.init_hat(be, cfg.seed);
   hat::latency_options lo;
   lo.source_length = length;
   lo.beam = cfg.latency_beam;
   lo.iters = cfg.latency_iters;
   lo.warmup = cfg.latency_warmup;
+  std::vector<std::string> files;
   for (auto& r : rows) {
-    const auto a = hat::read_subtransformer_yaml<S>((run / "search" / (r.constraint + ".yml")).string());
-    r.predicted_ms = pred(a);
-    r.measured_ms = hat::measure_latency(be, model, hat::config_of(a), lo).total_ms();
+    files.push_back((run / "search" / (r.constraint + ".yml")).string());
+    r.predicted_ms = pred(hat::read_subtransformer_yaml<S>(files.back()));
   }
-  write_results(run, rows, "this CPU (" + std::to_string(cfg.latency_threads) + " thread(s), OpenBLAS " + hat::cpu::blas_core() + ")");
+  measured_totals measured;
+  if (cfg.latency_device == "cuda") {
+    measured = measure_files_cuda(space, files, subwords.size(), cfg.seed, lo);
+  } else {
+    measured.ms = measure_files<S>(be, files, subwords.size(), cfg.seed, lo);
+    measured.device = "this CPU (" + std::to_string(cfg.latency_threads) + " thread(s), OpenBLAS " + hat::cpu::blas_core() + ")";
+  }
+  for (std::size_t i = 0; i < rows.size(); ++i) rows[i].measured_ms = measured.ms[i];
+  write_results(run, rows, measured.device);
   std::fprintf(stderr, "hat pipeline: done in %.0f s; %s/results.md, .csv, .json; plots: supertransformer/loss.svg, "
                        "predictor/fit.svg, search/*.svg\n", step.seconds(), run.string().c_str());
 }

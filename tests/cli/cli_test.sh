@@ -148,6 +148,17 @@ fi
 printf 'training-config: training.yml\nlatency-constraints: [5]\nlatency-sample: 3\n' >"$work/demo/config/bad.yml"
 "$hat" pipeline --config "$work/demo/config/bad.yml" 2>"$work/pipe.err"
 check "pipeline: an unknown key is named with its line" bash -c "test $? -ne 0 && grep -q 'bad.yml:3: unknown key .latency-sample.' '$work/pipe.err'"
+# latency-device: cuda, from the demo's SuperTransformer: on a GPU the whole pipeline; elsewhere a clear error.
+{ cat "$work/demo/config/pipeline.yml"; printf 'latency-device: cuda\nsupertransformer-checkpoint: ../supertransformer/checkpoint_last.hat\n'; } \
+  >"$work/demo/config/gpu.yml"
+"$hat" pipeline --config "$work/demo/config/gpu.yml" --run-dir "$work/gpu_run" >/dev/null 2>"$work/gpu_run.err"
+rc=$?
+if grep -q 'measuring on' "$work/gpu_run.err"; then
+  check "pipeline latency-device cuda: exit 0, results measured on the GPU" bash -c "test $rc -eq 0 && grep -q 'sm_' '$work/gpu_run/results.md'"
+else
+  check "pipeline latency-device cuda without a GPU: exit non-zero and why" \
+    bash -c "test $rc -ne 0 && grep -Eq 'device cuda: (no CUDA device|this hat was built without CUDA)' '$work/gpu_run.err'"
+fi
 
 echo "cli: $passes passed, $fails failed"
 test $fails -eq 0

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <hat/backend/cuda_emulator.hpp>
+#include <hat/nn/latency.hpp>
 
 #include "compare.hpp"
 
@@ -47,4 +48,30 @@ TEST_CASE("cuda emulator: what a GPU would refuse is refused", "[cuda][emulator]
                                        hat::dense<const float>(k.data(), 20000, 4), nullptr, hat::dense(ctx.data(), 1, 4),
                                        scratch.data()),
                   hat::cuda_error);
+}
+
+namespace {
+/// The emulator with a device clock that always reads 2.5 ms: measure_latency must use it
+/// (on hat::cuda that clock is CUDA events, HAT's GPU protocol) instead of the wall clock.
+struct fixed_clock : hat::cuda_emulator {
+  int timed = 0;
+  template <class F>
+  double elapsed_ms(F&& f) {
+    f();
+    ++timed;
+    return 2.5;
+  }
+};
+}  // namespace
+
+TEST_CASE("measure_latency times with the backend's device clock where it has one", "[cuda][emulator][latency]") {
+  fixed_clock be;
+  hat::super_transformer<gpu_tiny, fixed_clock> model(be, {17, 17, hat::embedding_sharing::all});
+  model.init_hat(be, 1);
+  hat::latency_options lo;
+  lo.source_length = 4, lo.beam = 2, lo.warmup = 1, lo.iters = 3;
+  const auto r = hat::measure_latency(be, model, scenario::tiny_archs()[1], lo);
+  CHECK(be.timed == 6);  // every timed encoder forward and decoder loop, nothing else
+  CHECK(r.encoder.mean_ms == 2.5);
+  CHECK(r.decoder.mean_ms == 2.5);
 }

@@ -44,6 +44,7 @@ struct pipeline_config {
   std::size_t latency_samples = 200, latency_iters = 10, latency_warmup = 2, latency_beam = 5;
   std::size_t latency_source_length = 0;     // 0: the mean length of the validation sources
   int latency_threads = 1;
+  std::string latency_device = "cpu";        // cpu, or cuda: the dataset and the results timed on the first GPU
   // predictor (hat-spec 6)
   std::string predictor_model = "auto";      // mlp, linear, quadratic, auto
   double predictor_lat_norm = 0;             // 0: the largest measured latency
@@ -111,6 +112,7 @@ inline pipeline_config parse_pipeline_yaml(const std::string& text, const std::s
     else if (k == "latency-beam") c.latency_beam = positive_count();
     else if (k == "latency-source-length") c.latency_source_length = count();
     else if (k == "latency-threads") c.latency_threads = static_cast<int>(positive_count());
+    else if (k == "latency-device") c.latency_device = one_of({"cpu", "cuda"});
     else if (k == "predictor-model") c.predictor_model = one_of({"mlp", "linear", "quadratic", "auto"});
     else if (k == "predictor-lat-norm") c.predictor_lat_norm = detail::yaml_positive(v, file, k, m);
     else if (k == "latency-constraints") {
