@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// `hat latency --device cuda` and `hat latency-dataset --device cuda`: the CPU's runs on hat::cuda (nvcc).
+// `--device cuda` of hat latency, latency-dataset and train (and the pipeline's GPU latencies): the CPU's runs on hat::cuda (nvcc).
 #include <cstdio>
 #include <string>
 #include <utility>
@@ -8,6 +8,7 @@
 #include <hat/backend/cuda.hpp>
 
 #include "latency_runs.hpp"
+#include "train_runs.hpp"
 
 namespace hat_cli {
 
@@ -15,7 +16,7 @@ namespace {
 hat::cuda open_device() {
   if (hat::cuda_device_count() == 0) throw hat::config_error("--device cuda: no CUDA device is visible to this process");
   hat::cuda be(0);
-  std::fprintf(stderr, "hat: measuring on %s\n", be.describe().c_str());
+  std::fprintf(stderr, "hat: using %s\n", be.describe().c_str());
   return be;
 }
 }  // namespace
@@ -28,6 +29,11 @@ void run_latency_cuda(const latency_cli_options& o) {
 void run_latency_dataset_cuda(const latency_dataset_cli_options& o) {
   hat::cuda be = open_device();
   latency_dataset_run(be, o, be.describe());
+}
+
+void run_train_cuda(const train_cli_options& o, const hat::training_config& c) {
+  hat::cuda be = open_device();
+  train_run(be, o, c, be.describe());
 }
 
 measured_totals measure_files_cuda(const std::string& space, const std::vector<std::string>& files, std::size_t vocab,

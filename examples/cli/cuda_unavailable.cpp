@@ -3,6 +3,7 @@
 #include <hat/config.hpp>
 
 #include "latency_runs.hpp"
+#include "train_runs.hpp"
 
 namespace hat_cli {
 
@@ -14,6 +15,7 @@ namespace {
 }  // namespace
 
 void run_latency_cuda(const latency_cli_options&) { unavailable(); }
+void run_train_cuda(const train_cli_options&, const hat::training_config&) { unavailable(); }
 void run_latency_dataset_cuda(const latency_dataset_cli_options&) { unavailable(); }
 measured_totals measure_files_cuda(const std::string&, const std::vector<std::string>&, std::size_t, std::uint64_t,
                                    const hat::latency_options&) {

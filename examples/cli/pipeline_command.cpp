@@ -122,7 +122,8 @@ void run_space(const hat::pipeline_config& cfg, const hat::training_config& tc, 
   const std::string T = std::to_string(threads);
   const std::string space = tc.space;
   // 1. SuperTransformer (hat train resumes from its folder and returns at once when done).
-  std::vector<std::string> train{"train", "--config", tc.file, "--data", data, "--save-dir", super_dir.string(), "--threads", T};
+  std::vector<std::string> train{"train", "--config", tc.file, "--data", data, "--save-dir", super_dir.string(), "--threads", T,
+                                 "--device", cfg.train_device};
   if (cfg.supertransformer_updates) train.insert(train.end(), {"--max-updates", std::to_string(cfg.supertransformer_updates)});
   step(given ? "train the SuperTransformer (given: " + super_ckpt.string() + ")" : "train the SuperTransformer", train, given);
 
@@ -180,7 +181,8 @@ void run_space(const hat::pipeline_config& cfg, const hat::training_config& tc, 
     // 5. SubTransformer training (inherited weights unless scratch; resumes from its own folder).
     const fs::path sub_dir = run / "subtransformer" / name, sub_ckpt = sub_dir / "checkpoint_last.hat";
     std::vector<std::string> sub{"train", "--config", tc.file, "--data", data, "--save-dir", sub_dir.string(), "--arch",
-                                 arch_file.string(), "--max-updates", std::to_string(cfg.subtransformer_updates), "--threads", T};
+                                 arch_file.string(), "--max-updates", std::to_string(cfg.subtransformer_updates), "--threads", T,
+                                 "--device", cfg.train_device};
     if (cfg.subtransformer_inherit && !fs::exists(sub_ckpt)) sub.insert(sub.end(), {"--restore-file", super_ckpt.string()});
     step("train the SubTransformer found under " + name, sub);
     // 6. Test: BLEU both ways, #params, FLOPs.

@@ -93,7 +93,7 @@ check "latency: an unknown --device is rejected" bash -c "test $? -ne 0 && grep 
 # --device cuda: measured where a GPU is visible; elsewhere a clear error (no GPU, or built without nvcc).
 "$hat" latency --task wmt14.en-de --device cuda --iters 2 --warmup 1 --vocab 64 --json "$work/rpi.yml" >"$work/lat_cuda.json" 2>"$work/lat_cuda.err"
 rc=$?
-if grep -q 'measuring on' "$work/lat_cuda.err"; then
+if grep -q 'hat: using ' "$work/lat_cuda.err"; then
   check "latency --device cuda: exit 0 on a GPU" test $rc -eq 0
   check "latency --device cuda: JSON line" grep -Eq '"total_ms": [0-9.]+' "$work/lat_cuda.json"
 else
@@ -101,7 +101,7 @@ else
 fi
 "$hat" latency-dataset --space number-words --device cuda --samples 2 --iters 1 --warmup 0 --out "$work/cuda_lat.csv" --quiet >/dev/null 2>"$work/lat_ds_cuda.err"
 rc=$?
-if ! grep -q 'measuring on' "$work/lat_ds_cuda.err"; then
+if ! grep -q 'hat: using ' "$work/lat_ds_cuda.err"; then
   check "latency-dataset --device cuda without a GPU: exit 1, no file" bash -c "test $rc -eq 1 && test ! -e '$work/cuda_lat.csv'"
 fi
 
@@ -148,12 +148,18 @@ fi
 printf 'training-config: training.yml\nlatency-constraints: [5]\nlatency-sample: 3\n' >"$work/demo/config/bad.yml"
 "$hat" pipeline --config "$work/demo/config/bad.yml" 2>"$work/pipe.err"
 check "pipeline: an unknown key is named with its line" bash -c "test $? -ne 0 && grep -q 'bad.yml:3: unknown key .latency-sample.' '$work/pipe.err'"
+"$hat" train --config "$work/demo/config/training.yml" --device cuda --max-updates 2 --save-dir "$work/gpu_train" >/dev/null 2>"$work/gpu_train.err"
+rc=$?
+if ! grep -q 'hat: using ' "$work/gpu_train.err"; then
+  check "train --device cuda without a GPU: exit 1 and why" \
+    bash -c "test $rc -eq 1 && grep -Eq 'device cuda: (no CUDA device|this hat was built without CUDA)' '$work/gpu_train.err'"
+fi
 # latency-device: cuda, from the demo's SuperTransformer: on a GPU the whole pipeline; elsewhere a clear error.
 { cat "$work/demo/config/pipeline.yml"; printf 'latency-device: cuda\nsupertransformer-checkpoint: ../supertransformer/checkpoint_last.hat\n'; } \
   >"$work/demo/config/gpu.yml"
 "$hat" pipeline --config "$work/demo/config/gpu.yml" --run-dir "$work/gpu_run" >/dev/null 2>"$work/gpu_run.err"
 rc=$?
-if grep -q 'measuring on' "$work/gpu_run.err"; then
+if grep -q 'hat: using ' "$work/gpu_run.err"; then
   check "pipeline latency-device cuda: exit 0, results measured on the GPU" bash -c "test $rc -eq 0 && grep -q 'sm_' '$work/gpu_run/results.md'"
 else
   check "pipeline latency-device cuda without a GPU: exit non-zero and why" \

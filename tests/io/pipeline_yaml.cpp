@@ -24,6 +24,7 @@ supertransformer-checkpoint: super/checkpoint_last.hat
 predictor-model: quadratic
 threads: 2
 latency-device: cuda
+train-device: cuda
 )");
   CHECK(c.training_config == "runs/x/training.yml");
   CHECK(c.data == "runs/data");
@@ -41,6 +42,7 @@ latency-device: cuda
   CHECK(c.fitness == "valid-loss");  // HAT's
   CHECK(c.latency_samples == 200);
   CHECK(c.latency_device == "cuda");
+  CHECK(c.train_device == "cuda");
   CHECK(parse("training-config: t.yml\nlatency-constraints: [5]\n").latency_device == "cpu");
   CHECK(parse("training-config: /abs/t.yml\nlatency-constraints: [5]\n").training_config == "/abs/t.yml");
 }
@@ -61,6 +63,7 @@ TEST_CASE("pipeline YAML: bad input names the line and key", "[io][pipeline_yaml
   fails(ok + "fitness: bleu\n", "pipeline.yml:3: key 'fitness': 'bleu' is not one of valid-loss, params, flops");
   fails(ok + "subtransformer-init: warm\n", "'warm' is not one of inherit, scratch");
   fails(ok + "latency-device: gpu\n", "pipeline.yml:3: key 'latency-device': 'gpu' is not one of cpu, cuda");
+  fails(ok + "train-device: tpu\n", "pipeline.yml:3: key 'train-device': 'tpu' is not one of cpu, cuda");
   fails(ok + "latency-samples: 0\n", "key 'latency-samples': must be positive");
   fails(ok + "latency-samples: many\n", "latency-samples");
   fails(ok + "mutation-prob: 2\n", "a probability in [0, 1]");

@@ -63,6 +63,7 @@ struct pipeline_config {
   double lenpen = 1.0, max_len_a = 0.0;
   std::size_t max_len_b = 200;
   int threads = 1;
+  std::string train_device = "cpu";  // cpu, or cuda: SuperTransformer and SubTransformer training on the first GPU
 };
 
 namespace detail {
@@ -155,6 +156,7 @@ inline pipeline_config parse_pipeline_yaml(const std::string& text, const std::s
     else if (k == "max-len-a") c.max_len_a = detail::yaml_double(v, file, k, m);
     else if (k == "max-len-b") c.max_len_b = count();
     else if (k == "threads") c.threads = static_cast<int>(positive_count());
+    else if (k == "train-device") c.train_device = one_of({"cpu", "cuda"});
     else throw config_error(detail::where(file, m) + ": unknown key '" + k + "'");
   }
   if (!have_training) throw config_error(file + ": missing key 'training-config' (hat train's YAML)");
