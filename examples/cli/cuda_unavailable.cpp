@@ -17,8 +17,8 @@ namespace {
 void run_latency_cuda(const latency_cli_options&) { unavailable(); }
 void run_train_cuda(const train_cli_options&, const hat::training_config&) { unavailable(); }
 void run_latency_dataset_cuda(const latency_dataset_cli_options&) { unavailable(); }
-measured_totals measure_files_cuda(const std::string&, const std::vector<std::string>&, std::size_t, std::uint64_t,
-                                   const hat::latency_options&) {
+measured_totals measure_configs_cuda(const std::string&, const std::vector<hat::transformer_config>&, std::size_t,
+                                     std::uint64_t, const hat::latency_options&) {
   unavailable();
 }
 

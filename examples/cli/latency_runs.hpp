@@ -54,20 +54,19 @@ struct measured_totals {
 // On the GPU (cuda_commands.cu where nvcc built hat, else a clear error): the same runs on hat::cuda.
 void run_latency_cuda(const latency_cli_options& o);
 void run_latency_dataset_cuda(const latency_dataset_cli_options& o);
-measured_totals measure_files_cuda(const std::string& space, const std::vector<std::string>& files, std::size_t vocab,
-                                   std::uint64_t seed, const hat::latency_options& lo);
+measured_totals measure_configs_cuda(const std::string& space, const std::vector<hat::transformer_config>& configs,
+                                     std::size_t vocab, std::uint64_t seed, const hat::latency_options& lo);
 
-/// The total latency of each SubTransformer YAML file of space S, on a SuperTransformer with
-/// random weights (latency does not depend on them, hat-spec 5.3) and every embedding shared,
-/// as latency-dataset measures its rows (the pipeline's last step).
+/// The total latency of each SubTransformer of space S, on a SuperTransformer with random
+/// weights (latency does not depend on them, hat-spec 5.3) and every embedding shared, as
+/// latency-dataset measures its rows (the pipeline's last step).
 template <class S, class Backend>
-std::vector<double> measure_files(Backend& be, const std::vector<std::string>& files, std::size_t vocab, std::uint64_t seed,
-                                  const hat::latency_options& lo) {
+std::vector<double> measure_configs(Backend& be, const std::vector<hat::transformer_config>& configs, std::size_t vocab,
+                                    std::uint64_t seed, const hat::latency_options& lo) {
   hat::super_transformer_for<S, Backend> model(be, {vocab, vocab, hat::embedding_sharing::all});
   model.init_hat(be, seed);
   std::vector<double> ms;
-  for (const auto& f : files)
-    ms.push_back(hat::measure_latency(be, model, hat::config_of(hat::read_subtransformer_yaml<S>(f)), lo).total_ms());
+  for (const auto& c : configs) ms.push_back(hat::measure_latency(be, model, c, lo).total_ms());
   return ms;
 }
 

@@ -218,16 +218,17 @@ void run_space(const hat::pipeline_config& cfg, const hat::training_config& tc, 
   lo.beam = cfg.latency_beam;
   lo.iters = cfg.latency_iters;
   lo.warmup = cfg.latency_warmup;
-  std::vector<std::string> files;
+  std::vector<hat::transformer_config> configs;
   for (auto& r : rows) {
-    files.push_back((run / "search" / (r.constraint + ".yml")).string());
-    r.predicted_ms = pred(hat::read_subtransformer_yaml<S>(files.back()));
+    const auto a = hat::read_subtransformer_yaml<S>((run / "search" / (r.constraint + ".yml")).string());
+    r.predicted_ms = pred(a);
+    configs.push_back(hat::config_of(a));
   }
   measured_totals measured;
   if (cfg.latency_device == "cuda") {
-    measured = measure_files_cuda(space, files, subwords.size(), cfg.seed, lo);
+    measured = measure_configs_cuda(space, configs, subwords.size(), cfg.seed, lo);
   } else {
-    measured.ms = measure_files<S>(be, files, subwords.size(), cfg.seed, lo);
+    measured.ms = measure_configs<S>(be, configs, subwords.size(), cfg.seed, lo);
     measured.device = "this CPU (" + std::to_string(cfg.latency_threads) + " thread(s), OpenBLAS " + hat::cpu::blas_core() + ")";
   }
   for (std::size_t i = 0; i < rows.size(); ++i) rows[i].measured_ms = measured.ms[i];

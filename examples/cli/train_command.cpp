@@ -1,29 +1,21 @@
 // SPDX-License-Identifier: MIT
 // `hat train` and `hat valid-loss`: SuperTransformer / SubTransformer training on a parallel corpus, and HAT's fitness.
-#include <atomic>
-#include <chrono>
 #include <cmath>
-#include <csignal>
+#include <cstdint>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <hat/backend/cpu.hpp>
 #include <hat/data/load_corpus.hpp>
 #include <hat/data/subword_model.hpp>
-#include <hat/io/atomic_file.hpp>
-#include <hat/io/space_yaml.hpp>
 #include <hat/io/subtransformer_yaml.hpp>
 #include <hat/io/training_yaml.hpp>
 #include <hat/nn/checkpoint.hpp>
 #include <hat/space/small_spaces.hpp>
-#include <hat/train/loss_curve.hpp>
-#include <hat/train/trainer.hpp>
+#include <hat/train/trainer.hpp>  // validation_loss
 
 #include "commands.hpp"
 #include "train_runs.hpp"

@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstring>  // std::memcpy, std::memset
-#include <functional>
 #include <new>
 #include <string>
 #include <thread>

@@ -61,6 +61,7 @@ class basic_cuda {
   /// The backend on CUDA device `device` (throws cuda_error when it does not exist).
   explicit basic_cuda(int device = 0) : rt_(device) {}
 
+  /// The runtime: on hat::cuda its stream() and cublas() handle, to order a caller's own work with hat's.
   Runtime& runtime() noexcept { return rt_; }
   /// e.g. "NVIDIA H200 (sm_90)".
   std::string describe() const { return rt_.describe(); }
@@ -145,11 +146,13 @@ class basic_cuda {
     for (std::size_t i = 0; i < dy.rows; ++i)
       if (pos[i] >= 0) by_token.emplace_back(tokens[i], static_cast<int>(i));
     if (by_token.empty()) return;
-    std::stable_sort(by_token.begin(), by_token.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
-    std::vector<int> distinct, offsets{0}, rows;
+    std::sort(by_token.begin(), by_token.end());  // by token, then row
+    std::vector<int> distinct, offsets, rows;
     for (std::size_t e = 0; e < by_token.size(); ++e) {
-      if (e > 0 && by_token[e].first != by_token[e - 1].first) offsets.push_back(static_cast<int>(e));
-      if (e == 0 || by_token[e].first != by_token[e - 1].first) distinct.push_back(by_token[e].first);
+      if (e == 0 || by_token[e].first != by_token[e - 1].first) {
+        distinct.push_back(by_token[e].first);
+        offsets.push_back(static_cast<int>(e));
+      }
       rows.push_back(by_token[e].second);
     }
     offsets.push_back(static_cast<int>(by_token.size()));
