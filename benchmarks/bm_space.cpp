@@ -4,7 +4,7 @@
 // and YAML round trips. Run: build/benchmarks/bm_space (no BLAS involved).
 #include <benchmark/benchmark.h>
 
-#include <hat/io/subtransformer_yaml.hpp>
+#include <hat/yaml/subtransformer.hpp>
 #include <hat/profile/flops.hpp>
 #include <hat/profile/params.hpp>
 #include <hat/space/encode.hpp>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// HAT-protocol latency (hat-spec 5) of SubTransformers on this CPU, with the roofline of
+// HAT-protocol latency (latency_dataset.py) of SubTransformers on this CPU, with the roofline of
 // memory-bound decoding and the elastic overhead, side by side in one run:
 //   super   : the SubTransformer as slices of the SuperTransformer (hat's default)
 //   dense   : the exported dense SubTransformer (elastic overhead = super / dense)
@@ -21,9 +21,9 @@
 #include <vector>
 
 #include <hat/backend/cpu.hpp>
-#include <hat/io/subtransformer_yaml.hpp>
+#include <hat/yaml/subtransformer.hpp>
 #include <hat/nn/dense_export.hpp>
-#include <hat/nn/latency.hpp>
+#include <hat/latency/measure.hpp>
 #include <hat/space/hat_spaces.hpp>
 
 namespace {

@@ -18,9 +18,9 @@
 #include <hat/data/load_corpus.hpp>
 #include <hat/data/subword_model.hpp>
 #include <hat/data/text_reader.hpp>
-#include <hat/data/translate.hpp>
+#include <hat/decode/translate.hpp>
 #include <hat/eval/bleu.hpp>
-#include <hat/io/subtransformer_yaml.hpp>
+#include <hat/yaml/subtransformer.hpp>
 #include <hat/nn/checkpoint.hpp>
 #include <hat/space/small_spaces.hpp>
 

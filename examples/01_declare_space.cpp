@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Tutorial 1: declare a search space as a type, then sample, mutate, cross, encode and save
 // architectures of it. docs/search_space.md walks through this file.
-#include <hat/io/subtransformer_yaml.hpp>
+#include <hat/yaml/subtransformer.hpp>
 #include <hat/profile/flops.hpp>
 #include <hat/profile/params.hpp>
 #include <hat/space/encode.hpp>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Tutorial 2: HAT's evolutionary search under a FLOPs budget, then an NSGA-II Pareto front of
 // loss against FLOPs, written as CSV and SVG. docs/search.md walks through this file.
-#include <hat/io/subtransformer_yaml.hpp>
+#include <hat/yaml/subtransformer.hpp>
 #include <hat/profile/flops.hpp>
 #include <hat/profile/params.hpp>
 #include <hat/search/callbacks.hpp>

@@ -5,10 +5,10 @@
 // export one as a standalone dense model and save it as a checkpoint. docs/architecture.md
 // walks through this file. A small space keeps it fast; hat::hat_wmt_space works the same way.
 #include <hat/backend/cpu.hpp>
-#include <hat/nn/beam_search.hpp>
+#include <hat/decode/beam_search.hpp>
 #include <hat/nn/checkpoint.hpp>
 #include <hat/nn/dense_export.hpp>
-#include <hat/nn/latency.hpp>
+#include <hat/latency/measure.hpp>
 #include <hat/space/choice.hpp>
 #include <hat/space/space.hpp>
 #include <cmath>
@@ -36,7 +36,7 @@ int main() {
   // [model]
   // One joined vocabulary of 100 ids for source, target and output (HAT's WMT setting).
   model_t super(be, {100, 100, hat::embedding_sharing::all});
-  super.init_hat(be, /*seed=*/1);  // hat-spec 3.7: Xavier-uniform, N(0, 64^-1/2) tables
+  super.init_hat(be, /*seed=*/1);  // HAT's build_init: Xavier-uniform, N(0, 64^-1/2) tables
   std::cout << "SuperTransformer: " << super.size() << " parameters in one arena\n";
   // [model]
 

@@ -5,7 +5,7 @@
 // hat::subword_model and hat::load_corpus give the same parallel_corpus (docs/training.md).
 // The run is interrupted half way, saved and resumed: the result is bit for bit the same.
 #include <hat/backend/cpu.hpp>
-#include <hat/nn/beam_search.hpp>
+#include <hat/decode/beam_search.hpp>
 #include <hat/nn/checkpoint.hpp>
 #include <hat/space/choice.hpp>
 #include <hat/space/space.hpp>

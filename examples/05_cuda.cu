@@ -3,8 +3,8 @@
 // backend type changes (hat::cuda instead of hat::cpu), and this file is compiled by nvcc.
 // docs/cuda.md walks through it. Without a GPU it says so and exits 77 (ctest: skipped).
 #include <hat/backend/cuda.hpp>
-#include <hat/nn/beam_search.hpp>
-#include <hat/nn/latency.hpp>
+#include <hat/decode/beam_search.hpp>
+#include <hat/latency/measure.hpp>
 #include <hat/space/choice.hpp>
 #include <hat/space/space.hpp>
 #include <cmath>
@@ -52,7 +52,7 @@ int main() {
   const auto hyps = hat::beam_search(be, super, c, src, opt, ws);
   std::cout << "best hypothesis of sentence 0: " << hyps[0].front().tokens.size() << " tokens\n";
 
-  // HAT's latency protocol, timed with CUDA events (hat-spec 5).
+  // HAT's latency protocol, timed with CUDA events as HAT's fairseq/utils.py measure_latency does.
   hat::latency_options lo;
   lo.iters = 10;
   const auto lat = hat::measure_latency(be, super, c, lo);

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""HAT's latency protocol (hat-spec 5) on a PyTorch implementation of the same SubTransformer,
+"""HAT's latency protocol (latency_dataset.py) on a PyTorch implementation of the same SubTransformer,
 at PyTorch's best: eval mode, torch.inference_mode(), contiguous dense weights (the slices the
 SubTransformer reads, copied out), self-attention K/V cached, encoder-decoder K/V projected
 once. Prints one JSON object per file with the fields of `hat latency --json`.
@@ -129,10 +129,11 @@ class SubTransformer(torch.nn.Module):
                                        for l in range(c["enc_layers"]))
         self.dec = torch.nn.ModuleList(DecoderLayer(c["dec_dim"], c["enc_dim"], c["dec_ffn"][l], c["dec_self"][l],
                                                     c["dec_ende"][l]) for l in range(c["dec_layers"]))
-        self.pos = sinusoid(256, SUPER_DIM)
+        # Buffers, so that .to(device) moves them with the parameters.
+        self.register_buffer("pos", sinusoid(256, SUPER_DIM), persistent=False)
         # Contiguous copies of the slices each part reads (PyTorch at its best).
-        self.enc_table = self.embed[:, :c["enc_dim"]].contiguous()
-        self.dec_table = self.embed[:, :c["dec_dim"]].contiguous()
+        self.register_buffer("enc_table", self.embed[:, :c["enc_dim"]].detach().contiguous(), persistent=False)
+        self.register_buffer("dec_table", self.embed[:, :c["dec_dim"]].detach().contiguous(), persistent=False)
 
     def embed_tokens(self, tokens, table, d, first=0):
         t = tokens.shape[1]
@@ -144,7 +145,7 @@ class SubTransformer(torch.nn.Module):
         for layer in self.enc:
             x = layer(x)
             outs.append(x)
-        while len(outs) < 6:  # identity layers (hat-spec 3.6)
+        while len(outs) < 6:  # identity layers, as in HAT
             outs.append(x)
         return outs
 
@@ -238,7 +239,6 @@ def main():
                                                  dec_ende=[8] * 6, arb=[2] * 6)
         device = torch.device(a.device)
         model = SubTransformer(c, a.vocab).eval().to(device)
-        model.pos = model.pos.to(device)
         with torch.inference_mode():
             e, d = measure(model, length, a.beam, a.warmup, a.iters, device)
         print(json.dumps({"file": f, "encoder_ms": round(e, 4), "decoder_ms": round(d, 4), "total_ms": round(e + d, 4)}))

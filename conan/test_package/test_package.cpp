@@ -1,7 +1,7 @@
 // Proves the Conan package: the core (space, YAML via yaml-cpp, profiler), the cpu component
 // (xtensor-blas on OpenBLAS) and the text component (SentencePiece) compile, link and run.
 #include <hat/data/subword_model.hpp>
-#include <hat/io/subtransformer_yaml.hpp>
+#include <hat/yaml/subtransformer.hpp>
 #include <hat/profile/params.hpp>
 #include <hat/space/hat_spaces.hpp>
 #include <iostream>

@@ -12,6 +12,7 @@
 #include <hat/eval/fairseq_bleu.hpp>
 
 #include "commands.hpp"
+#include "json_output.hpp"
 
 namespace hat_cli {
 namespace {
@@ -47,27 +48,17 @@ std::vector<std::string> read_stripped(const std::string& path) {
   return lines;
 }
 
-std::string json_numbers(const auto& v, const char* format) {
-  std::string s = "[";
-  char buf[64];
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    std::snprintf(buf, sizeof buf, format, v[i]);
-    s += (i ? ", " : "") + std::string(buf);
-  }
-  return s + "]";
+json bleu_json(const hat::bleu_result& r) {
+  return {{"name", "BLEU"},          {"score", r.score},       {"counts", r.counts},   {"totals", r.totals},
+          {"precisions", r.precisions}, {"bp", r.bp},           {"ratio", r.ratio()},   {"sys_len", r.sys_len},
+          {"ref_len", r.ref_len},    {"signature", r.signature}, {"formatted", r.formatted()}};
 }
 
-void print_bleu(const hat::bleu_result& r, bool json, const char* extra_json = "") {
-  if (!json) {
+void print_bleu(const hat::bleu_result& r, bool as_json) {
+  if (as_json)
+    print_json(bleu_json(r));
+  else
     std::printf("%s\n%s\n", r.formatted().c_str(), r.signature.c_str());
-    return;
-  }
-  std::printf(
-      "{\"name\": \"BLEU\", \"score\": %.17g, \"counts\": %s, \"totals\": %s, \"precisions\": %s, \"bp\": %.17g, "
-      "\"ratio\": %.17g, \"sys_len\": %zu, \"ref_len\": %zu, \"signature\": \"%s\", \"formatted\": \"%s\"%s}\n",
-      r.score, json_numbers(r.counts, "%zu").c_str(), json_numbers(r.totals, "%zu").c_str(),
-      json_numbers(r.precisions, "%.17g").c_str(), r.bp, r.ratio(), r.sys_len, r.ref_len, json_escape(r.signature).c_str(),
-      json_escape(r.formatted()).c_str(), extra_json);
 }
 
 int run(const bleu_cli_options& o) {
@@ -83,10 +74,8 @@ int run(const bleu_cli_options& o) {
     if (refs.size() != 1) throw hat::config_error("--fairseq scores against exactly one --ref");
     const auto r = hat::fairseq_bleu(hyps, refs[0]);
     if (o.json)
-      std::printf("{\"name\": \"BLEU4\", \"score\": %.17g, \"counts\": %s, \"totals\": %s, \"bp\": %.17g, \"sys_len\": %zu, "
-                  "\"ref_len\": %zu, \"formatted\": \"%s\"}\n",
-                  r.score, json_numbers(r.matches, "%zu").c_str(), json_numbers(r.counts, "%zu").c_str(), r.bp, r.sys_len,
-                  r.ref_len, json_escape(r.formatted()).c_str());
+      print_json({{"name", "BLEU4"}, {"score", r.score}, {"counts", r.matches}, {"totals", r.counts}, {"bp", r.bp},
+                  {"sys_len", r.sys_len}, {"ref_len", r.ref_len}, {"formatted", r.formatted()}});
     else
       std::printf("%s\n", r.formatted().c_str());
     return 0;
@@ -99,7 +88,7 @@ int run(const bleu_cli_options& o) {
       for (const auto& r : refs) sentence_refs.push_back(r[i]);
       const auto r = hat::sentence_bleu(hyps[i], sentence_refs, so);
       if (o.json)
-        std::printf("{\"line\": %zu, \"score\": %.17g}\n", i + 1, r.score);
+        print_json({{"line", i + 1}, {"score", r.score}});
       else
         std::printf("%.4f\n", r.score);
     }
@@ -111,11 +100,14 @@ int run(const bleu_cli_options& o) {
     return 0;
   }
   const auto c = hat::corpus_chrf(hyps, refs, {.lowercase = o.bleu.lowercase});
-  char buf[512];
-  std::snprintf(buf, sizeof buf, ", \"chrf\": {\"name\": \"%s\", \"score\": %.17g, \"signature\": \"%s\"}", c.name.c_str(),
-                c.score, json_escape(c.signature).c_str());
-  print_bleu(r, o.json, buf);
-  if (!o.json) std::printf("%s = %.2f\n%s\n", c.name.c_str(), c.score, c.signature.c_str());
+  if (o.json) {
+    auto j = bleu_json(r);
+    j["chrf"] = {{"name", c.name}, {"score", c.score}, {"signature", c.signature}};
+    print_json(j);
+    return 0;
+  }
+  print_bleu(r, false);
+  std::printf("%s = %.2f\n%s\n", c.name.c_str(), c.score, c.signature.c_str());
   return 0;
 }
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include <hat/io/space_yaml.hpp>
+#include <hat/yaml/space.hpp>
 
 #include "commands.hpp"
 

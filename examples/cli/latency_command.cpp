@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// `hat latency`: HAT's latency protocol (hat-spec 5) for SubTransformer YAML files, on this CPU or a GPU.
+// `hat latency`: HAT's latency protocol (its latency_dataset.py) for SubTransformer YAML files, on this
+// CPU or a GPU.
 #include <iostream>
 #include <memory>
 

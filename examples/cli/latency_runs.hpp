@@ -12,13 +12,14 @@
 #include <vector>
 
 #include <hat/io/latency_csv.hpp>
-#include <hat/io/subtransformer_yaml.hpp>
+#include <hat/yaml/subtransformer.hpp>
 #include <hat/nn/dense_export.hpp>
-#include <hat/nn/latency.hpp>
-#include <hat/nn/latency_dataset.hpp>
+#include <hat/latency/measure.hpp>
+#include <hat/latency/dataset.hpp>
 #include <hat/nn/super_transformer.hpp>
 
 #include "cli_spaces.hpp"
+#include "json_lines.hpp"
 
 namespace hat_cli {
 
@@ -58,8 +59,8 @@ measured_totals measure_configs_cuda(const std::string& space, const std::vector
                                      std::size_t vocab, std::uint64_t seed, const hat::latency_options& lo);
 
 /// The total latency of each SubTransformer of space S, on a SuperTransformer with random
-/// weights (latency does not depend on them, hat-spec 5.3) and every embedding shared, as
-/// latency-dataset measures its rows (the pipeline's last step).
+/// weights (latency does not depend on them; HAT's latency_dataset.py loads none either) and every
+/// embedding shared, as latency-dataset measures its rows (the pipeline's last step).
 template <class S, class Backend>
 std::vector<double> measure_configs(Backend& be, const std::vector<hat::transformer_config>& configs, std::size_t vocab,
                                     std::uint64_t seed, const hat::latency_options& lo) {
@@ -75,7 +76,7 @@ void latency_run_space(Backend& be, const latency_cli_options& o, const hat::tas
   using model_t = hat::super_transformer_for<S, Backend>;
   const auto v = static_cast<std::size_t>(o.vocab);
   model_t super(be, {v, v, task.shared_embeddings ? hat::embedding_sharing::all : hat::embedding_sharing::none});
-  super.init_hat(be, o.seed);  // latency does not depend on the values (hat-spec 5.3)
+  super.init_hat(be, o.seed);  // latency does not depend on the values (HAT times random weights too)
   hat::latency_options lo;
   lo.source_length = static_cast<std::size_t>(task.source_length);
   lo.beam = static_cast<std::size_t>(o.beam);
@@ -95,8 +96,7 @@ void latency_run_space(Backend& be, const latency_cli_options& o, const hat::tas
       const auto r = o.weights == "dense" ? hat::measure_latency(be, hat::export_dense(be, super, config), config, lo)
                                           : hat::measure_latency(be, super, config, lo);
       if (o.json)
-        std::printf("{\"file\": \"%s\", \"encoder_ms\": %.4f, \"decoder_ms\": %.4f, \"total_ms\": %.4f}\n",
-                    json_escape(file).c_str(), r.encoder.mean_ms, r.decoder.mean_ms, r.total_ms());
+        std::fputs(latency_json_line(file, r).c_str(), stdout);
       else
         std::printf("%-44s %10.2f %10.2f %10.2f %9.2f\n", std::filesystem::path(file).filename().c_str(), r.encoder.mean_ms,
                     r.decoder.mean_ms, r.total_ms(), r.encoder.std_ms + r.decoder.std_ms);
@@ -133,7 +133,7 @@ void latency_dataset_run_space(Backend& be, const latency_dataset_cli_options& o
                                std::size_t vocab, bool shared, const std::string& device) {
   using model_t = hat::super_transformer_for<S, Backend>;
   model_t super(be, {vocab, vocab, shared ? hat::embedding_sharing::all : hat::embedding_sharing::none});
-  super.init_hat(be, o.seed);  // latency does not depend on the values (hat-spec 5.3)
+  super.init_hat(be, o.seed);  // latency does not depend on the values (HAT times random weights too)
   hat::rng g(o.seed);
   std::vector<hat::arch<S>> archs;
   for (std::size_t i = 0; i < o.samples; ++i) archs.push_back(hat::arch<S>::sample(g));
@@ -196,7 +196,8 @@ template <class Backend>
 void latency_dataset_run(Backend& be, const latency_dataset_cli_options& o, const std::string& device) {
   if (!o.task.empty()) {
     const auto t = hat::find_task(o.task);
-    // HAT samples its latency datasets from one broader space for every task (hat-spec 2).
+    // HAT samples its latency datasets from one broader space for every task
+    // (its configs/*/latency_dataset/*.yml).
     latency_dataset_run_space<hat::hat_latency_space>(
         be, o, o.source_length ? o.source_length : static_cast<std::size_t>(t->source_length), o.vocab ? o.vocab : 32768,
         t->shared_embeddings, device);

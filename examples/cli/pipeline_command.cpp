@@ -16,8 +16,6 @@
 #include <thread>
 #include <vector>
 
-#include <yaml-cpp/yaml.h>
-
 #include <hat/backend/cpu.hpp>
 #include <hat/data/load_corpus.hpp>
 #include <hat/data/number_words.hpp>
@@ -25,17 +23,18 @@
 #include <hat/data/text_reader.hpp>
 #include <hat/io/atomic_file.hpp>
 #include <hat/io/latency_csv.hpp>
-#include <hat/io/pipeline_yaml.hpp>
+#include <hat/yaml/pipeline.hpp>
 #include <hat/io/python_float.hpp>
 #include <hat/io/read_file.hpp>
-#include <hat/io/subtransformer_yaml.hpp>
-#include <hat/io/training_yaml.hpp>
+#include <hat/yaml/subtransformer.hpp>
+#include <hat/yaml/training.hpp>
 #include <hat/nn/checkpoint.hpp>
-#include <hat/nn/latency.hpp>
+#include <hat/latency/measure.hpp>
 #include <hat/nn/super_transformer.hpp>
 #include <hat/predictor/latency_predictor.hpp>
 
 #include "commands.hpp"
+#include "json_output.hpp"
 #include "latency_runs.hpp"
 
 namespace hat_cli {
@@ -92,7 +91,7 @@ void write_results(const fs::path& dir, const std::vector<result_row>& rows, con
   std::string md = "| constraint | predicted latency (ms) | measured latency (ms) | #params (M) | FLOPs (G) | BLEU | tokenized BLEU | architecture |\n"
                    "|---|---|---|---|---|---|---|---|\n";
   std::string csv = "constraint,limit_ms,predicted_ms,measured_ms,params,flops,bleu,bleu_tokenized,arch\n";
-  std::string json = "[";
+  json results = json::array();
   for (const auto& r : rows) {
     md += "| " + r.constraint + " (" + fmt(r.limit_ms, "%.2f") + " ms) | " + fmt(r.predicted_ms, "%.2f") + " | " +
           fmt(r.measured_ms, "%.2f") + " | " + fmt(static_cast<double>(r.params) / 1e6, "%.2f") + " | " +
@@ -101,15 +100,19 @@ void write_results(const fs::path& dir, const std::vector<result_row>& rows, con
     csv += r.constraint + "," + fmt(r.limit_ms, "%.17g") + "," + fmt(r.predicted_ms, "%.17g") + "," + fmt(r.measured_ms, "%.17g") +
            "," + std::to_string(r.params) + "," + std::to_string(r.flops) + "," + fmt(r.bleu, "%.17g") + "," +
            fmt(r.bleu_tokenized, "%.17g") + ",\"" + r.arch + "\"\n";
-    json += std::string(json.size() > 1 ? ", " : "") + "{\"constraint\": \"" + r.constraint + "\", \"limit_ms\": " +
-            fmt(r.limit_ms, "%.17g") + ", \"predicted_ms\": " + fmt(r.predicted_ms, "%.17g") + ", \"measured_ms\": " +
-            fmt(r.measured_ms, "%.17g") + ", \"params\": " + std::to_string(r.params) + ", \"flops\": " +
-            std::to_string(r.flops) + ", \"bleu\": " + fmt(r.bleu, "%.17g") + ", \"bleu_tokenized\": " +
-            fmt(r.bleu_tokenized, "%.17g") + ", \"arch\": \"" + json_escape(r.arch) + "\"}";
+    results.push_back({{"constraint", r.constraint},
+                       {"limit_ms", r.limit_ms},
+                       {"predicted_ms", r.predicted_ms},
+                       {"measured_ms", r.measured_ms},
+                       {"params", r.params},
+                       {"flops", r.flops},
+                       {"bleu", r.bleu},
+                       {"bleu_tokenized", r.bleu_tokenized},
+                       {"arch", r.arch}});
   }
   hat::write_file_atomic(dir / "results.md", "Measured on " + device + ".\n\n" + md);
   hat::write_file_atomic(dir / "results.csv", csv);
-  hat::write_file_atomic(dir / "results.json", json + "]\n");
+  write_json_atomic(dir / "results.json", results);
   std::printf("\n%s", md.c_str());
 }
 
@@ -194,14 +197,15 @@ void run_space(const hat::pipeline_config& cfg, const hat::training_config& tc, 
           "--max-len-b", std::to_string(cfg.max_len_b), "--out", (run / "test" / (name + ".hyp")).string(), "--out-json",
           test_json.string(), "--flops-length", std::to_string(length), "--quiet", "--threads", T},
          fs::exists(test_json));
-    const YAML::Node t = YAML::LoadFile(test_json.string());
+    const json t = read_json(test_json);
+    const std::string where = test_json.string();
     result_row r;
     r.constraint = name;
     r.limit_ms = ms;
-    r.bleu = t["bleu"].as<double>();
-    r.bleu_tokenized = t["bleu_tokenized"].as<double>();
-    r.params = t["params"].as<long long>();
-    r.flops = t["flops"].as<long long>();
+    r.bleu = json_get<double>(t, "bleu", where);
+    r.bleu_tokenized = json_get<double>(t, "bleu_tokenized", where);
+    r.params = json_get<long long>(t, "params", where);
+    r.flops = json_get<long long>(t, "flops", where);
     const auto a = hat::read_subtransformer_yaml<S>(arch_file.string());
     r.arch = a.to_string();
     rows.push_back(r);

@@ -12,12 +12,13 @@
 
 #include <hat/backend/cpu.hpp>
 #include <hat/io/latency_csv.hpp>
-#include <hat/io/subtransformer_yaml.hpp>
+#include <hat/yaml/subtransformer.hpp>
 #include <hat/io/svg_plot.hpp>
 #include <hat/predictor/latency_predictor.hpp>
 #include <hat/predictor/metrics.hpp>
 
 #include "commands.hpp"
+#include "json_output.hpp"
 
 namespace hat_cli {
 namespace {
@@ -49,10 +50,12 @@ void set_threads(int n) {
   if (const auto w = hat::cpu::blas_warning(); !w.empty()) std::cerr << "hat: warning: " << w << "\n";
 }
 
-void print_metrics(const hat::predictor_metrics& m, bool json, const std::string& extra_json, const std::string& what) {
-  if (json) {
-    std::printf("{\"rmse_ms\": %.17g, \"mape\": %.17g, \"within10\": %.17g, \"kendall_tau\": %.17g, \"rows\": %zu%s}\n",
-                m.rmse_ms, m.mape, m.within10, m.kendall_tau, m.rows, extra_json.c_str());
+void print_metrics(const hat::predictor_metrics& m, bool as_json, const json& extra, const std::string& what) {
+  if (as_json) {
+    json j = {{"rmse_ms", m.rmse_ms}, {"mape", m.mape}, {"within10", m.within10}, {"kendall_tau", m.kendall_tau},
+              {"rows", m.rows}};
+    j.update(extra);
+    print_json(j);
   } else {
     std::printf("%s (%zu rows): RMSE %.2f ms, MAPE %.2f %%, within 10 %%: %.1f %%, Kendall tau %.4f\n", what.c_str(),
                 m.rows, m.rmse_ms, 100 * m.mape, 100 * m.within10, m.kendall_tau);
@@ -120,7 +123,7 @@ void run_train(const train_options& o) {
   const auto m = evaluate(p, table, split.test, o.plot,
                           "predictor fit: " + std::filesystem::path(o.csv).filename().string() + " (test split)");
   print_metrics(m, o.json,
-                ", \"split\": \"test\", \"model\": \"" + chosen + "\", \"train_seconds\": " + std::to_string(secs),
+                {{"split", "test"}, {"model", chosen}, {"train_seconds", secs}},
                 "test split (" + chosen + ")");
 }
 
@@ -132,7 +135,7 @@ void run_eval(const eval_options& o) {
   std::vector<std::size_t> all(table.rows.size());
   std::iota(all.begin(), all.end(), std::size_t{0});
   print_metrics(evaluate(p, table, all, o.plot, "predictor fit: " + std::filesystem::path(o.csv).filename().string()),
-                o.json, ", \"split\": \"all\"", "all rows");
+                o.json, {{"split", "all"}}, "all rows");
 }
 
 void run_predict(const predict_options& o) {
@@ -142,7 +145,7 @@ void run_predict(const predict_options& o) {
   for (const auto& f : o.files) {
     try {
       const double ms = with_named_space(o.space, [&]<class S>() { return p(hat::read_subtransformer_yaml<S>(f)); });
-      if (o.json) std::printf("{\"file\": \"%s\", \"latency_ms\": %.17g}\n", json_escape(f).c_str(), ms);
+      if (o.json) print_json({{"file", f}, {"latency_ms", ms}});
       else std::printf("%-60s %10.2f ms\n", f.c_str(), ms);
     } catch (const hat::config_error& e) {
       std::cerr << "hat predictor predict: " << e.what() << "\n";

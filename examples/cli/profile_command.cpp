@@ -8,11 +8,12 @@
 #include <string>
 #include <vector>
 
-#include <hat/io/subtransformer_yaml.hpp>
+#include <hat/yaml/subtransformer.hpp>
 #include <hat/profile/flops.hpp>
 #include <hat/profile/params.hpp>
 
 #include "commands.hpp"
+#include "json_output.hpp"
 
 namespace hat_cli {
 namespace {
@@ -51,14 +52,22 @@ profile_row profile_file(const std::string& file, const hat::task_info& task, co
           a.template get<"decoder_embed_dim">()};
 }
 
-void print_json(const profile_row& r, const profile_options& o) {
-  std::cout << "{\"file\": \"" << json_escape(r.file) << "\", \"task\": \"" << json_escape(o.task)
-            << "\", \"params\": " << r.params << ", \"flops\": " << r.flops << ", \"macs\": " << r.macs
-            << ", \"encoder_layer_num\": " << r.enc_layers << ", \"decoder_layer_num\": " << r.dec_layers
-            << ", \"encoder_embed_dim\": " << r.enc_dim << ", \"decoder_embed_dim\": " << r.dec_dim
-            << ", \"kv_cache_bytes\": " << r.kv_bytes;
-  if (o.vocab > 0) std::cout << ", \"embedding_params\": " << r.embedding_params << ", \"weight_bytes\": " << r.weight_bytes;
-  std::cout << "}\n";
+void print_row_json(const profile_row& r, const profile_options& o) {
+  json j = {{"file", r.file},
+            {"task", o.task},
+            {"params", r.params},
+            {"flops", r.flops},
+            {"macs", r.macs},
+            {"encoder_layer_num", r.enc_layers},
+            {"decoder_layer_num", r.dec_layers},
+            {"encoder_embed_dim", r.enc_dim},
+            {"decoder_embed_dim", r.dec_dim},
+            {"kv_cache_bytes", r.kv_bytes}};
+  if (o.vocab > 0) {
+    j["embedding_params"] = r.embedding_params;
+    j["weight_bytes"] = r.weight_bytes;
+  }
+  print_json(j);
 }
 
 void print_table(const std::vector<profile_row>& rows, const profile_options& o) {
@@ -89,7 +98,7 @@ void run_profile(const profile_options& o) {
   for (const auto& f : o.files) {
     try {
       auto row = with_named_space(space, [&]<class S>() { return profile_file<S>(f, task, o); });
-      if (o.json) print_json(row, o);
+      if (o.json) print_row_json(row, o);
       rows.push_back(std::move(row));
     } catch (const hat::config_error& e) {
       std::cerr << "hat profile: " << e.what() << "\n";

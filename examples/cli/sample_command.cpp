@@ -6,7 +6,7 @@
 #include <iostream>
 #include <string>
 
-#include <hat/io/subtransformer_yaml.hpp>
+#include <hat/yaml/subtransformer.hpp>
 
 #include "commands.hpp"
 

@@ -13,7 +13,7 @@
 #include <hat/data/subword_model.hpp>
 #include <hat/nn/checkpoint.hpp>
 #include <hat/train/trainer.hpp>
-#include <hat/io/subtransformer_yaml.hpp>
+#include <hat/yaml/subtransformer.hpp>
 #include <hat/predictor/latency_predictor.hpp>
 #include <hat/profile/flops.hpp>
 #include <hat/profile/params.hpp>
@@ -25,6 +25,7 @@
 #include <hat/search/pareto.hpp>
 
 #include "commands.hpp"
+#include "json_output.hpp"
 
 namespace hat_cli {
 namespace {
@@ -126,11 +127,13 @@ void run_search(const search_options& o) {
     hat::write_subtransformer_yaml(result.best, o.out);
     const double lat = pred(result.best);
     if (o.json)
-      std::printf("{\"out\": \"%s\", \"fitness\": %.17g, \"latency_ms\": %.17g, \"params\": %lld, \"flops\": %lld, "
-                  "\"evaluations\": %zu, \"cache_hits\": %zu}\n",
-                  json_escape(o.out).c_str(), result.best_fitness, lat,
-                  static_cast<long long>(hat::params(result.best)), static_cast<long long>(hat::flops(result.best, len)),
-                  result.evaluations, result.cache_hits);
+      print_json({{"out", o.out},
+                  {"fitness", result.best_fitness},
+                  {"latency_ms", lat},
+                  {"params", hat::params(result.best)},
+                  {"flops", hat::flops(result.best, len)},
+                  {"evaluations", result.evaluations},
+                  {"cache_hits", result.cache_hits}});
     else
       std::printf("best: %s\n  predicted latency %.2f ms (limit %.2f), #params %.2f M, FLOPs %.2f G\n"
                   "  %zu fitness evaluations, %zu cache hits; written to %s\n",

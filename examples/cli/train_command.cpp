@@ -11,13 +11,14 @@
 #include <hat/backend/cpu.hpp>
 #include <hat/data/load_corpus.hpp>
 #include <hat/data/subword_model.hpp>
-#include <hat/io/subtransformer_yaml.hpp>
-#include <hat/io/training_yaml.hpp>
+#include <hat/yaml/subtransformer.hpp>
+#include <hat/yaml/training.hpp>
 #include <hat/nn/checkpoint.hpp>
 #include <hat/space/small_spaces.hpp>
 #include <hat/train/trainer.hpp>  // validation_loss
 
 #include "commands.hpp"
+#include "json_output.hpp"
 #include "train_runs.hpp"
 
 namespace hat_cli {
@@ -61,8 +62,7 @@ void valid_space(const valid_cli_options& o) {
                                           static_cast<std::size_t>(o.batches));
       const double bits = hat::per_token_bits(s.loss, s.tokens), nll = hat::per_token_bits(s.nll, s.tokens);
       if (o.json)
-        std::printf("{\"file\": \"%s\", \"loss\": %.6f, \"nll\": %.6f, \"tokens\": %zu}\n", json_escape(file).c_str(), bits, nll,
-                    s.tokens);
+        print_json({{"file", file}, {"loss", bits}, {"nll", nll}, {"tokens", s.tokens}});
       else
         std::printf("%s: valid loss %.4f bits/token (nll %.4f, ppl %.2f) over %zu tokens\n", file.c_str(), bits, nll,
                     std::exp2(nll), s.tokens);

@@ -18,14 +18,15 @@
 #include <hat/data/load_corpus.hpp>
 #include <hat/data/subword_model.hpp>
 #include <hat/io/atomic_file.hpp>
-#include <hat/io/space_yaml.hpp>
-#include <hat/io/subtransformer_yaml.hpp>
-#include <hat/io/training_yaml.hpp>
+#include <hat/yaml/space.hpp>
+#include <hat/yaml/subtransformer.hpp>
+#include <hat/yaml/training.hpp>
 #include <hat/nn/checkpoint.hpp>
 #include <hat/train/loss_curve.hpp>
 #include <hat/train/trainer.hpp>
 
 #include "cli_spaces.hpp"
+#include "json_lines.hpp"
 
 namespace hat_cli {
 
@@ -89,17 +90,11 @@ inline void trim_log(const std::string& path, std::size_t updates) {
   while (std::getline(in, line)) {
     ++no;
     if (line.empty()) continue;
-    const std::string prefix = "{\"update\": ";
-    std::size_t used = 0;
-    unsigned long long u = 0;
-    try {
-      if (line.compare(0, prefix.size(), prefix) != 0) throw std::invalid_argument(line);
-      u = std::stoull(line.substr(prefix.size()), &used);
-    } catch (const std::exception&) {
+    const auto u = update_of_log_line(line);
+    if (!u)
       throw hat::config_error(path + ":" + std::to_string(no) +
                               ": not a line of a hat train log; refusing to rewrite the file (choose another --log)");
-    }
-    if (u <= updates) kept += line + "\n";
+    if (*u <= updates) kept += line + "\n";
   }
   hat::write_file_atomic(path, kept);
 }
@@ -225,9 +220,7 @@ void train_space(Backend& be, const train_cli_options& cli, hat::training_config
     }
     tokens += r.tokens;
     if (log)
-      log << "{\"update\": " << r.update << ", \"loss\": " << r.loss << ", \"nll\": " << r.nll << ", \"lr\": " << r.lr
-          << ", \"tokens\": " << r.tokens << ", \"grad_norm\": " << r.grad_norm << ", \"seconds\": " << r.seconds << "}\n"
-          << std::flush;
+      log << update_json_line(r) << std::flush;
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const std::size_t done_here = t.updates() - first;
     if (c.log_interval && (t.updates() % c.log_interval == 0 || t.done())) {

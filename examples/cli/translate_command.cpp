@@ -12,16 +12,17 @@
 #include <hat/backend/cpu.hpp>
 #include <hat/data/load_corpus.hpp>
 #include <hat/data/text_reader.hpp>
-#include <hat/data/translate.hpp>
+#include <hat/decode/translate.hpp>
 #include <hat/eval/bleu.hpp>
 #include <hat/eval/fairseq_bleu.hpp>
 #include <hat/io/atomic_file.hpp>
-#include <hat/io/subtransformer_yaml.hpp>
+#include <hat/yaml/subtransformer.hpp>
 #include <hat/nn/checkpoint.hpp>
 #include <hat/profile/flops.hpp>
 #include <hat/profile/params.hpp>
 
 #include "commands.hpp"
+#include "json_output.hpp"
 
 namespace hat_cli {
 namespace {
@@ -101,15 +102,18 @@ void run_space(const translate_cli_options& o, bool test) {
   const auto tok = hat::fairseq_bleu(hyp_tok, ref_tok);
   const auto params = hat::params(a);
   const auto flops = hat::flops(a, static_cast<std::int64_t>(o.flops_length));
-  char json[1024];
-  std::snprintf(json, sizeof json,
-                "{\"split\": \"%s\", \"sentences\": %zu, \"bleu\": %.6f, \"bleu_tokenized\": %.6f, \"bp\": %.6f, "
-                "\"signature\": \"%s\", \"params\": %lld, \"flops\": %lld, \"sentences_per_s\": %.3f}\n",
-                json_escape(o.split).c_str(), hyps.size(), sacre.score, tok.score, sacre.bp, sacre.signature.c_str(),
-                static_cast<long long>(params), static_cast<long long>(flops), static_cast<double>(hyps.size()) / seconds);
-  if (!o.out_json.empty()) hat::write_file_atomic(o.out_json, json);
+  const json result = {{"split", o.split},
+                       {"sentences", hyps.size()},
+                       {"bleu", sacre.score},
+                       {"bleu_tokenized", tok.score},
+                       {"bp", sacre.bp},
+                       {"signature", sacre.signature},
+                       {"params", params},
+                       {"flops", flops},
+                       {"sentences_per_s", static_cast<double>(hyps.size()) / seconds}};
+  if (!o.out_json.empty()) write_json_atomic(o.out_json, result);
   if (o.json) {
-    std::fputs(json, stdout);
+    print_json(result);
   } else {
     std::printf("%s: %zu sentences, beam %zu, lenpen %.2f, %.1f sentences/s\n", o.split.c_str(), hyps.size(), o.beam, o.lenpen,
                 static_cast<double>(hyps.size()) / seconds);

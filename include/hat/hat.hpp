@@ -3,8 +3,8 @@
 #pragma once
 
 #include <hat/config.hpp>
-#include <hat/io/space_yaml.hpp>
-#include <hat/io/subtransformer_yaml.hpp>
+#include <hat/yaml/space.hpp>
+#include <hat/yaml/subtransformer.hpp>
 #include <hat/profile/flops.hpp>
 #include <hat/profile/params.hpp>
 #include <hat/space/arch.hpp>

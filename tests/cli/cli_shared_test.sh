@@ -14,8 +14,8 @@ mismatch=0 n=0
 while IFS=, read -r task file params_m flops_g; do
   [ "$task" = task ] && continue
   line=$("$hat" profile --task "$task" --json "$configs/$task/subtransformer/$file") || { mismatch=$((mismatch+1)); continue; }
-  p=$(echo "$line" | sed -E 's/.*"params": ([0-9]+).*/\1/')
-  f=$(echo "$line" | sed -E 's/.*"flops": ([0-9]+).*/\1/')
+  p=$(echo "$line" | sed -E 's/.*"params":([0-9]+).*/\1/')
+  f=$(echo "$line" | sed -E 's/.*"flops":([0-9]+).*/\1/')
   got=$(awk -v p="$p" -v f="$f" 'BEGIN { printf "%.2f,%.2f", p / 1e6, f / 1e9 }')
   if [ "$got" != "$params_m,$flops_g" ]; then echo "  $file: got $got, HAT published $params_m,$flops_g"; mismatch=$((mismatch+1)); fi
   n=$((n + 1))
@@ -39,7 +39,7 @@ hyp=$bleu/newstest2021.de-en.hyp.Watermelon.en
 out=$("$hat" bleu "$hyp" --ref "$wmt/newstest2021.de-en.ref.A.en" --chrf)
 check "bleu: sacreBLEU's summary line, signature and chrF" bash -c "echo \"\$0\" | grep -q '^BLEU = 34.47 66.2/41.3/27.5/18.9 (BP = 0.999 ratio = 0.999 hyp_len = 20150 ref_len = 20180)' && echo \"\$0\" | grep -q '^nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0' && echo \"\$0\" | grep -q '^chrF2 = 62.31'" "$out"
 out=$("$hat" bleu "$hyp" -r "$wmt/newstest2021.de-en.ref.A.en" -r "$wmt/newstest2021.de-en.ref.B.en" -t intl --json)
-check "bleu --json, two references, intl" bash -c "echo \"\$0\" | grep -q '\"score\": 52.5312890305569[0-9]*, \"counts\": \[16836, 11904, 8474, 5963\]' && echo \"\$0\" | grep -q '\"signature\": \"nrefs:2|case:mixed|eff:no|tok:intl|smooth:exp|version:2.6.0\"'" "$out"
+check "bleu --json, two references, intl" bash -c "echo \"\$0\" | grep -q '\"score\":52.5312890305569[0-9]*,\"counts\":\[16836,11904,8474,5963\]' && echo \"\$0\" | grep -q '\"signature\":\"nrefs:2|case:mixed|eff:no|tok:intl|smooth:exp|version:2.6.0\"'" "$out"
 check "bleu --sentence: one score per line" test "$("$hat" bleu "$hyp" -r "$wmt/newstest2021.de-en.ref.A.en" --sentence | wc -l)" -eq 1000
 check "bleu --fairseq: HAT's tokenized BLEU" bash -c "'$hat' bleu '$hyp' -r '$wmt/newstest2021.de-en.ref.A.en' --fairseq | grep -q '^BLEU4 = [0-9]*\.[0-9][0-9], '"
 head -3 "$hyp" >"$work/short.txt"
@@ -51,8 +51,8 @@ check "bleu: invalid UTF-8 names the file and line" bash -c "test $? -eq 1 && gr
 
 csv=$2/reference/latency-datasets/wmt14ende_cpu_xeon_all.csv
 "$hat" predictor train --csv "$csv" --lat-norm 300 --out "$work/q.pred" --model quadratic --json --plot "$work/fit.svg" >"$work/q.json" 2>/dev/null
-check "predictor train: JSON metrics" grep -q '"rmse_ms": [0-9.]*, "mape": [0-9.e-]*, "within10": [0-9.]*, "kendall_tau": 0\.[0-9]*' "$work/q.json"
-check "predictor train: quadratic model is accurate (MAPE < 7 %)" awk -F'"mape": ' '{ split($2, a, ","); exit !(a[1] < 0.07) }' "$work/q.json"
+check "predictor train: JSON metrics" grep -q '"rmse_ms":[0-9.]*,"mape":[0-9.e-]*,"within10":[0-9.]*,"kendall_tau":0\.[0-9]*' "$work/q.json"
+check "predictor train: quadratic model is accurate (MAPE < 7 %)" awk -F'"mape":' '{ split($2, a,","); exit !(a[1] < 0.07) }' "$work/q.json"
 check "predictor train: fit plot is SVG" grep -q '</svg>' "$work/fit.svg"
 "$hat" predictor train --csv "$csv" --lat-norm 300 --out "$work/m.pred" --steps 40 --json >"$work/m.json" 2>"$work/m.err"
 check "predictor train (mlp): progress with ETA on stderr" grep -q 'ETA' "$work/m.err"
@@ -60,11 +60,11 @@ check "predictor train (mlp): progress with ETA on stderr" grep -q 'ETA' "$work/
 check "predictor train: same seed, byte-identical predictor" cmp -s "$work/m.pred" "$work/m2.pred"
 "$hat" predictor train --csv "$2/reference/latency-datasets/wmt14enfr_cpu_raspberrypi_all.csv" --lat-norm 5000 \
   --model auto --steps 20 --out "$work/auto.pred" --json >"$work/auto.json" 2>"$work/auto.err"
-check "predictor train --model auto: picks quadratic on the Raspberry Pi En-Fr data" grep -q '"model": "quadratic"' "$work/auto.json"
+check "predictor train --model auto: picks quadratic on the Raspberry Pi En-Fr data" grep -q '"model":"quadratic"' "$work/auto.json"
 "$hat" predictor eval --model "$work/q.pred" --csv "$csv" --json >"$work/e.json"
-check "predictor eval: 2000 rows" grep -q '"rows": 2000' "$work/e.json"
+check "predictor eval: 2000 rows" grep -q '"rows":2000' "$work/e.json"
 "$hat" predictor predict --model "$work/q.pred" --json "$configs"/wmt14.en-de/subtransformer/HAT_wmt14ende_xeon*.yml >"$work/p.json"
-check "predictor predict: one line per config" test "$(grep -c '"latency_ms": [0-9]' "$work/p.json")" -eq 6
+check "predictor predict: one line per config" test "$(grep -c '"latency_ms":[0-9]' "$work/p.json")" -eq 6
 printf 'garbage' >"$work/bad.pred"
 "$hat" predictor predict --model "$work/bad.pred" "$configs"/wmt14.en-de/subtransformer/HAT_wmt14ende_xeon@137.9ms_bleu@25.8.yml 2>"$work/bad.err"
 check "predictor predict: damaged model rejected" bash -c "test $? -ne 0 && grep -q 'bad.pred: not a hat latency predictor' '$work/bad.err'"
@@ -93,13 +93,13 @@ work=$(mktemp -d)
 check "train: exits 0" test $? -eq 0
 check "train: progress line with tok/s and ETA" grep -q 'update 6/6 | loss .* tok/s .* ETA' "$work/a.err"
 check "train: validation of the largest and smallest" bash -c "grep -q 'valid loss largest' '$work/a.err' && grep -q 'valid loss smallest' '$work/a.err'"
-check "train: one JSON line per update" test "$(grep -c '"update": [0-9]*, "loss": [0-9.]*' "$work/a.jsonl")" -eq 6
+check "train: one JSON line per update" test "$(grep -c '"update":[0-9]*,"loss":[0-9.]*' "$work/a.jsonl")" -eq 6
 check "train: loss curve CSV and SVG" bash -c "test \$(wc -l <'$work/a/loss.csv') -eq 7 && grep -q '</svg>' '$work/a/loss.svg'"
 "$hat" train --config "$tiny" --data "$m30k" --save-dir "$work/b" --log "$work/b.jsonl" --max-updates 3 >/dev/null 2>&1
 "$hat" train --config "$tiny" --data "$m30k" --save-dir "$work/b" --log "$work/b.jsonl" --max-updates 6 >/dev/null 2>"$work/b.err"
 check "train: the same command resumes from the save folder" grep -q 'resumed from .* at update 3' "$work/b.err"
 check "train: resumed run = uninterrupted run, bit for bit (losses, lr, gradient norms)" \
-  bash -c "diff <(sed -E 's/, \"seconds\": [0-9.e+-]*//' '$work/a.jsonl') <(sed -E 's/, \"seconds\": [0-9.e+-]*//' '$work/b.jsonl')"
+  bash -c "diff <(sed -E 's/,\"seconds\":[0-9.e+-]*//' '$work/a.jsonl') <(sed -E 's/,\"seconds\":[0-9.e+-]*//' '$work/b.jsonl')"
 cat >"$work/small.yml" <<'YML'
 encoder-embed-dim-subtransformer: 96
 decoder-embed-dim-subtransformer: 96
@@ -114,7 +114,7 @@ decoder-arbitrary-ende-attn-all-subtransformer: [1]
 YML
 "$hat" valid-loss --checkpoint "$work/a/checkpoint_last.hat" --data "$m30k" --batches 2 --json "$work/small.yml" >"$work/va.json"
 "$hat" valid-loss --checkpoint "$work/b/checkpoint_last.hat" --data "$m30k" --batches 2 --json "$work/small.yml" >"$work/vb.json"
-check "valid-loss: JSON with loss" grep -q '"loss": [0-9.]*, "nll": [0-9.]*, "tokens": [0-9]*' "$work/va.json"
+check "valid-loss: JSON with loss" grep -q '"loss":[0-9.]*,"nll":[0-9.]*,"tokens":[0-9]*' "$work/va.json"
 check "valid-loss: resumed and uninterrupted weights agree" cmp -s "$work/va.json" "$work/vb.json"
 mkdir -p "$work/few"
 zcat -f "$m30k"/test_2016_flickr.de* | head -12 >"$work/few/test.de"
@@ -122,7 +122,7 @@ zcat -f "$m30k"/test_2016_flickr.en* | head -12 >"$work/few/test.en"
 "$hat" test --checkpoint "$work/a/checkpoint_last.hat" --arch "$work/small.yml" --data "$work/few" --beam 2 --max-len-b 8 \
   --json --quiet --out "$work/few.hyp" >"$work/test.json"
 check "test: JSON with both BLEUs, #params and FLOPs" \
-  grep -q '"sentences": 12, "bleu": [0-9.]*, "bleu_tokenized": [0-9.]*, .*"params": [0-9]*, "flops": [0-9]*' "$work/test.json"
+  grep -q '"sentences":12,"bleu":[0-9.]*,"bleu_tokenized":[0-9.]*,.*"params":[0-9]*,"flops":[0-9]*' "$work/test.json"
 check "test --out: one translation per line" test "$(wc -l <"$work/few.hyp")" -eq 12
 "$hat" translate --checkpoint "$work/a/checkpoint_last.hat" --arch "$work/small.yml" --beam 2 --max-len-b 8 --quiet \
   <"$work/few/test.de" >"$work/few.translate"

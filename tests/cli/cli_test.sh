@@ -28,10 +28,10 @@ check "table has a header and 6 rows" test "$(wc -l <"$work/table")" -eq 7
 check "table header names params and FLOPs" grep -q 'params(M) FLOPs(G)' "$work/table"
 "$hat" profile --task wmt14.en-de --json --vocab 32000 "$work"/a/*.yml >"$work/json"
 check "6 JSON lines" test "$(wc -l <"$work/json")" -eq 6
-check "JSON has params, flops, file as the contract says" bash -c "grep -c '\"params\": [0-9]*, \"flops\": [0-9]*' '$work/json' | grep -qx 6 && grep -c '\"file\": \"' '$work/json' | grep -qx 6"
-check "JSON with --vocab has weight_bytes" bash -c "grep -c '\"weight_bytes\": [0-9]' '$work/json' | grep -qx 6"
+check "JSON has params, flops, file as the contract says" bash -c "grep -c '\"params\":[0-9]*,\"flops\":[0-9]*' '$work/json' | grep -qx 6 && grep -c '\"file\":\"' '$work/json' | grep -qx 6"
+check "JSON with --vocab has weight_bytes" bash -c "grep -c '\"weight_bytes\":[0-9]' '$work/json' | grep -qx 6"
 
-# hat-spec 8.1's worked example (HAT_wmt14ende_raspberrypi@3.5s): 25,217,536 parameters.
+# HAT_wmt14ende_raspberrypi@3.5s: 25,217,536 parameters (25.22 M in HAT's README).
 cat >"$work/rpi.yml" <<'YML'
 encoder-embed-dim-subtransformer: 512
 decoder-embed-dim-subtransformer: 512
@@ -45,7 +45,7 @@ decoder-ende-attention-heads-all-subtransformer: [8]
 decoder-arbitrary-ende-attn-all-subtransformer: [-1]
 YML
 "$hat" profile --task wmt14.en-de --json "$work/rpi.yml" >"$work/rpi.json"
-check "worked example: 25217536 params" grep -q '"params": 25217536,' "$work/rpi.json"
+check "worked example: 25217536 params" grep -q '"params":25217536,' "$work/rpi.json"
 "$hat" profile --task wmt14.en-de "$work/rpi.yml" >"$work/rpi.table"
 check "worked example: table shows 25.22 and 1.53" grep -q 'rpi.yml *25.22 *1.53' "$work/rpi.table"
 
@@ -77,7 +77,7 @@ check "no subcommand: non-zero exit" test $? -ne 0
 if [ -z "${HAT_CLI_QUICK:-}" ]; then
   "$hat" latency --task wmt14.en-de --iters 1 --warmup 0 --vocab 64 --json "$work/rpi.yml" >"$work/lat.json" 2>"$work/lat.err"
   check "latency exits 0" test $? -eq 0
-  check "latency JSON has file, encoder_ms, decoder_ms, total_ms" grep -Eq '^\{"file": ".*rpi.yml", "encoder_ms": [0-9.]+, "decoder_ms": [0-9.]+, "total_ms": [0-9.]+\}$' "$work/lat.json"
+  check "latency JSON has file, encoder_ms, decoder_ms, total_ms" grep -Eq '^\{"file":".*rpi.yml","encoder_ms":[0-9.]+,"decoder_ms":[0-9.]+,"total_ms":[0-9.]+\}$' "$work/lat.json"
   "$hat" latency --task wmt14.en-de --iters 1 --warmup 0 --vocab 64 --weights dense "$work/rpi.yml" "$work/badlen.yml" >"$work/lat.table" 2>"$work/lat2.err"
   check "latency: a bad file gives exit 1" test $? -eq 1
   check "latency: the good file is still measured (dense weights)" grep -q 'rpi.yml' "$work/lat.table"
@@ -95,7 +95,7 @@ check "latency: an unknown --device is rejected" bash -c "test $? -ne 0 && grep 
 rc=$?
 if grep -q 'hat: using ' "$work/lat_cuda.err"; then
   check "latency --device cuda: exit 0 on a GPU" test $rc -eq 0
-  check "latency --device cuda: JSON line" grep -Eq '"total_ms": [0-9.]+' "$work/lat_cuda.json"
+  check "latency --device cuda: JSON line" grep -Eq '"total_ms":[0-9.]+' "$work/lat_cuda.json"
 else
   check "latency --device cuda without a GPU: exit 1 and why" bash -c "test $rc -eq 1 && grep -Eq 'device cuda: (no CUDA device|this hat was built without CUDA)' '$work/lat_cuda.err'"
 fi
@@ -123,13 +123,23 @@ check "latency-dataset: neither --task nor --space is an error" test $? -ne 0
 "$hat" demo --quick --run-dir "$work/demo" >"$work/demo.out" 2>"$work/demo.err"
 check "demo --quick: exit 0" test $? -eq 0
 check "demo --quick: the final table" grep -q '^| 75pct (' "$work/demo/results.md"
-check "demo --quick: results JSON with latency and BLEU" grep -q '"predicted_ms": [0-9.e-]*, "measured_ms": [0-9.e-]*, "params": [0-9]*, "flops": [0-9]*, "bleu": ' "$work/demo/results.json"
+check "demo --quick: results JSON with latency and BLEU" \
+  test "$(grep -Ec '^ +"(predicted_ms|measured_ms|params|flops|bleu)": [0-9]' "$work/demo/results.json")" -eq 5
 check "demo --quick: plots (loss curve, predictor fit, search front)" \
   bash -c "grep -q '</svg>' '$work/demo/supertransformer/loss.svg' && grep -q '</svg>' '$work/demo/predictor/fit.svg' && grep -q '</svg>' '$work/demo/search/75pct.svg'"
 cp "$work/demo/test/75pct.json" "$work/demo_test.json"
 "$hat" demo --quick --run-dir "$work/demo" >/dev/null 2>"$work/demo2.err"
 check "demo rerun: every finished step is skipped or already done" \
   bash -c "test $? -eq 0 && test \$(grep -c 'done already, skipped' '$work/demo2.err') -eq 3 && grep -q 'resumed from' '$work/demo2.err' && cmp -s '$work/demo/test/75pct.json' '$work/demo_test.json'"
+printf '{"split": "test", "bleu": 1.5,' >"$work/demo/test/75pct.json"  # cut short
+"$hat" demo --quick --run-dir "$work/demo" >/dev/null 2>"$work/demo3.err"
+check "demo rerun: a broken test JSON is an error naming the file, kept as it was" \
+  bash -c "test $? -eq 1 && grep -q '75pct.json: not valid JSON' '$work/demo3.err' && test \"\$(cat '$work/demo/test/75pct.json')\" = '{\"split\": \"test\", \"bleu\": 1.5,'"
+printf '{"split": "test", "bleu": "high"}\n' >"$work/demo/test/75pct.json"
+"$hat" demo --quick --run-dir "$work/demo" >/dev/null 2>"$work/demo3.err"
+check "demo rerun: a test JSON value of the wrong type names the file and the key" \
+  bash -c "test $? -eq 1 && grep -q \"75pct.json: key 'bleu'\" '$work/demo3.err'"
+cp "$work/demo_test.json" "$work/demo/test/75pct.json"
 "$hat" search --space number-words --predictor "$work/demo/predictor/latency.pred" --latency-constraint 1 --fitness valid-loss \
   --out "$work/x.yml" 2>"$work/s.err"
 check "search --fitness valid-loss without a checkpoint: a clear error" bash -c "test $? -ne 0 && grep -q 'needs --checkpoint' '$work/s.err'"

@@ -1,33 +1,171 @@
-# The module DAG: light headers (space/, search/, profile/, nn/) must not pull in xtensor,
-# BLAS, CUDA or yaml-cpp; only backend/ (and io/ for yaml-cpp) may. Runs `g++ -M` (system headers included) on each.
-# First proves the detector works on a probe that includes xtensor.
+# The module DAG, enforced. Two checks:
+#  1. Every `#include <hat/...>` edge of every header under include/hat is allowed by the table
+#     "What may include what" in docs/architecture.md (a unit is a folder `m/` or a top-level
+#     header; an allowed entry is a folder `m/` or one header `m/x.hpp`), every header belongs to
+#     a unit of the table, and the table itself is acyclic between units.
+#  2. Light units (everything but backend/, yaml/ and data/) pull in no xtensor, BLAS, CUDA or
+#     yaml-cpp, transitively: `${CXX} -M` lists every header a one-line TU includes.
+# Both detectors first prove they can fail, on probes with a back edge, a cyclic table and an
+# xtensor include, so a broken checker cannot pass silently.
+# Inputs: CXX, INCLUDE_DIR, ARCH_DOC (docs/architecture.md), WORK_DIR.
+cmake_minimum_required(VERSION 3.21)
 file(MAKE_DIRECTORY ${WORK_DIR})
-set(heavy "xtensor|xtl/|xsimd|cblas|openblas|cublas|cuda_runtime|/cuda/|yaml-cpp")
 
+# The unit a header path relative to include/hat belongs to: its folder `m/`, or itself.
+function(unit_of path out_var)
+  if(path MATCHES "^([^/]+/)")
+    set(${out_var} "${CMAKE_MATCH_1}" PARENT_SCOPE)
+  else()
+    set(${out_var} "${path}" PARENT_SCOPE)
+  endif()
+endfunction()
+
+# Reads the table of `doc` into units_out (list) and allow_<id> variables in the caller's scope.
+macro(read_table doc units_out)
+  file(STRINGS ${doc} _lines)
+  set(_in OFF)
+  set(${units_out} "")
+  foreach(_line IN LISTS _lines)
+    if(_line MATCHES "^## ")
+      if(_line STREQUAL "## What may include what")
+        set(_in ON)
+      else()
+        set(_in OFF)
+      endif()
+    elseif(_in AND _line MATCHES "^\\| `([^`]+)` \\|([^|]*)\\|")
+      set(_unit "${CMAKE_MATCH_1}")
+      string(REGEX MATCHALL "`[^`]+`" _items "${CMAKE_MATCH_2}")
+      string(REPLACE "`" "" _items "${_items}")
+      string(MAKE_C_IDENTIFIER "${_unit}" _id)
+      if(DEFINED allow_${_id})
+        message(FATAL_ERROR "${doc}: unit '${_unit}' has two rows")
+      endif()
+      set(allow_${_id} "${_items}")
+      list(APPEND ${units_out} "${_unit}")
+    endif()
+  endforeach()
+  if(NOT ${units_out})
+    message(FATAL_ERROR "${doc}: no table under '## What may include what'")
+  endif()
+endmacro()
+
+# Checks one include tree against one table; appends messages to the list `problems_out`.
+function(check_tree include_dir doc problems_out)
+  read_table(${doc} units)
+  set(problems "")
+  # The table is a DAG between units: repeatedly remove units whose allowed entries all lie in
+  # removed units (or in themselves); whatever remains sits on a cycle.
+  set(left ${units})
+  set(progress ON)
+  while(left AND progress)
+    set(progress OFF)
+    foreach(u IN LISTS left)
+      string(MAKE_C_IDENTIFIER "${u}" id)
+      set(ready ON)
+      foreach(item IN LISTS allow_${id})
+        unit_of("${item}" target)
+        if(NOT target STREQUAL u AND target IN_LIST left)
+          set(ready OFF)
+        endif()
+      endforeach()
+      if(ready)
+        list(REMOVE_ITEM left "${u}")
+        set(progress ON)
+      endif()
+    endforeach()
+  endwhile()
+  if(left)
+    list(APPEND problems "the table has a cycle among: ${left}")
+  endif()
+
+  file(GLOB_RECURSE headers RELATIVE ${include_dir}/hat ${include_dir}/hat/*.hpp ${include_dir}/hat/*.cuh)
+  foreach(h IN LISTS headers)
+    unit_of("${h}" u)
+    if(NOT u IN_LIST units)
+      list(APPEND problems "hat/${h}: its unit '${u}' has no row in the table")
+      continue()
+    endif()
+    string(MAKE_C_IDENTIFIER "${u}" id)
+    file(STRINGS ${include_dir}/hat/${h} includes REGEX "^[ \t]*#[ \t]*include[ \t]*<hat/[^>]+>")
+    foreach(line IN LISTS includes)
+      string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*<hat/([^>]+)>.*" "\\1" t "${line}")
+      unit_of("${t}" tu)
+      if(tu STREQUAL u)
+        continue()
+      endif()
+      set(ok OFF)
+      foreach(item IN LISTS allow_${id})
+        if(item STREQUAL t OR (item MATCHES "/$" AND t MATCHES "^${item}"))
+          set(ok ON)
+        endif()
+      endforeach()
+      if(NOT ok)
+        list(JOIN allow_${id} ", " allowed)
+        list(APPEND problems "hat/${h} includes <hat/${t}>: '${u}' may include only: ${allowed}")
+      endif()
+    endforeach()
+  endforeach()
+  set(${problems_out} "${problems}" PARENT_SCOPE)
+endfunction()
+
+# --- self-checks: a back edge, a cyclic table and an unlisted unit must be caught -------------
+set(probe ${WORK_DIR}/probe)
+file(REMOVE_RECURSE ${probe})
+file(WRITE ${probe}/include/hat/a/x.hpp "#pragma once\n#include <hat/b/y.hpp>\n")
+file(WRITE ${probe}/include/hat/b/y.hpp "#pragma once\n#include <hat/a/z.hpp>\n")
+file(WRITE ${probe}/include/hat/a/z.hpp "#pragma once\n")
+file(WRITE ${probe}/include/hat/c/w.hpp "#pragma once\n")
+file(WRITE ${probe}/dag.md "## What may include what\n\n| unit | may include |\n|---|---|\n| `a/` | |\n| `b/` | `a/z.hpp` |\n")
+check_tree(${probe}/include ${probe}/dag.md found)
+if(NOT found MATCHES "hat/a/x.hpp includes <hat/b/y.hpp>" OR NOT found MATCHES "hat/c/w.hpp: its unit 'c/' has no row")
+  message(FATAL_ERROR "layering self-check failed: a back edge or an unlisted unit was not detected:\n${found}")
+endif()
+if(found MATCHES "hat/b/y.hpp includes")
+  message(FATAL_ERROR "layering self-check failed: an allowed header edge was reported:\n${found}")
+endif()
+file(WRITE ${probe}/cycle.md "## What may include what\n\n| `a/` | `b/` |\n| `b/` | `a/` |\n| `c/` | |\n")
+check_tree(${probe}/include ${probe}/cycle.md found)
+if(NOT found MATCHES "the table has a cycle among: a/;b/")
+  message(FATAL_ERROR "layering self-check failed: a cyclic table was not detected:\n${found}")
+endif()
+
+# --- 1. the include edges of the real tree ---------------------------------------------------
+check_tree(${INCLUDE_DIR} ${ARCH_DOC} problems)
+if(problems)
+  list(JOIN problems "\n  " text)
+  message(FATAL_ERROR "module layering violated (docs/architecture.md, 'What may include what'):\n  ${text}")
+endif()
+read_table(${ARCH_DOC} units)
+list(LENGTH units n_units)
+
+# --- 2. no heavy third-party header in a light unit ------------------------------------------
+set(heavy "xtensor|xtl/|xsimd|cblas|openblas|cublas|cuda_runtime|/cuda/|yaml-cpp")
 function(deps_of header out_var)
   string(MAKE_C_IDENTIFIER "${header}" id)
   file(WRITE ${WORK_DIR}/${id}.cpp "#include <${header}>\n")
   execute_process(COMMAND ${CXX} -std=c++20 -M -I${INCLUDE_DIR} ${WORK_DIR}/${id}.cpp
                   RESULT_VARIABLE rc OUTPUT_VARIABLE deps ERROR_VARIABLE err)
   if(rc)
-    message(FATAL_ERROR "g++ -M failed on ${header}:\n${err}")
+    message(FATAL_ERROR "${CXX} -M failed on ${header}:\n${err}")
   endif()
   set(${out_var} "${deps}" PARENT_SCOPE)
 endfunction()
 
-# Self-check: the probe must be caught, or this test could never fail.
-# (A stand-in xtensor header keeps the check independent of what is installed.)
-file(WRITE ${WORK_DIR}/probe/xtensor/xtensor.hpp "#pragma once\n")
-file(WRITE ${WORK_DIR}/probe/hat_probe.hpp "#include <xtensor/xtensor.hpp>\n")
-execute_process(COMMAND ${CXX} -std=c++20 -M -I${WORK_DIR}/probe -x c++ ${WORK_DIR}/probe/hat_probe.hpp
+# Self-check on a stand-in xtensor header, independent of what is installed.
+file(WRITE ${probe}/xtensor/xtensor.hpp "#pragma once\n")
+file(WRITE ${probe}/hat_probe.hpp "#include <xtensor/xtensor.hpp>\n")
+execute_process(COMMAND ${CXX} -std=c++20 -M -I${probe} -x c++ ${probe}/hat_probe.hpp
                 OUTPUT_VARIABLE probe_deps ERROR_QUIET)
 if(NOT probe_deps MATCHES "${heavy}")
   message(FATAL_ERROR "layering self-check failed: a header including xtensor was not detected")
 endif()
 
-file(GLOB_RECURSE light RELATIVE ${INCLUDE_DIR}
-     ${INCLUDE_DIR}/hat/space/*.hpp ${INCLUDE_DIR}/hat/search/*.hpp
-     ${INCLUDE_DIR}/hat/profile/*.hpp ${INCLUDE_DIR}/hat/nn/*.hpp ${INCLUDE_DIR}/hat/train/*.hpp)
+set(light_units space search profile io eval tensor nn decode latency train predictor)
+set(globs "")
+foreach(m IN LISTS light_units)
+  list(APPEND globs ${INCLUDE_DIR}/hat/${m}/*.hpp)
+endforeach()
+file(GLOB_RECURSE light RELATIVE ${INCLUDE_DIR} ${globs})
 set(bad "")
 foreach(h IN LISTS light)
   deps_of(${h} deps)
@@ -42,4 +180,4 @@ list(LENGTH light n)
 if(bad)
   message(FATAL_ERROR "layering violated by: ${bad}")
 endif()
-message("layering ok: ${n} light headers include no xtensor, BLAS, CUDA or yaml-cpp")
+message("layering ok: every include edge follows the table's ${n_units} units; ${n} light headers include no xtensor, BLAS, CUDA or yaml-cpp")

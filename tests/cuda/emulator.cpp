@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <hat/backend/cuda_emulator.hpp>
-#include <hat/nn/latency.hpp>
+#include <hat/latency/measure.hpp>
 
 #include "compare.hpp"
 

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include <hat/backend/concepts.hpp>
-#include <hat/nn/beam_search.hpp>
-#include <hat/nn/incremental_decoder.hpp>
+#include <hat/decode/beam_search.hpp>
+#include <hat/decode/incremental_decoder.hpp>
 #include <hat/nn/super_transformer.hpp>
 #include <hat/nn/training_pass.hpp>
 #include <hat/space/random.hpp>

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
 
 #include <hat/eval/bleu.hpp>
 #include <hat/eval/chrf.hpp>
@@ -178,25 +178,25 @@ TEST_CASE("fairseq_bleu: HAT's tokenized BLEU and its quirks", "[eval][bleu]") {
 TEST_CASE("BLEU, chrF: WMT21 systems match sacreBLEU 2.6.0 in every reported number", "[eval][bleu][shared]") {
   const auto bleu_dir = hat_test::shared_dir() / "reference" / "bleu";
   const auto corpus = hat_test::shared_dir() / "corpora" / "wmt21-newstest2021";
-  const YAML::Node json = YAML::LoadFile((bleu_dir / "expected_wmt21.json").string());
+  const auto json = nlohmann::json::parse(std::ifstream(bleu_dir / "expected_wmt21.json"));
   std::size_t bleu_checked = 0, chrf_checked = 0, fairseq_checked = 0;
   for (const auto& system : json["systems"]) {
-    const auto name = system["hyp_file"].as<std::string>();
-    const auto pair = system["pair"].as<std::string>();
+    const auto name = system["hyp_file"].get<std::string>();
+    const auto pair = system["pair"].get<std::string>();
     const auto lang = pair.substr(3);
     const auto h = lines_rstripped(bleu_dir / name);
-    REQUIRE(h.size() == system["lines"].as<std::size_t>());
+    REQUIRE(h.size() == system["lines"].get<std::size_t>());
     std::vector<std::string> ref_names;
-    for (const auto& entry : system["results"]) {
-      const auto key = entry.first.as<std::string>();
+    for (const auto& entry : system["results"].items()) {
+      const auto key = entry.key();
       if (key.rfind("chrF2_ref-", 0) == 0 && key != "chrF2_ref-all") ref_names.push_back(key.substr(10));
     }
     REQUIRE(ref_names.size() >= 2);
     std::vector<strings> all;
     for (const auto& r : ref_names) all.push_back(lines_rstripped(corpus / ("newstest2021." + pair + ".ref." + r + "." + lang)));
-    for (const auto& entry : system["results"]) {
-      const auto key = entry.first.as<std::string>();
-      const YAML::Node expected = entry.second;
+    for (const auto& entry : system["results"].items()) {
+      const auto key = entry.key();
+      const auto& expected = entry.value();
       const auto ref = key.substr(key.rfind("ref-") + 4);
       std::vector<strings> used;
       for (std::size_t k = 0; k < ref_names.size(); ++k)
@@ -205,8 +205,8 @@ TEST_CASE("BLEU, chrF: WMT21 systems match sacreBLEU 2.6.0 in every reported num
       INFO(name << " " << key);
       if (key.rfind("chrF2_", 0) == 0) {
         const auto c = hat::corpus_chrf(h, used);
-        CHECK(c.score == Approx(expected["score"].as<double>()).epsilon(1e-12));
-        CHECK(c.signature == expected["signature"].as<std::string>());
+        CHECK(c.score == Approx(expected["score"].get<double>()).epsilon(1e-12));
+        CHECK(c.signature == expected["signature"].get<std::string>());
         ++chrf_checked;
         continue;
       }
@@ -215,18 +215,18 @@ TEST_CASE("BLEU, chrF: WMT21 systems match sacreBLEU 2.6.0 in every reported num
       o.tokenize = key.substr(5, key.find('_', 5) - 5);
       if (key.find("smoothnone") != std::string::npos) o.smooth = "none";
       const auto r = hat::corpus_bleu(h, used, o);
-      CHECK(r.score == Approx(expected["score"].as<double>()).epsilon(1e-12));
-      CHECK(r.signature == expected["signature"].as<std::string>());
-      CHECK(r.formatted() == expected["formatted"].as<std::string>());
-      CHECK(r.counts == expected["counts"].as<std::vector<std::size_t>>());
-      CHECK(r.totals == expected["totals"].as<std::vector<std::size_t>>());
-      const auto precisions = expected["precisions"].as<std::vector<double>>();
+      CHECK(r.score == Approx(expected["score"].get<double>()).epsilon(1e-12));
+      CHECK(r.signature == expected["signature"].get<std::string>());
+      CHECK(r.formatted() == expected["formatted"].get<std::string>());
+      CHECK(r.counts == expected["counts"].get<std::vector<std::size_t>>());
+      CHECK(r.totals == expected["totals"].get<std::vector<std::size_t>>());
+      const auto precisions = expected["precisions"].get<std::vector<double>>();
       REQUIRE(r.precisions.size() == precisions.size());
       for (std::size_t n = 0; n < precisions.size(); ++n) CHECK(r.precisions[n] == Approx(precisions[n]).epsilon(1e-12));
-      CHECK(r.bp == Approx(expected["bp"].as<double>()).epsilon(1e-12));
-      CHECK(r.ratio() == Approx(expected["ratio"].as<double>()).epsilon(1e-12));
-      CHECK(r.sys_len == expected["sys_len"].as<std::size_t>());
-      CHECK(r.ref_len == expected["ref_len"].as<std::size_t>());
+      CHECK(r.bp == Approx(expected["bp"].get<double>()).epsilon(1e-12));
+      CHECK(r.ratio() == Approx(expected["ratio"].get<double>()).epsilon(1e-12));
+      CHECK(r.sys_len == expected["sys_len"].get<std::size_t>());
+      CHECK(r.ref_len == expected["ref_len"].get<std::size_t>());
       ++bleu_checked;
       // fairseq's tokenized BLEU on whitespace tokens, one reference, no smoothing, is the same
       // number where no line is empty (its one quirk that these files could show).
@@ -234,7 +234,7 @@ TEST_CASE("BLEU, chrF: WMT21 systems match sacreBLEU 2.6.0 in every reported num
         const auto f = hat::fairseq_bleu(h, used[0], false);
         const bool has_empty = std::any_of(h.begin(), h.end(), [](const std::string& s) { return s.empty(); });
         if (!has_empty) {
-          CHECK(f.score == Approx(expected["score"].as<double>()).epsilon(1e-12));
+          CHECK(f.score == Approx(expected["score"].get<double>()).epsilon(1e-12));
           CHECK(f.sys_len == r.sys_len);
           ++fairseq_checked;
         }

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include <hat/io/subtransformer_yaml.hpp>
+#include <hat/yaml/subtransformer.hpp>
 #include <hat/space/hat_spaces.hpp>
 
 namespace {

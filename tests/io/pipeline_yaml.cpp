@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include <hat/io/pipeline_yaml.hpp>
+#include <hat/yaml/pipeline.hpp>
 
 namespace {
 hat::pipeline_config parse(const std::string& text) { return hat::parse_pipeline_yaml(text, "runs/x/pipeline.yml"); }

@@ -2,7 +2,7 @@
 // HAT's SuperTransformer space files checked against the predeclared compile-time spaces.
 #include <catch2/catch.hpp>
 
-#include <hat/io/space_yaml.hpp>
+#include <hat/yaml/space.hpp>
 #include <hat/space/hat_spaces.hpp>
 #include "shared_data.hpp"
 #include "test_spaces.hpp"

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include <hat/io/subtransformer_yaml.hpp>
+#include <hat/yaml/subtransformer.hpp>
 #include <hat/space/hat_spaces.hpp>
 #include "shared_data.hpp"
 #include "test_spaces.hpp"

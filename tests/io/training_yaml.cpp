@@ -6,7 +6,7 @@
 #include <string>
 #include <variant>
 
-#include <hat/io/training_yaml.hpp>
+#include <hat/yaml/training.hpp>
 
 #include "shared_data.hpp"
 
@@ -79,7 +79,7 @@ subtransformer-config: arch.yml
   REQUIRE(s);
   CHECK(s->max_lr == Approx(1e-3));
   CHECK(s->min_lr == Approx(1e-7));
-  CHECK(s->period == 30000);  // max-update - warm-up (hat-spec 4.2)
+  CHECK(s->period == 30000);  // max-update - warm-up (fairseq's cosine_lr_scheduler.py)
   CHECK((*s)(25000) == Approx(1e-7 + 0.5 * (1e-3 - 1e-7) * (1 + std::cos(3.14159265358979 * 15000 / 30000))));
 }
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include <hat/backend/cpu.hpp>
-#include <hat/nn/beam_search.hpp>
+#include <hat/decode/beam_search.hpp>
 
 #include "parity_fixture.hpp"
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// elastic_attention against a direct transcription of hat-spec 3.4 in double, with every
+// elastic_attention against a direct transcription of HAT's MultiheadAttentionSuper in double, with every
 // weight the sub-layer must not read poisoned with NaN.
 #include <catch2/catch.hpp>
 
@@ -21,8 +21,8 @@ struct reference_params {
   std::vector<double> in_w, in_b, out_w, out_b;  // [3 qkv, max_embed], [3 qkv], [max_embed, qkv], [max_embed]
 };
 
-// hat-spec 3.4 step by step: project with the sliced in_proj, split heads, scaled dot product,
-// masks, softmax, concatenate, sliced out_proj.
+// HAT's MultiheadAttentionSuper step by step: project with the sliced in_proj, split heads, scaled
+// dot product, masks, softmax, concatenate, sliced out_proj.
 std::vector<double> reference(const reference_params& p, const std::vector<float>& x, std::size_t tq, std::size_t dq,
                               const std::vector<float>& m, std::size_t tk, std::size_t dkv, std::size_t heads,
                               bool causal, const std::vector<unsigned char>& pad) {
@@ -71,7 +71,7 @@ std::vector<double> reference(const reference_params& p, const std::vector<float
 
 }  // namespace
 
-TEST_CASE("elastic_attention: sliced sub-layers match hat-spec 3.4 in double", "[nn][cpu][attention]") {
+TEST_CASE("elastic_attention: sliced sub-layers match HAT's MultiheadAttentionSuper slicing in double", "[nn][cpu][attention]") {
   hat::cpu be;
   hat::rng g(21);
   hat::arena<hat::cpu> arena(attn_t::param_count);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// elastic_ffn and elastic_embedding against hat-spec in double; unread weights poisoned with NaN.
+// elastic_ffn and elastic_embedding against HAT's slicing rules in double; unread weights poisoned with NaN.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -55,7 +55,7 @@ TEST_CASE("elastic_ffn: fc2(relu(fc1(x))) on the corner blocks", "[nn][cpu][ffn]
                   std::logic_error);
 }
 
-TEST_CASE("sinusoid: fairseq's layout at the super width, then cut (hat-spec 1.1)", "[nn][embedding]") {
+TEST_CASE("sinusoid: fairseq's layout at the super width, then cut", "[nn][embedding]") {
   // 640 super channels: sin in [0, 320), cos in [320, 640), freq_i = exp(-i ln(1e4) / 319).
   CHECK(hat::sinusoid(2, 0, 640) == Approx(std::sin(2.0)));
   CHECK(hat::sinusoid(2, 319, 640) == Approx(std::sin(2.0 / 10000.0)));

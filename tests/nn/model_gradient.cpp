@@ -146,7 +146,7 @@ TEST_CASE("HAT's dropout scaling: d_sample / d_super per side, the encoder self-
   const auto d = hat::subtransformer_dropout::of(r, c, 640);
   CHECK(d.encoder == Approx(0.24));
   CHECK(d.decoder == Approx(0.18));
-  CHECK(d.encoder_self_out == Approx(0.3));  // unscaled (hat-spec 4.3)
+  CHECK(d.encoder_self_out == Approx(0.3));  // unscaled (HAT's TransformerEncoderLayer.forward)
   CHECK(d.encoder_activation == Approx(0.16));
   CHECK(d.decoder_activation == Approx(0.12));
   CHECK(d.attention == Approx(0.1));  // never scaled

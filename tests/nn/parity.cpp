@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The SuperTransformer against an independent PyTorch transcription of hat-spec 1-3
+// The SuperTransformer against an independent PyTorch transcription of HAT's transformer_super.py
 // (tests/reference/make_fixtures.py): logits, label-smoothed loss, and incremental decoding.
 #include <catch2/catch.hpp>
 
@@ -11,7 +11,7 @@
 #include <vector>
 
 #include <hat/backend/cpu.hpp>
-#include <hat/nn/incremental_decoder.hpp>
+#include <hat/decode/incremental_decoder.hpp>
 #include <hat/nn/super_transformer.hpp>
 
 #include "parity_fixture.hpp"

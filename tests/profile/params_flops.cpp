@@ -7,7 +7,7 @@
 #include <map>
 #include <sstream>
 
-#include <hat/io/subtransformer_yaml.hpp>
+#include <hat/yaml/subtransformer.hpp>
 #include <hat/profile/flops.hpp>
 #include <hat/profile/params.hpp>
 #include <hat/space/hat_spaces.hpp>
@@ -53,7 +53,7 @@ TEST_CASE("profile: #params and FLOPs equal HAT's published values for all 44 re
 
 using hat_test::rpi_3_5s;
 
-TEST_CASE("profile: hat-spec's worked example, 25,217,536 parameters", "[profile]") {
+TEST_CASE("profile: HAT's rpi@3.5s SubTransformer has 25,217,536 parameters", "[profile]") {
   CHECK(hat::params(rpi_3_5s()) == 25217536);
   CHECK(two_decimals(static_cast<double>(hat::flops(rpi_3_5s(), 30)) / 1e9) == "1.53");
   CHECK(hat::flops(rpi_3_5s(), 30) == 2 * hat::macs(rpi_3_5s(), 30));

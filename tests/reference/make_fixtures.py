@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 """Writes tests/data/parity_*.txt: logits and losses of HAT SubTransformers computed by an
-independent PyTorch transcription of hat-spec sections 1-3 (fairseq's post-norm Transformer
+independent PyTorch transcription of HAT's SuperTransformer (fairseq's post-norm Transformer
 with HAT's weight slices), for tests/nn/parity.cpp to compare against.
 
 Run with Debian's torch: /usr/bin/python3 tests/reference/make_fixtures.py
@@ -81,7 +81,7 @@ def params(vocab_src, vocab_tgt, sharing, gen):
 
 
 def attention(p, pre, query, key, heads, d_q, d_kv, key_padding=None, causal=False):
-    """MultiheadAttentionSuper (hat-spec 3.4) on T x B x C tensors, in float64."""
+    """HAT's MultiheadAttentionSuper on T x B x C tensors, in float64."""
     w, b = p[pre + "in_proj_weight"].double(), p[pre + "in_proj_bias"].double()
     q = F.linear(query, w[0:Q, :d_q], b[0:Q])
     k = F.linear(key, w[Q:2 * Q, :d_kv], b[Q:2 * Q])
@@ -124,7 +124,7 @@ def forward(p, sharing, cfg, src, prev):
     pad = src.eq(PAD)
     x = embed(p["encoder.embed_tokens.weight"], src, de)
     outs = []
-    for l in range(LE):  # layers past encoder_layers are identity (hat-spec 3.6)
+    for l in range(LE):  # layers past encoder_layers are identity, as in HAT
         if l < len(cfg["enc_ffn"]):
             pre = "encoder.layers.%d." % l
             x = layer_norm(p, pre + "self_attn_layer_norm.",

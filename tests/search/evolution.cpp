@@ -147,7 +147,7 @@ TEST_CASE("evolution: NaN fitness sorts last and ties keep population order", "[
   CHECK(std::isnan(r.history[0].fitness.back()));
 }
 
-TEST_CASE("evolution: the result converts to the best arch, as in the house-style example", "[search][evolution]") {
+TEST_CASE("evolution: the result converts to the best arch", "[search][evolution]") {
   const hat::evolution<S> search{{.iterations = 2, .population = 10, .parents = 2, .mutations = 4,
                                   .crossovers = 4, .mutation_prob = 0.3, .seed = 1}};
   const A best = search.run(minus_params, [](const A& a) { return tiny_flops(a) <= flops_limit; });

@@ -19,7 +19,7 @@ TEST_CASE("space: maxima, minima and gene counts are compile-time constants", "[
   static_assert(S::max<"decoder_arbitrary_ende_attn">() == 2);
   static_assert(S::min<"decoder_arbitrary_ende_attn">() == -1);
   static_assert(S::max<"qkv_dim">() == 512);
-  static_assert(S::gene_count == 40);  // hat-spec 7.1
+  static_assert(S::gene_count == 40);  // HAT's Converter.get_gene_choice
   static_assert(hat::hat_iwslt_space::max<"encoder_ffn_embed_dim">() == 2048);
   static_assert(hat::hat_iwslt_space::max<"encoder_self_attention_heads">() == 4);
   static_assert(hat::hat_latency_space::min<"decoder_ffn_embed_dim">() == 512);
@@ -44,7 +44,7 @@ TEST_CASE("space: per-layer dimensions are gated by <prefix>_layer_num or an exp
 }
 
 TEST_CASE("space: HAT space0 and space1 have ~4.18e14 distinct active architectures", "[space]") {
-  // hat-spec 2: encoder 2*(3*2)^6, decoder 2*sum_{L=1..6}(3*2*2*3)^L.
+  // HAT's space0/space1: encoder 2*(3*2)^6, decoder 2*sum_{L=1..6}(3*2*2*3)^L.
   double dec = 0, p = 1;
   for (int l = 1; l <= 6; ++l) dec += (p *= 36.0);
   const double expected = 2 * 46656.0 * 2 * dec;

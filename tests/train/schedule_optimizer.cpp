@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// HAT's learning-rate schedules (hat-spec 4.2) at known updates, and Adam with clipping.
+// HAT's learning-rate schedules (cosine for WMT, inverse_sqrt for IWSLT) at known updates, and Adam
+// with clipping.
 #include <catch2/catch.hpp>
 
 #include <cmath>

@@ -3,8 +3,8 @@
 #pragma once
 
 // Compile cost: xtensor-blas pulls in xtensor (~2.4 s per TU). This is the only header that
-// may include it (house style b7). It also declares the cblas_* prototypes we call: OpenBLAS's
-// own <cblas.h> cannot share a TU with it.
+// may include it (docs/architecture.md, module layering). It also declares the cblas_* prototypes
+// we call: OpenBLAS's own <cblas.h> cannot share a TU with it.
 #include <xtensor-blas/xblas.hpp>
 
 #include <xmmintrin.h>  // _mm_getcsr / _mm_setcsr

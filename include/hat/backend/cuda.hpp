@@ -4,7 +4,7 @@
 
 // Compile cost: this header brings in the CUDA runtime and cuBLAS, and the translation unit
 // that includes it must be compiled by nvcc (a .cu file: the kernels are instantiated there).
-// Like backend/cpu.hpp, it is the only heavy include of such a TU (house style b7).
+// Like backend/cpu.hpp, it is the only heavy include of such a TU (docs/architecture.md).
 #if !defined(__CUDACC__)
 #error "hat/backend/cuda.hpp: compile this translation unit with nvcc (a .cu file); host code without a GPU can use hat/backend/cuda_emulator.hpp"
 #endif

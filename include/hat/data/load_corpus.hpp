@@ -11,7 +11,7 @@
 #include <hat/data/parallel_corpus.hpp>
 #include <hat/data/subword_model.hpp>
 #include <hat/data/text_reader.hpp>
-#include <hat/nn/token_batch.hpp>
+#include <hat/data/token_batch.hpp>
 
 namespace hat {
 

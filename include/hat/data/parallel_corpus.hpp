@@ -10,7 +10,7 @@
 #include <vector>
 
 #include <hat/config.hpp>
-#include <hat/nn/token_batch.hpp>
+#include <hat/data/token_batch.hpp>
 #include <hat/space/random.hpp>
 
 namespace hat {

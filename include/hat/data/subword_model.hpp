@@ -14,7 +14,7 @@
 #include <hat/config.hpp>
 #include <hat/io/atomic_file.hpp>
 #include <hat/io/read_file.hpp>
-#include <hat/nn/token_batch.hpp>
+#include <hat/data/token_batch.hpp>
 
 namespace hat {
 

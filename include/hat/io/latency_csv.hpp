@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// HAT's latency-dataset CSV (hat-spec 5.4): read with errors naming file, line and column; write in its format.
+// HAT's latency-dataset CSV (as its latency_dataset.py writes it): read with errors naming file, line
+// and column; write in its format.
 #pragma once
 
 #include <array>

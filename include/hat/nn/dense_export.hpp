@@ -8,7 +8,8 @@
 
 namespace hat {
 
-/// Copies the corner of every super tensor that `c` reads (hat-spec 3) into a model stored at
+/// Copies the corner of every super tensor that `c` reads (its leading rows and columns, as
+/// HAT's *Super modules slice them) into a model stored at
 /// c's own sizes. The result runs `c` (or any smaller configuration) exactly as the
 /// SuperTransformer does, with a fraction of the memory: what HAT users asked for, since its
 /// searched checkpoints held the whole SuperTransformer.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// elastic_attention: HAT's MultiheadAttentionSuper forward (hat-spec 3.4): fixed-width Q/K/V, heads only reshape.
+// elastic_attention: HAT's MultiheadAttentionSuper forward (fairseq/modules/multihead_attention_super.py):
+// fixed-width Q/K/V, heads only reshape.
 #pragma once
 
 #include <cmath>

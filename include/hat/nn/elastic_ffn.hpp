@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// elastic_ffn: HAT's position-wise feed-forward block, fc2(relu(fc1(x))), with sliced fc1 and fc2 (hat-spec 3.1).
+// elastic_ffn: HAT's position-wise feed-forward block, fc2(relu(fc1(x))), with fc1 and fc2 sliced as
+// HAT's LinearSuper slices them (fairseq/modules/linear_super.py).
 #pragma once
 
 #include <cstddef>

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// elastic_layernorm: LayerNorm over the first d features with gamma[:d], beta[:d] (hat-spec 3.2).
+// elastic_layernorm: LayerNorm over the first d features with gamma[:d], beta[:d], as HAT's
+// LayerNormSuper (fairseq/modules/layer_norm.py).
 #pragma once
 
 #include <cstddef>

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// elastic_linear: a linear layer sized at its maxima whose sub-layers are corner slices (hat-spec 3.1).
+// elastic_linear: a linear layer sized at its maxima whose sub-layers are corner slices, W[:out, :in]
+// and b[:out], as in HAT's LinearSuper (fairseq/modules/linear_super.py).
 #pragma once
 
 #include <cstddef>

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// HAT's token embedding: sqrt(d) * E[token, :d] plus the super-width sinusoid cut to d (hat-spec 1.1, 3.3, 3.5).
+// HAT's token embedding: sqrt(d) * E[token, :d] plus the super-width sinusoid cut to d (HAT's
+// EmbeddingSuper and TransformerEncoder.forward in fairseq/models/transformer_super.py).
 #pragma once
 
 #include <cmath>
@@ -18,7 +19,8 @@ namespace hat {
 /// channel `c`, computed at the super width `max_dim`: sin in [0, max_dim/2), cos in
 /// [max_dim/2, max_dim), frequency exp(-i ln(10000) / (max_dim/2 - 1)). A d-wide sub-layer reads
 /// channels [0, d): a 512-wide SubTransformer of a 640-wide SuperTransformer gets 320 sin and
-/// 192 cos channels, not a fresh 512-wide sinusoid (hat-spec 12.3, pitfall 1).
+/// 192 cos channels, not a fresh 512-wide sinusoid (HAT's TransformerEncoder.forward slices
+/// `positions[..., :sample_embed_dim]`).
 inline double sinusoid(std::size_t pos, std::size_t c, std::size_t max_dim) noexcept {
   const std::size_t half = max_dim / 2;
   const std::size_t i = c < half ? c : c - half;

@@ -15,7 +15,7 @@
 #include <hat/config.hpp>
 #include <hat/nn/embedding.hpp>
 #include <hat/nn/paneled_matrix.hpp>
-#include <hat/nn/token_batch.hpp>
+#include <hat/data/token_batch.hpp>
 #include <hat/nn/transformer_config.hpp>
 #include <hat/nn/transformer_layers.hpp>
 #include <hat/space/random.hpp>
@@ -23,10 +23,11 @@
 
 namespace hat {
 
-/// Which vocabulary tables exist (hat-spec 1): `all` = one joined table for encoder input,
-/// decoder input and output projection (HAT's WMT tasks); `decoder` = a source table and one
-/// target table used for decoder input and output; `none` = source table, target table and a
-/// separate output projection `embed_out` (HAT's IWSLT task).
+/// Which vocabulary tables exist: `all` = one joined table for encoder input, decoder input
+/// and output projection (HAT's WMT tasks: `share-all-embeddings` in their supertransformer
+/// configs); `decoder` = a source table and one target table used for decoder input and output;
+/// `none` = source table, target table and a separate output projection `embed_out` (HAT's
+/// IWSLT task).
 enum class embedding_sharing { all, decoder, none };
 
 struct vocabulary_sizes {
@@ -98,10 +99,11 @@ struct model_workspace {
   typename Backend::template buffer<unsigned char> memory_padding;
 };
 
-/// HAT's SuperTransformer (hat-spec 1-3): encoder and decoder of M::encoder_layers /
-/// M::decoder_layers post-norm layers at the widths M gives, weights in one arena laid out in
-/// the order parameters() lists (fairseq's names). A SubTransformer (transformer_config) runs on
-/// corner slices of them; layers past its layer count are identity.
+/// HAT's SuperTransformer (TransformerSuperModel in HAT's fairseq/models/transformer_super.py):
+/// encoder and decoder of M::encoder_layers / M::decoder_layers post-norm layers at the widths
+/// M gives, weights in one arena laid out in the order parameters() lists (fairseq's names). A
+/// SubTransformer (transformer_config) runs on corner slices of them; layers past its layer count
+/// are identity.
 template <class M, class Backend, class T = float>
 class super_transformer {
  public:
@@ -206,8 +208,8 @@ class super_transformer {
   /// The output projection's table [target vocab, width] (no bias).
   const paneled_matrix<T>& output_table() const noexcept { return out_table_; }
 
-  /// HAT's initialisation (hat-spec 3.7): Xavier-uniform on every full super weight matrix
-  /// (in_proj, out_proj, fc1, fc2), zero biases, N(0, embed^-1/2) vocabulary tables with a zero
+  /// HAT's initialisation (build_init, fairseq/init.py): Xavier-uniform on every full super
+  /// weight matrix (in_proj, out_proj, fc1, fc2), zero biases, N(0, embed^-1/2) vocabulary tables with a zero
   /// padding row, LayerNorm gamma 1 and beta 0. Deterministic by seed.
   void init_hat(Backend& be, std::uint64_t seed) {
     std::vector<T> host(params_.size());
@@ -287,8 +289,9 @@ class super_transformer {
   }
 
   /// The memory decoder layer l attends to, per sentence: the outputs of the last 1, 2 or 3
-  /// super encoder layers concatenated along time, last first (hat-spec 2.1), as
-  /// [batch m time, d_enc] in `memory`, and its padding mask repeated m times.
+  /// super encoder layers concatenated along time, last first (HAT's
+  /// TransformerDecoder.extract_features), as [batch m time, d_enc] in `memory`, and its padding
+  /// mask repeated m times.
   std::size_t memory(Backend& be, const transformer_config& c, std::size_t l, const encoder_output<Backend, T>& enc,
                      typename Backend::template buffer<T>& memory,
                      typename Backend::template buffer<unsigned char>& padding) const {
@@ -391,7 +394,8 @@ class super_transformer {
     return info.empty() ? 0 : info.back().offset + info.back().size();
   }
   // The arena layout; the layer classes read their parameters in exactly this order. A dense
-  // model stores every tensor as the corner its SubTransformer reads (hat-spec 3): tables at
+  // model stores every tensor as the corner its SubTransformer reads (the leading rows and
+  // columns, as HAT's LinearSuper, EmbeddingSuper and MultiheadAttentionSuper slice): tables at
   // the widths that read them, a shared table at the wider of the two parts.
   static std::vector<parameter_info> layout_(const vocabulary_sizes& v, const model_storage& s) {
     std::vector<parameter_info> info;

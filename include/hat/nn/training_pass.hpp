@@ -10,22 +10,14 @@
 #include <hat/backend/concepts.hpp>
 #include <hat/backend/dropout_mask.hpp>
 #include <hat/config.hpp>
+#include <hat/nn/dropout_rates.hpp>
 #include <hat/nn/embedding.hpp>
 #include <hat/nn/super_transformer.hpp>
-#include <hat/nn/token_batch.hpp>
+#include <hat/data/token_batch.hpp>
 #include <hat/nn/transformer_config.hpp>
 #include <hat/nn/transformer_layers.hpp>
 
 namespace hat {
-
-/// Dropout as HAT configures it (hat-spec 4.2, 4.3), at the SuperTransformer's rates.
-struct dropout_rates {
-  double dropout = 0;     // fairseq's --dropout: 0.3 (WMT), 0.375 (IWSLT)
-  double attention = 0;   // --attention-dropout on attention probabilities: 0.1 (WMT), 0; never scaled
-  double activation = 0;  // --activation-dropout after the ReLU: 0 in HAT; scaled like dropout
-  bool scale_by_width = true;      // HAT: a SubTransformer uses rate * d_sample / d_super, encoder and decoder apart
-  bool unscaled_encoder_self = true;  // HAT's quirk: the encoder's self-attention output keeps the super rate
-};
 
 /// The rates one SubTransformer trains with, derived from dropout_rates.
 struct subtransformer_dropout {

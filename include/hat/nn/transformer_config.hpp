@@ -92,7 +92,7 @@ struct transformer_config {
   std::vector<std::size_t> decoder_ffn;         // [decoder layers]
   std::vector<std::size_t> decoder_self_heads;  // [decoder layers]
   std::vector<std::size_t> decoder_ende_heads;  // [decoder layers]
-  std::vector<int> decoder_arbitrary;           // [decoder layers]: -1, 1, 2 (hat-spec 2.1)
+  std::vector<int> decoder_arbitrary;           // [decoder layers]: -1, 1, 2 (see attended_encoder_layers)
 
   std::size_t encoder_layers() const noexcept { return encoder_ffn.size(); }
   std::size_t decoder_layers() const noexcept { return decoder_ffn.size(); }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// HAT's post-norm encoder and decoder layers (hat-spec 1, 1.1), on elastic sub-layers.
+// HAT's post-norm encoder and decoder layers (TransformerEncoderLayer, TransformerDecoderLayer in
+// HAT's fairseq/models/transformer_super.py), on elastic sub-layers.
 #pragma once
 
 #include <cstddef>

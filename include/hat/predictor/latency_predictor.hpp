@@ -27,8 +27,9 @@
 
 namespace hat {
 
-/// How a predictor is trained. `hat()` is HAT's recipe (hat-spec 6.3); the defaults are ours
-/// (docs/results.md compares both on HAT's six latency datasets).
+/// How a predictor is trained. `hat()` is HAT's recipe (LatencyPredictor in HAT's
+/// latency_predictor.py); the defaults are ours (docs/results.md compares both on HAT's six
+/// latency datasets).
 struct predictor_train_options {
   std::size_t steps = 1000;      // Adam updates per network
   std::size_t batch = 128;

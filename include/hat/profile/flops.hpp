@@ -10,9 +10,9 @@
 namespace hat {
 
 /// Multiply-accumulates that torchprofile counts in one teacher-forced forward of batch 1
-/// with source and target length `len`, excluding the output projection (hat-spec 8.2):
-/// matmuls as the product of their dimensions, plus the element-wise products it counts
-/// (embedding scale and position mask per embedding, q scaling per attention, one per
+/// with source and target length `len`, excluding the output projection (HAT's train.py
+/// --profile-flops): matmuls as the product of their dimensions, plus the element-wise products
+/// it counts (embedding scale and position mask per embedding, q scaling per attention, one per
 /// LayerNorm output element).
 template <transformer_space S>
 std::int64_t macs(const arch<S>& a, std::int64_t len) noexcept {

@@ -10,7 +10,7 @@
 
 namespace hat {
 
-/// HAT's #Params (hat-spec 8.1, `get_sampled_params_numel`): every active encoder and
+/// HAT's #Params (`TransformerSuperModel.get_sampled_params_numel`): every active encoder and
 /// decoder layer's linear, attention and LayerNorm parameters. Token embeddings and the
 /// output projection are excluded, the Q/K/V bias always counts all 3*qkv_dim entries, and
 /// encoder-decoder K/V read the encoder's width.

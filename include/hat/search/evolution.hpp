@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// evolution<Space>: HAT's evolutionary search (hat-spec 7.2), with a fitness cache.
+// evolution<Space>: HAT's evolutionary search (Evolution, fairseq/evolution.py), with a fitness cache.
 #pragma once
 
 #include <algorithm>
@@ -29,9 +29,9 @@ template <class F, class Space>
 concept fitness_function = std::invocable<F&, const arch<Space>&> &&
                            std::convertible_to<std::invoke_result_t<F&, const arch<Space>&>, double>;
 
-/// HAT's evolutionary search over `Space`, exactly as hat-spec 7.2 describes it: a random
-/// feasible population, then per iteration score everyone, keep the best `parents`, and
-/// refill with mutants and uniform crossovers of them, every candidate redrawn until it
+/// HAT's evolutionary search over `Space`, exactly as HAT's Evolution (fairseq/evolution.py) runs
+/// it: a random feasible population, then per iteration score everyone, keep the best `parents`,
+/// and refill with mutants and uniform crossovers of them, every candidate redrawn until it
 /// satisfies the constraint. The answer is the best member of the last scored population.
 /// Beyond HAT: each network is scored once (fitness_cache), rejection sampling is bounded
 /// (`max_draws`, then infeasible_constraint), ties keep population order, and one seeded

@@ -14,7 +14,7 @@ namespace hat {
 /// Remembers the value of each network a search has scored, keyed by `a.canonical()`, so
 /// that genomes differing only in inactive genes, re-scored parents and duplicate children
 /// cost one evaluation. Counts evaluations (misses) and hits. HAT has no cache: it re-scores
-/// every member of every population (hat-spec 7.2), which is only sound for a deterministic
+/// every member of every population (fairseq/evolution.py), which is only sound for a deterministic
 /// fitness; so is this cache.
 template <class Space, class Value = double>
 class fitness_cache {

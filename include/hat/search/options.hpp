@@ -19,9 +19,9 @@ inline void check_probability(double p, const char* search, const char* field) {
 }
 }  // namespace detail
 
-/// HAT's evolutionary search settings (hat-spec 7). The defaults are HAT's: 30 iterations of
-/// a population of 125 = 25 parents + 50 mutants + 50 crossovers, per-gene mutation
-/// probability 0.3. `max_draws` bounds the rejection sampling of one candidate, so that an
+/// HAT's evolutionary search settings (evo_search.py, configs/*/evo_search/*.yml). The defaults
+/// are HAT's: 30 iterations of a population of 125 = 25 parents + 50 mutants + 50 crossovers,
+/// per-gene mutation probability 0.3. `max_draws` bounds the rejection sampling of one candidate, so that an
 /// impossible constraint fails with `infeasible_constraint` instead of looping forever.
 struct evolution_options {
   std::size_t iterations = 30;

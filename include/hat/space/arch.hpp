@@ -126,7 +126,7 @@ class arch {
     return true;
   }
 
-  // --- evolution operators (hat-spec 7.2) ---
+  // --- evolution operators (HAT's fairseq/evolution.py) ---
   /// Each gene is redrawn uniformly from its choices with probability `prob` (it may draw
   /// its old value again, as in HAT).
   arch mutated(rng& g, double prob) const noexcept {

@@ -21,7 +21,8 @@ inline constexpr std::array<std::string_view, 10> hat_feature_names{
     "decoder_ffn_embed_dim_avg", "decoder_self_attention_heads_avg",
     "decoder_ende_attention_heads_avg", "decoder_arbitrary_ende_attn_avg"};
 
-/// HAT's fixed divisors (hat-spec 6.1), the same for every task and device.
+/// HAT's fixed divisors (`feature-norm` in its configs/*/latency_predictor/*.yml), the same for
+/// every task and device.
 inline constexpr std::array<double, 10> hat_feature_norm{640, 6, 2048, 6, 640, 6, 2048, 6, 6, 2};
 
 namespace detail {
@@ -39,7 +40,7 @@ double active_mean(const arch<S>& a, bool map_arbitrary = false) {
 }  // namespace detail
 
 /// HAT's 10 raw features: averages over active layers only; arbitrary attention mapped
-/// -1/1/2 -> 1/2/3 before averaging (hat-spec 6.1).
+/// -1/1/2 -> 1/2/3 before averaging (get_config_features in HAT's fairseq/utils.py).
 template <transformer_space S>
 std::array<double, 10> hat_features(const arch<S>& a) {
   return {static_cast<double>(a.template get<"encoder_embed_dim">()),
@@ -62,7 +63,7 @@ std::array<double, 10> hat_normalized_features(const arch<S>& a) {
   return f;
 }
 
-/// HAT's gene list (hat-spec 7.1, `Converter.get_gene_choice`): [enc embed, enc layers,
+/// HAT's gene list (`Converter.get_gene_choice`, fairseq/evolution.py): [enc embed, enc layers,
 /// enc FFN x N, enc heads x N, dec embed, dec layers, dec FFN x M, dec heads x M,
 /// dec enc-dec heads x M, dec arbitrary x M], inactive layers included (40 genes for 6+6),
 /// whatever order the space declares its dimensions in.

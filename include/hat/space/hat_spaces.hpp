@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// HAT's search spaces (hat-spec 2) and tasks, predeclared.
+// HAT's search spaces (its configs/*/supertransformer/space{0,1}.yml) and tasks, predeclared.
 #pragma once
 
 #include <array>
@@ -11,7 +11,7 @@
 
 namespace hat {
 
-// Declared in HAT's gene order (hat-spec 7.1), so `arch::genes()` is HAT's 40-gene encoding.
+// Declared in HAT's gene order (Converter.get_gene_choice), so `arch::genes()` is HAT's 40-gene encoding.
 template <int Embed0, int Embed1, int Ffn0, int Ffn1, int Ffn2, int Heads0, int Heads1>
 using hat_style_space = space<
     choice<"encoder_embed_dim", Embed0, Embed1>,

@@ -23,7 +23,8 @@ concept transformer_space =
     S::template contains<"decoder_arbitrary_ende_attn">() && S::template contains<"qkv_dim">();
 
 /// Encoder layers a decoder layer attends to for HAT's arbitrary enc-dec setting:
-/// -1 -> the last one, 1 -> the last two, 2 -> the last three (hat-spec 2.1).
+/// -1 -> the last one, 1 -> the last two, 2 -> the last three (HAT's
+/// TransformerDecoder.extract_features).
 constexpr int attended_encoder_layers(int arbitrary) noexcept { return arbitrary < 0 ? 1 : arbitrary + 1; }
 
 namespace detail {
@@ -65,8 +66,8 @@ arch<S> with_arbitrary_one(arch<S> a) noexcept {
 }
 }  // namespace detail
 
-/// HAT's validation representatives (hat-spec 4.1): every choice at its extreme and
-/// arbitrary attention 1 (the last two encoder layers) everywhere.
+/// HAT's validation representatives (get_represent_configs, fairseq/utils.py): every choice at
+/// its extreme and arbitrary attention 1 (the last two encoder layers) everywhere.
 template <transformer_space S>
 arch<S> represent_largest() noexcept {
   return detail::with_arbitrary_one(arch<S>::largest());

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// fairseq's learning-rate schedules as HAT configures them (hat-spec 4.2): inverse_sqrt and cosine, both with linear warm-up.
+// fairseq's learning-rate schedules as HAT's configs/*/supertransformer/*.yml set them: inverse_sqrt and
+// cosine, both with linear warm-up.
 #pragma once
 
 #include <cmath>

@@ -9,27 +9,13 @@
 
 #include <hat/backend/concepts.hpp>
 #include <hat/config.hpp>
+#include <hat/train/options.hpp>
 
 namespace hat {
 
-/// HAT's optimiser settings (hat-spec 4.2): Adam betas (0.9, 0.98), eps 1e-8; weight decay 0
-/// (WMT) or 1e-4 (IWSLT), decoupled as fairseq's Adam does (p -= wd * lr * p); gradient-norm
-/// clipping off (0, WMT) or 25 (fairseq's default, IWSLT).
-struct adam_settings {
-  double beta1 = 0.9;
-  double beta2 = 0.98;
-  double eps = 1e-8;
-  double weight_decay = 0;
-  double clip_norm = 0;  // 0: no clipping
-  /// Where eps enters: fairseq's Adam (HAT's) divides by sqrt(v) + eps and folds the bias
-  /// corrections into the step, lr sqrt(1 - b2^t) / (1 - b1^t); PyTorch's divides by
-  /// sqrt(v / (1 - b2^t)) + eps. They differ while v is small (early updates, rare rows).
-  enum class eps_style { fairseq, pytorch } style = eps_style::fairseq;
-};
-
 /// Adam state (first and second moments) for n parameters in backend memory. State exists for
 /// the whole arena, as fairseq's per-tensor state does: slices a SubTransformer did not read
-/// get zero gradient, and their moments still decay (hat-spec 4.4).
+/// get zero gradient, and their moments still decay (as with fairseq/optim/adam.py in HAT).
 template <class Backend, class T = float>
 class adam {
  public:

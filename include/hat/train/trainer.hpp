@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <variant>
@@ -26,44 +27,14 @@
 #include <hat/space/transformer.hpp>
 #include <hat/train/lr_schedule.hpp>
 #include <hat/train/optimizer.hpp>
+#include <hat/train/options.hpp>
+#include <hat/train/update_record.hpp>
 
 namespace hat {
-
-/// Which SubTransformers an update trains.
-enum class sampling_rule {
-  hat_random,  // HAT (hat-spec 4.1): one uniformly random SubTransformer, drawn from a generator seeded by the update count
-  sandwich,    // the largest, the smallest and one random SubTransformer per update, gradients added (not in HAT)
-  fixed,       // one given SubTransformer every update (SubTransformer training, hat-spec 4.5)
-};
-
-using lr_schedule = std::variant<inverse_sqrt_schedule, cosine_schedule>;
 
 /// Thrown when a loss or gradient stops being finite; the message names the update.
 struct training_diverged : std::runtime_error {
   using std::runtime_error::runtime_error;
-};
-
-/// A training run's settings, HAT's defaults where they exist (hat-spec 4.2).
-struct trainer_options {
-  std::size_t max_update = 50000;
-  std::size_t update_freq = 1;     // micro-batches per update, gradients accumulated
-  double label_smoothing = 0.1;
-  adam_settings adam;
-  lr_schedule schedule = inverse_sqrt_schedule{};
-  dropout_rates dropout;
-  batching_options batching;       // max tokens, shuffling and its seed
-  std::uint64_t seed = 1;          // dropout masks (with the update and micro-batch)
-  sampling_rule sampling = sampling_rule::hat_random;
-  transformer_config fixed;        // sampling_rule::fixed
-  std::size_t valid_max_tokens = 4096;
-};
-
-/// What one update did. Losses are fairseq's: base 2, per target token.
-struct update_record {
-  std::size_t update = 0;  // 1-based: the count after this update
-  double loss = 0, nll = 0;
-  std::size_t tokens = 0, sentences = 0;
-  double lr = 0, grad_norm = 0, seconds = 0;
 };
 
 /// Trains model (a SuperTransformer over space S, or any model of its maxima) on `train`.
@@ -258,7 +229,8 @@ class trainer {
 
 /// fairseq's validation loss of SubTransformer `c` with the model's (inherited) weights: the
 /// label-smoothed loss (eps) in base 2 per target token over the first `max_batches` batches
-/// of `valid` in length order (0: all), as HAT's search fitness (hat-spec 7.3).
+/// of `valid` in length order (0: all), as HAT's search fitness (validate_all in
+/// HAT's fairseq/evolution.py).
 template <class M, class Backend>
 loss_sums validation_loss(Backend& be, const super_transformer<M, Backend, float>& model, const transformer_config& c,
                           const parallel_corpus& valid, std::size_t max_tokens, std::size_t max_batches, double eps = 0.1) {

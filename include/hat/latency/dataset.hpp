@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
-// Rows of a latency dataset (hat-spec 5.4): HAT's 10 features and the measured encoder and
-// decoder latency, plus every gene's raw value as extra columns (inactive layers 0), which a
-// predictor for a space HAT's features do not describe well can read instead.
+// Rows of a latency dataset (as in HAT's latency_dataset/*_all.csv): HAT's 10 features and the
+// measured encoder and decoder latency, plus every gene's raw value as extra columns (inactive
+// layers 0), which a predictor for a space HAT's features do not describe well can read instead.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include <hat/io/latency_csv.hpp>
-#include <hat/nn/latency.hpp>
+#include <hat/latency/measure.hpp>
 #include <hat/space/arch.hpp>
 #include <hat/space/encode.hpp>
 

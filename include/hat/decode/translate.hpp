@@ -13,9 +13,9 @@
 
 #include <hat/config.hpp>
 #include <hat/data/subword_model.hpp>
-#include <hat/nn/beam_search.hpp>
+#include <hat/decode/beam_search.hpp>
 #include <hat/nn/super_transformer.hpp>
-#include <hat/nn/token_batch.hpp>
+#include <hat/data/token_batch.hpp>
 #include <hat/nn/transformer_config.hpp>
 
 namespace hat {

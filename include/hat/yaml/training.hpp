@@ -11,14 +11,15 @@
 
 #include <hat/config.hpp>
 #include <hat/io/read_file.hpp>
-#include <hat/io/yaml_read.hpp>
-#include <hat/train/trainer.hpp>
+#include <hat/yaml/read.hpp>
+#include <hat/train/options.hpp>
 
 namespace hat {
 
 /// Everything `hat train` reads from a config file. HAT's keys keep HAT's names and meanings
-/// (hat-spec 4.2); the rest are ours: where the data is and how to cut it into subwords, which
-/// built-in space, how often to validate and save.
+/// (fairseq's options, as in HAT's configs/*/supertransformer/*.yml); the rest are ours: where
+/// the data is and how to cut it into subwords, which built-in space, how often to validate and
+/// save.
 struct training_config {
   std::string file;                 // the config's path (relative paths in it are relative to its folder)
   std::string text;                 // its contents (space_yaml_differences compares them with a space type)

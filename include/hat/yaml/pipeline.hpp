@@ -16,8 +16,8 @@
 
 #include <hat/config.hpp>
 #include <hat/io/read_file.hpp>
-#include <hat/io/training_yaml.hpp>
-#include <hat/io/yaml_read.hpp>
+#include <hat/yaml/training.hpp>
+#include <hat/yaml/read.hpp>
 
 namespace hat {
 
@@ -40,15 +40,15 @@ struct pipeline_config {
   std::string data;                 // `data`: corpus folder
   std::size_t supertransformer_updates = 0;  // 0: the training config's max-update
   std::string supertransformer_checkpoint;   // a SuperTransformer trained already: skip that step
-  // latency dataset (hat-spec 5) on this device
+  // latency dataset (HAT's latency_dataset.py) on this device
   std::size_t latency_samples = 200, latency_iters = 10, latency_warmup = 2, latency_beam = 5;
   std::size_t latency_source_length = 0;     // 0: the mean length of the validation sources
   int latency_threads = 1;
   std::string latency_device = "cpu";        // cpu, or cuda: the dataset and the results timed on the first GPU
-  // predictor (hat-spec 6)
+  // predictor (HAT's latency_predictor.py)
   std::string predictor_model = "auto";      // mlp, linear, quadratic, auto
   double predictor_lat_norm = 0;             // 0: the largest measured latency
-  // search (hat-spec 7) at each constraint
+  // search (HAT's evo_search.py) at each constraint
   std::vector<latency_limit> latency_constraints;  // required
   std::string fitness = "valid-loss";        // valid-loss, params, flops
   std::size_t valid_batches = 2;

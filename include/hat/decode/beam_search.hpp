@@ -9,7 +9,7 @@
 #include <vector>
 
 #include <hat/config.hpp>
-#include <hat/nn/incremental_decoder.hpp>
+#include <hat/decode/incremental_decoder.hpp>
 
 namespace hat {
 

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include <hat/io/read_file.hpp>
-#include <hat/io/yaml_keys.hpp>
-#include <hat/io/yaml_read.hpp>
+#include <hat/yaml/keys.hpp>
+#include <hat/yaml/read.hpp>
 #include <hat/space/transformer.hpp>
 
 namespace hat {

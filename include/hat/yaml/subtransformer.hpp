@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Read and write HAT's SubTransformer YAML (hat-spec 7.4) for any space.
+// Read and write HAT's SubTransformer YAML (what HAT's evo_search.py writes, as in its
+// configs/*/subtransformer/HAT_*.yml) for any space.
 #pragma once
 
 #include <cstddef>
@@ -10,8 +11,8 @@
 
 #include <hat/io/atomic_file.hpp>
 #include <hat/io/read_file.hpp>
-#include <hat/io/yaml_keys.hpp>
-#include <hat/io/yaml_read.hpp>
+#include <hat/yaml/keys.hpp>
+#include <hat/yaml/read.hpp>
 #include <hat/space/arch.hpp>
 #include <hat/space/transformer.hpp>
 
