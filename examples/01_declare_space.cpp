@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Tutorial 1: declare a search space as a type, then sample, mutate, cross, encode and save
-// architectures of it. docs/search_space.md walks through this file.
+// architectures of it; the space's dimensions as a Boost.Hana sequence for your own
+// metaprograms. docs/search_space.md walks through this file.
+#include <boost/hana/filter.hpp>
+#include <boost/hana/for_each.hpp>
+#include <boost/hana/optional.hpp>
+#include <hat/interop/hana.hpp>  // opt-in: the space's dimensions as Hana types
 #include <hat/yaml/subtransformer.hpp>
 #include <hat/profile/flops.hpp>
 #include <hat/profile/params.hpp>
@@ -28,9 +33,22 @@ static_assert(my_space::gene_count == 2 + 8 + 2 + 16);
 static_assert(hat::transformer_space<my_space>);
 // [declare]
 
+// [hana]
+// The dimensions are types, so a metaprogram can search them by name or filter them: here,
+// at compile time, the per-layer dimensions and the choices of the encoder's FFN.
+namespace hana = boost::hana;
+constexpr auto per_layer_dims =
+    hana::filter(hat::hana_dimensions<my_space>, [](auto d) { return hana::bool_c<decltype(d)::type::is_per_layer>; });
+constexpr auto encoder_ffn = hat::hana_find_dimension<my_space, "encoder_ffn_embed_dim">;
+static_assert(hana::is_just(encoder_ffn), "the space has an encoder FFN dimension");
+static_assert(hat::hana_dimension_t<my_space, "encoder_ffn_embed_dim">::values.size() == 2);
+// [hana]
+
 int main() {
   std::cout << "space: " << my_space::gene_count << " genes, " << my_space::size()
-            << " distinct architectures\n";
+            << " distinct architectures\n  per-layer dimensions:";
+  hana::for_each(per_layer_dims, [](auto d) { std::cout << ' ' << decltype(d)::type::name; });
+  std::cout << "\n";
 
   // [evolve]
   hat::rng rng(2024);  // every random draw takes an explicit, seeded generator

@@ -7,6 +7,7 @@
 #include <hat/yaml/space.hpp>
 
 #include "commands.hpp"
+#include "per_file.hpp"
 
 namespace hat_cli {
 namespace {
@@ -17,19 +18,14 @@ struct check_space_options {
 };
 
 void run_check_space(const check_space_options& o) {
-  int differing = 0, failed = 0;
-  for (const auto& f : o.files) {
-    try {
-      const auto diffs = with_named_space(o.space, [&]<class S>() { return hat::space_yaml_differences<S>(std::filesystem::path(f)); });
-      std::cout << f << ": " << (diffs.empty() ? "matches" : std::to_string(diffs.size()) + " differences")
-                << " the '" << o.space << "' space\n";
-      for (const auto& d : diffs) std::cout << "  " << d << "\n";
-      differing += !diffs.empty();
-    } catch (const hat::config_error& e) {
-      std::cerr << "hat check-space: " << e.what() << "\n";
-      ++failed;
-    }
-  }
+  int differing = 0;
+  const std::size_t failed = for_each_file("check-space", o.files, [&](std::size_t, const std::string& f) {
+    const auto diffs = with_named_space(o.space, [&]<class S>() { return hat::space_yaml_differences<S>(std::filesystem::path(f)); });
+    std::cout << f << ": " << (diffs.empty() ? "matches" : std::to_string(diffs.size()) + " differences")
+              << " the '" << o.space << "' space\n";
+    for (const auto& d : diffs) std::cout << "  " << d << "\n";
+    differing += !diffs.empty();
+  });
   if (differing || failed) throw exit_code{failed ? 2 : 1};
 }
 

@@ -19,6 +19,7 @@
 #include <hat/nn/super_transformer.hpp>
 
 #include "cli_spaces.hpp"
+#include "per_file.hpp"
 #include "json_lines.hpp"
 
 namespace hat_cli {
@@ -84,40 +85,29 @@ void latency_run_space(Backend& be, const latency_cli_options& o, const hat::tas
   lo.warmup = static_cast<std::size_t>(o.warmup);
   if (!o.json)
     std::printf("%-44s %10s %10s %10s %9s\n", "file", "encoder_ms", "decoder_ms", "total_ms", "std_ms");
-  int failed = 0;
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::string> files = o.files;
   if (o.space_max) files.push_back("space-max");
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    const std::string& file = files[i];
-    try {
-      const auto config =
-          hat::config_of(o.space_max && i + 1 == files.size() ? hat::arch<S>::largest() : hat::read_subtransformer_yaml<S>(file));
-      const auto r = o.weights == "dense" ? hat::measure_latency(be, hat::export_dense(be, super, config), config, lo)
-                                          : hat::measure_latency(be, super, config, lo);
-      if (o.json)
-        std::fputs(latency_json_line(file, r).c_str(), stdout);
-      else
-        std::printf("%-44s %10.2f %10.2f %10.2f %9.2f\n", std::filesystem::path(file).filename().c_str(), r.encoder.mean_ms,
-                    r.decoder.mean_ms, r.total_ms(), r.encoder.std_ms + r.decoder.std_ms);
-      std::fflush(stdout);
-    } catch (const hat::config_error& e) {
-      std::cerr << "hat latency: " << e.what() << "\n";
-      ++failed;
-    } catch (const hat::invalid_arch& e) {
-      std::cerr << "hat latency: " << file << ": " << e.what() << "\n";
-      ++failed;
-    }
+  const auto progress = [&](std::size_t done) {
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double per = elapsed / static_cast<double>(i + 1);
+    const double per = elapsed / static_cast<double>(done);
     if (files.size() > 1)
-      std::fprintf(stderr, "hat latency: %zu/%zu files, %.2f s/file, ETA %.0f s\n", i + 1, files.size(), per,
-                   per * static_cast<double>(files.size() - i - 1));
-  }
-  if (failed) {
-    std::cerr << "hat latency: " << failed << " of " << files.size() << " files could not be measured\n";
-    throw exit_code{1};
-  }
+      std::fprintf(stderr, "hat latency: %zu/%zu files, %.2f s/file, ETA %.0f s\n", done, files.size(), per,
+                   per * static_cast<double>(files.size() - done));
+  };
+  const auto measure = [&](std::size_t i, const std::string& file) {
+    const auto config =
+        hat::config_of(o.space_max && i + 1 == files.size() ? hat::arch<S>::largest() : hat::read_subtransformer_yaml<S>(file));
+    const auto r = o.weights == "dense" ? hat::measure_latency(be, hat::export_dense(be, super, config), config, lo)
+                                        : hat::measure_latency(be, super, config, lo);
+    if (o.json)
+      std::fputs(latency_json_line(file, r).c_str(), stdout);
+    else
+      std::printf("%-44s %10.2f %10.2f %10.2f %9.2f\n", std::filesystem::path(file).filename().c_str(), r.encoder.mean_ms,
+                  r.decoder.mean_ms, r.total_ms(), r.encoder.std_ms + r.decoder.std_ms);
+    std::fflush(stdout);
+  };
+  if (for_each_file("latency", files, measure, progress)) throw exit_code{1};
 }
 
 template <class Backend>

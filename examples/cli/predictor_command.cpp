@@ -18,6 +18,7 @@
 #include <hat/predictor/metrics.hpp>
 
 #include "commands.hpp"
+#include "per_file.hpp"
 #include "json_output.hpp"
 
 namespace hat_cli {
@@ -141,17 +142,11 @@ void run_eval(const eval_options& o) {
 void run_predict(const predict_options& o) {
   hat::cpu be;
   auto p = predictor::load(be, o.model);
-  int failed = 0;
-  for (const auto& f : o.files) {
-    try {
-      const double ms = with_named_space(o.space, [&]<class S>() { return p(hat::read_subtransformer_yaml<S>(f)); });
-      if (o.json) print_json({{"file", f}, {"latency_ms", ms}});
-      else std::printf("%-60s %10.2f ms\n", f.c_str(), ms);
-    } catch (const hat::config_error& e) {
-      std::cerr << "hat predictor predict: " << e.what() << "\n";
-      ++failed;
-    }
-  }
+  const std::size_t failed = for_each_file("predictor predict", o.files, [&](std::size_t, const std::string& f) {
+    const double ms = with_named_space(o.space, [&]<class S>() { return p(hat::read_subtransformer_yaml<S>(f)); });
+    if (o.json) print_json({{"file", f}, {"latency_ms", ms}});
+    else std::printf("%-60s %10.2f ms\n", f.c_str(), ms);
+  });
   if (failed) throw exit_code{1};
 }
 

@@ -13,6 +13,7 @@
 #include <hat/profile/params.hpp>
 
 #include "commands.hpp"
+#include "per_file.hpp"
 #include "json_output.hpp"
 
 namespace hat_cli {
@@ -94,22 +95,13 @@ void run_profile(const profile_options& o) {
   const auto task = *hat::find_task(o.task);
   const std::string space = o.space.empty() ? space_of_task(o.task) : o.space;
   std::vector<profile_row> rows;
-  int failed = 0;
-  for (const auto& f : o.files) {
-    try {
-      auto row = with_named_space(space, [&]<class S>() { return profile_file<S>(f, task, o); });
-      if (o.json) print_row_json(row, o);
-      rows.push_back(std::move(row));
-    } catch (const hat::config_error& e) {
-      std::cerr << "hat profile: " << e.what() << "\n";
-      ++failed;
-    }
-  }
+  const std::size_t failed = for_each_file("profile", o.files, [&](std::size_t, const std::string& f) {
+    auto row = with_named_space(space, [&]<class S>() { return profile_file<S>(f, task, o); });
+    if (o.json) print_row_json(row, o);
+    rows.push_back(std::move(row));
+  });
   if (!o.json && !rows.empty()) print_table(rows, o);
-  if (failed) {
-    std::cerr << "hat profile: " << failed << " of " << o.files.size() << " files could not be profiled\n";
-    throw exit_code{1};
-  }
+  if (failed) throw exit_code{1};
 }
 
 }  // namespace

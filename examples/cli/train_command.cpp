@@ -18,6 +18,7 @@
 #include <hat/train/trainer.hpp>  // validation_loss
 
 #include "commands.hpp"
+#include "per_file.hpp"
 #include "json_output.hpp"
 #include "train_runs.hpp"
 
@@ -54,27 +55,18 @@ void valid_space(const valid_cli_options& o) {
   const hat::corpus_location at{o.data, value("source_lang", ""), value("target_lang", "")};
   const std::string* mp = x.value("max_positions");
   const auto valid = hat::load_corpus(at, value("valid_split", o.split), subwords, mp ? std::stoul(*mp) : 1024);
-  int failed = 0;
-  for (const auto& file : o.files) {
-    try {
-      const auto cfg = hat::config_of(hat::read_subtransformer_yaml<S>(file));
-      const auto s = hat::validation_loss(be, model, cfg, valid, static_cast<std::size_t>(o.max_tokens),
-                                          static_cast<std::size_t>(o.batches));
-      const double bits = hat::per_token_bits(s.loss, s.tokens), nll = hat::per_token_bits(s.nll, s.tokens);
-      if (o.json)
-        print_json({{"file", file}, {"loss", bits}, {"nll", nll}, {"tokens", s.tokens}});
-      else
-        std::printf("%s: valid loss %.4f bits/token (nll %.4f, ppl %.2f) over %zu tokens\n", file.c_str(), bits, nll,
-                    std::exp2(nll), s.tokens);
-      std::fflush(stdout);
-    } catch (const hat::config_error& e) {
-      std::cerr << "hat valid-loss: " << e.what() << "\n";
-      ++failed;
-    } catch (const hat::invalid_arch& e) {
-      std::cerr << "hat valid-loss: " << file << ": " << e.what() << "\n";
-      ++failed;
-    }
-  }
+  const std::size_t failed = for_each_file("valid-loss", o.files, [&](std::size_t, const std::string& file) {
+    const auto cfg = hat::config_of(hat::read_subtransformer_yaml<S>(file));
+    const auto s = hat::validation_loss(be, model, cfg, valid, static_cast<std::size_t>(o.max_tokens),
+                                        static_cast<std::size_t>(o.batches));
+    const double bits = hat::per_token_bits(s.loss, s.tokens), nll = hat::per_token_bits(s.nll, s.tokens);
+    if (o.json)
+      print_json({{"file", file}, {"loss", bits}, {"nll", nll}, {"tokens", s.tokens}});
+    else
+      std::printf("%s: valid loss %.4f bits/token (nll %.4f, ppl %.2f) over %zu tokens\n", file.c_str(), bits, nll,
+                  std::exp2(nll), s.tokens);
+    std::fflush(stdout);
+  });
   if (failed) throw exit_code{1};
 }
 

@@ -58,7 +58,7 @@ check "bad files: exit 1" test $rc -eq 1
 check "bad files: good file still profiled" grep -q 'rpi.yml' "$work/mixed"
 check "bad files: garbage named" grep -q 'garbage.yml' "$work/mixed.err"
 check "bad files: line and key named" grep -q "badlen.yml:4: key 'decoder-ffn-embed-dim-all-subtransformer': has 2 entries" "$work/mixed.err"
-check "bad files: summary" grep -q '2 of 3 files could not be profiled' "$work/mixed.err"
+check "bad files: summary" grep -q 'hat profile: 2 of 3 files failed' "$work/mixed.err"
 "$hat" profile --task wmt14.en-de "$work/rpi.yml" --space iwslt >/dev/null 2>"$work/space.err"
 check "a config outside the chosen space is rejected" grep -q 'not in the search space {2048, 1024, 512}' "$work/space.err"
 "$hat" profile --task wmt99 "$work/rpi.yml" >/dev/null 2>"$work/task.err"

@@ -116,7 +116,8 @@ TEST_CASE("elastic_attention: sliced sub-layers match HAT's MultiheadAttentionSu
       pad[c.tk - 1] = pad[c.tk - 2] = 1;
     }
     attn.forward(be, hat::dense(static_cast<const float*>(x.data()), c.tq, c.dq),
-                 hat::dense(static_cast<const float*>(m.data()), c.tk, c.dkv), c.heads, c.causal,
+                 hat::dense(static_cast<const float*>(m.data()), c.tk, c.dkv), c.heads,
+                 c.causal ? hat::masking::causal : hat::masking::none,
                  pad.empty() ? nullptr : pad.data(), hat::dense(out.data(), c.tq, c.dq), ws);
     const auto ref = reference(p, x, c.tq, c.dq, m, c.tk, c.dkv, c.heads, c.causal, pad);
     for (std::size_t i = 0; i < out.size(); ++i) {
@@ -136,8 +137,8 @@ TEST_CASE("elastic_attention: the head count changes the function, not the weigh
   std::vector<float> x(4 * 16), a(4 * 16), b(4 * 16);
   for (auto& v : x) v = static_cast<float>(2 * g.uniform() - 1);
   const auto xv = hat::dense(static_cast<const float*>(x.data()), 4, 16);
-  attn.forward(be, xv, xv, 2, false, nullptr, hat::dense(a.data(), 4, 16), ws);
-  attn.forward(be, xv, xv, 4, false, nullptr, hat::dense(b.data(), 4, 16), ws);
+  attn.forward(be, xv, xv, 2, hat::masking::none, nullptr, hat::dense(a.data(), 4, 16), ws);
+  attn.forward(be, xv, xv, 4, hat::masking::none, nullptr, hat::dense(b.data(), 4, 16), ws);
   CHECK(a != b);
-  CHECK_THROWS_AS(attn.forward(be, xv, xv, 3, false, nullptr, hat::dense(b.data(), 4, 16), ws), std::logic_error);
+  CHECK_THROWS_AS(attn.forward(be, xv, xv, 3, hat::masking::none, nullptr, hat::dense(b.data(), 4, 16), ws), std::logic_error);
 }

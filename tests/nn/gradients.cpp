@@ -173,12 +173,12 @@ TEST_CASE("elastic_attention backward: self (causal, padding) and cross, finite 
     hat::attention_workspace<hat::cpu, double> ws;
     const auto loss = [&] {
       vec y(n * d);
-      attn.self_forward(be, hat::matrix_ref<const double>(hat::dense(x.data(), n, d)), batch, 2, true, pad.data(),
+      attn.self_forward(be, hat::dense(x.data(), n, d), batch, 2, hat::masking::causal, pad.data(),
                         hat::dense(y.data(), n, d), ws);
       return dot(y, c);
     };
     vec y(n * d), grad(attn_t::param_count, 0.0), dx(n * d);
-    attn.self_forward_train(be, hat::matrix_ref<const double>(hat::dense(x.data(), n, d)), batch, 2, true, pad.data(),
+    attn.self_forward_train(be, hat::dense(x.data(), n, d), batch, 2, hat::masking::causal, pad.data(),
                             hat::dense(y.data(), n, d), tape);
     CHECK(dot(y, c) == Approx(loss()).epsilon(1e-12));  // the training forward computes the same
     attn.self_backward(be, hat::matrix_ref<const double>(hat::dense(x.data(), n, d)), tape,
@@ -199,11 +199,11 @@ TEST_CASE("elastic_attention backward: self (causal, padding) and cross, finite 
     const auto mv = [&] { return hat::matrix_ref<const double>(hat::dense(m.data(), batch * tk, dkv)); };
     const auto loss = [&] {
       vec y(batch * tq * dq);
-      attn.forward(be, xv(), mv(), batch, 1, false, pad.data(), hat::dense(y.data(), batch * tq, dq), ws);
+      attn.forward(be, xv(), mv(), batch, 1, hat::masking::none, pad.data(), hat::dense(y.data(), batch * tq, dq), ws);
       return dot(y, c);
     };
     vec y(batch * tq * dq), grad(attn_t::param_count, 0.0), dx(batch * tq * dq), dm(batch * tk * dkv, 0.0);
-    attn.forward_train(be, xv(), mv(), batch, 1, false, pad.data(), hat::dense(y.data(), batch * tq, dq), tape);
+    attn.forward_train(be, xv(), mv(), batch, 1, hat::masking::none, pad.data(), hat::dense(y.data(), batch * tq, dq), tape);
     attn.backward(be, xv(), mv(), tape, hat::matrix_ref<const double>(hat::dense(c.data(), batch * tq, dq)),
                   hat::dense(dx.data(), batch * tq, dq), hat::dense(dm.data(), batch * tk, dkv), grad.data(), ws);
     // Q rows read dq columns, K/V rows dkv columns.
@@ -272,14 +272,13 @@ TEST_CASE("encoder_layer backward: post-norm residual block, finite differences"
   const auto loss = [&] {
     vec y(n * d);
     hat::layer_workspace<hat::cpu, double> w2;
-    layer.forward(be, xv(), batch, f, heads, pad.data(), hat::dense(y.data(), n, d), w2);
+    layer.forward(be, xv(), batch, {f, heads}, pad.data(), hat::dense(y.data(), n, d), w2);
     return dot(y, c);
   };
   vec y(n * d), grad(layer_t::param_count, 0.0), dx(n * d);
-  layer.forward_train(be, xv(), batch, f, heads, pad.data(), hat::dense(y.data(), n, d), tape);
+  layer.forward_train(be, xv(), batch, {f, heads}, pad.data(), hat::dense(y.data(), n, d), tape);
   CHECK(dot(y, c) == Approx(loss()).epsilon(1e-12));
-  layer.backward(be, xv(), tape, f, hat::matrix_ref<const double>(hat::dense(c.data(), n, d)), hat::dense(dx.data(), n, d),
-                 grad.data(), ws);
+  layer.backward(be, xv(), tape, {f, heads}, hat::dense(c.data(), n, d), hat::dense(dx.data(), n, d), grad.data(), ws);
   // Every parameter matches its finite difference (zero for those the sub-layer never reads).
   check_gradient(params, grad, loss, [](std::size_t) { return true; }, "params");
   std::size_t zero = 0;
@@ -306,13 +305,13 @@ TEST_CASE("decoder_layer backward: causal self, encoder-decoder and FFN blocks, 
   const auto loss = [&] {
     vec y(n * d);
     hat::layer_workspace<hat::cpu, double> w2;
-    layer.forward(be, xv(), batch, mv(), pad.data(), f, 2, 1, hat::dense(y.data(), n, d), w2);
+    layer.forward(be, xv(), batch, mv(), pad.data(), {f, 2, 1}, hat::dense(y.data(), n, d), w2);
     return dot(y, c);
   };
   vec y(n * d), grad(layer_t::param_count, 0.0), dx(n * d), dm(batch * tm * de, 0.0);
-  layer.forward_train(be, xv(), batch, mv(), pad.data(), f, 2, 1, hat::dense(y.data(), n, d), tape);
+  layer.forward_train(be, xv(), batch, mv(), pad.data(), {f, 2, 1}, hat::dense(y.data(), n, d), tape);
   CHECK(dot(y, c) == Approx(loss()).epsilon(1e-12));
-  layer.backward(be, xv(), mv(), tape, f, hat::matrix_ref<const double>(hat::dense(c.data(), n, d)), hat::dense(dx.data(), n, d),
+  layer.backward(be, xv(), mv(), tape, {f, 2, 1}, hat::dense(c.data(), n, d), hat::dense(dx.data(), n, d),
                  hat::dense(dm.data(), batch * tm, de), grad.data(), ws);
   check_gradient(params, grad, loss, [](std::size_t) { return true; }, "params");
   check_gradient(x, dx, loss, [](std::size_t) { return true; }, "x");

@@ -28,6 +28,11 @@ struct matrix_ref {
   }
 };
 
+/// A read-only view as the primitives take it: std::type_identity_t keeps it out of deducing T,
+/// so a caller passes a matrix_ref<T> (or <const T>) as it is and it converts here, no cast.
+template <class T>
+using matrix_cref = std::type_identity_t<matrix_ref<const T>>;
+
 template <class T>
 matrix_ref<T> dense(T* data, std::size_t rows, std::size_t cols) noexcept {
   return {data, rows, cols, cols};
@@ -66,10 +71,13 @@ struct attention_shape {
   std::uint64_t dropout_key = 0;  // its mask: element (item, head, r, j) of the probabilities (dropout_keeps)
 };
 
-/// What every backend provides (hat::cpu today; hat::cuda follows). Pointers and views refer
-/// to the backend's memory; `buffer<T>` owns such memory; token ids, positions and indices are
-/// host arrays. The element-wise primitives are the ones dense layers, LayerNorm, attention,
-/// decoding and their training need.
+/// What the library asks of a backend (hat::cpu, hat::cuda, hat::cuda_emulator), and nothing
+/// more: every template of nn/, decode/, latency/, train/, predictor/ and tensor/ takes a
+/// `backend_policy Backend`. Pointers and views refer to the backend's memory; `buffer<T>` owns
+/// such memory; token ids, positions and indices are host arrays. Listed in float; the same
+/// calls in double are what the finite-difference tests instantiate. A backend may offer more:
+/// `elapsed_ms(f)` (a device timer, used by measure_latency when present), and the primitives
+/// its own tests check (`softmax_forward`, `label_smoothed_loss_backward`).
 template <class B>
 concept backend_policy = requires(B& b, matrix_ref<const float> a, matrix_ref<float> c, float* p,
                                   const float* cp, std::size_t n, const int* ids, double& d) {
@@ -92,8 +100,6 @@ concept backend_policy = requires(B& b, matrix_ref<const float> a, matrix_ref<fl
   b.layernorm_forward(a, cp, cp, c, 1e-5f);
   // y[i, :] = scale * table[tokens[i], :] + positions[pos[i], :]; rows with pos[i] < 0 are 0
   b.embedding_forward(a, ids, 1.0f, a, ids, c);
-  // masked row softmax of attention scores, in place (causal offset, key padding or null)
-  b.softmax_forward(c, true, n, static_cast<const unsigned char*>(nullptr));
   // ctx = attention core over q, k, v (shape above; key padding per key block or null);
   // `p` is scratch of at least attention_scratch(shape) floats
   b.attention_forward(attention_shape{}, a, a, a, static_cast<const unsigned char*>(nullptr), c, p);
@@ -106,9 +112,8 @@ concept backend_policy = requires(B& b, matrix_ref<const float> a, matrix_ref<fl
   b.layernorm_backward(a, cp, a, c, p, p, 1e-5f);
   // dtable[tokens[i], :] += scale * dy[i, :] for rows with pos[i] >= 0
   b.embedding_backward(ids, ids, 1.0f, a, c);
-  // dlogits = scale * (softmax(logits) - (1 - eps) onehot(target) - eps / V); 0 for ignored rows
-  b.label_smoothed_loss_backward(a, ids, 0.1, 1, 1.0f, c);
-  // both at once, the gradient replacing the logits in place
+  // the loss and dlogits = scale * (softmax(logits) - (1 - eps) onehot(target) - eps / V) (0 for
+  // ignored rows) at once, the gradient replacing the logits in place
   b.label_smoothed_loss_gradient(c, ids, 0.1, 1, 1.0f, d, d);
   // g[i, j] = 0 where act[i, j] <= 0 (ReLU backward, in place)
   b.relu_backward(c, a);

@@ -7,17 +7,9 @@
 // we call: OpenBLAS's own <cblas.h> cannot share a TU with it.
 #include <xtensor-blas/xblas.hpp>
 
-#include <xmmintrin.h>  // _mm_getcsr / _mm_setcsr
-#ifdef __linux__
-#include <sys/mman.h>  // madvise
-#endif
-
 #include <algorithm>  // std::copy
 #include <cstdint>
 #include <cstring>  // std::memcpy
-#include <cstdlib>    // std::aligned_alloc
-#include <memory>     // std::allocator
-#include <new>        // std::bad_alloc
 #include <cmath>
 #include <limits>
 #include <cstddef>
@@ -30,6 +22,8 @@
 #include <hat/backend/cpu_few_rows.hpp>
 #include <hat/backend/cpu_vector_math.hpp>
 #include <hat/backend/dropout_mask.hpp>
+#include <hat/backend/flush_subnormals.hpp>
+#include <hat/backend/huge_page_allocator.hpp>
 #include <hat/config.hpp>
 
 extern "C" {
@@ -39,105 +33,6 @@ char* openblas_get_corename(void);
 }
 
 namespace hat {
-
-namespace detail {
-/// Treats subnormal floats as zero for the lifetime of the object, then restores the caller's
-/// mode. Training drives Adam's second moments and late gradients into the subnormal range,
-/// where x86 arithmetic is ~100x slower: without this, the predictor's training takes twice as
-/// long (measured: 11.4 vs 5.7 ms per step). Scoped per call, so the caller's floating-point
-/// environment is left as it was.
-class flush_subnormals {
- public:
-#if defined(__SSE__) || defined(__x86_64__)
-  flush_subnormals() noexcept : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | 0x8040u); }  // FTZ | DAZ
-  ~flush_subnormals() { _mm_setcsr(saved_); }
-  flush_subnormals(const flush_subnormals&) = delete;
-  flush_subnormals& operator=(const flush_subnormals&) = delete;
-
- private:
-  unsigned saved_;
-#endif
-};
-}  // namespace detail
-
-namespace detail {
-template <class T>
-T exp_nonpositive(T x) noexcept {  // double (tests' finite differences): exact
-  return std::exp(x);
-}
-/// Sum of n values in 8 independent lanes (a dependency chain of adds would run at one add per
-/// 4 cycles; the compiler may not reassociate floats by itself).
-template <class T>
-double sum_lanes(const T* x, std::size_t n) noexcept {
-  T lane[8] = {};
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (std::size_t k = 0; k < 8; ++k) lane[k] += x[i + k];
-  double total = 0;
-  for (std::size_t k = 0; k < 8; ++k) total += static_cast<double>(lane[k]);
-  for (; i < n; ++i) total += static_cast<double>(x[i]);
-  return total;
-}
-}  // namespace detail
-
-namespace detail {
-/// std::allocator, except that blocks of 4 MiB and more are 2 MiB-aligned and, on Linux,
-/// advised to use transparent huge pages: decoding streams ~100-200 MB of weights per step,
-/// and with 4 kB pages the TLB misses cost up to a third of the bandwidth (measured on the
-/// 32768 x 512 vocabulary projection: 2.6-2.9 ms with huge pages, 3-6 ms without). Distros
-/// commonly set THP to "madvise", where nothing gets huge pages unless asked.
-template <class T>
-struct huge_page_allocator {
-  using value_type = T;
-  static constexpr std::size_t huge = std::size_t{2} << 20, threshold = std::size_t{4} << 20;
-
-  huge_page_allocator() noexcept = default;
-  template <class U>
-  huge_page_allocator(const huge_page_allocator<U>&) noexcept {}  // NOLINT
-
-  T* allocate(std::size_t n) {
-    const std::size_t bytes = n * sizeof(T);
-    if (bytes < threshold) return std::allocator<T>().allocate(n);
-    const std::size_t rounded = (bytes + huge - 1) / huge * huge;
-    void* p = std::aligned_alloc(huge, rounded);
-    if (!p) throw std::bad_alloc();
-#ifdef __linux__
-    ::madvise(p, rounded, MADV_HUGEPAGE);  // advice only: failure leaves ordinary pages
-#endif
-    return static_cast<T*>(p);
-  }
-  void deallocate(T* p, std::size_t n) noexcept {
-    if (n * sizeof(T) < threshold) std::allocator<T>().deallocate(p, n);
-    else std::free(p);
-  }
-  template <class U>
-  bool operator==(const huge_page_allocator<U>&) const noexcept {
-    return true;
-  }
-};
-
-// A float dot product the compiler vectorises without -ffast-math: eight independent partial
-// sums are eight lanes, not a reassociated reduction.
-template <class T>
-T dot(const T* __restrict a, const T* __restrict b, std::size_t n) noexcept {
-  T acc[8] = {};
-  std::size_t c = 0;
-  for (; c + 8 <= n; c += 8)
-    for (std::size_t u = 0; u < 8; ++u) acc[u] += a[c + u] * b[c + u];
-  T s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-  for (; c < n; ++c) s += a[c] * b[c];
-  return s;
-}
-// Mean and 1/sqrt(biased variance + eps) of one row of d values, in double (LayerNorm).
-template <class T>
-std::pair<double, double> row_stats(const T* x, std::size_t d, T eps) noexcept {
-  double sum = 0, sq = 0;
-  for (std::size_t j = 0; j < d; ++j) sum += x[j];
-  const double mean = sum / static_cast<double>(d);
-  for (std::size_t j = 0; j < d; ++j) sq += (x[j] - mean) * (x[j] - mean);
-  return {mean, 1.0 / std::sqrt(sq / static_cast<double>(d) + static_cast<double>(eps))};
-}
-}  // namespace detail
 
 /// The CPU backend: host memory, OpenBLAS GEMMs on strided views (leading dimension = the
 /// super width, so an elastic slice is never copied), a weight-streaming kernel for products
@@ -152,7 +47,7 @@ struct cpu {
 
   // --- GEMM ---
   template <class T>
-  void gemm(matrix_ref<const T> a, op ta, matrix_ref<const T> b, op tb, matrix_ref<T> c, T alpha, T beta) const {
+  void gemm(matrix_cref<T> a, op ta, matrix_cref<T> b, op tb, matrix_ref<T> c, T alpha, T beta) const {
     const auto [m, n, k] = gemm_dims(a, ta, b, tb, c);
     if (m == 0 || n == 0) return;
     const detail::flush_subnormals ftz;
@@ -190,7 +85,7 @@ struct cpu {
     }
   }
   template <class T>
-  void relu_backward(matrix_ref<T> g /*[n, d]*/, matrix_ref<const T> act /*[n, d]*/) const noexcept {
+  void relu_backward(matrix_ref<T> g /*[n, d]*/, matrix_cref<T> act /*[n, d]*/) const noexcept {
     for (std::size_t r = 0; r < g.rows; ++r) {
       T* gr = g.data + r * g.ld;
       const T* ar = act.data + r * act.ld;
@@ -198,7 +93,7 @@ struct cpu {
     }
   }
   template <class T>
-  void bias_backward(matrix_ref<const T> g /*[n, d]*/, T* bias_grad /*[d]*/, bool accumulate) const noexcept {
+  void bias_backward(matrix_cref<T> g /*[n, d]*/, T* bias_grad /*[d]*/, bool accumulate) const noexcept {
     const detail::flush_subnormals ftz;
     if (!accumulate)
       for (std::size_t j = 0; j < g.cols; ++j) bias_grad[j] = T(0);
@@ -209,7 +104,7 @@ struct cpu {
   /// padding position and becomes 0 (fairseq's zero padding rows). `tokens` and `pos` are host
   /// arrays [n], already checked; table [vocab, d] and positions [P, d] are views.
   template <class T>
-  void embedding_forward(matrix_ref<const T> table, const int* tokens, T scale, matrix_ref<const T> positions,
+  void embedding_forward(matrix_cref<T> table, const int* tokens, T scale, matrix_cref<T> positions,
                          const int* pos, matrix_ref<T> y) const noexcept {
     for (std::size_t i = 0; i < y.rows; ++i) {
       T* out = y.data + i * y.ld;
@@ -224,7 +119,7 @@ struct cpu {
   }
 
   template <class T>
-  void add(matrix_ref<const T> x, matrix_ref<T> y) const noexcept {
+  void add(matrix_cref<T> x, matrix_ref<T> y) const noexcept {
     for (std::size_t r = 0; r < y.rows; ++r) {
       const T* xr = x.data + r * x.ld;
       T* yr = y.data + r * y.ld;
@@ -232,7 +127,7 @@ struct cpu {
     }
   }
   template <class T>
-  void copy(matrix_ref<const T> x, matrix_ref<T> y) const noexcept {
+  void copy(matrix_cref<T> x, matrix_ref<T> y) const noexcept {
     for (std::size_t r = 0; r < y.rows; ++r) std::copy(x.data + r * x.ld, x.data + r * x.ld + y.cols, y.data + r * y.ld);
   }
   template <class T>
@@ -241,7 +136,7 @@ struct cpu {
   }
   /// y[i, :] = x[ids[i], :] for host ids [y.rows] (beam search reorders its caches with it).
   template <class T>
-  void gather_rows(matrix_ref<const T> x, const int* ids, matrix_ref<T> y) const noexcept {
+  void gather_rows(matrix_cref<T> x, const int* ids, matrix_ref<T> y) const noexcept {
     for (std::size_t r = 0; r < y.rows; ++r) {
       const T* xr = x.data + static_cast<std::size_t>(ids[r]) * x.ld;
       std::copy(xr, xr + y.cols, y.data + r * y.ld);
@@ -251,8 +146,8 @@ struct cpu {
   /// The attention core for every item and head (see attention_shape). Few query rows
   /// (decoding) use direct dot products; more use two GEMMs per head. `scratch`: [tq * tk].
   template <class T>
-  void attention_forward(const attention_shape& s, matrix_ref<const T> q /*[batch tq, Q]*/,
-                         matrix_ref<const T> k /*[key rows, Q]*/, matrix_ref<const T> v /*[key rows, Q]*/,
+  void attention_forward(const attention_shape& s, matrix_cref<T> q /*[batch tq, Q]*/,
+                         matrix_cref<T> k /*[key rows, Q]*/, matrix_cref<T> v /*[key rows, Q]*/,
                          const unsigned char* key_padding /*[key blocks tk] or null*/, matrix_ref<T> ctx /*[batch tq, Q]*/,
                          T* scratch /*[tq tk]*/) const {
     HAT_ASSERT(s.heads > 0 && q.cols % s.heads == 0 && k.cols == q.cols && v.cols == q.cols && ctx.cols == q.cols,
@@ -323,8 +218,8 @@ struct cpu {
   /// dV += P^T dctx, dP = dctx V^T, dS = P * (dP - rowsum(dP * P)), dQ = scaling dS K,
   /// dK += scaling dS^T Q. `scratch`: [tq tk].
   template <class T>
-  void attention_backward(const attention_shape& s, matrix_ref<const T> q, matrix_ref<const T> k, matrix_ref<const T> v,
-                          const T* probs, matrix_ref<const T> dctx, matrix_ref<T> dq, matrix_ref<T> dk, matrix_ref<T> dv,
+  void attention_backward(const attention_shape& s, matrix_cref<T> q, matrix_cref<T> k, matrix_cref<T> v,
+                          const T* probs, matrix_cref<T> dctx, matrix_ref<T> dq, matrix_ref<T> dk, matrix_ref<T> dv,
                           T* scratch) const {
     HAT_ASSERT(s.save_probs, "attention_backward: the forward must have saved its probabilities");
     const detail::flush_subnormals ftz;
@@ -356,8 +251,8 @@ struct cpu {
           for (std::size_t j = 0; j < s.tk; ++j) sum += static_cast<double>(dr[j]) * pr[j];
           for (std::size_t j = 0; j < s.tk; ++j) dr[j] = pr[j] * (dr[j] - static_cast<T>(sum));
         }
-        gemm(matrix_ref<const T>(dp), op::none, kh, op::none, dqh, scaling, T(0));       // dQ = scaling dS K
-        gemm(matrix_ref<const T>(dp), op::transpose, qh, op::none, dkh, scaling, T(1));  // dK += scaling dS^T Q
+        gemm(dp, op::none, kh, op::none, dqh, scaling, T(0));       // dQ = scaling dS K
+        gemm(dp, op::transpose, qh, op::none, dkh, scaling, T(1));  // dK += scaling dS^T Q
       }
     }
   }
@@ -465,7 +360,7 @@ struct cpu {
   /// y[i, :] = (x[i, :] - mean) / sqrt(var + eps) * gamma + beta over each row's `cols`
   /// features (biased variance, as torch.nn.LayerNorm); sums in double.
   template <class T>
-  void layernorm_forward(matrix_ref<const T> x /*[n, d]*/, const T* gamma /*[d]*/, const T* beta /*[d]*/,
+  void layernorm_forward(matrix_cref<T> x /*[n, d]*/, const T* gamma /*[d]*/, const T* beta /*[d]*/,
                          matrix_ref<T> y /*[n, d]*/, T eps) const noexcept {
     const detail::flush_subnormals ftz;
     const std::size_t d = x.cols;
@@ -536,7 +431,7 @@ struct cpu {
   /// dx [n, d] from dy [n, d] through y = LayerNorm(x) (statistics recomputed from x, in
   /// double); dgamma [d] and dbeta [d] accumulate.
   template <class T>
-  void layernorm_backward(matrix_ref<const T> x, const T* gamma, matrix_ref<const T> dy, matrix_ref<T> dx, T* dgamma,
+  void layernorm_backward(matrix_cref<T> x, const T* gamma, matrix_cref<T> dy, matrix_ref<T> dx, T* dgamma,
                           T* dbeta, T eps) const noexcept {
     const detail::flush_subnormals ftz;
     const std::size_t d = x.cols;
@@ -564,7 +459,7 @@ struct cpu {
 
   /// dtable[tokens[i], :] += scale * dy[i, :] (padding rows, pos[i] < 0, add nothing).
   template <class T>
-  void embedding_backward(const int* tokens, const int* pos, T scale, matrix_ref<const T> dy,
+  void embedding_backward(const int* tokens, const int* pos, T scale, matrix_cref<T> dy,
                           matrix_ref<T> dtable) const noexcept {
     for (std::size_t i = 0; i < dy.rows; ++i) {
       if (pos[i] < 0) continue;
@@ -577,7 +472,7 @@ struct cpu {
   /// The gradient of label_smoothed_loss's `loss` times `scale`: per row with target t !=
   /// ignore, scale * (softmax(x) - (1 - eps) [j = t] - eps / V); ignored rows get 0.
   template <class T>
-  void label_smoothed_loss_backward(matrix_ref<const T> logits, const int* targets, double eps, int ignore, T scale,
+  void label_smoothed_loss_backward(matrix_cref<T> logits, const int* targets, double eps, int ignore, T scale,
                                     matrix_ref<T> dlogits) const noexcept {
     const std::size_t vocab = logits.cols;
     for (std::size_t r = 0; r < logits.rows; ++r) {

@@ -1,14 +1,57 @@
 // SPDX-License-Identifier: MIT
-// Vectorised row kernels of the CPU backend: x <- e^(x - shift) over a row, with run-time ISA dispatch.
+// Row kernels of the CPU backend: lane sums, dot products, row statistics, and x <- e^(x - shift) with run-time ISA dispatch.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <utility>  // std::pair
 
 #include <hat/backend/cpu_few_rows.hpp>  // simd(), HAT_FEW_ROWS_X86
 
 namespace hat::detail {
+
+/// e^x for any other type (double: the tests' finite differences), exact.
+template <class T>
+T exp_nonpositive(T x) noexcept {
+  return std::exp(x);
+}
+/// Sum of n values in 8 independent lanes (a dependency chain of adds would run at one add per
+/// 4 cycles; the compiler may not reassociate floats by itself).
+template <class T>
+double sum_lanes(const T* x, std::size_t n) noexcept {
+  T lane[8] = {};
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (std::size_t k = 0; k < 8; ++k) lane[k] += x[i + k];
+  double total = 0;
+  for (std::size_t k = 0; k < 8; ++k) total += static_cast<double>(lane[k]);
+  for (; i < n; ++i) total += static_cast<double>(x[i]);
+  return total;
+}
+
+/// A float dot product the compiler vectorises without -ffast-math: eight independent partial
+/// sums are eight lanes, not a reassociated reduction.
+template <class T>
+T dot(const T* __restrict a, const T* __restrict b, std::size_t n) noexcept {
+  T acc[8] = {};
+  std::size_t c = 0;
+  for (; c + 8 <= n; c += 8)
+    for (std::size_t u = 0; u < 8; ++u) acc[u] += a[c + u] * b[c + u];
+  T s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  for (; c < n; ++c) s += a[c] * b[c];
+  return s;
+}
+/// Mean and 1/sqrt(biased variance + eps) of one row of d values, in double (LayerNorm).
+template <class T>
+std::pair<double, double> row_stats(const T* x, std::size_t d, T eps) noexcept {
+  double sum = 0, sq = 0;
+  for (std::size_t j = 0; j < d; ++j) sum += x[j];
+  const double mean = sum / static_cast<double>(d);
+  for (std::size_t j = 0; j < d; ++j) sq += (x[j] - mean) * (x[j] - mean);
+  return {mean, 1.0 / std::sqrt(sq / static_cast<double>(d) + static_cast<double>(eps))};
+}
 
 /// e^x for x <= 0 (softmax and log-sum-exp arguments after subtracting the row maximum), in
 /// float, branch-free: Cody-Waite range reduction and Cephes' degree-6 polynomial, relative

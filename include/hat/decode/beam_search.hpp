@@ -8,6 +8,7 @@
 #include <limits>
 #include <vector>
 
+#include <hat/backend/concepts.hpp>
 #include <hat/config.hpp>
 #include <hat/decode/incremental_decoder.hpp>
 
@@ -38,7 +39,7 @@ struct hypothesis {
 /// best `beam` that do not continue. A sentence is done when it has `beam` finished
 /// hypotheses. At step 0 only the first hypothesis of each beam is expanded (they are equal).
 /// Returns, per sentence, its finished hypotheses best first.
-template <class M, class Backend, class T>
+template <class M, backend_policy Backend, class T>
 std::vector<std::vector<hypothesis>> beam_search(Backend& be, const super_transformer<M, Backend, T>& model,
                                                  const transformer_config& c, const token_batch& src,
                                                  const generation_options& opt, model_workspace<Backend, T>& ws) {

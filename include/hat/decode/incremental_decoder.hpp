@@ -19,7 +19,7 @@ namespace hat {
 /// per *sentence* in begin() (the hypotheses of a sentence share them instead of holding
 /// `group` copies). Every step ends with the vocabulary projection. Buffers are kept across
 /// begin() calls, so a reused decoder allocates nothing.
-template <class M, class Backend, class T = float>
+template <class M, backend_policy Backend, class T = float>
 class incremental_decoder {
  public:
   using model_type = super_transformer<M, Backend, T>;
@@ -67,13 +67,13 @@ class incremental_decoder {
     model_->target_embedding().forward(be, tokens, positions_, x);
     for (std::size_t l = 0; l < c.decoder_layers(); ++l) {
       const std::size_t tm = memory_len_[l];
-      model_->decoder(l).step(be, matrix_ref<const T>(x), cache_[l].data(), capacity_, step_,
-                              dense(static_cast<const T*>(memory_kv_[l].data()), memory_kv_[l].size() / (2 * M::qkv), 2 * M::qkv),
-                              tm, group_, memory_padding_[l].size() ? memory_padding_[l].data() : nullptr, c.decoder_ffn[l],
-                              c.decoder_self_heads[l], c.decoder_ende_heads[l], y, ws_.layer);
+      const step_memory<T> memory{
+          dense(static_cast<const T*>(memory_kv_[l].data()), memory_kv_[l].size() / (2 * M::qkv), 2 * M::qkv), tm, group_,
+          memory_padding_[l].size() ? memory_padding_[l].data() : nullptr};
+      model_->decoder(l).step(be, x, {cache_[l].data(), capacity_, step_}, memory, c.decoder_layer(l), y, ws_.layer);
       std::swap(x, y);
     }
-    model_->project(be, matrix_ref<const T>(x), logits);
+    model_->project(be, x, logits);
     ++step_;
   }
 

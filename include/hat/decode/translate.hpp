@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include <hat/backend/concepts.hpp>
 #include <hat/config.hpp>
 #include <hat/data/subword_model.hpp>
 #include <hat/decode/beam_search.hpp>
@@ -32,7 +33,7 @@ struct translate_options {
 
 /// Translations of `sources` (one sentence each) by SubTransformer `c` of `model`, in input
 /// order. An empty source line gives an empty translation.
-template <class M, class Backend, class T>
+template <class M, backend_policy Backend, class T>
 std::vector<std::string> translate(Backend& be, const super_transformer<M, Backend, T>& model, const transformer_config& c,
                                    const subword_model& subwords, const std::vector<std::string>& sources,
                                    const translate_options& o = {}) {

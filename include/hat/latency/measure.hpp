@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <vector>
 
+#include <hat/backend/concepts.hpp>
 #include <hat/config.hpp>
 #include <hat/decode/incremental_decoder.hpp>
 #include <hat/latency/stats.hpp>
@@ -19,7 +20,7 @@ namespace detail {
 /// Milliseconds of f's work: the backend's device timer where it has one (hat::cuda: CUDA
 /// events, HAT's GPU protocol), else the wall clock from a synchronised start to a
 /// synchronised end (HAT's CPU protocol).
-template <class Backend, class F>
+template <backend_policy Backend, class F>
 double timed_ms(Backend& be, F&& f) {
   if constexpr (requires { be.elapsed_ms(f); }) {
     return be.elapsed_ms(f);
@@ -40,7 +41,7 @@ double timed_ms(Backend& be, F&& f) {
 /// step including the vocabulary projection (and the first one the encoder-decoder K/V),
 /// without softmax or beam bookkeeping. Warm-up: `warmup` encoder forwards, then `warmup`
 /// full-prefix (teacher-forced) decoder forwards. Timed by detail::timed_ms.
-template <class M, class Backend, class T>
+template <class M, backend_policy Backend, class T>
 latency_result measure_latency(Backend& be, const super_transformer<M, Backend, T>& model, const transformer_config& c,
                                const latency_options& o) {
   HAT_ASSERT(o.source_length > 0 && o.beam > 0 && o.iters > 0, "measure_latency: lengths and counts must be positive");

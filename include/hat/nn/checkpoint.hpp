@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include <hat/backend/concepts.hpp>
 #include <hat/config.hpp>
 #include <hat/io/atomic_file.hpp>
 #include <hat/io/checksum.hpp>
@@ -86,7 +87,7 @@ inline const char* sharing_name(embedding_sharing s) {
 }  // namespace detail
 
 /// Writes `model` (its vocabulary, storage and every tensor) and `extras` to `path` atomically.
-template <class M, class Backend, class T>
+template <class M, backend_policy Backend, class T>
 void save_checkpoint(Backend& be, const super_transformer<M, Backend, T>& model, const std::filesystem::path& path,
                      const checkpoint_extras& extras = {}) {
   static_assert(sizeof(T) == 4, "checkpoints store float32");
@@ -157,7 +158,7 @@ inline checkpoint_extras read_checkpoint_state(const std::filesystem::path& path
 /// what is wrong: not a checkpoint, another version or dtype, other maxima, a header line it
 /// cannot read (with its number), tensors that differ from the model's layout, truncation,
 /// or a checksum mismatch. The state values and arrays go to `extras` when given.
-template <class M, class Backend, class T = float>
+template <class M, backend_policy Backend, class T = float>
 super_transformer<M, Backend, T> load_checkpoint(Backend& be, const std::filesystem::path& path,
                                                  checkpoint_extras* extras = nullptr) {
   const std::string data = read_file(path);

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include <hat/backend/concepts.hpp>
 #include <hat/nn/super_transformer.hpp>
 
 namespace hat {
@@ -13,7 +14,7 @@ namespace hat {
 /// c's own sizes. The result runs `c` (or any smaller configuration) exactly as the
 /// SuperTransformer does, with a fraction of the memory: what HAT users asked for, since its
 /// searched checkpoints held the whole SuperTransformer.
-template <class M, class Backend, class T>
+template <class M, backend_policy Backend, class T>
 super_transformer<M, Backend, T> export_dense(Backend& be, const super_transformer<M, Backend, T>& super,
                                               const transformer_config& c) {
   super.check_config(c);

@@ -19,20 +19,23 @@ namespace hat {
 
 /// Scratch memory of attention calls: the projections and context, the scores of one head.
 /// Sized on first use and reused; one per concurrent caller.
-template <class Backend, class T = float>
+template <backend_policy Backend, class T = float>
 struct attention_workspace {
   typename Backend::template buffer<T> q, kv, ctx, scores;
 };
 
 /// What a training forward keeps for the backward: the projections, the probabilities of
 /// every item and head, the context, and the shape.
-template <class Backend, class T = float>
+template <backend_policy Backend, class T = float>
 struct attention_tape {
   typename Backend::template buffer<T> q, kv, ctx, probs;
   attention_shape shape;
   bool self = false;  // q, k, v packed in kv as [n, 3 QkvDim]
 };
 
+/// Which keys a query may see: every key (the encoder, encoder-decoder attention), or none
+/// after its own position (the decoder's self-attention).
+enum class masking { none, causal };
 
 /// HAT's MultiheadAttentionSuper. Parameters (in an arena): in_proj W [3 QkvDim, MaxEmbed]
 /// with b [3 QkvDim] (Q rows, then K, then V), out_proj W [MaxEmbed, QkvDim] with b [MaxEmbed].
@@ -40,7 +43,7 @@ struct attention_tape {
 /// attention) uses all 3 QkvDim projection rows, the first d_q (Q) or d_kv (K, V) input
 /// columns, the whole in_proj bias, and out_proj W[:d_q, :], b[:d_q]. The head count only
 /// reshapes the QkvDim-wide projections: head h owns channels [h QkvDim/H, (h+1) QkvDim/H).
-template <std::size_t MaxEmbed, std::size_t QkvDim, class Backend, class T = float>
+template <std::size_t MaxEmbed, std::size_t QkvDim, backend_policy Backend, class T = float>
 class elastic_attention {
  public:
   static constexpr std::size_t param_count = 3 * QkvDim * MaxEmbed + 3 * QkvDim + MaxEmbed * QkvDim + MaxEmbed;
@@ -94,31 +97,31 @@ class elastic_attention {
   }
 
   /// Batched self-attention: out [batch t, d] over x [batch t, d] (sentence b = rows
-  /// [b t, (b+1) t)); `causal` for the decoder; key_padding [batch t] or null.
-  void self_forward(Backend& be, matrix_ref<const T> x, std::size_t batch, std::size_t heads, bool causal,
+  /// [b t, (b+1) t)); masking::causal for the decoder; key_padding [batch t] or null.
+  void self_forward(Backend& be, matrix_ref<const T> x, std::size_t batch, std::size_t heads, masking mask,
                     const unsigned char* key_padding, matrix_ref<T> out, attention_workspace<Backend, T>& ws) const {
     HAT_ASSERT(batch > 0 && x.rows % batch == 0, "elastic_attention: rows must be batch x time");
     const std::size_t n = x.rows, t = n / batch;
     const matrix_ref<T> qkv = dense(detail::reserve<Backend, T>(ws.kv, n * 3 * QkvDim), n, 3 * QkvDim);
     project(be, x, 0, 3, qkv);
-    const attention_shape s{batch, heads, t, t, t, 1, causal, scaling(heads)};
+    const attention_shape s{batch, heads, t, t, t, 1, mask == masking::causal, scaling(heads)};
     core_(be, s, {qkv.data, n, QkvDim, 3 * QkvDim}, {qkv.data + QkvDim, n, QkvDim, 3 * QkvDim},
           {qkv.data + 2 * QkvDim, n, QkvDim, 3 * QkvDim}, key_padding, out, ws);
   }
 
   /// Batched attention of queries [batch tq, d_q] over a memory [batch tk, d_kv] (encoder-
   /// decoder attention; memory rows of sentence b are [b tk, (b+1) tk)); key_padding
-  /// [batch tk] or null. `causal` treats the queries as the last tq of tk positions.
+  /// [batch tk] or null. masking::causal treats the queries as the last tq of tk positions.
   void forward(Backend& be, matrix_ref<const T> query, matrix_ref<const T> memory, std::size_t batch, std::size_t heads,
-               bool causal, const unsigned char* key_padding, matrix_ref<T> out, attention_workspace<Backend, T>& ws) const {
-    const cross_inputs in = cross_project_(be, query, memory, batch, heads, causal, false, ws.q, ws.kv);
+               masking mask, const unsigned char* key_padding, matrix_ref<T> out, attention_workspace<Backend, T>& ws) const {
+    const cross_inputs in = cross_project_(be, query, memory, batch, heads, mask, false, ws.q, ws.kv);
     core_(be, in.shape, in.q, in.k, in.v, key_padding, out, ws);
   }
 
   /// One sentence: out [tq, d_q] = attention of query [tq, d_q] over memory [tk, d_kv].
-  void forward(Backend& be, matrix_ref<const T> query, matrix_ref<const T> memory, std::size_t heads, bool causal,
+  void forward(Backend& be, matrix_ref<const T> query, matrix_ref<const T> memory, std::size_t heads, masking mask,
                const unsigned char* key_padding, matrix_ref<T> out, attention_workspace<Backend, T>& ws) const {
-    forward(be, query, memory, 1, heads, causal, key_padding, out, ws);
+    forward(be, query, memory, 1, heads, mask, key_padding, out, ws);
   }
 
   /// The attention core and out_proj on projected q [batch tq, QkvDim] and k, v views laid out
@@ -135,7 +138,7 @@ class elastic_attention {
 
   /// self_forward, keeping what self_backward needs; `probs_dropout` drops attention
   /// probabilities (fairseq's attention_dropout; none by default).
-  void self_forward_train(Backend& be, matrix_ref<const T> x, std::size_t batch, std::size_t heads, bool causal,
+  void self_forward_train(Backend& be, matrix_ref<const T> x, std::size_t batch, std::size_t heads, masking mask,
                           const unsigned char* key_padding, matrix_ref<T> out, attention_tape<Backend, T>& tape,
                           dropout_site probs_dropout = {}) const {
     HAT_ASSERT(batch > 0 && x.rows % batch == 0, "elastic_attention: rows must be batch x time");
@@ -143,7 +146,7 @@ class elastic_attention {
     const matrix_ref<T> qkv = dense(detail::reserve<Backend, T>(tape.kv, n * 3 * QkvDim), n, 3 * QkvDim);
     project(be, x, 0, 3, qkv);
     tape.self = true;
-    tape.shape = attention_shape{batch, heads, t, t, t, 1, causal, scaling(heads), true, probs_dropout.p, probs_dropout.key};
+    tape.shape = attention_shape{batch, heads, t, t, t, 1, mask == masking::causal, scaling(heads), true, probs_dropout.p, probs_dropout.key};
     train_core_(be, {qkv.data, n, QkvDim, 3 * QkvDim}, {qkv.data + QkvDim, n, QkvDim, 3 * QkvDim},
                 {qkv.data + 2 * QkvDim, n, QkvDim, 3 * QkvDim}, key_padding, out, tape);
   }
@@ -159,14 +162,14 @@ class elastic_attention {
     core_backward_(be, {kv, n, QkvDim, 3 * QkvDim}, {kv + QkvDim, n, QkvDim, 3 * QkvDim}, {kv + 2 * QkvDim, n, QkvDim, 3 * QkvDim},
                    tape, dy, {dqkv.data, n, QkvDim, 3 * QkvDim}, {dqkv.data + QkvDim, n, QkvDim, 3 * QkvDim},
                    {dqkv.data + 2 * QkvDim, n, QkvDim, 3 * QkvDim}, grad, ws);
-    in_backward_(be, matrix_ref<const T>(dqkv), x, 0, dx, T(0), grad);
+    in_backward_(be, dqkv, x, 0, dx, T(0), grad);
   }
 
   /// forward(query, memory, batch, ...), keeping what backward needs.
   void forward_train(Backend& be, matrix_ref<const T> query, matrix_ref<const T> memory, std::size_t batch, std::size_t heads,
-                     bool causal, const unsigned char* key_padding, matrix_ref<T> out, attention_tape<Backend, T>& tape,
+                     masking mask, const unsigned char* key_padding, matrix_ref<T> out, attention_tape<Backend, T>& tape,
                      dropout_site probs_dropout = {}) const {
-    const cross_inputs in = cross_project_(be, query, memory, batch, heads, causal, true, tape.q, tape.kv);
+    const cross_inputs in = cross_project_(be, query, memory, batch, heads, mask, true, tape.q, tape.kv);
     tape.self = false;
     tape.shape = in.shape;
     tape.shape.dropout = probs_dropout.p;
@@ -187,8 +190,8 @@ class elastic_attention {
     const T* kv = tape.kv.data();
     core_backward_(be, dense(tape.q.data(), n, QkvDim), {kv, m, QkvDim, 2 * QkvDim}, {kv + QkvDim, m, QkvDim, 2 * QkvDim}, tape,
                    dy, dq, {dkv.data, m, QkvDim, 2 * QkvDim}, {dkv.data + QkvDim, m, QkvDim, 2 * QkvDim}, grad, ws);
-    in_backward_(be, matrix_ref<const T>(dq), query, 0, dquery, T(0), grad);
-    in_backward_(be, matrix_ref<const T>(dkv), memory, QkvDim, dmemory, T(1), grad);
+    in_backward_(be, dq, query, 0, dquery, T(0), grad);
+    in_backward_(be, dkv, memory, QkvDim, dmemory, T(1), grad);
   }
 
  private:
@@ -198,7 +201,7 @@ class elastic_attention {
   };
   // Encoder-decoder inputs: q [n, QkvDim] into q_buf, K and V [m, 2 QkvDim] into kv_buf.
   cross_inputs cross_project_(Backend& be, matrix_ref<const T> query, matrix_ref<const T> memory, std::size_t batch,
-                              std::size_t heads, bool causal, bool save_probs, typename Backend::template buffer<T>& q_buf,
+                              std::size_t heads, masking mask, bool save_probs, typename Backend::template buffer<T>& q_buf,
                               typename Backend::template buffer<T>& kv_buf) const {
     HAT_ASSERT(batch > 0 && query.rows % batch == 0 && memory.rows % batch == 0,
                "elastic_attention: rows must be batch x time");
@@ -207,7 +210,7 @@ class elastic_attention {
     const matrix_ref<T> kv = dense(detail::reserve<Backend, T>(kv_buf, m * 2 * QkvDim), m, 2 * QkvDim);
     project(be, query, 0, 1, q);
     project(be, memory, 1, 2, kv);
-    return {attention_shape{batch, heads, tq, tk, tk, 1, causal, scaling(heads), save_probs}, q,
+    return {attention_shape{batch, heads, tq, tk, tk, 1, mask == masking::causal, scaling(heads), save_probs}, q,
             {kv.data, m, QkvDim, 2 * QkvDim}, {kv.data + QkvDim, m, QkvDim, 2 * QkvDim}};
   }
 
@@ -216,7 +219,7 @@ class elastic_attention {
     const matrix_ref<T> ctx = dense(detail::reserve<Backend, T>(tape.ctx, q.rows * QkvDim), q.rows, QkvDim);
     be.attention_forward(tape.shape, q, k, v, key_padding, ctx,
                          detail::reserve<Backend, T>(tape.probs, attention_scratch(tape.shape)));
-    project_out(be, matrix_ref<const T>(ctx), out);
+    project_out(be, ctx, out);
   }
   // out_proj and the attention core backward: dq set, dk and dv accumulated.
   void core_backward_(Backend& be, matrix_ref<const T> q, matrix_ref<const T> k, matrix_ref<const T> v,
@@ -230,7 +233,7 @@ class elastic_attention {
     be.bias_backward(dy, g_out_b, true);
     const matrix_ref<T> dctx = dense(detail::reserve<Backend, T>(ws.ctx, n * QkvDim), n, QkvDim);
     be.gemm(dy, op::none, matrix_ref<const T>{out_w_, d, QkvDim, QkvDim}, op::none, dctx, T(1), T(0));  // dctx = dy W_out
-    be.attention_backward(tape.shape, q, k, v, tape.probs.data(), matrix_ref<const T>(dctx), dq, dk, dv,
+    be.attention_backward(tape.shape, q, k, v, tape.probs.data(), dctx, dq, dk, dv,
                           detail::reserve<Backend, T>(ws.scores, attention_backward_scratch(tape.shape)));
   }
   // in_proj rows [first, first + dp.cols) backward for input x: dW, db accumulate; dx = dp W (+ beta dx).
@@ -246,7 +249,7 @@ class elastic_attention {
     HAT_ASSERT(out.rows == q.rows, "elastic_attention: out must have one row per query");
     const matrix_ref<T> ctx = dense(detail::reserve<Backend, T>(ws.ctx, q.rows * QkvDim), q.rows, QkvDim);
     be.attention_forward(s, q, k, v, key_padding, ctx, detail::reserve<Backend, T>(ws.scores, attention_scratch(s)));
-    project_out(be, matrix_ref<const T>(ctx), out);
+    project_out(be, ctx, out);
   }
 
   paneled_matrix<T> in_w_;  // [3 QkvDim, in_]

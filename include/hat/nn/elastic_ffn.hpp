@@ -16,14 +16,14 @@
 namespace hat {
 
 /// Scratch of one FFN call: the hidden activations [rows, MaxFfn].
-template <class Backend, class T = float>
+template <backend_policy Backend, class T = float>
 struct ffn_workspace {
   typename Backend::template buffer<T> hidden;
 };
 
 /// What a training forward keeps: the hidden activations after the ReLU (and its dropout)
 /// [rows, ffn], and that dropout.
-template <class Backend, class T = float>
+template <backend_policy Backend, class T = float>
 struct ffn_tape {
   typename Backend::template buffer<T> hidden;
   dropout_site activation;
@@ -32,7 +32,7 @@ struct ffn_tape {
 /// fc1: W [MaxFfn, MaxEmbed] sliced to [f, d]; fc2: W [MaxEmbed, MaxFfn] sliced to [d, f];
 /// ReLU between (HAT's activation), and in training fairseq's activation dropout after it (0 in
 /// HAT's configs).
-template <std::size_t MaxEmbed, std::size_t MaxFfn, class Backend, class T = float>
+template <std::size_t MaxEmbed, std::size_t MaxFfn, backend_policy Backend, class T = float>
 class elastic_ffn {
  public:
   using fc1_type = elastic_linear<MaxEmbed, MaxFfn, Backend, T>;
@@ -60,7 +60,7 @@ class elastic_ffn {
     const matrix_ref<T> h = dense(detail::reserve<Backend, T>(ws.hidden, x.rows * ffn), x.rows, ffn);
     fc1_.product(be, x, h);
     be.bias_forward(h, fc1_.bias(), true);  // + b[:ffn], then ReLU
-    fc2_.forward(be, matrix_ref<const T>(h), y);
+    fc2_.forward(be, h, y);
   }
 
   /// forward(), keeping the hidden activations for backward(), with `activation` dropout on
@@ -73,7 +73,7 @@ class elastic_ffn {
     be.bias_forward(h, fc1_.bias(), true);
     tape.activation = activation;
     if (activation.active()) be.dropout(h, activation.p, activation.key);
-    fc2_.forward(be, matrix_ref<const T>(h), y);
+    fc2_.forward(be, h, y);
   }
 
   /// The backward of forward_train(x): dx [n, d] from dy [n, d]; gradients accumulate into
@@ -87,7 +87,7 @@ class elastic_ffn {
     // The ReLU's output is > 0 exactly where its input was; where dropout zeroed a positive
     // output, dh is already 0.
     be.relu_backward(dh, h);
-    fc1_.backward(be, x, matrix_ref<const T>(dh), dx, grad);
+    fc1_.backward(be, x, dh, dx, grad);
   }
 
  private:

@@ -12,7 +12,7 @@ namespace hat {
 
 /// HAT's LayerNormSuper: gamma and beta of width MaxDim in an arena; a sub-layer of width d
 /// normalises its d features with gamma[:d] and beta[:d] (eps 1e-5, torch's default).
-template <std::size_t MaxDim, class Backend, class T = float>
+template <std::size_t MaxDim, backend_policy Backend, class T = float>
 class elastic_layernorm {
  public:
   static constexpr std::size_t param_count = 2 * MaxDim;

@@ -19,7 +19,7 @@ namespace hat {
 /// W[:out, :in] and b[:out]. The corner is a view with leading dimension MaxIn, handed straight
 /// to the backend's GEMM: a SubTransformer never copies a weight. The storage may also be
 /// smaller than the maxima (a dense exported SubTransformer): `in`/`out` given at construction.
-template <std::size_t MaxIn, std::size_t MaxOut, class Backend, class T = float>
+template <std::size_t MaxIn, std::size_t MaxOut, backend_policy Backend, class T = float>
 class elastic_linear {
  public:
   static constexpr std::size_t max_in = MaxIn;

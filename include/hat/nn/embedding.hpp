@@ -47,7 +47,7 @@ inline std::vector<int> positions_of(std::span<const int> tokens, std::size_t ro
 /// width d reads E[:, :d] (the encoder and decoder may read one shared table at different
 /// widths), scaled by sqrt(d) (the sampled width, not MaxDim), plus the sinusoid. The position
 /// table [MaxPositions, MaxDim] is computed once into backend memory.
-template <std::size_t MaxDim, std::size_t MaxPositions, class Backend, class T = float>
+template <std::size_t MaxDim, std::size_t MaxPositions, backend_policy Backend, class T = float>
 class elastic_embedding {
  public:
   static constexpr int padding_idx = 1;  // fairseq's <pad>: zero row, no position
@@ -99,7 +99,7 @@ class elastic_embedding {
     const T scale = static_cast<T>(std::sqrt(static_cast<double>(y.cols)));
     for (std::size_t p = 0; p < table_.panels() && table_.panel_start(p) < y.cols; ++p) {
       const std::size_t s = table_.panel_start(p), w = (y.cols < table_.bounds()[p] ? y.cols : table_.bounds()[p]) - s;
-      be.embedding_forward(matrix_ref<const T>(table_.panel(p, 0, vocab_, w)), tokens.data(), scale,
+      be.embedding_forward(table_.panel(p, 0, vocab_, w), tokens.data(), scale,
                            matrix_ref<const T>{positions_.data() + s, MaxPositions, w, MaxDim}, pos.data(),
                            matrix_ref<T>{y.data + s, y.rows, w, y.ld});
     }

@@ -65,18 +65,18 @@ class paneled_matrix {
 
   /// dx [n, in] = dy [n, out] W[r0 : r0 + out, :in] (+ beta dx), panel by panel: the input
   /// gradient of product().
-  template <class Backend>
+  template <backend_policy Backend>
   void product_backward_input(Backend& be, matrix_ref<const T> dy, std::size_t r0, matrix_ref<T> dx, T beta = T(0)) const {
     HAT_ASSERT(dx.cols <= cols() && r0 + dy.cols <= rows_ && dx.rows == dy.rows, "paneled_matrix: backward shapes");
     for (std::size_t p = 0; p < bounds_.size() && panel_start(p) < dx.cols; ++p) {
       const std::size_t s = panel_start(p), width = (dx.cols < bounds_[p] ? dx.cols : bounds_[p]) - s;
-      be.gemm(dy, op::none, matrix_ref<const T>(panel(p, r0, dy.cols, width)), op::none,
+      be.gemm(dy, op::none, panel(p, r0, dy.cols, width), op::none,
               matrix_ref<T>{dx.data + s, dx.rows, width, dx.ld}, T(1), beta);
     }
   }
   /// This matrix, read as a gradient: W[r0 : r0 + out, :in] += dy [n, out]^T x [n, in] (the
   /// weight gradient of product(); only the slice that was read receives gradient).
-  template <class Backend>
+  template <backend_policy Backend>
   void accumulate_outer(Backend& be, matrix_ref<const T> dy, matrix_ref<const T> x, std::size_t r0) const {
     HAT_ASSERT(x.cols <= cols() && r0 + dy.cols <= rows_ && x.rows == dy.rows, "paneled_matrix: gradient shapes");
     for (std::size_t p = 0; p < bounds_.size() && panel_start(p) < x.cols; ++p) {
@@ -88,13 +88,13 @@ class paneled_matrix {
 
   /// y [n, out] = alpha x [n, in] W[r0 : r0 + out, :in]^T + beta y, one product per panel the
   /// first `in` columns touch (accumulated).
-  template <class Backend>
+  template <backend_policy Backend>
   void product(Backend& be, matrix_ref<const T> x, std::size_t r0, matrix_ref<T> y, T alpha = T(1), T beta = T(0)) const {
     HAT_ASSERT(x.cols <= cols() && r0 + y.cols <= rows_ && x.rows == y.rows,
                "paneled_matrix::product: shapes exceed the stored matrix");
     for (std::size_t p = 0; p < bounds_.size() && panel_start(p) < x.cols; ++p) {
       const std::size_t s = panel_start(p), width = (x.cols < bounds_[p] ? x.cols : bounds_[p]) - s;
-      be.gemm(matrix_ref<const T>{x.data + s, x.rows, width, x.ld}, op::none, matrix_ref<const T>(panel(p, r0, y.cols, width)),
+      be.gemm(matrix_ref<const T>{x.data + s, x.rows, width, x.ld}, op::none, panel(p, r0, y.cols, width),
               op::transpose, y, alpha, p == 0 ? beta : T(1));
     }
   }

@@ -4,9 +4,11 @@
 
 #include <cstddef>
 
+#include <hat/backend/concepts.hpp>
+
 namespace hat::detail {
 
-template <class Backend, class T>
+template <backend_policy Backend, class T>
 // At least n elements; grows by a quarter at a time, so that batches of slowly growing shapes
 // (training draws them in random order) do not reallocate and re-fault their pages each step.
 T* reserve(typename Backend::template buffer<T>& b, std::size_t n) {

@@ -69,7 +69,7 @@ struct model_storage {
 
 /// What encode() returns: every super layer's output (identity layers repeat their input, as
 /// HAT's encoder_out_all does), sentence-major [batch time, d_enc], and the padding mask.
-template <class Backend, class T = float>
+template <backend_policy Backend, class T = float>
 struct encoder_output {
   std::size_t batch = 0, time = 0, dim = 0;
   std::vector<typename Backend::template buffer<T>> layers;  // one per *active* layer: [batch time, d]
@@ -92,7 +92,7 @@ struct loss_sums {
 };
 
 /// Scratch of the model's forward passes; one per concurrent caller.
-template <class Backend, class T = float>
+template <backend_policy Backend, class T = float>
 struct model_workspace {
   layer_workspace<Backend, T> layer;
   typename Backend::template buffer<T> x, y, memory;
@@ -104,7 +104,7 @@ struct model_workspace {
 /// M gives, weights in one arena laid out in the order parameters() lists (fairseq's names). A
 /// SubTransformer (transformer_config) runs on corner slices of them; layers past its layer count
 /// are identity.
-template <class M, class Backend, class T = float>
+template <class M, backend_policy Backend, class T = float>
 class super_transformer {
  public:
   using maxima = M;
@@ -261,7 +261,7 @@ class super_transformer {
     source_embedding().forward(be, src.tokens, positions_of(src.tokens, src.rows, src.cols), x);
     for (std::size_t l = 0; l < active; ++l) {
       const matrix_ref<const T> in = l == 0 ? matrix_ref<const T>(x) : out.out(l - 1);
-      encoder_[l].forward(be, in, src.rows, c.encoder_ffn[l], c.encoder_heads[l], out.padding_mask(),
+      encoder_[l].forward(be, in, src.rows, c.encoder_layer(l), out.padding_mask(),
                           dense(out.layers[l].data(), n, d), ws.layer);
     }
   }
@@ -329,12 +329,12 @@ class super_transformer {
     target_embedding().forward(be, prev.tokens, positions_of(prev.tokens, prev.rows, prev.cols), x);
     for (std::size_t l = 0; l < c.decoder_layers(); ++l) {
       const std::size_t tm = memory(be, c, l, enc, ws.memory, ws.memory_padding);
-      decoder_[l].forward(be, matrix_ref<const T>(x), prev.rows, dense(static_cast<const T*>(ws.memory.data()), enc.batch * tm, enc.dim),
-                          ws.memory_padding.size() ? ws.memory_padding.data() : nullptr, c.decoder_ffn[l],
-                          c.decoder_self_heads[l], c.decoder_ende_heads[l], y, ws.layer);
+      decoder_[l].forward(be, x, prev.rows, dense(static_cast<const T*>(ws.memory.data()), enc.batch * tm, enc.dim),
+                          ws.memory_padding.size() ? ws.memory_padding.data() : nullptr, c.decoder_layer(l), y,
+                          ws.layer);
       std::swap(x, y);
     }
-    project(be, matrix_ref<const T>(x), logits);
+    project(be, x, logits);
   }
 
   /// logits [n, V] = x [n, d_dec] table[:, :d_dec]^T (no bias).
@@ -461,7 +461,7 @@ class super_transformer {
 };
 
 /// The SuperTransformer of a transformer space.
-template <transformer_space S, class Backend, class T = float>
+template <transformer_space S, backend_policy Backend, class T = float>
 using super_transformer_for = super_transformer<maxima_of<S>, Backend, T>;
 
 }  // namespace hat

@@ -42,7 +42,7 @@ struct subtransformer_dropout {
 
 /// What training_forward keeps for training_backward, and the scratch of both; reused across
 /// steps (buffers only grow).
-template <class Backend, class T = float>
+template <backend_policy Backend, class T = float>
 struct training_tape {
   using buffer = typename Backend::template buffer<T>;
   transformer_config config;
@@ -73,7 +73,7 @@ inline layer_dropout encoder_layer_dropout(const subtransformer_dropout& d, std:
 inline layer_dropout decoder_layer_dropout(const subtransformer_dropout& d, std::uint64_t key, std::size_t l) {
   return {d.decoder, d.decoder, d.decoder, d.decoder_activation, d.attention, dropout_key(key, decoder_layer_sites + l)};
 }
-template <class Backend, class T>
+template <backend_policy Backend, class T>
 matrix_ref<T> sized(typename Backend::template buffer<T>& b, std::size_t rows, std::size_t cols) {
   return dense(reserve<Backend, T>(b, rows * cols), rows, cols);
 }
@@ -83,7 +83,7 @@ matrix_ref<T> sized(typename Backend::template buffer<T>& b, std::size_t rows, s
 /// either side, target [batch, t] right-padded, ending in EOS), with HAT's dropout drawn from
 /// `key` (rates 0: the evaluation forward), keeping everything training_backward needs.
 /// Returns the label-smoothed loss (eps) and NLL summed over target tokens, in nats.
-template <class M, class Backend, class T>
+template <class M, backend_policy Backend, class T>
 loss_sums training_forward(Backend& be, const super_transformer<M, Backend, T>& model, const transformer_config& c,
                            const token_batch& src, const token_batch& tgt, double eps, const dropout_rates& rates,
                            std::uint64_t key, training_tape<Backend, T>& tape) {
@@ -108,7 +108,7 @@ loss_sums training_forward(Backend& be, const super_transformer<M, Backend, T>& 
   tape.encoder_layers.resize(enc_layers);
   for (std::size_t l = 0; l < enc_layers; ++l) {
     const matrix_ref<const T> in = l == 0 ? matrix_ref<const T>(x) : tape.encoder.out(l - 1);
-    model.encoder(l).forward_train(be, in, src.rows, c.encoder_ffn[l], c.encoder_heads[l], tape.encoder.padding_mask(),
+    model.encoder(l).forward_train(be, in, src.rows, c.encoder_layer(l), tape.encoder.padding_mask(),
                                    dense(tape.encoder.layers[l].data(), ns, de), tape.encoder_layers[l],
                                    detail::encoder_layer_dropout(dr, key, l));
   }
@@ -132,8 +132,8 @@ loss_sums training_forward(Backend& be, const super_transformer<M, Backend, T>& 
     model.decoder(l).forward_train(
         be, dense(static_cast<const T*>(tape.decoder_inputs[l].data()), nt, dd), tgt.rows,
         dense(static_cast<const T*>(tape.memories[l].data()), src.rows * tm, de),
-        tape.memory_padding[l].size() ? tape.memory_padding[l].data() : nullptr, c.decoder_ffn[l], c.decoder_self_heads[l],
-        c.decoder_ende_heads[l], detail::sized<Backend, T>(tape.decoder_inputs[l + 1], nt, dd), tape.decoder_layers[l],
+        tape.memory_padding[l].size() ? tape.memory_padding[l].data() : nullptr, c.decoder_layer(l),
+        detail::sized<Backend, T>(tape.decoder_inputs[l + 1], nt, dd), tape.decoder_layers[l],
         detail::decoder_layer_dropout(dr, key, l));
   }
   const matrix_ref<T> logits = detail::sized<Backend, T>(tape.logits, nt, vocab);
@@ -149,7 +149,7 @@ loss_sums training_forward(Backend& be, const super_transformer<M, Backend, T>& 
 /// slices SubTransformer `c` read receive anything; the vocabulary table gets the sum of its
 /// uses (source, target and output when shared). Scales tape.logits (the loss gradient) when
 /// scale != 1.
-template <class M, class Backend, class T>
+template <class M, backend_policy Backend, class T>
 void training_backward(Backend& be, const super_transformer<M, Backend, T>& model, training_tape<Backend, T>& tape, T scale,
                        T* grad, model_workspace<Backend, T>& ws) {
   const transformer_config& c = tape.config;
@@ -162,8 +162,8 @@ void training_backward(Backend& be, const super_transformer<M, Backend, T>& mode
   const matrix_ref<T> dlogits = dense(tape.logits.data(), nt, vocab);
   if (scale != T(1)) be.scale(dlogits.data, nt * vocab, scale);
   matrix_ref<T> da = detail::sized<Backend, T>(tape.da, nt, dd), db = detail::sized<Backend, T>(tape.db, nt, dd);
-  model.output_table().product_backward_input(be, matrix_ref<const T>(dlogits), 0, da);
-  model.output_table().on(grad + model.output_table_offset()).accumulate_outer(be, matrix_ref<const T>(dlogits),
+  model.output_table().product_backward_input(be, dlogits, 0, da);
+  model.output_table().on(grad + model.output_table_offset()).accumulate_outer(be, dlogits,
                                                                                 input(dec_layers), 0);
 
   // Decoder layers; each one's memory gradient goes to the encoder layers it concatenated.
@@ -175,7 +175,7 @@ void training_backward(Backend& be, const super_transformer<M, Backend, T>& mode
     const matrix_ref<T> dmem = detail::sized<Backend, T>(tape.dmemory, tape.batch * tm, de);
     be.fill(dmem, T(0));
     model.decoder(l).backward(be, input(l), dense(static_cast<const T*>(tape.memories[l].data()), tape.batch * tm, de),
-                              tape.decoder_layers[l], c.decoder_ffn[l], matrix_ref<const T>(da), db, dmem,
+                              tape.decoder_layers[l], c.decoder_layer(l), da, db, dmem,
                               grad + model.decoder_offset(l), ws.layer);
     for (std::size_t j = 0; j < m; ++j) {
       T* dst = tape.encoder_grads[tape.encoder.layer_of[M::encoder_layers - 1 - j]].data();
@@ -185,7 +185,7 @@ void training_backward(Backend& be, const super_transformer<M, Backend, T>& mode
     std::swap(da, db);
   }
   be.dropout(da, tape.dropout.decoder, dropout_key(tape.key, detail::target_embedding_site));
-  model.target_embedding().backward(be, tape.prev_tokens, tape.prev_positions, matrix_ref<const T>(da),
+  model.target_embedding().backward(be, tape.prev_tokens, tape.prev_positions, da,
                                     grad + model.target_table_offset());
 
   // Encoder layers, last to first: layer l's output gradient is what the decoder sent it plus
@@ -194,13 +194,13 @@ void training_backward(Backend& be, const super_transformer<M, Backend, T>& mode
   for (std::size_t l = enc_layers; l-- > 0;) {
     const matrix_ref<const T> in =
         l == 0 ? dense(static_cast<const T*>(tape.src_embedded.data()), ns, de) : tape.encoder.out(l - 1);
-    model.encoder(l).backward(be, in, tape.encoder_layers[l], c.encoder_ffn[l],
+    model.encoder(l).backward(be, in, tape.encoder_layers[l], c.encoder_layer(l),
                               dense(static_cast<const T*>(tape.encoder_grads[l].data()), ns, de), dx,
                               grad + model.encoder_offset(l), ws.layer);
-    if (l > 0) be.add(matrix_ref<const T>(dx), dense(tape.encoder_grads[l - 1].data(), ns, de));
+    if (l > 0) be.add(dx, dense(tape.encoder_grads[l - 1].data(), ns, de));
   }
   be.dropout(dx, tape.dropout.encoder, dropout_key(tape.key, detail::source_embedding_site));
-  model.source_embedding().backward(be, tape.src_tokens, tape.src_positions, matrix_ref<const T>(dx),
+  model.source_embedding().backward(be, tape.src_tokens, tape.src_positions, dx,
                                     grad + model.source_table_offset());
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <hat/config.hpp>
+#include <hat/nn/layer_sizes.hpp>
 #include <hat/space/arch.hpp>
 #include <hat/space/transformer.hpp>
 
@@ -96,6 +97,11 @@ struct transformer_config {
 
   std::size_t encoder_layers() const noexcept { return encoder_ffn.size(); }
   std::size_t decoder_layers() const noexcept { return decoder_ffn.size(); }
+  /// Layer l's sizes, as the layer classes take them.
+  encoder_layer_sizes encoder_layer(std::size_t l) const { return {encoder_ffn.at(l), encoder_heads.at(l)}; }
+  decoder_layer_sizes decoder_layer(std::size_t l) const {
+    return {decoder_ffn.at(l), decoder_self_heads.at(l), decoder_ende_heads.at(l)};
+  }
 
   /// Throws invalid_arch when the configuration does not fit the maxima M or is inconsistent.
   template <class M>

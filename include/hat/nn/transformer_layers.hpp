@@ -13,13 +13,14 @@
 #include <hat/nn/elastic_attention.hpp>
 #include <hat/nn/elastic_ffn.hpp>
 #include <hat/nn/elastic_layernorm.hpp>
+#include <hat/nn/layer_sizes.hpp>
 #include <hat/nn/paneled_matrix.hpp>
 
 namespace hat {
 
 /// Scratch of a layer call, reused across layers and calls: attention and FFN scratch and one
 /// [rows, MaxEmbed] residual branch.
-template <class Backend, class T = float>
+template <backend_policy Backend, class T = float>
 struct layer_workspace {
   attention_workspace<Backend, T> attention;
   ffn_workspace<Backend, T> ffn;
@@ -48,7 +49,7 @@ struct layer_dropout {
 };
 
 /// What a layer's training forward keeps for its backward.
-template <class Backend, class T = float>
+template <backend_policy Backend, class T = float>
 struct layer_tape {
   attention_tape<Backend, T> self_attn, ende_attn;
   ffn_tape<Backend, T> ffn;
@@ -58,8 +59,8 @@ struct layer_tape {
 
 namespace detail {
 // The gradient a dropped branch passes back: g itself without dropout, else its dropout in scratch.
-template <class Backend, class T>
-matrix_ref<const T> dropped_gradient(Backend& be, matrix_ref<const T> g, dropout_site site, layer_workspace<Backend, T>& ws) {
+template <backend_policy Backend, class T>
+matrix_ref<const T> dropped_gradient(Backend& be, matrix_cref<T> g, dropout_site site, layer_workspace<Backend, T>& ws) {
   if (!site.active()) return g;
   const matrix_ref<T> d = dense(detail::reserve<Backend, T>(ws.branch3, g.rows * g.cols), g.rows, g.cols);
   be.copy(g, d);
@@ -68,9 +69,29 @@ matrix_ref<const T> dropped_gradient(Backend& be, matrix_ref<const T> g, dropout
 }
 }  // namespace detail
 
+/// One decoder layer's self-attention KV cache at one incremental step: `data` [n, capacity, 2Q]
+/// (per hypothesis: `capacity` rows of K then V), rows [0, step) filled by earlier steps.
+template <class T>
+struct kv_cache_step {
+  T* data;
+  std::size_t capacity;
+  std::size_t step;
+};
+
+/// What one incremental step attends to in the encoder: the projected encoder-decoder K/V `kv`
+/// [blocks keys, 2Q] (K then V), `keys` rows per block, `group` hypotheses per block (the beam:
+/// hypothesis i reads block i / group), with padding [blocks keys] or null.
+template <class T>
+struct step_memory {
+  matrix_ref<const T> kv;
+  std::size_t keys;
+  std::size_t group;
+  const unsigned char* padding;
+};
+
 /// One encoder layer: x = LN(x + SelfAttn(x)); x = LN(x + FFN(x)) (post-norm, no final LN).
 /// Parameters, in order: self_attn, self_attn_layer_norm, fc1, fc2, final_layer_norm.
-template <std::size_t D, std::size_t F, std::size_t Q, class Backend, class T = float>
+template <std::size_t D, std::size_t F, std::size_t Q, backend_policy Backend, class T = float>
 class encoder_layer {
  public:
   using attention_type = elastic_attention<D, Q, Backend, T>;
@@ -99,7 +120,7 @@ class encoder_layer {
   const ffn_type& ffn() const noexcept { return ffn_; }
 
   /// forward(), keeping what backward() needs in `tape`, with dropout `dr`.
-  void forward_train(Backend& be, matrix_ref<const T> x, std::size_t batch, std::size_t ffn, std::size_t heads,
+  void forward_train(Backend& be, matrix_ref<const T> x, std::size_t batch, const encoder_layer_sizes& sizes,
                      const unsigned char* key_padding, matrix_ref<T> y, layer_tape<Backend, T>& tape,
                      const layer_dropout& dr = {}) const {
     const std::size_t n = x.rows, d = x.cols;
@@ -107,20 +128,20 @@ class encoder_layer {
                         y1 = dense(detail::reserve<Backend, T>(tape.y1, n * d), n, d),
                         s2 = dense(detail::reserve<Backend, T>(tape.s2, n * d), n, d);
     tape.dropout = dr;
-    self_attn_.self_forward_train(be, x, batch, heads, false, key_padding, s1, tape.self_attn,
+    self_attn_.self_forward_train(be, x, batch, sizes.heads, masking::none, key_padding, s1, tape.self_attn,
                                   dr.site(layer_dropout::self_probs_site, dr.attention));
     be.dropout(s1, dr.self_out, dr.site(layer_dropout::self_out_site, dr.self_out).key);
     be.add(x, s1);
-    self_norm_.forward(be, matrix_ref<const T>(s1), y1);
-    ffn_.forward_train(be, matrix_ref<const T>(y1), ffn, s2, tape.ffn, dr.site(layer_dropout::activation_site, dr.activation));
+    self_norm_.forward(be, s1, y1);
+    ffn_.forward_train(be, y1, sizes.ffn, s2, tape.ffn, dr.site(layer_dropout::activation_site, dr.activation));
     be.dropout(s2, dr.ffn_out, dr.site(layer_dropout::ffn_out_site, dr.ffn_out).key);
-    be.add(matrix_ref<const T>(y1), s2);
-    final_norm_.forward(be, matrix_ref<const T>(s2), y);
+    be.add(y1, s2);
+    final_norm_.forward(be, s2, y);
   }
 
   /// The backward of forward_train(x): dx [n, d] from dy [n, d]; gradients accumulate into
   /// `grad` (laid out as the layer's parameters).
-  void backward(Backend& be, matrix_ref<const T> x, const layer_tape<Backend, T>& tape, std::size_t ffn,
+  void backward(Backend& be, matrix_ref<const T> x, const layer_tape<Backend, T>& tape, const encoder_layer_sizes& sizes,
                 matrix_ref<const T> dy, matrix_ref<T> dx, T* grad, layer_workspace<Backend, T>& ws) const {
     const std::size_t n = x.rows, d = x.cols;
     const auto view = [&](const typename Backend::template buffer<T>& b) { return dense(static_cast<const T*>(b.data()), n, d); };
@@ -129,28 +150,28 @@ class encoder_layer {
     const matrix_ref<T> ds = ws.branch_view(n, d);  // d(s2), then d(s1)
     const matrix_ref<T> dy1 = ws.branch2_view(n, d);
     final_norm_.backward(be, view(tape.s2), dy, ds, grad + a + ln + ff);
-    ffn_.backward(be, view(tape.y1), tape.ffn, ffn,
-                  detail::dropped_gradient(be, matrix_ref<const T>(ds), dr.site(layer_dropout::ffn_out_site, dr.ffn_out), ws), dy1,
+    ffn_.backward(be, view(tape.y1), tape.ffn, sizes.ffn,
+                  detail::dropped_gradient(be, ds, dr.site(layer_dropout::ffn_out_site, dr.ffn_out), ws), dy1,
                   grad + a + ln, ws.ffn);
-    be.add(matrix_ref<const T>(ds), dy1);  // the residual
-    self_norm_.backward(be, view(tape.s1), matrix_ref<const T>(dy1), ds, grad + a);
+    be.add(ds, dy1);  // the residual
+    self_norm_.backward(be, view(tape.s1), dy1, ds, grad + a);
     self_attn_.self_backward(be, x, tape.self_attn,
-                             detail::dropped_gradient(be, matrix_ref<const T>(ds), dr.site(layer_dropout::self_out_site, dr.self_out), ws),
+                             detail::dropped_gradient(be, ds, dr.site(layer_dropout::self_out_site, dr.self_out), ws),
                              dx, grad, ws.attention);
-    be.add(matrix_ref<const T>(ds), dx);
+    be.add(ds, dx);
   }
 
   /// y [batch t, d] = layer(x [batch t, d]) for `batch` sentences of t rows; key_padding
   /// [batch t] or null. y must not alias x.
-  void forward(Backend& be, matrix_ref<const T> x, std::size_t batch, std::size_t ffn, std::size_t heads,
+  void forward(Backend& be, matrix_ref<const T> x, std::size_t batch, const encoder_layer_sizes& sizes,
                const unsigned char* key_padding, matrix_ref<T> y, layer_workspace<Backend, T>& ws) const {
-    self_attn_.self_forward(be, x, batch, heads, false, key_padding, y, ws.attention);
+    self_attn_.self_forward(be, x, batch, sizes.heads, masking::none, key_padding, y, ws.attention);
     be.add(x, y);
-    self_norm_.forward(be, matrix_ref<const T>(y), y);
+    self_norm_.forward(be, y, y);
     const matrix_ref<T> b = ws.branch_view(x.rows, x.cols);
-    ffn_.forward(be, matrix_ref<const T>(y), ffn, b, ws.ffn);
-    be.add(matrix_ref<const T>(y), b);
-    final_norm_.forward(be, matrix_ref<const T>(b), y);
+    ffn_.forward(be, y, sizes.ffn, b, ws.ffn);
+    be.add(y, b);
+    final_norm_.forward(be, b, y);
   }
 
  private:
@@ -164,7 +185,7 @@ class encoder_layer {
 /// One decoder layer: causal self-attention, encoder-decoder attention, FFN, each followed by
 /// residual + LayerNorm. Parameters, in order: self_attn, self_attn_layer_norm, encoder_attn,
 /// encoder_attn_layer_norm, fc1, fc2, final_layer_norm.
-template <std::size_t D, std::size_t F, std::size_t Q, class Backend, class T = float>
+template <std::size_t D, std::size_t F, std::size_t Q, backend_policy Backend, class T = float>
 class decoder_layer {
  public:
   using attention_type = elastic_attention<D, Q, Backend, T>;
@@ -204,75 +225,73 @@ class decoder_layer {
   /// `memory` [batch tm, d_enc] (the concatenated encoder outputs of each sentence) with
   /// memory_padding [batch tm] or null. y must not alias x.
   void forward(Backend& be, matrix_ref<const T> x, std::size_t batch, matrix_ref<const T> memory,
-               const unsigned char* memory_padding, std::size_t ffn, std::size_t self_heads, std::size_t ende_heads,
-               matrix_ref<T> y, layer_workspace<Backend, T>& ws) const {
-    self_attn_.self_forward(be, x, batch, self_heads, true, nullptr, y, ws.attention);
+               const unsigned char* memory_padding, const decoder_layer_sizes& sizes, matrix_ref<T> y,
+               layer_workspace<Backend, T>& ws) const {
+    self_attn_.self_forward(be, x, batch, sizes.self_heads, masking::causal, nullptr, y, ws.attention);
     be.add(x, y);
-    self_norm_.forward(be, matrix_ref<const T>(y), y);
+    self_norm_.forward(be, y, y);
     const matrix_ref<T> b = ws.branch_view(x.rows, x.cols);
-    ende_attn_.forward(be, matrix_ref<const T>(y), memory, batch, ende_heads, false, memory_padding, b, ws.attention);
-    be.add(matrix_ref<const T>(y), b);
-    ende_norm_.forward(be, matrix_ref<const T>(b), y);
-    rest_(be, ffn, y, ws);
+    ende_attn_.forward(be, y, memory, batch, sizes.ende_heads, masking::none, memory_padding, b, ws.attention);
+    be.add(y, b);
+    ende_norm_.forward(be, b, y);
+    rest_(be, sizes.ffn, y, ws);
   }
 
   /// One incremental step for n hypotheses: x [n, d] -> y [n, d]. The self-attention K/V of
-  /// this step are written into `cache` row `step` of each hypothesis (cache [n, capacity,
-  /// 2Q]: K then V) and all step + 1 rows are attended; `memory_kv` [blocks tm, 2Q] holds the
-  /// projected encoder-decoder K/V, hypothesis i reading block i / group, with memory_padding
-  /// [blocks tm] or null.
-  void step(Backend& be, matrix_ref<const T> x, T* cache, std::size_t capacity, std::size_t step,
-            matrix_ref<const T> memory_kv, std::size_t tm, std::size_t group, const unsigned char* memory_padding,
-            std::size_t ffn, std::size_t self_heads, std::size_t ende_heads, matrix_ref<T> y,
-            layer_workspace<Backend, T>& ws) const {
-    HAT_ASSERT(step < capacity, "decoder_layer::step: the KV cache is full");
-    const std::size_t n = x.rows, row = capacity * 2 * Q;
+  /// this step are written into row `cache.step` of each hypothesis's cache and all step + 1
+  /// rows are attended; hypothesis i attends to the encoder-decoder K/V block i / memory.group.
+  void step(Backend& be, matrix_ref<const T> x, const kv_cache_step<T>& cache, const step_memory<T>& memory,
+            const decoder_layer_sizes& sizes, matrix_ref<T> y, layer_workspace<Backend, T>& ws) const {
+    HAT_ASSERT(cache.step < cache.capacity, "decoder_layer::step: the KV cache is full");
+    const std::size_t n = x.rows, row = cache.capacity * 2 * Q;
     const matrix_ref<T> q = dense(detail::reserve<Backend, T>(ws.attention.q, n * Q), n, Q);
     self_attn_.project(be, x, 0, 1, q);
-    self_attn_.project(be, x, 1, 2, matrix_ref<T>{cache + step * 2 * Q, n, 2 * Q, row});
-    const attention_shape self{n, self_heads, 1, step + 1, capacity, 1, false, attention_type::scaling(self_heads)};
-    self_attn_.attend(be, self, q, {cache, n * capacity, Q, 2 * Q}, {cache + Q, n * capacity, Q, 2 * Q}, nullptr, y,
-                      ws.attention);
+    self_attn_.project(be, x, 1, 2, matrix_ref<T>{cache.data + cache.step * 2 * Q, n, 2 * Q, row});
+    const attention_shape self{n, sizes.self_heads, 1, cache.step + 1, cache.capacity, 1, false,
+                               attention_type::scaling(sizes.self_heads)};
+    self_attn_.attend(be, self, q, {cache.data, n * cache.capacity, Q, 2 * Q}, {cache.data + Q, n * cache.capacity, Q, 2 * Q},
+                      nullptr, y, ws.attention);
     be.add(x, y);
-    self_norm_.forward(be, matrix_ref<const T>(y), y);
+    self_norm_.forward(be, y, y);
     const matrix_ref<T> b = ws.branch_view(n, x.cols);
-    ende_attn_.project(be, matrix_ref<const T>(y), 0, 1, q);
-    const attention_shape ende{n, ende_heads, 1, tm, tm, group, false, attention_type::scaling(ende_heads)};
-    ende_attn_.attend(be, ende, q, {memory_kv.data, memory_kv.rows, Q, memory_kv.ld},
-                      {memory_kv.data + Q, memory_kv.rows, Q, memory_kv.ld}, memory_padding, b, ws.attention);
-    be.add(matrix_ref<const T>(y), b);
-    ende_norm_.forward(be, matrix_ref<const T>(b), y);
-    rest_(be, ffn, y, ws);
+    ende_attn_.project(be, y, 0, 1, q);
+    const attention_shape ende{n, sizes.ende_heads, 1, memory.keys, memory.keys, memory.group, false,
+                               attention_type::scaling(sizes.ende_heads)};
+    ende_attn_.attend(be, ende, q, {memory.kv.data, memory.kv.rows, Q, memory.kv.ld},
+                      {memory.kv.data + Q, memory.kv.rows, Q, memory.kv.ld}, memory.padding, b, ws.attention);
+    be.add(y, b);
+    ende_norm_.forward(be, b, y);
+    rest_(be, sizes.ffn, y, ws);
   }
 
   /// Teacher-forced forward(), keeping what backward() needs in `tape`, with dropout `dr`.
   void forward_train(Backend& be, matrix_ref<const T> x, std::size_t batch, matrix_ref<const T> memory,
-                     const unsigned char* memory_padding, std::size_t ffn, std::size_t self_heads, std::size_t ende_heads,
-                     matrix_ref<T> y, layer_tape<Backend, T>& tape, const layer_dropout& dr = {}) const {
+                     const unsigned char* memory_padding, const decoder_layer_sizes& sizes, matrix_ref<T> y,
+                     layer_tape<Backend, T>& tape, const layer_dropout& dr = {}) const {
     const std::size_t n = x.rows, d = x.cols;
     const auto buf = [&](typename Backend::template buffer<T>& b) { return dense(detail::reserve<Backend, T>(b, n * d), n, d); };
     const matrix_ref<T> s1 = buf(tape.s1), y1 = buf(tape.y1), s2 = buf(tape.s2), y2 = buf(tape.y2), s3 = buf(tape.s3);
     tape.dropout = dr;
-    self_attn_.self_forward_train(be, x, batch, self_heads, true, nullptr, s1, tape.self_attn,
+    self_attn_.self_forward_train(be, x, batch, sizes.self_heads, masking::causal, nullptr, s1, tape.self_attn,
                                   dr.site(layer_dropout::self_probs_site, dr.attention));
     be.dropout(s1, dr.self_out, dr.site(layer_dropout::self_out_site, dr.self_out).key);
     be.add(x, s1);
-    self_norm_.forward(be, matrix_ref<const T>(s1), y1);
-    ende_attn_.forward_train(be, matrix_ref<const T>(y1), memory, batch, ende_heads, false, memory_padding, s2, tape.ende_attn,
+    self_norm_.forward(be, s1, y1);
+    ende_attn_.forward_train(be, y1, memory, batch, sizes.ende_heads, masking::none, memory_padding, s2, tape.ende_attn,
                              dr.site(layer_dropout::ende_probs_site, dr.attention));
     be.dropout(s2, dr.ende_out, dr.site(layer_dropout::ende_out_site, dr.ende_out).key);
-    be.add(matrix_ref<const T>(y1), s2);
-    ende_norm_.forward(be, matrix_ref<const T>(s2), y2);
-    ffn_.forward_train(be, matrix_ref<const T>(y2), ffn, s3, tape.ffn, dr.site(layer_dropout::activation_site, dr.activation));
+    be.add(y1, s2);
+    ende_norm_.forward(be, s2, y2);
+    ffn_.forward_train(be, y2, sizes.ffn, s3, tape.ffn, dr.site(layer_dropout::activation_site, dr.activation));
     be.dropout(s3, dr.ffn_out, dr.site(layer_dropout::ffn_out_site, dr.ffn_out).key);
-    be.add(matrix_ref<const T>(y2), s3);
-    final_norm_.forward(be, matrix_ref<const T>(s3), y);
+    be.add(y2, s3);
+    final_norm_.forward(be, s3, y);
   }
 
   /// The backward of forward_train(x, memory): dx [n, d] is set, dmemory [memory rows, d_enc]
   /// accumulates (every decoder layer reads the encoder), gradients accumulate into `grad`.
   void backward(Backend& be, matrix_ref<const T> x, matrix_ref<const T> memory, const layer_tape<Backend, T>& tape,
-                std::size_t ffn, matrix_ref<const T> dy, matrix_ref<T> dx, matrix_ref<T> dmemory, T* grad,
+                const decoder_layer_sizes& sizes, matrix_ref<const T> dy, matrix_ref<T> dx, matrix_ref<T> dmemory, T* grad,
                 layer_workspace<Backend, T>& ws) const {
     const std::size_t n = x.rows, d = x.cols;
     const auto view = [&](const typename Backend::template buffer<T>& b) { return dense(static_cast<const T*>(b.data()), n, d); };
@@ -280,31 +299,31 @@ class decoder_layer {
                       ln = norm_type::params_for(d_), ff = ffn_type::params_for(d_, f_);
     const layer_dropout& dr = tape.dropout;
     const auto dropped = [&](matrix_ref<T> g, layer_dropout::site_id id, float p) {
-      return detail::dropped_gradient(be, matrix_ref<const T>(g), dr.site(id, p), ws);
+      return detail::dropped_gradient(be, g, dr.site(id, p), ws);
     };
     const matrix_ref<T> ds = ws.branch_view(n, d);
     const matrix_ref<T> dn = ws.branch2_view(n, d);  // d(normed output) of the block below
     final_norm_.backward(be, view(tape.s3), dy, ds, grad + a + ln + e + ln + ff);
-    ffn_.backward(be, view(tape.y2), tape.ffn, ffn, dropped(ds, layer_dropout::ffn_out_site, dr.ffn_out), dn,
+    ffn_.backward(be, view(tape.y2), tape.ffn, sizes.ffn, dropped(ds, layer_dropout::ffn_out_site, dr.ffn_out), dn,
                   grad + a + ln + e + ln, ws.ffn);
-    be.add(matrix_ref<const T>(ds), dn);
-    ende_norm_.backward(be, view(tape.s2), matrix_ref<const T>(dn), ds, grad + a + ln + e);
+    be.add(ds, dn);
+    ende_norm_.backward(be, view(tape.s2), dn, ds, grad + a + ln + e);
     ende_attn_.backward(be, view(tape.y1), memory, tape.ende_attn, dropped(ds, layer_dropout::ende_out_site, dr.ende_out), dn,
                         dmemory, grad + a + ln, ws.attention);
-    be.add(matrix_ref<const T>(ds), dn);
-    self_norm_.backward(be, view(tape.s1), matrix_ref<const T>(dn), ds, grad + a);
+    be.add(ds, dn);
+    self_norm_.backward(be, view(tape.s1), dn, ds, grad + a);
     self_attn_.self_backward(be, x, tape.self_attn, dropped(ds, layer_dropout::self_out_site, dr.self_out), dx, grad,
                              ws.attention);
-    be.add(matrix_ref<const T>(ds), dx);
+    be.add(ds, dx);
   }
 
  private:
   // y = LN(y + FFN(y))
   void rest_(Backend& be, std::size_t ffn, matrix_ref<T> y, layer_workspace<Backend, T>& ws) const {
     const matrix_ref<T> b = ws.branch_view(y.rows, y.cols);
-    ffn_.forward(be, matrix_ref<const T>(y), ffn, b, ws.ffn);
-    be.add(matrix_ref<const T>(y), b);
-    final_norm_.forward(be, matrix_ref<const T>(b), y);
+    ffn_.forward(be, y, ffn, b, ws.ffn);
+    be.add(y, b);
+    final_norm_.forward(be, b, y);
   }
 
   attention_type self_attn_;

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include <hat/backend/concepts.hpp>
 #include <hat/config.hpp>
 #include <hat/io/atomic_file.hpp>
 #include <hat/io/latency_csv.hpp>
@@ -86,7 +87,7 @@ constexpr std::array<double, In> default_feature_norm() {
 /// (`hat_features`, the default) or any space's `gene_features` (In = gene count). Features are
 /// divided by `feature_norm` (HAT's fixed norms by default), the target by `lat_norm` (HAT:
 /// 200 GPU, 300 Xeon, 5000 Raspberry Pi).
-template <class Backend, std::size_t Hidden = 400, std::size_t HiddenLayers = 3, std::size_t In = 10>
+template <backend_policy Backend, std::size_t Hidden = 400, std::size_t HiddenLayers = 3, std::size_t In = 10>
 class latency_predictor {
  public:
   using network = mlp<Backend, In, Hidden, HiddenLayers, float>;
@@ -344,7 +345,7 @@ namespace hat {
 /// lowest RMSE on `split.valid` (the test split stays unseen); `chosen` receives its kind. On
 /// HAT's datasets the quadratic model wins on the Raspberry Pi files and the linear model
 /// often on the others (docs/results.md).
-template <class Backend, std::size_t Hidden = 400, std::size_t HiddenLayers = 3, class Progress = std::nullptr_t>
+template <backend_policy Backend, std::size_t Hidden = 400, std::size_t HiddenLayers = 3, class Progress = std::nullptr_t>
 latency_predictor<Backend, Hidden, HiddenLayers> fit_best_predictor(Backend& be, double lat_norm,
                                                                     const latency_table& data, const data_split& split,
                                                                     const predictor_train_options& o,

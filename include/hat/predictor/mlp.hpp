@@ -27,7 +27,7 @@ struct adam_options {
 /// backend `Backend`, with its Adam state. All parameters live in one arena of
 /// `param_count` values; layer l holds W_l [out_l, in_l] (PyTorch's layout) then b_l [out_l].
 /// HAT's predictor is `mlp<B, 10, 400, 3>`: 486,001 parameters.
-template <class Backend, std::size_t In = 10, std::size_t Hidden = 400, std::size_t HiddenLayers = 3, class T = float>
+template <backend_policy Backend, std::size_t In = 10, std::size_t Hidden = 400, std::size_t HiddenLayers = 3, class T = float>
 class mlp {
  public:
   static constexpr std::size_t linear_layers = HiddenLayers + 2;
@@ -142,7 +142,7 @@ class mlp {
   void forward_(std::size_t n) {
     for (std::size_t l = 0; l < linear_layers; ++l) {
       const auto y = act_ref_(l + 1, n);
-      be_->gemm(matrix_ref<const T>(act_ref_(l, n)), op::none, matrix_ref<const T>(weight_(params_, l)), op::transpose, y,
+      be_->gemm(act_ref_(l, n), op::none, weight_(params_, l), op::transpose, y,
                 T(1), T(0));
       be_->bias_forward(y, bias_(params_, l), l + 1 < linear_layers);
     }
@@ -152,13 +152,13 @@ class mlp {
   void backward_(std::size_t n) {
     for (std::size_t l = linear_layers; l-- > 0;) {
       const auto g = dense(dout_[(l + 1) % 2].data(), n, widths[l + 1]);  // d loss / d act_{l+1}, pre-ReLU
-      be_->gemm(matrix_ref<const T>(g), op::transpose, matrix_ref<const T>(act_ref_(l, n)), op::none,
+      be_->gemm(g, op::transpose, act_ref_(l, n), op::none,
                 weight_(grads_, l), T(1), T(0));
-      be_->bias_backward(matrix_ref<const T>(g), bias_(grads_, l), false);
+      be_->bias_backward(g, bias_(grads_, l), false);
       if (l == 0) break;
       const auto prev = dense(dout_[l % 2].data(), n, widths[l]);
-      be_->gemm(matrix_ref<const T>(g), op::none, matrix_ref<const T>(weight_(params_, l)), op::none, prev, T(1), T(0));
-      be_->relu_backward(prev, matrix_ref<const T>(act_ref_(l, n)));
+      be_->gemm(g, op::none, weight_(params_, l), op::none, prev, T(1), T(0));
+      be_->relu_backward(prev, act_ref_(l, n));
     }
   }
 

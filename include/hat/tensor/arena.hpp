@@ -4,6 +4,7 @@
 
 #include <cstddef>
 
+#include <hat/backend/concepts.hpp>
 #include <hat/config.hpp>
 
 namespace hat {
@@ -12,7 +13,7 @@ namespace hat {
 /// a compile-time constant of the model type) and carved into consecutive pieces with
 /// `take(n)`. Layers keep the pointers they were given; nothing is ever reallocated, so a
 /// SubTransformer's views stay valid for the arena's lifetime. Move-only like its buffer.
-template <class Backend, class T = float>
+template <backend_policy Backend, class T = float>
 class arena {
  public:
   explicit arena(std::size_t count) : storage_(count) {}

@@ -16,7 +16,7 @@ namespace hat {
 /// Adam state (first and second moments) for n parameters in backend memory. State exists for
 /// the whole arena, as fairseq's per-tensor state does: slices a SubTransformer did not read
 /// get zero gradient, and their moments still decay (as with fairseq/optim/adam.py in HAT).
-template <class Backend, class T = float>
+template <backend_policy Backend, class T = float>
 class adam {
  public:
   adam(std::size_t n, adam_settings s = {}) : settings_(s), m_(n), v_(n) {}

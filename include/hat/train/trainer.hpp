@@ -41,7 +41,7 @@ struct training_diverged : std::runtime_error {
 /// Everything an update depends on is a function of (options, update count, data position),
 /// so a run restored from a checkpoint written by save() continues exactly as the run that
 /// wrote it would have, on the same backend and thread count.
-template <transformer_space S, class Backend>
+template <transformer_space S, backend_policy Backend>
 class trainer {
  public:
   using model_type = super_transformer_for<S, Backend>;
@@ -231,7 +231,7 @@ class trainer {
 /// label-smoothed loss (eps) in base 2 per target token over the first `max_batches` batches
 /// of `valid` in length order (0: all), as HAT's search fitness (validate_all in
 /// HAT's fairseq/evolution.py).
-template <class M, class Backend>
+template <class M, backend_policy Backend>
 loss_sums validation_loss(Backend& be, const super_transformer<M, Backend, float>& model, const transformer_config& c,
                           const parallel_corpus& valid, std::size_t max_tokens, std::size_t max_batches, double eps = 0.1) {
   batching_options o;

@@ -68,7 +68,7 @@ class basic_cuda {
 
   // --- GEMM ---
   template <class T>
-  void gemm(matrix_ref<const T> a, op ta, matrix_ref<const T> b, op tb, matrix_ref<T> c, T alpha, T beta) {
+  void gemm(matrix_cref<T> a, op ta, matrix_cref<T> b, op tb, matrix_ref<T> c, T alpha, T beta) {
     const auto [m, n, k] = gemm_dims(a, ta, b, tb, c);
     if (m == 0 || n == 0) return;
     HAT_ASSERT(std::max({m, n, k, a.ld, b.ld, c.ld}) <= static_cast<std::size_t>(INT_MAX), "gemm: sizes exceed cuBLAS's int");
@@ -83,11 +83,11 @@ class basic_cuda {
     launch_elems_(cuda_kernels::bias_forward<T>, y.rows * y.cols, y.data, y.rows, y.cols, y.ld, bias, relu);
   }
   template <class T>
-  void add(matrix_ref<const T> x, matrix_ref<T> y) {
+  void add(matrix_cref<T> x, matrix_ref<T> y) {
     launch_elems_(cuda_kernels::add<T>, y.rows * y.cols, x.data, x.ld, y.data, y.rows, y.cols, y.ld);
   }
   template <class T>
-  void copy(matrix_ref<const T> x, matrix_ref<T> y) {
+  void copy(matrix_cref<T> x, matrix_ref<T> y) {
     launch_elems_(cuda_kernels::copy<T>, y.rows * y.cols, x.data, x.ld, y.data, y.rows, y.cols, y.ld);
   }
   template <class T>
@@ -101,18 +101,18 @@ class basic_cuda {
     launch_elems_(cuda_kernels::dropout<T>, y.rows * y.cols, y.data, y.rows, y.cols, y.ld, p, key, keep_scale);
   }
   template <class T>
-  void relu_backward(matrix_ref<T> g /*[n, d]*/, matrix_ref<const T> act /*[n, d]*/) {
+  void relu_backward(matrix_ref<T> g /*[n, d]*/, matrix_cref<T> act /*[n, d]*/) {
     launch_elems_(cuda_kernels::relu_backward<T>, g.rows * g.cols, g.data, g.ld, act.data, act.ld, g.rows, g.cols);
   }
   /// y[i, :] = x[ids[i], :] for host ids [y.rows].
   template <class T>
-  void gather_rows(matrix_ref<const T> x, const int* ids, matrix_ref<T> y) {
+  void gather_rows(matrix_cref<T> x, const int* ids, matrix_ref<T> y) {
     const int* dev = ints_(0, ids, y.rows);
     launch_elems_(cuda_kernels::gather_rows<T>, y.rows * y.cols, x.data, x.ld, dev, y.data, y.rows, y.cols, y.ld);
   }
   /// y[i, :] = scale table[tokens[i], :] + positions[pos[i], :] (0 where pos[i] < 0); host tokens, pos [n].
   template <class T>
-  void embedding_forward(matrix_ref<const T> table, const int* tokens, T scale, matrix_ref<const T> positions,
+  void embedding_forward(matrix_cref<T> table, const int* tokens, T scale, matrix_cref<T> positions,
                          const int* pos, matrix_ref<T> y) {
     const int* tok = ints_(0, tokens, y.rows);
     const int* at = ints_(1, pos, y.rows);
@@ -135,13 +135,13 @@ class basic_cuda {
 
   // --- column sums ---
   template <class T>
-  void bias_backward(matrix_ref<const T> g /*[n, d]*/, T* bias_grad /*[d]*/, bool accumulate) {
+  void bias_backward(matrix_cref<T> g /*[n, d]*/, T* bias_grad /*[d]*/, bool accumulate) {
     launch_elems_(cuda_kernels::bias_backward<T>, g.cols, g.data, g.rows, g.cols, g.ld, bias_grad, accumulate);
   }
   /// dtable[tokens[i], :] += scale dy[i, :] for rows with pos[i] >= 0 (host tokens, pos [n]):
   /// the rows are grouped by token on the host, so each table row is written by one block.
   template <class T>
-  void embedding_backward(const int* tokens, const int* pos, T scale, matrix_ref<const T> dy, matrix_ref<T> dtable) {
+  void embedding_backward(const int* tokens, const int* pos, T scale, matrix_cref<T> dy, matrix_ref<T> dtable) {
     std::vector<std::pair<int, int>> by_token;  // (token, row), rows ascending within a token
     for (std::size_t i = 0; i < dy.rows; ++i)
       if (pos[i] >= 0) by_token.emplace_back(tokens[i], static_cast<int>(i));
@@ -165,14 +165,14 @@ class basic_cuda {
 
   // --- row-wise ---
   template <class T>
-  void layernorm_forward(matrix_ref<const T> x /*[n, d]*/, const T* gamma /*[d]*/, const T* beta /*[d]*/,
+  void layernorm_forward(matrix_cref<T> x /*[n, d]*/, const T* gamma /*[d]*/, const T* beta /*[d]*/,
                          matrix_ref<T> y /*[n, d]*/, T eps) {
     rt_.launch(cuda_kernels::layernorm_forward<T>, rows_grid_(x.rows), Runtime::block * sizeof(T), x.data, x.ld, gamma,
                beta, y.data, y.ld, x.rows, x.cols, eps);
   }
   /// dx [n, d] from dy [n, d]; dgamma [d] and dbeta [d] accumulate.
   template <class T>
-  void layernorm_backward(matrix_ref<const T> x, const T* gamma, matrix_ref<const T> dy, matrix_ref<T> dx, T* dgamma,
+  void layernorm_backward(matrix_cref<T> x, const T* gamma, matrix_cref<T> dy, matrix_ref<T> dx, T* dgamma,
                           T* dbeta, T eps) {
     if (x.rows == 0) return;
     T* stats = scratch_<T>(0, 2 * x.rows);  // [n, 2]: mean, 1/std
@@ -201,7 +201,7 @@ class basic_cuda {
     loss_rows_(static_cast<const T*>(x.data), x.ld, x.rows, x.cols, targets, eps, ignore, x.data, x.ld, scale, &loss, &nll);
   }
   template <class T>
-  void label_smoothed_loss_backward(matrix_ref<const T> logits, const int* targets, double eps, int ignore, T scale,
+  void label_smoothed_loss_backward(matrix_cref<T> logits, const int* targets, double eps, int ignore, T scale,
                                     matrix_ref<T> dlogits) {
     loss_rows_(logits.data, logits.ld, logits.rows, logits.cols, targets, eps, ignore, dlogits.data, dlogits.ld, scale,
                nullptr, nullptr);
@@ -221,8 +221,8 @@ class basic_cuda {
 
   // --- attention ---
   template <class T>
-  void attention_forward(const attention_shape& s, matrix_ref<const T> q /*[batch tq, Q]*/,
-                         matrix_ref<const T> k /*[key rows, Q]*/, matrix_ref<const T> v /*[key rows, Q]*/,
+  void attention_forward(const attention_shape& s, matrix_cref<T> q /*[batch tq, Q]*/,
+                         matrix_cref<T> k /*[key rows, Q]*/, matrix_cref<T> v /*[key rows, Q]*/,
                          const unsigned char* key_padding /*[key blocks tk] or null*/, matrix_ref<T> ctx /*[batch tq, Q]*/,
                          T* scratch /*attention_scratch(s)*/) {
     HAT_ASSERT(s.heads > 0 && q.cols % s.heads == 0 && k.cols == q.cols && v.cols == q.cols && ctx.cols == q.cols,
@@ -236,8 +236,8 @@ class basic_cuda {
   /// dq is set; dk and dv accumulate (probabilities saved by attention_forward in `probs`).
   /// The per-row dS lives in the backend's own scratch, so `scratch` is unused here.
   template <class T>
-  void attention_backward(const attention_shape& s, matrix_ref<const T> q, matrix_ref<const T> k, matrix_ref<const T> v,
-                          const T* probs, matrix_ref<const T> dctx, matrix_ref<T> dq, matrix_ref<T> dk, matrix_ref<T> dv,
+  void attention_backward(const attention_shape& s, matrix_cref<T> q, matrix_cref<T> k, matrix_cref<T> v,
+                          const T* probs, matrix_cref<T> dctx, matrix_ref<T> dq, matrix_ref<T> dk, matrix_ref<T> dv,
                           T* /*scratch*/) {
     HAT_ASSERT(s.save_probs, "attention_backward: the forward must have saved its probabilities");
     const std::size_t rows = s.batch * s.heads * s.tq;
