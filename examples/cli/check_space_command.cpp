@@ -20,7 +20,7 @@ struct check_space_options {
 void run_check_space(const check_space_options& o) {
   int differing = 0;
   const std::size_t failed = for_each_file("check-space", o.files, [&](std::size_t, const std::string& f) {
-    const auto diffs = with_named_space(o.space, [&]<class S>() { return hat::space_yaml_differences<S>(std::filesystem::path(f)); });
+    const auto diffs = with_space<space_role::hat>(o.space, "--space", [&]<class S>() { return hat::space_yaml_differences<S>(std::filesystem::path(f)); });
     std::cout << f << ": " << (diffs.empty() ? "matches" : std::to_string(diffs.size()) + " differences")
               << " the '" << o.space << "' space\n";
     for (const auto& d : diffs) std::cout << "  " << d << "\n";
@@ -36,7 +36,7 @@ void add_check_space_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("check-space",
                                  "list every difference between HAT space files (space0.yml, ...) and a space; "
                                  "exit 1 if any differ, 2 if a file cannot be read");
-  cmd->add_option("--space", o->space, "predeclared space")->check(CLI::IsMember(space_names))->capture_default_str();
+  cmd->add_option("--space", o->space, "predeclared space")->check(CLI::IsMember(space_names(space_role::hat)))->capture_default_str();
   cmd->add_option("files", o->files, "HAT SuperTransformer or latency-dataset YAML files")
       ->required()
       ->check(CLI::ExistingFile);

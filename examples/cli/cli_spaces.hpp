@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 // What `hat`'s commands share without CLI11 (so nvcc-compiled command code can use it too):
-// space dispatch by name, exit codes, JSON escaping.
+// the registry of named spaces and dispatch by name, exit codes.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -26,37 +28,78 @@ inline std::vector<std::string> task_names() {
   return v;
 }
 
-/// Calls `f.template operator()<Space>()` for `wmt` (space0), `iwslt` (space1) or `latency`.
-template <class F>
-decltype(auto) with_named_space(std::string_view name, F&& f) {
-  if (name == "iwslt") return f.template operator()<hat::hat_iwslt_space>();
-  if (name == "latency") return f.template operator()<hat::hat_latency_space>();
-  return f.template operator()<hat::hat_wmt_space>();
+/// What a named space may be used for; a command dispatches over the spaces of one role only,
+/// so it instantiates its templates for those alone.
+enum class space_role : unsigned {
+  hat = 1,         // HAT's spaces: profile, sample, check-space, predictor predict
+  trainable = 2,   // a SuperTransformer can be trained on it: train, valid-loss, test, pipeline
+  measurable = 4,  // a latency dataset can be measured on it: latency, latency-dataset, search
+};
+
+namespace detail {
+template <hat::fixed_string Name, class S, unsigned Roles>
+struct named_space {
+  static constexpr std::string_view name = Name.view();
+  using type = S;
+  static constexpr bool has(space_role r) noexcept { return (Roles & static_cast<unsigned>(r)) != 0; }
+};
+constexpr unsigned hat_r = 1, train_r = 2, measure_r = 4;
+}  // namespace detail
+
+/// Every space the command line knows by name, once.
+using space_registry = std::tuple<
+    detail::named_space<"wmt", hat::hat_wmt_space, detail::hat_r | detail::train_r | detail::measure_r>,
+    detail::named_space<"iwslt", hat::hat_iwslt_space, detail::hat_r | detail::train_r | detail::measure_r>,
+    detail::named_space<"latency", hat::hat_latency_space, detail::hat_r | detail::measure_r>,
+    detail::named_space<"multi30k", hat::multi30k_space, detail::train_r | detail::measure_r>,
+    detail::named_space<"multi30k-tiny", hat::multi30k_tiny_space, detail::train_r | detail::measure_r>,
+    detail::named_space<"number-words", hat::number_words_space, detail::train_r | detail::measure_r>>;
+
+/// The names of the spaces of role r, in registry order (CLI11 checks `--space` against them).
+inline std::vector<std::string> space_names(space_role r) {
+  std::vector<std::string> names;
+  const auto add = [&](auto entry) {
+    if (decltype(entry)::has(r)) names.emplace_back(decltype(entry)::name);
+  };
+  std::apply([&](auto... entries) { (add(entries), ...); }, space_registry{});
+  return names;
 }
-inline const std::vector<std::string> space_names{"wmt", "iwslt", "latency"};
+
+namespace detail {
+template <space_role R, std::size_t I = 0>
+constexpr std::size_t first_of_role() {
+  static_assert(I < std::tuple_size_v<space_registry>, "space_registry: no space has this role");
+  if constexpr (std::tuple_element_t<I, space_registry>::has(R)) return I;
+  else return first_of_role<R, I + 1>();
+}
+template <space_role R, class Result, std::size_t I, class F>
+Result dispatch_space(std::string_view name, const std::string& where, F& f) {
+  if constexpr (I == std::tuple_size_v<space_registry>) {
+    std::string list;
+    for (const auto& n : space_names(R)) list += (list.empty() ? "" : ", ") + n;
+    throw hat::config_error(where + ": unknown space '" + std::string(name) + "' (" + list + ")");
+  } else {
+    using entry = std::tuple_element_t<I, space_registry>;
+    if constexpr (entry::has(R))
+      if (name == entry::name) return f.template operator()<typename entry::type>();
+    return dispatch_space<R, Result, I + 1>(name, where, f);
+  }
+}
+}  // namespace detail
+
+/// Calls `f.template operator()<Space>()` for the space of role R called `name`; an unknown
+/// name is a config_error naming `where` (the file or flag it came from) and the known names.
+template <space_role R, class F>
+decltype(auto) with_space(std::string_view name, const std::string& where, F&& f) {
+  using first = typename std::tuple_element_t<detail::first_of_role<R>(), space_registry>::type;
+  using result = decltype(f.template operator()<first>());
+  return detail::dispatch_space<R, result, 0>(name, where, f);
+}
 
 /// The space a task searches: `iwslt` for IWSLT'14, `wmt` otherwise.
 inline std::string space_of_task(std::string_view task) {
   const auto t = hat::find_task(task);
   return t && t->iwslt_space ? "iwslt" : "wmt";
-}
-
-/// Calls `f.template operator()<Space>()` for a training space name.
-template <class F>
-decltype(auto) with_training_space(const std::string& name, const std::string& where, F&& f) {
-  if (name == "wmt") return f.template operator()<hat::hat_wmt_space>();
-  if (name == "iwslt") return f.template operator()<hat::hat_iwslt_space>();
-  if (name == "multi30k") return f.template operator()<hat::multi30k_space>();
-  if (name == "multi30k-tiny") return f.template operator()<hat::multi30k_tiny_space>();
-  if (name == "number-words") return f.template operator()<hat::number_words_space>();
-  throw hat::config_error(where + ": unknown space '" + name + "' (wmt, iwslt, multi30k, multi30k-tiny, number-words)");
-}
-
-/// with_training_space, and HAT's latency-dataset space (`latency`).
-template <class F>
-decltype(auto) with_latency_space(const std::string& name, const std::string& where, F&& f) {
-  if (name == "latency") return f.template operator()<hat::hat_latency_space>();
-  return with_training_space(name, where, std::forward<F>(f));
 }
 
 }  // namespace hat_cli

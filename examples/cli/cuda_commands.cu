@@ -39,7 +39,7 @@ void run_train_cuda(const train_cli_options& o, const hat::training_config& c) {
 measured_totals measure_configs_cuda(const std::string& space, const std::vector<hat::transformer_config>& configs,
                                      std::size_t vocab, std::uint64_t seed, const hat::latency_options& lo) {
   hat::cuda be = open_device();
-  auto ms = with_latency_space(space, "latency-device: cuda",
+  auto ms = with_space<space_role::measurable>(space, "latency-device: cuda",
                                [&]<class S>() { return measure_configs<S>(be, configs, vocab, seed, lo); });
   return {std::move(ms), be.describe()};
 }

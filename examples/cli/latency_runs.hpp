@@ -193,7 +193,7 @@ void latency_dataset_run(Backend& be, const latency_dataset_cli_options& o, cons
         t->shared_embeddings, device);
     return;
   }
-  with_latency_space(o.space, "--space", [&]<class S>() {
+  with_space<space_role::measurable>(o.space, "--space", [&]<class S>() {
     latency_dataset_run_space<S>(be, o, o.source_length ? o.source_length : 30, o.vocab ? o.vocab : 8000, true, device);
   });
 }

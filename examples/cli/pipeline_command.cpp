@@ -253,7 +253,7 @@ void run_pipeline(const std::string& config_path, const std::string& run_dir, co
   hat::write_file_atomic(run / "config" / "training.yml", tc.text);
   const int threads = threads_override > 0 ? threads_override : cfg.threads;
   step_runner step(3 + 3 * cfg.latency_constraints.size());
-  with_training_space(tc.space, cfg.training_config, [&]<class S>() { run_space<S>(cfg, tc, data, run, threads, step); });
+  with_space<space_role::trainable>(tc.space, cfg.training_config, [&]<class S>() { run_space<S>(cfg, tc, data, run, threads, step); });
 }
 
 // --- hat demo -------------------------------------------------------------------------------

@@ -143,7 +143,7 @@ void run_predict(const predict_options& o) {
   hat::cpu be;
   auto p = predictor::load(be, o.model);
   const std::size_t failed = for_each_file("predictor predict", o.files, [&](std::size_t, const std::string& f) {
-    const double ms = with_named_space(o.space, [&]<class S>() { return p(hat::read_subtransformer_yaml<S>(f)); });
+    const double ms = with_space<space_role::hat>(o.space, "--space", [&]<class S>() { return p(hat::read_subtransformer_yaml<S>(f)); });
     if (o.json) print_json({{"file", f}, {"latency_ms", ms}});
     else std::printf("%-60s %10.2f ms\n", f.c_str(), ms);
   });
@@ -190,7 +190,7 @@ void add_predictor_command(CLI::App& app) {
   auto* predict = cmd->add_subcommand("predict", "predicted latency of SubTransformer YAML files");
   predict->add_option("--model", p->model, "predictor file")->required()->check(CLI::ExistingFile);
   predict->add_option("--space", p->space, "space the configs belong to (latency: every HAT space)")
-      ->check(CLI::IsMember(space_names))
+      ->check(CLI::IsMember(space_names(space_role::hat)))
       ->capture_default_str();
   predict->add_flag("--json", p->json, "one JSON object per file: file, latency_ms");
   predict->add_option("files", p->files, "SubTransformer YAML files")->required()->check(CLI::ExistingFile);

@@ -96,7 +96,7 @@ void run_profile(const profile_options& o) {
   const std::string space = o.space.empty() ? space_of_task(o.task) : o.space;
   std::vector<profile_row> rows;
   const std::size_t failed = for_each_file("profile", o.files, [&](std::size_t, const std::string& f) {
-    auto row = with_named_space(space, [&]<class S>() { return profile_file<S>(f, task, o); });
+    auto row = with_space<space_role::hat>(space, "--space", [&]<class S>() { return profile_file<S>(f, task, o); });
     if (o.json) print_row_json(row, o);
     rows.push_back(std::move(row));
   });
@@ -113,7 +113,7 @@ void add_profile_command(CLI::App& app) {
       ->required()
       ->check(CLI::IsMember(task_names()));
   cmd->add_option("--space", o->space, "validate against this space instead of the task's")
-      ->check(CLI::IsMember(space_names));
+      ->check(CLI::IsMember(space_names(space_role::hat)));
   cmd->add_flag("--json", o->json, "one JSON object per file and line (fields: file, params, flops, ...)");
   cmd->add_option("--vocab", o->vocab, "vocabulary size: adds embedding parameters and weight bytes")
       ->check(CLI::PositiveNumber);

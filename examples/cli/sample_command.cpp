@@ -27,7 +27,7 @@ void run_sample(const sample_options& o) {
     std::cerr << "hat sample: cannot create '" << o.out << "': " << ec.message() << "\n";
     throw exit_code{1};
   }
-  with_named_space(o.space, [&]<class S>() {
+  with_space<space_role::hat>(o.space, "--space", [&]<class S>() {
     hat::rng g(o.seed);
     for (int i = 0; i < o.count; ++i) {
       char name[32];
@@ -44,7 +44,7 @@ void run_sample(const sample_options& o) {
 void add_sample_command(CLI::App& app) {
   auto o = std::make_shared<sample_options>();
   auto* cmd = app.add_subcommand("sample", "write uniformly sampled SubTransformer YAML files (seeded)");
-  cmd->add_option("--space", o->space, "search space")->check(CLI::IsMember(space_names))->capture_default_str();
+  cmd->add_option("--space", o->space, "search space")->check(CLI::IsMember(space_names(space_role::hat)))->capture_default_str();
   cmd->add_option("--count", o->count, "how many")->check(CLI::Range(1, 1000000))->capture_default_str();
   cmd->add_option("--seed", o->seed, "random seed: the same seed writes the same files")->capture_default_str();
   cmd->add_option("--out", o->out, "output folder (created if missing)")->required();

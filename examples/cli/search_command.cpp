@@ -92,7 +92,7 @@ void run_search(const search_options& o) {
   }
   if (space.empty()) throw hat::config_error("give --task, --space, or --checkpoint with --fitness valid-loss");
   const std::string title = o.task.empty() ? space : o.task;
-  with_latency_space(space, "--space", [&]<class S>() {
+  with_space<space_role::measurable>(space, "--space", [&]<class S>() {
     std::function<double(const hat::arch<S>&)> fitness;
     std::optional<valid_loss_fitness<S>> valid;
     if (o.fitness == "valid-loss") {

@@ -76,7 +76,7 @@ void run_valid(const valid_cli_options& o) {
   const auto state = hat::read_checkpoint_state(o.checkpoint);
   const std::string* space = state.value("space");
   if (!space) throw hat::config_error(o.checkpoint + ": no 'space' recorded (not written by hat train)");
-  with_training_space(*space, o.checkpoint, [&]<class S>() { valid_space<S>(o); });
+  with_space<space_role::trainable>(*space, o.checkpoint, [&]<class S>() { valid_space<S>(o); });
 }
 
 }  // namespace

@@ -246,7 +246,7 @@ void train_space(Backend& be, const train_cli_options& cli, hat::training_config
 
 template <class Backend>
 void train_run(Backend& be, const train_cli_options& o, const hat::training_config& c, const std::string& device) {
-  with_training_space(c.space, c.file, [&]<class S>() { train_space<S>(be, o, c, device); });
+  with_space<space_role::trainable>(c.space, c.file, [&]<class S>() { train_space<S>(be, o, c, device); });
 }
 
 }  // namespace hat_cli

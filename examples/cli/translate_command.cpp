@@ -129,7 +129,7 @@ void run(const translate_cli_options& o, bool test) {
   const auto state = hat::read_checkpoint_state(o.checkpoint);
   const std::string* space = state.value("space");
   if (!space) throw hat::config_error(o.checkpoint + ": no 'space' recorded (not written by hat train)");
-  with_training_space(*space, o.checkpoint, [&]<class S>() { run_space<S>(o, test); });
+  with_space<space_role::trainable>(*space, o.checkpoint, [&]<class S>() { run_space<S>(o, test); });
 }
 
 void add_generation_options(CLI::App* cmd, translate_cli_options& o) {

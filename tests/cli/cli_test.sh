@@ -106,6 +106,9 @@ if ! grep -q 'hat: using ' "$work/lat_ds_cuda.err"; then
 fi
 
 # Latency dataset on the demo's small space: HAT's columns, genes as extras, resumable, checked on resume.
+"$hat" latency-dataset --space nope --samples 3 --out "$work/nope.csv" --quiet >/dev/null 2>"$work/nope.err"
+check "latency-dataset --space nope: the known spaces named, no file" \
+  bash -c "test $? -eq 1 && grep -q \"unknown space 'nope' (wmt, iwslt, latency, multi30k, multi30k-tiny, number-words)\" '$work/nope.err' && test ! -e '$work/nope.csv'"
 "$hat" latency-dataset --space number-words --samples 3 --iters 2 --warmup 0 --vocab 64 --out "$work/ld.csv" --quiet >/dev/null
 check "latency-dataset: header and 3 rows" bash -c "test \$(wc -l <'$work/ld.csv') -eq 4 && head -1 '$work/ld.csv' | grep -q '^encoder_embed_dim,.*,latency_std_decoder,gene.encoder_embed_dim,'"
 head -3 "$work/ld.csv" >"$work/ld_part.csv"
