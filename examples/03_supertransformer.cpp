@@ -5,6 +5,7 @@
 // export one as a standalone dense model and save it as a checkpoint. docs/architecture.md
 // walks through this file. A small space keeps it fast; hat::hat_wmt_space works the same way.
 #include <hat/backend/cpu.hpp>
+#include <hat/interop/xtensor.hpp>  // opt-in: xtensor views of the model's memory
 #include <hat/decode/beam_search.hpp>
 #include <hat/nn/checkpoint.hpp>
 #include <hat/nn/dense_export.hpp>
@@ -55,6 +56,15 @@ int main() {
   hat::cpu::buffer<float> logits;
   const auto sums = super.loss(be, c, src, tgt, /*eps=*/0.1, ws, logits, enc);
   std::cout << "valid loss " << sums.loss / static_cast<double>(sums.tokens) / std::log(2.0) << " bits/token\n";
+
+  // [xtensor]
+  // The model's memory seen through xtensor, without copies: the last encoder layer's output
+  // [sentences x time, width] and a LayerNorm's gamma; panel-stored weights come as copies.
+  const auto memory = hat::as_xtensor(enc, 1);
+  const auto gamma = hat::parameter_xtensor(super, "encoder.layers.1.final_layer_norm.weight");
+  std::cout << "encoder output " << memory.shape(0) << " x " << memory.shape(1) << ", mean "
+            << xt::mean(memory)() << "; final LayerNorm gamma sum " << xt::sum(gamma)() << "\n";
+  // [xtensor]
 
   // Beam search, fairseq's way (beam 4, length penalty 0.6, at most 2 x source + 10 tokens).
   hat::generation_options opt;
