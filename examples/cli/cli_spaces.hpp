@@ -30,30 +30,29 @@ inline std::vector<std::string> task_names() {
 
 /// What a named space may be used for; a command dispatches over the spaces of one role only,
 /// so it instantiates its templates for those alone.
-enum class space_role : unsigned {
-  hat = 1,         // HAT's spaces: profile, sample, check-space, predictor predict
-  trainable = 2,   // a SuperTransformer can be trained on it: train, valid-loss, test, pipeline
-  measurable = 4,  // a latency dataset can be measured on it: latency, latency-dataset, search
+enum class space_role {
+  hat,         // HAT's spaces: profile, sample, check-space, predictor predict
+  trainable,   // a SuperTransformer can be trained on it: train, valid-loss, test, pipeline
+  measurable,  // a latency dataset can be measured on it: latency, latency-dataset, search
 };
 
 namespace detail {
-template <hat::fixed_string Name, class S, unsigned Roles>
+template <hat::fixed_string Name, class S, space_role... Roles>
 struct named_space {
   static constexpr std::string_view name = Name.view();
   using type = S;
-  static constexpr bool has(space_role r) noexcept { return (Roles & static_cast<unsigned>(r)) != 0; }
+  static constexpr bool has(space_role r) noexcept { return ((r == Roles) || ...); }
 };
-constexpr unsigned hat_r = 1, train_r = 2, measure_r = 4;
 }  // namespace detail
 
-/// Every space the command line knows by name, once.
+/// Every space the command line knows by name, once, with the roles it serves.
 using space_registry = std::tuple<
-    detail::named_space<"wmt", hat::hat_wmt_space, detail::hat_r | detail::train_r | detail::measure_r>,
-    detail::named_space<"iwslt", hat::hat_iwslt_space, detail::hat_r | detail::train_r | detail::measure_r>,
-    detail::named_space<"latency", hat::hat_latency_space, detail::hat_r | detail::measure_r>,
-    detail::named_space<"multi30k", hat::multi30k_space, detail::train_r | detail::measure_r>,
-    detail::named_space<"multi30k-tiny", hat::multi30k_tiny_space, detail::train_r | detail::measure_r>,
-    detail::named_space<"number-words", hat::number_words_space, detail::train_r | detail::measure_r>>;
+    detail::named_space<"wmt", hat::hat_wmt_space, space_role::hat, space_role::trainable, space_role::measurable>,
+    detail::named_space<"iwslt", hat::hat_iwslt_space, space_role::hat, space_role::trainable, space_role::measurable>,
+    detail::named_space<"latency", hat::hat_latency_space, space_role::hat, space_role::measurable>,
+    detail::named_space<"multi30k", hat::multi30k_space, space_role::trainable, space_role::measurable>,
+    detail::named_space<"multi30k-tiny", hat::multi30k_tiny_space, space_role::trainable, space_role::measurable>,
+    detail::named_space<"number-words", hat::number_words_space, space_role::trainable, space_role::measurable>>;
 
 /// The names of the spaces of role r, in registry order (CLI11 checks `--space` against them).
 inline std::vector<std::string> space_names(space_role r) {

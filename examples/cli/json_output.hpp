@@ -16,18 +16,22 @@ namespace hat_cli {
 
 using json = nlohmann::ordered_json;
 
-/// j as one line of JSON Lines. Strings that are not valid UTF-8 get U+FFFD instead of an
-/// exception; NaN and infinities are written as null (JSON has neither), never as garbage.
-inline std::string json_line(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+/// j's text, on one line (indent -1) or indented, and a newline. Strings that are not valid
+/// UTF-8 get U+FFFD instead of an exception; NaN and infinities are written as null (JSON has
+/// neither), never as garbage.
+inline std::string json_text(const json& j, int indent) {
+  return j.dump(indent, ' ', false, json::error_handler_t::replace) + "\n";
 }
+
+/// j as one line of JSON Lines.
+inline std::string json_line(const json& j) { return json_text(j, -1); }
 
 /// Prints j on one line of standard output.
 inline void print_json(const json& j) { std::fputs(json_line(j).c_str(), stdout); }
 
 /// Writes j to path atomically (a temporary file, then a rename), indented for people.
 inline void write_json_atomic(const std::filesystem::path& path, const json& j) {
-  hat::write_file_atomic(path, j.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+  hat::write_file_atomic(path, json_text(j, 2));
 }
 
 /// Parses a JSON document; a syntax error is a config_error naming the file (and nlohmann's
