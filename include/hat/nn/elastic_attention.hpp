@@ -6,6 +6,7 @@
 #include <cmath>
 #include <algorithm>  // std::min
 #include <cstddef>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include <hat/backend/dropout_mask.hpp>
 #include <hat/config.hpp>
 #include <hat/nn/paneled_matrix.hpp>
+#include <hat/nn/parameter_list.hpp>
 #include <hat/nn/scratch.hpp>
 
 namespace hat {
@@ -53,19 +55,37 @@ class elastic_attention {
     return 3 * QkvDim * in + 3 * QkvDim + out * QkvDim + out;
   }
 
-  /// `params`: [params_for(in, out)] in backend memory, laid out as above with in_proj stored
-  /// `in` columns wide and out_proj `out` rows (the maxima by default; a dense exported layer
-  /// stores only what its SubTransformer reads).
-  /// in_proj's columns are paneled at `panels` (see paneled_matrix; none by default).
+  /// Declares fairseq's four tensors with in_proj stored `in` columns wide (paneled at the
+  /// widths in `panel_choices`) and out_proj `out` rows: the maxima in a SuperTransformer, less
+  /// in a dense exported layer, which stores only what its SubTransformer reads.
+  static void declare(const parameter_scope& p, std::size_t in, std::size_t out,
+                      std::span<const std::size_t> panel_choices = {}) {
+    p.add("in_proj_weight", {3 * QkvDim, in}, parameter_init::xavier_uniform, panel_choices);
+    p.add("in_proj_bias", {3 * QkvDim}, parameter_init::zero);
+    p.add("out_proj.weight", {out, QkvDim}, parameter_init::xavier_uniform);
+    p.add("out_proj.bias", {out}, parameter_init::zero);
+  }
+
+  /// Takes the tensors declare() declared, at their stored sizes and panels.
+  explicit elastic_attention(parameter_cursor<T>& c) {
+    in_w_ = c.take("in_proj_weight").matrix();
+    in_b_ = c.take("in_proj_bias").data;
+    const parameter_slot<T> w = c.take("out_proj.weight");
+    out_w_ = w.data;
+    out_b_ = c.take("out_proj.bias").data;
+    in_ = in_w_.cols();
+    out_ = w.rows();
+    HAT_ASSERT(in_w_.rows() == 3 * QkvDim && w.cols() == QkvDim, "elastic_attention: projections of another qkv_dim");
+    HAT_ASSERT(in_ <= MaxEmbed && out_ <= MaxEmbed, "elastic_attention: storage larger than the maxima");
+  }
+  explicit elastic_attention(parameter_cursor<T>&& c) : elastic_attention(c) {}
+
+  /// `params`: [params_for(in, out)] in backend memory, laid out as declare() lists it, in_proj
+  /// paneled at `panels` (see paneled_matrix; one panel by default).
   explicit elastic_attention(T* params, std::size_t in = MaxEmbed, std::size_t out = MaxEmbed,
-                             std::vector<std::size_t> panels = {})
-      : in_w_(params, 3 * QkvDim, panels.empty() ? std::vector<std::size_t>{in} : std::move(panels)),
-        in_b_(params + 3 * QkvDim * in),
-        out_w_(in_b_ + 3 * QkvDim),
-        out_b_(out_w_ + out * QkvDim),
-        in_(in),
-        out_(out) {
-    HAT_ASSERT(in <= MaxEmbed && out <= MaxEmbed && in_w_.cols() == in, "elastic_attention: storage larger than the maxima");
+                             const std::vector<std::size_t>& panels = {})
+      : elastic_attention(parameter_cursor<T>(params, declared_layout<elastic_attention>(in, out, std::span(panels)))) {
+    HAT_ASSERT(panels.empty() || in_w_.bounds() == panels, "elastic_attention: panels must end at the stored width");
   }
 
   T* in_proj_weight() const noexcept { return in_w_.data(); }  // [3 QkvDim, MaxEmbed] (paneled)
@@ -133,8 +153,8 @@ class elastic_attention {
   }
 
   // --- training: forwards that keep a tape, and their backwards -------------------------
-  // Gradients go to `grad`, laid out as the parameters (in_proj W, in_proj b, out_proj W,
-  // out_proj b, panels included), accumulated; only the slices the sub-layer read receive any.
+  // Gradients go to `grad`, laid out as the parameters from in_proj W's first value (panels
+  // included), accumulated; only the slices the sub-layer read receive any.
 
   /// self_forward, keeping what self_backward needs; `probs_dropout` drops attention
   /// probabilities (fairseq's attention_dropout; none by default).
@@ -226,8 +246,8 @@ class elastic_attention {
                       const attention_tape<Backend, T>& tape, matrix_ref<const T> dy, matrix_ref<T> dq, matrix_ref<T> dk,
                       matrix_ref<T> dv, T* grad, attention_workspace<Backend, T>& ws) const {
     const std::size_t n = dy.rows, d = dy.cols;
-    T* g_out_w = grad + 3 * QkvDim * in_ + 3 * QkvDim;
-    T* g_out_b = g_out_w + out_ * QkvDim;
+    T* g_out_w = grad + (out_w_ - in_w_.data());
+    T* g_out_b = grad + (out_b_ - in_w_.data());
     const matrix_ref<const T> ctx = dense(tape.ctx.data(), n, QkvDim);
     be.gemm(dy, op::transpose, ctx, op::none, matrix_ref<T>{g_out_w, d, QkvDim, QkvDim}, T(1), T(1));  // dW_out[:d]
     be.bias_backward(dy, g_out_b, true);
@@ -240,7 +260,7 @@ class elastic_attention {
   void in_backward_(Backend& be, matrix_ref<const T> dp, matrix_ref<const T> x, std::size_t first, matrix_ref<T> dx,
                     T beta, T* grad) const {
     in_w_.on(grad).accumulate_outer(be, dp, x, first);
-    be.bias_backward(dp, grad + 3 * QkvDim * in_ + first, true);
+    be.bias_backward(dp, grad + (in_b_ - in_w_.data()) + first, true);
     if (dx.data) in_w_.product_backward_input(be, dp, first, dx, beta);
   }
 
@@ -253,10 +273,10 @@ class elastic_attention {
   }
 
   paneled_matrix<T> in_w_;  // [3 QkvDim, in_]
-  T* in_b_;   // [3 QkvDim]
-  T* out_w_;  // [MaxEmbed, QkvDim]
-  T* out_b_;  // [MaxEmbed]
-  std::size_t in_, out_;  // stored in_proj columns, out_proj rows
+  T* in_b_ = nullptr;   // [3 QkvDim]
+  T* out_w_ = nullptr;  // [out_, QkvDim]
+  T* out_b_ = nullptr;  // [out_]
+  std::size_t in_ = 0, out_ = 0;  // stored in_proj columns, out_proj rows
 };
 
 }  // namespace hat

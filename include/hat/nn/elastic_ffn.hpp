@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include <hat/backend/dropout_mask.hpp>
 #include <hat/config.hpp>
 #include <hat/nn/elastic_linear.hpp>
+#include <hat/nn/parameter_list.hpp>
 #include <hat/nn/scratch.hpp>
 
 namespace hat {
@@ -43,13 +45,28 @@ class elastic_ffn {
     return fc1_type::params_for(embed, ffn) + fc2_type::params_for(ffn, embed);
   }
 
-  /// `params`: [params_for(embed, ffn)]: fc1's weight and bias, then fc2's (stored at widths
-  /// embed <= MaxEmbed, ffn <= MaxFfn; the maxima by default). fc1's columns are paneled at
-  /// `embed_panels`, fc2's at `ffn_panels` (see paneled_matrix; none by default).
+  /// Declares "fc1." [ffn, embed] and "fc2." [embed, ffn] (weight and bias each), stored at
+  /// embed <= MaxEmbed and ffn <= MaxFfn; fc1's columns paneled at `embed_choices`, fc2's at
+  /// `ffn_choices` (the widths sub-layers read).
+  static void declare(const parameter_scope& p, std::size_t embed, std::size_t ffn,
+                      std::span<const std::size_t> embed_choices = {}, std::span<const std::size_t> ffn_choices = {}) {
+    fc1_type::declare(p / "fc1.", embed, ffn, embed_choices);
+    fc2_type::declare(p / "fc2.", ffn, embed, ffn_choices);
+  }
+
+  /// Takes the tensors declare() declared.
+  explicit elastic_ffn(parameter_cursor<T>& c) : fc1_(c / "fc1."), fc2_(c / "fc2.") {
+    HAT_ASSERT(fc2_.stored_in() == fc1_.stored_out() && fc2_.stored_out() == fc1_.stored_in(),
+               "elastic_ffn: fc1 and fc2 stored at different widths");
+  }
+  explicit elastic_ffn(parameter_cursor<T>&& c) : elastic_ffn(c) {}
+
+  /// `params`: [params_for(embed, ffn)] laid out as declare() lists it (the maxima by default),
+  /// fc1's columns in panels ending at `embed_panels`, fc2's at `ffn_panels` (one by default).
   explicit elastic_ffn(T* params, std::size_t embed = MaxEmbed, std::size_t ffn = MaxFfn,
-                       std::vector<std::size_t> embed_panels = {}, std::vector<std::size_t> ffn_panels = {})
-      : fc1_(params, embed, ffn, std::move(embed_panels)),
-        fc2_(params + fc1_type::params_for(embed, ffn), ffn, embed, std::move(ffn_panels)) {}
+                       const std::vector<std::size_t>& embed_panels = {}, const std::vector<std::size_t>& ffn_panels = {})
+      : elastic_ffn(parameter_cursor<T>(
+            params, declared_layout<elastic_ffn>(embed, ffn, std::span(embed_panels), std::span(ffn_panels)))) {}
 
   const fc1_type& fc1() const noexcept { return fc1_; }
   const fc2_type& fc2() const noexcept { return fc2_; }
@@ -77,12 +94,12 @@ class elastic_ffn {
   }
 
   /// The backward of forward_train(x): dx [n, d] from dy [n, d]; gradients accumulate into
-  /// `grad` (laid out as the parameters: fc1's, then fc2's).
+  /// `grad` (laid out as the parameters from fc1's first value).
   void backward(Backend& be, matrix_ref<const T> x, const ffn_tape<Backend, T>& tape, std::size_t ffn, matrix_ref<const T> dy,
                 matrix_ref<T> dx, T* grad, ffn_workspace<Backend, T>& ws) const {
     const matrix_ref<const T> h = dense(static_cast<const T*>(tape.hidden.data()), x.rows, ffn);
     const matrix_ref<T> dh = dense(detail::reserve<Backend, T>(ws.hidden, x.rows * ffn), x.rows, ffn);
-    fc2_.backward(be, h, dy, dh, grad + fc1_type::params_for(fc1_.stored_in(), fc1_.stored_out()));
+    fc2_.backward(be, h, dy, dh, grad + (fc2_.weights().data() - fc1_.weights().data()));
     if (tape.activation.active()) be.dropout(dh, tape.activation.p, tape.activation.key);
     // The ReLU's output is > 0 exactly where its input was; where dropout zeroed a positive
     // output, dh is already 0.

@@ -7,6 +7,7 @@
 
 #include <hat/backend/concepts.hpp>
 #include <hat/config.hpp>
+#include <hat/nn/parameter_list.hpp>
 
 namespace hat {
 
@@ -20,10 +21,25 @@ class elastic_layernorm {
 
   static constexpr std::size_t params_for(std::size_t width) noexcept { return 2 * width; }
 
-  /// `params`: [2 width] in backend memory: gamma [width], then beta [width] (width <= MaxDim).
-  explicit elastic_layernorm(T* params, std::size_t width = MaxDim) : gamma_(params), beta_(params + width), width_(width) {
-    HAT_ASSERT(width <= MaxDim, "elastic_layernorm: storage wider than the maximum");
+  /// Declares "weight" gamma [width] (one) and "bias" beta [width] (zero), width <= MaxDim.
+  static void declare(const parameter_scope& p, std::size_t width) {
+    p.add("weight", {width}, parameter_init::one);
+    p.add("bias", {width}, parameter_init::zero);
   }
+
+  /// Takes the tensors declare() declared.
+  explicit elastic_layernorm(parameter_cursor<T>& c) {
+    const parameter_slot<T> g = c.take("weight"), b = c.take("bias");
+    gamma_ = g.data;
+    beta_ = b.data;
+    width_ = g.rows();
+    HAT_ASSERT(width_ <= MaxDim && b.rows() == width_, "elastic_layernorm: storage wider than the maximum");
+  }
+  explicit elastic_layernorm(parameter_cursor<T>&& c) : elastic_layernorm(c) {}
+
+  /// `params`: [2 width] in backend memory: gamma [width], then beta [width] (width <= MaxDim).
+  explicit elastic_layernorm(T* params, std::size_t width = MaxDim)
+      : elastic_layernorm(parameter_cursor<T>(params, declared_layout<elastic_layernorm>(width))) {}
 
   T* gamma() const noexcept { return gamma_; }
   T* beta() const noexcept { return beta_; }
@@ -35,16 +51,16 @@ class elastic_layernorm {
   }
 
   /// dx [n, d] from dy [n, d] for forward(x); dgamma[:d], dbeta[:d] accumulate into `grad`
-  /// ([2 width], laid out as the parameters). dx must not alias dy.
+  /// (laid out as the parameters from gamma's first value). dx must not alias dy.
   void backward(Backend& be, matrix_ref<const T> x, matrix_ref<const T> dy, matrix_ref<T> dx, T* grad) const {
     HAT_ASSERT(x.cols <= width_ && dy.cols == x.cols && dx.cols == x.cols, "elastic_layernorm::backward: shapes");
-    be.layernorm_backward(x, gamma_, dy, dx, grad, grad + width_, eps);
+    be.layernorm_backward(x, gamma_, dy, dx, grad, grad + (beta_ - gamma_), eps);
   }
 
  private:
-  T* gamma_;  // [width_]
-  T* beta_;   // [width_]
-  std::size_t width_;
+  T* gamma_ = nullptr;  // [width_]
+  T* beta_ = nullptr;   // [width_]
+  std::size_t width_ = 0;
 };
 
 }  // namespace hat

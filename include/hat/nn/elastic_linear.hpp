@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 
 #include <utility>
 #include <vector>
@@ -11,6 +12,7 @@
 #include <hat/backend/concepts.hpp>
 #include <hat/config.hpp>
 #include <hat/nn/paneled_matrix.hpp>
+#include <hat/nn/parameter_list.hpp>
 
 namespace hat {
 
@@ -28,14 +30,31 @@ class elastic_linear {
 
   static constexpr std::size_t params_for(std::size_t in, std::size_t out) noexcept { return out * in + out; }
 
-  /// `params`: [params_for(in, out)] in backend memory: W [out, in] (column panels ending at
-  /// `panels`, see paneled_matrix; one panel by default), then b [out]. in <= MaxIn and
-  /// out <= MaxOut; the maxima by default.
+  /// Declares "weight" W [out, in] (Xavier; columns paneled at the widths in
+  /// `panel_choices`, see paneled_matrix) and "bias" b [out] (zero), stored at in <= MaxIn and
+  /// out <= MaxOut.
+  static void declare(const parameter_scope& p, std::size_t in, std::size_t out,
+                      std::span<const std::size_t> panel_choices = {}) {
+    p.add("weight", {out, in}, parameter_init::xavier_uniform, panel_choices);
+    p.add("bias", {out}, parameter_init::zero);
+  }
+
+  /// Takes the tensors declare() declared, at their stored sizes and panels.
+  explicit elastic_linear(parameter_cursor<T>& c) {
+    w_ = c.take("weight").matrix();
+    b_ = c.take("bias").data;
+    in_ = w_.cols();
+    out_ = w_.rows();
+    HAT_ASSERT(in_ <= MaxIn && out_ <= MaxOut, "elastic_linear: storage larger than the maxima");
+  }
+  explicit elastic_linear(parameter_cursor<T>&& c) : elastic_linear(c) {}
+
+  /// `params`: [params_for(in, out)] in backend memory laid out as declare() lists it, W
+  /// stored in column panels ending at `panels` (one panel by default); the maxima by default.
   explicit elastic_linear(T* params, std::size_t in = MaxIn, std::size_t out = MaxOut,
-                          std::vector<std::size_t> panels = {})
-      : w_(params, out, panels.empty() ? std::vector<std::size_t>{in} : std::move(panels)), b_(params + out * in), in_(in),
-        out_(out) {
-    HAT_ASSERT(in <= MaxIn && out <= MaxOut && w_.cols() == in, "elastic_linear: storage larger than the maxima");
+                          const std::vector<std::size_t>& panels = {})
+      : elastic_linear(parameter_cursor<T>(params, declared_layout<elastic_linear>(in, out, std::span(panels)))) {
+    HAT_ASSERT(panels.empty() || w_.bounds() == panels, "elastic_linear: panels must end at the stored width");
   }
 
   std::size_t stored_in() const noexcept { return in_; }
@@ -65,20 +84,20 @@ class elastic_linear {
   }
 
   /// The backward of forward(x) given dy [n, out]: accumulates dW[:out, :in] += dy^T x and
-  /// db[:out] += sum of dy rows into `grad` ([params_for(in, out)], laid out as the parameters:
+  /// db[:out] += sum of dy rows into `grad` (laid out as the parameters from W's first value:
   /// only the active slice receives gradient), and sets dx [n, in] = dy W[:out, :in] unless
   /// dx.data is null.
   void backward(Backend& be, matrix_ref<const T> x, matrix_ref<const T> dy, matrix_ref<T> dx, T* grad) const {
     HAT_ASSERT(x.rows == dy.rows && x.cols <= in_ && dy.cols <= out_, "elastic_linear::backward: shapes");
     w_.on(grad).accumulate_outer(be, dy, x, 0);
-    be.bias_backward(dy, grad + out_ * in_, true);
+    be.bias_backward(dy, grad + (b_ - w_.data()), true);
     if (dx.data) w_.product_backward_input(be, dy, 0, dx);
   }
 
  private:
   paneled_matrix<T> w_;  // [out_, in_]
-  T* b_;                 // [out_]
-  std::size_t in_, out_;
+  T* b_ = nullptr;       // [out_]
+  std::size_t in_ = 0, out_ = 0;
 };
 
 }  // namespace hat

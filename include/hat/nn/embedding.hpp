@@ -12,6 +12,7 @@
 #include <hat/backend/concepts.hpp>
 #include <hat/config.hpp>
 #include <hat/nn/paneled_matrix.hpp>
+#include <hat/nn/parameter_list.hpp>
 
 namespace hat {
 
@@ -52,22 +53,32 @@ class elastic_embedding {
  public:
   static constexpr int padding_idx = 1;  // fairseq's <pad>: zero row, no position
 
-  /// `table`: [vocab, width] in backend memory (width <= MaxDim: the maximum by default, less
-  /// in a dense exported model). The sinusoid is always computed at MaxDim, the super width.
-  /// The table's columns are paneled at `panels` (see paneled_matrix; one panel by default).
-  elastic_embedding(Backend& be, T* table, std::size_t vocab, std::size_t width = MaxDim,
-                    std::vector<std::size_t> panels = {})
-      : table_(table, vocab, panels.empty() ? std::vector<std::size_t>{width} : std::move(panels)),
-        vocab_(vocab),
-        width_(width),
-        positions_(MaxPositions * MaxDim) {
-    HAT_ASSERT(table_.cols() == width, "elastic_embedding: panels must end at the table width");
-    HAT_ASSERT(width <= MaxDim, "elastic_embedding: table wider than the maximum");
+  /// Declares the table "weight" [vocab, width] (width <= MaxDim: the maximum in a
+  /// SuperTransformer, less in a dense exported model), columns paneled at `panel_choices`.
+  static void declare(const parameter_scope& p, std::size_t vocab, std::size_t width,
+                      std::span<const std::size_t> panel_choices = {}) {
+    p.add("weight", {vocab, width}, parameter_init::vocabulary_table, panel_choices);
+  }
+
+  /// Takes the table declare() declared. The sinusoid is always computed at MaxDim, the super
+  /// width.
+  elastic_embedding(Backend& be, parameter_cursor<T>& c)
+      : table_(c.take("weight").matrix()), vocab_(table_.rows()), width_(table_.cols()), positions_(MaxPositions * MaxDim) {
+    HAT_ASSERT(width_ <= MaxDim, "elastic_embedding: table wider than the maximum");
     std::vector<T> host(MaxPositions * MaxDim);
     for (std::size_t p = 0; p < MaxPositions; ++p)
       for (std::size_t c = 0; c < MaxDim; ++c)
         host[p * MaxDim + c] = static_cast<T>(sinusoid(p + padding_idx + 1, c, MaxDim));
     be.upload(host.data(), host.size(), positions_.data());
+  }
+  elastic_embedding(Backend& be, parameter_cursor<T>&& c) : elastic_embedding(be, c) {}
+
+  /// `table`: [vocab, width] in backend memory, columns in panels ending at `panels` (see
+  /// paneled_matrix; one panel by default).
+  elastic_embedding(Backend& be, T* table, std::size_t vocab, std::size_t width = MaxDim,
+                    const std::vector<std::size_t>& panels = {})
+      : elastic_embedding(be, parameter_cursor<T>(table, declared_layout<elastic_embedding>(vocab, width, std::span(panels)))) {
+    HAT_ASSERT(panels.empty() || table_.bounds() == panels, "elastic_embedding: panels must end at the table width");
   }
 
   std::size_t vocab() const noexcept { return vocab_; }

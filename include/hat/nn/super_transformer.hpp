@@ -4,7 +4,7 @@
 
 #include <cmath>
 #include <cstddef>
-#include <algorithm>  // std::max
+#include <algorithm>  // std::max, std::fill
 #include <cstdint>
 #include <span>
 #include <string>
@@ -15,6 +15,7 @@
 #include <hat/config.hpp>
 #include <hat/nn/embedding.hpp>
 #include <hat/nn/paneled_matrix.hpp>
+#include <hat/nn/parameter_list.hpp>
 #include <hat/data/token_batch.hpp>
 #include <hat/nn/transformer_config.hpp>
 #include <hat/nn/transformer_layers.hpp>
@@ -34,26 +35,6 @@ struct vocabulary_sizes {
   std::size_t source = 0;
   std::size_t target = 0;
   embedding_sharing sharing = embedding_sharing::all;
-};
-
-/// One named parameter tensor of the model: fairseq's state-dict key, its offset in the arena
-/// and its shape (row-major, PyTorch's layout).
-struct parameter_info {
-  std::string name;
-  std::size_t offset = 0;
-  std::vector<std::size_t> shape;
-  std::vector<std::size_t> panels;  // a matrix stored in column panels ending here (paneled_matrix); empty: plain
-  /// Where logical element i (row-major over `shape`) is stored, relative to `offset`.
-  std::size_t index(std::size_t i) const {
-    if (panels.empty()) return i;
-    const std::size_t cols = shape[1];
-    return paneled_matrix<float>::paneled_index(panels, shape[0], i / cols, i % cols);
-  }
-  std::size_t size() const noexcept {
-    std::size_t n = 1;
-    for (std::size_t s : shape) n *= s;
-    return n;
-  }
 };
 
 /// How a model stores its weights: at the maxima (a SuperTransformer, every SubTransformer a
@@ -101,9 +82,9 @@ struct model_workspace {
 
 /// HAT's SuperTransformer (TransformerSuperModel in HAT's fairseq/models/transformer_super.py):
 /// encoder and decoder of M::encoder_layers / M::decoder_layers post-norm layers at the widths
-/// M gives, weights in one arena laid out in the order parameters() lists (fairseq's names). A
-/// SubTransformer (transformer_config) runs on corner slices of them; layers past its layer count
-/// are identity.
+/// M gives, weights in one arena laid out in the order parameters() lists (fairseq's names, as
+/// each layer's declare() gives them). A SubTransformer (transformer_config) runs on corner
+/// slices of them; layers past its layer count are identity.
 template <class M, backend_policy Backend, class T = float>
 class super_transformer {
  public:
@@ -118,44 +99,37 @@ class super_transformer {
 
   /// Parameters of a model with vocabulary v stored as s.
   static std::size_t param_count(const vocabulary_sizes& v, const model_storage& s = {}) {
-    std::size_t n = 0;
-    for (const auto& p : layout_(v, s)) n += p.size();
-    return n;
+    return count_(layout_(v, s));
   }
 
+  /// Every layer takes its tensors, in the order the layout declared them, through one cursor
+  /// over the arena: offsets come from the declarations, never from searching names.
   super_transformer(Backend& be, vocabulary_sizes v, model_storage s = {})
       : vocab_(check_(v)), storage_(check_storage_(std::move(s))), info_(layout_(v, storage_)), params_(count_(info_)) {
     T* base = params_.data();
     for (const auto& p : info_) HAT_ASSERT(params_.take(p.size()) == base + p.offset, "super_transformer: arena layout");
-    const auto& src = find_(info_, "encoder.embed_tokens.weight");
-    src_embed_.emplace_back(be, base + src.offset, v.source, src.shape[1], src.panels);
+    parameter_cursor<T> c(base, info_);
+    source_offset_ = target_offset_ = c.offset();
+    src_embed_.emplace_back(be, c / "encoder.embed_tokens.");
     if (v.sharing != embedding_sharing::all) {
-      const auto& tgt = find_(info_, "decoder.embed_tokens.weight");
-      tgt_embed_.emplace_back(be, base + tgt.offset, v.target, tgt.shape[1], tgt.panels);
+      target_offset_ = c.offset();
+      tgt_embed_.emplace_back(be, c / "decoder.embed_tokens.");
     }
-    const auto& out = v.sharing == embedding_sharing::none    ? find_(info_, "decoder.embed_out")
-                      : v.sharing == embedding_sharing::decoder ? find_(info_, "decoder.embed_tokens.weight")
-                                                                : src;
-    out_table_ = paneled_matrix<T>(base + out.offset, out.shape[0],
-                                   out.panels.empty() ? std::vector<std::size_t>{out.shape[1]} : out.panels);
-    // Dense storage reads whole stored widths: no panels.
-    const std::span<const std::size_t> embed_choices =
-        storage_.dense ? std::span<const std::size_t>() : std::span<const std::size_t>(M::embed_choices);
-    const std::span<const std::size_t> enc_ffn =
-        storage_.dense ? std::span<const std::size_t>() : std::span<const std::size_t>(M::encoder_ffn_choices);
-    const std::span<const std::size_t> dec_ffn =
-        storage_.dense ? std::span<const std::size_t>() : std::span<const std::size_t>(M::decoder_ffn_choices);
+    output_offset_ = target_offset_;
+    out_table_ = target_embedding().weights();
+    if (v.sharing == embedding_sharing::none) {
+      output_offset_ = c.offset();
+      out_table_ = c.take("decoder.embed_out").matrix();
+    }
     for (std::size_t l = 0; l < encoder_layers_(storage_); ++l) {
-      const auto& w = find_(info_, layer_name_("encoder", l) + "fc1.weight");
-      encoder_.emplace_back(base + find_(info_, layer_name_("encoder", l) + "self_attn.in_proj_weight").offset, w.shape[1],
-                            w.shape[0], embed_choices, enc_ffn);
+      encoder_offsets_.push_back(c.offset());
+      encoder_.emplace_back(c / layer_name_("encoder", l));
     }
     for (std::size_t l = 0; l < decoder_layers_(storage_); ++l) {
-      const auto& w = find_(info_, layer_name_("decoder", l) + "fc1.weight");
-      const auto& ende = find_(info_, layer_name_("decoder", l) + "encoder_attn.in_proj_weight");
-      decoder_.emplace_back(base + find_(info_, layer_name_("decoder", l) + "self_attn.in_proj_weight").offset, w.shape[1],
-                            w.shape[0], ende.shape[1], embed_choices, dec_ffn);
+      decoder_offsets_.push_back(c.offset());
+      decoder_.emplace_back(c / layer_name_("decoder", l));
     }
+    HAT_ASSERT(c.done(), "super_transformer: a declared parameter that no layer takes");
   }
 
   const model_storage& storage() const noexcept { return storage_; }
@@ -189,16 +163,12 @@ class super_transformer {
   }
   /// Where encoder / decoder layer l's parameters start in the arena (the layout of a
   /// gradient of the same shape).
-  std::size_t encoder_offset(std::size_t l) const { return find_(info_, layer_name_("encoder", l) + "self_attn.in_proj_weight").offset; }
-  std::size_t decoder_offset(std::size_t l) const { return find_(info_, layer_name_("decoder", l) + "self_attn.in_proj_weight").offset; }
+  std::size_t encoder_offset(std::size_t l) const { return encoder_offsets_.at(l); }
+  std::size_t decoder_offset(std::size_t l) const { return decoder_offsets_.at(l); }
   /// Where the source table, the target table (decoder input) and the output projection start.
-  std::size_t source_table_offset() const { return find_(info_, "encoder.embed_tokens.weight").offset; }
-  std::size_t target_table_offset() const {
-    return vocab_.sharing == embedding_sharing::all ? source_table_offset() : find_(info_, "decoder.embed_tokens.weight").offset;
-  }
-  std::size_t output_table_offset() const {
-    return vocab_.sharing == embedding_sharing::none ? find_(info_, "decoder.embed_out").offset : target_table_offset();
-  }
+  std::size_t source_table_offset() const noexcept { return source_offset_; }
+  std::size_t target_table_offset() const noexcept { return target_offset_; }
+  std::size_t output_table_offset() const noexcept { return output_offset_; }
   const encoder_layer_type& encoder(std::size_t l) const { return encoder_.at(l); }
   const decoder_layer_type& decoder(std::size_t l) const { return decoder_.at(l); }
   const embedding_type& source_embedding() const noexcept { return src_embed_.front(); }
@@ -218,18 +188,20 @@ class super_transformer {
     for (const auto& p : info_) {
       logical.assign(p.size(), T(0));
       T* dst = logical.data();
-      const std::string& n = p.name;
-      const bool table = n.find("embed_tokens") != std::string::npos || n.find("embed_out") != std::string::npos;
-      if (table) {
-        const double sd = 1.0 / std::sqrt(static_cast<double>(M::embed));
-        for (std::size_t i = 0; i < p.size(); ++i) dst[i] = static_cast<T>(sd * normal_(g));
-        for (std::size_t c = 0; c < p.shape[1]; ++c) dst[special_tokens::pad * p.shape[1] + c] = T(0);
-      } else if (p.shape.size() == 2) {
-        const double a = std::sqrt(6.0 / static_cast<double>(p.shape[0] + p.shape[1]));
-        for (std::size_t i = 0; i < p.size(); ++i) dst[i] = static_cast<T>(a * (2.0 * g.uniform() - 1.0));
-      } else {
-        const bool gamma = n.find("layer_norm.weight") != std::string::npos;
-        for (std::size_t i = 0; i < p.size(); ++i) dst[i] = gamma ? T(1) : T(0);
+      switch (p.init) {
+        case parameter_init::vocabulary_table: {
+          const double sd = 1.0 / std::sqrt(static_cast<double>(M::embed));
+          for (std::size_t i = 0; i < p.size(); ++i) dst[i] = static_cast<T>(sd * normal_(g));
+          for (std::size_t c = 0; c < p.shape[1]; ++c) dst[special_tokens::pad * p.shape[1] + c] = T(0);
+          break;
+        }
+        case parameter_init::xavier_uniform: {
+          const double a = std::sqrt(6.0 / static_cast<double>(p.shape[0] + p.shape[1]));
+          for (std::size_t i = 0; i < p.size(); ++i) dst[i] = static_cast<T>(a * (2.0 * g.uniform() - 1.0));
+          break;
+        }
+        case parameter_init::one: std::fill(logical.begin(), logical.end(), T(1)); break;
+        case parameter_init::zero: break;
       }
       for (std::size_t i = 0; i < p.size(); ++i) host[p.offset + p.index(i)] = logical[i];
     }
@@ -393,67 +365,38 @@ class super_transformer {
   static std::size_t count_(const std::vector<parameter_info>& info) {
     return info.empty() ? 0 : info.back().offset + info.back().size();
   }
-  // The arena layout; the layer classes read their parameters in exactly this order. A dense
-  // model stores every tensor as the corner its SubTransformer reads (the leading rows and
-  // columns, as HAT's LinearSuper, EmbeddingSuper and MultiheadAttentionSuper slice): tables at
-  // the widths that read them, a shared table at the wider of the two parts.
+  // The arena layout, as the layers declare it. A dense model stores every tensor as the corner
+  // its SubTransformer reads (the leading rows and columns, as HAT's LinearSuper, EmbeddingSuper
+  // and MultiheadAttentionSuper slice), without panels: tables at the widths that read them, a
+  // shared table at the wider of the two parts.
   static std::vector<parameter_info> layout_(const vocabulary_sizes& v, const model_storage& s) {
-    std::vector<parameter_info> info;
-    std::size_t off = 0;
-    const auto add = [&](std::string name, std::vector<std::size_t> shape, std::span<const std::size_t> choices = {}) {
-      std::vector<std::size_t> panels;
-      if (!s.dense && shape.size() == 2) panels = panel_bounds(shape[1], choices);
-      if (panels.size() < 2) panels.clear();
-      info.push_back({std::move(name), off, std::move(shape), std::move(panels)});
-      off += info.back().size();
-    };
-    const std::span<const std::size_t> embed_choices(M::embed_choices), enc_ffn(M::encoder_ffn_choices),
-        dec_ffn(M::decoder_ffn_choices);
-    constexpr std::size_t Q = M::qkv;
+    parameter_list list;
+    const parameter_scope root(list);
+    const auto choices = [&](std::span<const std::size_t> c) { return s.dense ? std::span<const std::size_t>() : c; };
+    const std::span<const std::size_t> embed = choices(M::embed_choices), enc_ffn = choices(M::encoder_ffn_choices),
+                                       dec_ffn = choices(M::decoder_ffn_choices);
     const std::size_t de = s.dense ? s.arch.encoder_embed_dim : M::embed;
     const std::size_t dd = s.dense ? s.arch.decoder_embed_dim : M::embed;
-    add("encoder.embed_tokens.weight", {v.source, v.sharing == embedding_sharing::all ? std::max(de, dd) : de}, embed_choices);
-    if (v.sharing != embedding_sharing::all) add("decoder.embed_tokens.weight", {v.target, dd}, embed_choices);
-    if (v.sharing == embedding_sharing::none) add("decoder.embed_out", {v.target, dd}, embed_choices);
-    const auto attention = [&](const std::string& p, std::size_t in, std::size_t out) {
-      add(p + "in_proj_weight", {3 * Q, in}, embed_choices);
-      add(p + "in_proj_bias", {3 * Q});
-      add(p + "out_proj.weight", {out, Q});
-      add(p + "out_proj.bias", {out});
-    };
-    const auto norm = [&](const std::string& p, std::size_t d) {
-      add(p + "weight", {d});
-      add(p + "bias", {d});
-    };
-    const auto ffn = [&](const std::string& p, std::size_t d, std::size_t f, std::span<const std::size_t> ffn_choices) {
-      add(p + "fc1.weight", {f, d}, embed_choices);
-      add(p + "fc1.bias", {f});
-      add(p + "fc2.weight", {d, f}, ffn_choices);
-      add(p + "fc2.bias", {d});
-    };
-    for (std::size_t l = 0; l < encoder_layers_(s); ++l) {
-      const std::string p = layer_name_("encoder", l);
-      attention(p + "self_attn.", de, de);
-      norm(p + "self_attn_layer_norm.", de);
-      ffn(p, de, s.dense ? s.arch.encoder_ffn[l] : M::encoder_ffn, enc_ffn);
-      norm(p + "final_layer_norm.", de);
-    }
-    for (std::size_t l = 0; l < decoder_layers_(s); ++l) {
-      const std::string p = layer_name_("decoder", l);
-      attention(p + "self_attn.", dd, dd);
-      norm(p + "self_attn_layer_norm.", dd);
-      attention(p + "encoder_attn.", std::max(dd, de), dd);
-      norm(p + "encoder_attn_layer_norm.", dd);
-      ffn(p, dd, s.dense ? s.arch.decoder_ffn[l] : M::decoder_ffn, dec_ffn);
-      norm(p + "final_layer_norm.", dd);
-    }
-    return info;
+    embedding_type::declare(root / "encoder.embed_tokens.", v.source,
+                            v.sharing == embedding_sharing::all ? std::max(de, dd) : de, embed);
+    if (v.sharing != embedding_sharing::all) embedding_type::declare(root / "decoder.embed_tokens.", v.target, dd, embed);
+    if (v.sharing == embedding_sharing::none)
+      root.add("decoder.embed_out", {v.target, dd}, parameter_init::vocabulary_table, embed);
+    for (std::size_t l = 0; l < encoder_layers_(s); ++l)
+      encoder_layer_type::declare(root / layer_name_("encoder", l), de, s.dense ? s.arch.encoder_ffn[l] : M::encoder_ffn,
+                                  embed, enc_ffn);
+    for (std::size_t l = 0; l < decoder_layers_(s); ++l)
+      decoder_layer_type::declare(root / layer_name_("decoder", l), dd, s.dense ? s.arch.decoder_ffn[l] : M::decoder_ffn,
+                                  std::max(dd, de), embed, dec_ffn);
+    return std::move(list).release();
   }
 
   vocabulary_sizes vocab_;
   model_storage storage_;
   std::vector<parameter_info> info_;
   arena<Backend, T> params_;
+  std::size_t source_offset_ = 0, target_offset_ = 0, output_offset_ = 0;
+  std::vector<std::size_t> encoder_offsets_, decoder_offsets_;
   std::vector<embedding_type> src_embed_, tgt_embed_;  // 1 or 0 entries (embedding_type is not default-constructible)
   paneled_matrix<T> out_table_;
   std::vector<encoder_layer_type> encoder_;

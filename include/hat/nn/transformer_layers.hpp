@@ -15,6 +15,7 @@
 #include <hat/nn/elastic_layernorm.hpp>
 #include <hat/nn/layer_sizes.hpp>
 #include <hat/nn/paneled_matrix.hpp>
+#include <hat/nn/parameter_list.hpp>
 
 namespace hat {
 
@@ -90,7 +91,7 @@ struct step_memory {
 };
 
 /// One encoder layer: x = LN(x + SelfAttn(x)); x = LN(x + FFN(x)) (post-norm, no final LN).
-/// Parameters, in order: self_attn, self_attn_layer_norm, fc1, fc2, final_layer_norm.
+/// Its parameters are what declare() lists.
 template <std::size_t D, std::size_t F, std::size_t Q, backend_policy Backend, class T = float>
 class encoder_layer {
  public:
@@ -103,18 +104,27 @@ class encoder_layer {
     return attention_type::params_for(d, d) + ffn_type::params_for(d, f) + 2 * norm_type::params_for(d);
   }
 
-  /// `p`: [params_for(d, f)], stored at width d and FFN width f (the maxima by default), with
-  /// weight columns paneled at the widths sub-layers read (`embed_choices`, `ffn_choices`;
-  /// see paneled_matrix).
+  /// Declares fairseq's tensors of one encoder layer stored at width d and FFN width f, weight
+  /// columns paneled at the widths sub-layers read (`embed_choices`, `ffn_choices`; see
+  /// paneled_matrix).
+  static void declare(const parameter_scope& p, std::size_t d, std::size_t f,
+                      std::span<const std::size_t> embed_choices = {}, std::span<const std::size_t> ffn_choices = {}) {
+    attention_type::declare(p / "self_attn.", d, d, embed_choices);
+    norm_type::declare(p / "self_attn_layer_norm.", d);
+    ffn_type::declare(p, d, f, embed_choices, ffn_choices);
+    norm_type::declare(p / "final_layer_norm.", d);
+  }
+
+  /// Takes the tensors declare() declared.
+  explicit encoder_layer(parameter_cursor<T>& c)
+      : self_attn_(c / "self_attn."), self_norm_(c / "self_attn_layer_norm."), ffn_(c), final_norm_(c / "final_layer_norm.") {}
+  explicit encoder_layer(parameter_cursor<T>&& c) : encoder_layer(c) {}
+
+  /// `p`: [params_for(d, f)] laid out as declare(d, f, embed_choices, ffn_choices) lists it
+  /// (the maxima by default).
   explicit encoder_layer(T* p, std::size_t d = D, std::size_t f = F, std::span<const std::size_t> embed_choices = {},
                          std::span<const std::size_t> ffn_choices = {})
-      : self_attn_(p, d, d, panel_bounds(d, embed_choices)),
-        self_norm_(p + attention_type::params_for(d, d), d),
-        ffn_(p + attention_type::params_for(d, d) + norm_type::params_for(d), d, f, panel_bounds(d, embed_choices),
-             panel_bounds(f, ffn_choices)),
-        final_norm_(p + attention_type::params_for(d, d) + norm_type::params_for(d) + ffn_type::params_for(d, f), d),
-        d_(d),
-        f_(f) {}
+      : encoder_layer(parameter_cursor<T>(p, declared_layout<encoder_layer>(d, f, embed_choices, ffn_choices))) {}
 
   const attention_type& self_attn() const noexcept { return self_attn_; }
   const ffn_type& ffn() const noexcept { return ffn_; }
@@ -140,21 +150,21 @@ class encoder_layer {
   }
 
   /// The backward of forward_train(x): dx [n, d] from dy [n, d]; gradients accumulate into
-  /// `grad` (laid out as the layer's parameters).
+  /// `grad` (laid out as the layer's parameters from its first value).
   void backward(Backend& be, matrix_ref<const T> x, const layer_tape<Backend, T>& tape, const encoder_layer_sizes& sizes,
                 matrix_ref<const T> dy, matrix_ref<T> dx, T* grad, layer_workspace<Backend, T>& ws) const {
     const std::size_t n = x.rows, d = x.cols;
     const auto view = [&](const typename Backend::template buffer<T>& b) { return dense(static_cast<const T*>(b.data()), n, d); };
-    const std::size_t a = attention_type::params_for(d_, d_), ln = norm_type::params_for(d_), ff = ffn_type::params_for(d_, f_);
+    const auto grad_of = [&](const T* part) { return grad + (part - self_attn_.in_proj_weight()); };
     const layer_dropout& dr = tape.dropout;
     const matrix_ref<T> ds = ws.branch_view(n, d);  // d(s2), then d(s1)
     const matrix_ref<T> dy1 = ws.branch2_view(n, d);
-    final_norm_.backward(be, view(tape.s2), dy, ds, grad + a + ln + ff);
+    final_norm_.backward(be, view(tape.s2), dy, ds, grad_of(final_norm_.gamma()));
     ffn_.backward(be, view(tape.y1), tape.ffn, sizes.ffn,
                   detail::dropped_gradient(be, ds, dr.site(layer_dropout::ffn_out_site, dr.ffn_out), ws), dy1,
-                  grad + a + ln, ws.ffn);
+                  grad_of(ffn_.fc1().weights().data()), ws.ffn);
     be.add(ds, dy1);  // the residual
-    self_norm_.backward(be, view(tape.s1), dy1, ds, grad + a);
+    self_norm_.backward(be, view(tape.s1), dy1, ds, grad_of(self_norm_.gamma()));
     self_attn_.self_backward(be, x, tape.self_attn,
                              detail::dropped_gradient(be, ds, dr.site(layer_dropout::self_out_site, dr.self_out), ws),
                              dx, grad, ws.attention);
@@ -179,12 +189,10 @@ class encoder_layer {
   norm_type self_norm_;
   ffn_type ffn_;
   norm_type final_norm_;
-  std::size_t d_, f_;  // stored widths (the gradient layout)
 };
 
 /// One decoder layer: causal self-attention, encoder-decoder attention, FFN, each followed by
-/// residual + LayerNorm. Parameters, in order: self_attn, self_attn_layer_norm, encoder_attn,
-/// encoder_attn_layer_norm, fc1, fc2, final_layer_norm.
+/// residual + LayerNorm. Its parameters are what declare() lists.
 template <std::size_t D, std::size_t F, std::size_t Q, backend_policy Backend, class T = float>
 class decoder_layer {
  public:
@@ -201,22 +209,31 @@ class decoder_layer {
            3 * norm_type::params_for(d);
   }
 
-  /// `p`: [params_for(d, f, ende_in)] (the maxima by default), paneled as the encoder layer's.
+  /// Declares fairseq's tensors of one decoder layer, paneled as the encoder layer's.
+  static void declare(const parameter_scope& p, std::size_t d, std::size_t f, std::size_t ende_in,
+                      std::span<const std::size_t> embed_choices = {}, std::span<const std::size_t> ffn_choices = {}) {
+    attention_type::declare(p / "self_attn.", d, d, embed_choices);
+    norm_type::declare(p / "self_attn_layer_norm.", d);
+    attention_type::declare(p / "encoder_attn.", ende_in, d, embed_choices);
+    norm_type::declare(p / "encoder_attn_layer_norm.", d);
+    ffn_type::declare(p, d, f, embed_choices, ffn_choices);
+    norm_type::declare(p / "final_layer_norm.", d);
+  }
+
+  /// Takes the tensors declare() declared.
+  explicit decoder_layer(parameter_cursor<T>& c)
+      : self_attn_(c / "self_attn."),
+        self_norm_(c / "self_attn_layer_norm."),
+        ende_attn_(c / "encoder_attn."),
+        ende_norm_(c / "encoder_attn_layer_norm."),
+        ffn_(c),
+        final_norm_(c / "final_layer_norm.") {}
+  explicit decoder_layer(parameter_cursor<T>&& c) : decoder_layer(c) {}
+
+  /// `p`: [params_for(d, f, ende_in)] laid out as declare() lists it (the maxima by default).
   explicit decoder_layer(T* p, std::size_t d = D, std::size_t f = F, std::size_t ende_in = D,
                          std::span<const std::size_t> embed_choices = {}, std::span<const std::size_t> ffn_choices = {})
-      : self_attn_(p, d, d, panel_bounds(d, embed_choices)),
-        self_norm_(p + attention_type::params_for(d, d), d),
-        ende_attn_(p + attention_type::params_for(d, d) + norm_type::params_for(d), ende_in, d,
-                   panel_bounds(ende_in, embed_choices)),
-        ende_norm_(p + attention_type::params_for(d, d) + attention_type::params_for(ende_in, d) + norm_type::params_for(d), d),
-        ffn_(p + attention_type::params_for(d, d) + attention_type::params_for(ende_in, d) + 2 * norm_type::params_for(d), d, f,
-             panel_bounds(d, embed_choices), panel_bounds(f, ffn_choices)),
-        final_norm_(p + attention_type::params_for(d, d) + attention_type::params_for(ende_in, d) +
-                        2 * norm_type::params_for(d) + ffn_type::params_for(d, f),
-                    d),
-        d_(d),
-        f_(f),
-        ende_in_(ende_in) {}
+      : decoder_layer(parameter_cursor<T>(p, declared_layout<decoder_layer>(d, f, ende_in, embed_choices, ffn_choices))) {}
 
   const attention_type& self_attn() const noexcept { return self_attn_; }
   const attention_type& ende_attn() const noexcept { return ende_attn_; }
@@ -295,23 +312,22 @@ class decoder_layer {
                 layer_workspace<Backend, T>& ws) const {
     const std::size_t n = x.rows, d = x.cols;
     const auto view = [&](const typename Backend::template buffer<T>& b) { return dense(static_cast<const T*>(b.data()), n, d); };
-    const std::size_t a = attention_type::params_for(d_, d_), e = attention_type::params_for(ende_in_, d_),
-                      ln = norm_type::params_for(d_), ff = ffn_type::params_for(d_, f_);
+    const auto grad_of = [&](const T* part) { return grad + (part - self_attn_.in_proj_weight()); };
     const layer_dropout& dr = tape.dropout;
     const auto dropped = [&](matrix_ref<T> g, layer_dropout::site_id id, float p) {
       return detail::dropped_gradient(be, g, dr.site(id, p), ws);
     };
     const matrix_ref<T> ds = ws.branch_view(n, d);
     const matrix_ref<T> dn = ws.branch2_view(n, d);  // d(normed output) of the block below
-    final_norm_.backward(be, view(tape.s3), dy, ds, grad + a + ln + e + ln + ff);
+    final_norm_.backward(be, view(tape.s3), dy, ds, grad_of(final_norm_.gamma()));
     ffn_.backward(be, view(tape.y2), tape.ffn, sizes.ffn, dropped(ds, layer_dropout::ffn_out_site, dr.ffn_out), dn,
-                  grad + a + ln + e + ln, ws.ffn);
+                  grad_of(ffn_.fc1().weights().data()), ws.ffn);
     be.add(ds, dn);
-    ende_norm_.backward(be, view(tape.s2), dn, ds, grad + a + ln + e);
+    ende_norm_.backward(be, view(tape.s2), dn, ds, grad_of(ende_norm_.gamma()));
     ende_attn_.backward(be, view(tape.y1), memory, tape.ende_attn, dropped(ds, layer_dropout::ende_out_site, dr.ende_out), dn,
-                        dmemory, grad + a + ln, ws.attention);
+                        dmemory, grad_of(ende_attn_.in_proj_weight()), ws.attention);
     be.add(ds, dn);
-    self_norm_.backward(be, view(tape.s1), dn, ds, grad + a);
+    self_norm_.backward(be, view(tape.s1), dn, ds, grad_of(self_norm_.gamma()));
     self_attn_.self_backward(be, x, tape.self_attn, dropped(ds, layer_dropout::self_out_site, dr.self_out), dx, grad,
                              ws.attention);
     be.add(ds, dx);
@@ -332,7 +348,6 @@ class decoder_layer {
   norm_type ende_norm_;
   ffn_type ffn_;
   norm_type final_norm_;
-  std::size_t d_, f_, ende_in_;  // stored widths (the gradient layout)
 };
 
 }  // namespace hat
