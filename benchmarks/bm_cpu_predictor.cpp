@@ -7,6 +7,7 @@
 
 
 #include <hat/backend/cpu.hpp>
+#include <hat/interop/xtensor.hpp>
 #include "support/cpu_benchmark_main.hpp"
 #include <hat/predictor/latency_predictor.hpp>
 #include <hat/space/hat_spaces.hpp>
@@ -49,6 +50,11 @@ void BM_train_mlp_hat_recipe(benchmark::State& st) {
   train(st, hat::predictor_model::mlp, hat::predictor_train_options::hat());
 }
 void BM_train_quadratic(benchmark::State& st) { train(st, hat::predictor_model::quadratic, {}); }
+void BM_train_quadratic_lapack(benchmark::State& st) {
+  hat::predictor_train_options o;
+  o.least_squares = hat::lapack_least_squares;
+  train(st, hat::predictor_model::quadratic, o);
+}
 
 void predict(benchmark::State& st, hat::predictor_model model, bool batched) {
   hat::cpu::set_threads(1);
@@ -78,6 +84,7 @@ void BM_predict_quadratic_one_by_one(benchmark::State& st) { predict(st, hat::pr
 BENCHMARK(BM_train_mlp_default)->Unit(benchmark::kSecond)->Iterations(1)->Repetitions(3)->ReportAggregatesOnly(true);
 BENCHMARK(BM_train_mlp_hat_recipe)->Unit(benchmark::kSecond)->Iterations(1)->Repetitions(3)->ReportAggregatesOnly(true);
 BENCHMARK(BM_train_quadratic)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_train_quadratic_lapack)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_predict_mlp_batched)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_predict_mlp_one_by_one)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_predict_quadratic_one_by_one)->Unit(benchmark::kMillisecond);

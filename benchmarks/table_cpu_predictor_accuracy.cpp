@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <hat/backend/cpu.hpp>
+#include <hat/interop/xtensor.hpp>
 #include <hat/predictor/latency_predictor.hpp>
 #include <hat/predictor/metrics.hpp>
 
@@ -45,9 +46,13 @@ int main(int argc, char** argv) {
   const auto warn = hat::cpu::blas_warning();
   std::printf("OpenBLAS core: %s, threads %d%s%s\n\n", hat::cpu::blas_core().c_str(), hat::cpu::threads(),
               warn.empty() ? "" : "; WARNING: ", warn.c_str());
+  hat::predictor_train_options lapack;
+  lapack.least_squares = hat::lapack_least_squares;
   const std::vector<recipe> recipes = {
       {"linear", hat::predictor_model::linear, {}},
       {"quadratic", hat::predictor_model::quadratic, {}},
+      {"linear, LAPACK", hat::predictor_model::linear, lapack},
+      {"quadratic, LAPACK", hat::predictor_model::quadratic, lapack},
       {"MLP, HAT's recipe", hat::predictor_model::mlp, hat::predictor_train_options::hat()},
       {"MLP, hat's default", hat::predictor_model::mlp, {}},
       {"auto: best on valid split", hat::predictor_model::mlp, {}},

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <hat/backend/cpu.hpp>
+#include <hat/interop/xtensor.hpp>
 #include <hat/io/latency_csv.hpp>
 #include <hat/yaml/subtransformer.hpp>
 #include <hat/io/svg_plot.hpp>
@@ -27,7 +28,7 @@ namespace {
 using predictor = hat::latency_predictor<hat::cpu>;
 
 struct train_options {
-  std::string csv, out, plot, model = "mlp";
+  std::string csv, out, plot, model = "mlp", least_squares = "lapack";
   double lat_norm = 0;
   std::uint64_t seed = 1;
   bool json = false, hat_recipe = false;
@@ -93,6 +94,7 @@ void run_train(const train_options& o) {
   const auto split = hat::split_rows(table.rows.size(), o.seed);
   auto opts = o.hat_recipe ? hat::predictor_train_options::hat() : hat::predictor_train_options{};
   opts.seed = o.seed;
+  opts.least_squares = o.least_squares == "lapack" ? hat::lapack_least_squares : nullptr;
   if (o.steps) opts.steps = o.steps;
   if (o.ensemble) opts.ensemble = o.ensemble;
   if (o.lr > 0) opts.lr = o.lr;
@@ -167,6 +169,10 @@ void add_predictor_command(CLI::App& app) {
   train->add_option("--model", t->model,
                     "mlp, linear, quadratic, or auto (the best of the three on the valid split)")
       ->check(CLI::IsMember({"mlp", "linear", "quadratic", "auto"}))
+      ->capture_default_str();
+  train->add_option("--least-squares", t->least_squares,
+                    "solver of the linear and quadratic models: lapack (xt::linalg::lstsq) or normal (equations)")
+      ->check(CLI::IsMember({"lapack", "normal"}))
       ->capture_default_str();
   train->add_flag("--hat-recipe", t->hat_recipe, "HAT's schedule: 5000 steps of Adam at lr 1e-5");
   train->add_option("--steps", t->steps, "Adam steps per network")->check(CLI::PositiveNumber);

@@ -78,7 +78,8 @@ TEST_CASE("latency predictor: a linear or quadratic model fitted through LAPACK,
     o.least_squares = hat::lapack_least_squares;
     hat::fit_predictor(lapack, x, ms, o);
     const xt::xtensor<double, 1> a = hat::predict_latencies(normal, x), b = hat::predict_latencies(lapack, x);
-    for (std::size_t r = 0; r < 120; ++r) CHECK(b(r) == Approx(a(r)).epsilon(1e-6));
+    // The normal equations carry a 1e-8 ridge: near-zero predictions differ by ~1e-6 ms.
+    for (std::size_t r = 0; r < 120; ++r) CHECK(b(r) == Approx(a(r)).epsilon(1e-6).margin(1e-5));
     if (model == hat::predictor_model::quadratic)  // the target is quadratic: an exact fit
       for (std::size_t r = 0; r < 120; ++r) CHECK(b(r) == Approx(ms(r)).epsilon(1e-9));
   }

@@ -42,6 +42,9 @@ struct predictor_train_options {
   std::size_t ensemble = 1;      // networks averaged
   bool log_target = false;       // regress log(latency / lat_norm) instead of latency / lat_norm
   std::uint64_t seed = 1;
+  /// The linear and quadratic models' least-squares solver; null: their normal equations
+  /// (interop/xtensor.hpp's lapack_least_squares solves through LAPACK instead).
+  least_squares_solver least_squares = nullptr;
 
   static predictor_train_options hat() {
     predictor_train_options o;
@@ -129,7 +132,7 @@ class latency_predictor {
       y[r] = target_(total_ms[r]);
     }
     if (model_ == predictor_model::linear) {
-      linear_.fit(x, y);
+      linear_.fit(x, y, 1e-8, o.least_squares);
       return;
     }
     if (model_ == predictor_model::quadratic) {
@@ -141,7 +144,7 @@ class latency_predictor {
         const auto e = quadratic_expansion(f);
         q.insert(q.end(), e.begin(), e.end());
       }
-      quadratic_.fit(q, y);
+      quadratic_.fit(q, y, 1e-8, o.least_squares);
       return;
     }
     nets_.clear();
