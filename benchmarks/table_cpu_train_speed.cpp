@@ -17,6 +17,7 @@
 #include <hat/backend/cpu.hpp>
 #include <hat/data/load_corpus.hpp>
 #include <hat/data/subword_model.hpp>
+#include <hat/io/json.hpp>
 #include <hat/space/small_spaces.hpp>
 #include <hat/train/trainer.hpp>
 
@@ -91,7 +92,13 @@ int main(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < updates; ++i) tokens += t.step().tokens;
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("{\"tokens_per_s\": %.1f, \"tokens\": %zu, \"seconds\": %.3f, \"updates\": %zu, \"vocab\": %zu, \"blas\": \"%s\"}\n",
-              static_cast<double>(tokens) / s, tokens, s, updates, subwords.size(), hat::cpu::blas_core().c_str());
+  std::fputs(hat::json_line({{"tokens_per_s", static_cast<double>(tokens) / s},
+                             {"tokens", tokens},
+                             {"seconds", s},
+                             {"updates", updates},
+                             {"vocab", subwords.size()},
+                             {"blas", hat::cpu::blas_core()}})
+                 .c_str(),
+             stdout);
   return 0;
 }

@@ -71,7 +71,7 @@ class HatConan(ConanFile):
             text.includedirs = []
             text.bindirs = []
             text.libdirs = []
-            text.system_libs = ["sentencepiece_train", "sentencepiece", "z"]
+            text.system_libs = ["sentencepiece_train", "sentencepiece", "z"]  # and nlohmann-json, header-only
 
         if self.options.cuda:
             cuda = self.cpp_info.components["cuda"]

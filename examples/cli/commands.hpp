@@ -27,18 +27,4 @@ void add_translate_command(CLI::App& app);  // translate, test
 void add_latency_dataset_command(CLI::App& app);
 void add_pipeline_command(CLI::App& app);  // pipeline, demo
 
-/// Runs one `hat` command line in this process (`args` without the program name), as the
-/// pipeline does for each of its steps; returns its exit code.
-int run_hat(const std::vector<std::string>& args);
-
-/// A value `hat train` recorded in a checkpoint (subwords, languages, splits), unless the
-/// command line gives one; a config_error naming the checkpoint and key when neither does.
-template <class Extras>
-std::string recorded_value(const Extras& x, const std::string& checkpoint, const char* key, const std::string& given) {
-  if (!given.empty()) return given;
-  const std::string* v = x.value(key);
-  if (!v) throw hat::config_error(checkpoint + ": no '" + key + "' recorded; pass it on the command line");
-  return *v;
-}
-
 }  // namespace hat_cli

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // `--device cuda` of hat latency, latency-dataset and train (and the pipeline's GPU latencies): the CPU's runs on hat::cuda (nvcc).
 #include <cstdio>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,12 +37,25 @@ void run_train_cuda(const train_cli_options& o, const hat::training_config& c) {
   train_run(be, o, c, be.describe());
 }
 
-measured_totals measure_configs_cuda(const std::string& space, const std::vector<hat::transformer_config>& configs,
-                                     std::size_t vocab, std::uint64_t seed, const hat::latency_options& lo) {
+hat::measured_latencies measure_configs_cuda(const std::string& space, std::span<const hat::transformer_config> configs,
+                                             std::size_t vocab, std::uint64_t seed, const hat::latency_options& lo) {
   hat::cuda be = open_device();
   auto ms = with_space<space_role::measurable>(space, "latency-device: cuda",
-                               [&]<class S>() { return measure_configs<S>(be, configs, vocab, seed, lo); });
+                                               [&]<class S>() { return hat::measure_totals<S>(be, configs, vocab, seed, lo); });
   return {std::move(ms), be.describe()};
+}
+
+hat::latency_dataset_outputs measure_latency_dataset_cuda(const std::string& space, const hat::latency_dataset_inputs& in) {
+  hat::cuda be = open_device();
+  return with_space<space_role::measurable>(space, "latency-device: cuda",
+                                            [&]<class S>() { return hat::measure_latency_dataset<S>(be, in); });
+}
+
+hat::train_outputs train_model_cuda(const hat::training_config& c, const hat::train_inputs& in) {
+  hat::cuda be = open_device();
+  hat::train_inputs on_gpu = in;
+  on_gpu.device = be.describe();
+  return with_space<space_role::trainable>(c.space, c.file, [&]<class S>() { return hat::train_model<S>(be, c, on_gpu); });
 }
 
 }  // namespace hat_cli

@@ -17,9 +17,11 @@ namespace {
 void run_latency_cuda(const latency_cli_options&) { unavailable(); }
 void run_train_cuda(const train_cli_options&, const hat::training_config&) { unavailable(); }
 void run_latency_dataset_cuda(const latency_dataset_cli_options&) { unavailable(); }
-measured_totals measure_configs_cuda(const std::string&, const std::vector<hat::transformer_config>&, std::size_t,
-                                     std::uint64_t, const hat::latency_options&) {
+hat::measured_latencies measure_configs_cuda(const std::string&, std::span<const hat::transformer_config>, std::size_t,
+                                             std::uint64_t, const hat::latency_options&) {
   unavailable();
 }
+hat::latency_dataset_outputs measure_latency_dataset_cuda(const std::string&, const hat::latency_dataset_inputs&) { unavailable(); }
+hat::train_outputs train_model_cuda(const hat::training_config&, const hat::train_inputs&) { unavailable(); }
 
 }  // namespace hat_cli

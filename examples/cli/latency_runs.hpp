@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include <hat/nn/dense_export.hpp>
 #include <hat/latency/measure.hpp>
 #include <hat/latency/dataset.hpp>
+#include <hat/pipeline/latency_step.hpp>
 #include <hat/nn/super_transformer.hpp>
 
 #include "cli_spaces.hpp"
@@ -47,30 +49,12 @@ struct latency_dataset_cli_options {
   bool quiet = false;
 };
 
-/// Total latencies (ms) of SubTransformer files, and the device they were measured on.
-struct measured_totals {
-  std::vector<double> ms;
-  std::string device;
-};
-
 // On the GPU (cuda_commands.cu where nvcc built hat, else a clear error): the same runs on hat::cuda.
 void run_latency_cuda(const latency_cli_options& o);
 void run_latency_dataset_cuda(const latency_dataset_cli_options& o);
-measured_totals measure_configs_cuda(const std::string& space, const std::vector<hat::transformer_config>& configs,
-                                     std::size_t vocab, std::uint64_t seed, const hat::latency_options& lo);
-
-/// The total latency of each SubTransformer of space S, on a SuperTransformer with random
-/// weights (latency does not depend on them; HAT's latency_dataset.py loads none either) and every
-/// embedding shared, as latency-dataset measures its rows (the pipeline's last step).
-template <class S, class Backend>
-std::vector<double> measure_configs(Backend& be, const std::vector<hat::transformer_config>& configs, std::size_t vocab,
-                                    std::uint64_t seed, const hat::latency_options& lo) {
-  hat::super_transformer_for<S, Backend> model(be, {vocab, vocab, hat::embedding_sharing::all});
-  model.init_hat(be, seed);
-  std::vector<double> ms;
-  for (const auto& c : configs) ms.push_back(hat::measure_latency(be, model, c, lo).total_ms());
-  return ms;
-}
+hat::measured_latencies measure_configs_cuda(const std::string& space, std::span<const hat::transformer_config> configs,
+                                             std::size_t vocab, std::uint64_t seed, const hat::latency_options& lo);
+hat::latency_dataset_outputs measure_latency_dataset_cuda(const std::string& space, const hat::latency_dataset_inputs& in);
 
 template <class S, class Backend>
 void latency_run_space(Backend& be, const latency_cli_options& o, const hat::task_info& task) {
@@ -116,70 +100,26 @@ void latency_run(Backend& be, const latency_cli_options& o) {
   hat::with_task_space(task, [&]<class S>() { latency_run_space<S>(be, o, task); });
 }
 
-/// Measures the rest of the dataset's rows (resuming a file of the same seed); `device` names
-/// the hardware in the closing summary.
+/// Measures the rest of the dataset's rows (hat::measure_latency_dataset); `device` names the
+/// hardware in the closing summary.
 template <class S, class Backend>
 void latency_dataset_run_space(Backend& be, const latency_dataset_cli_options& o, std::size_t source_length,
                                std::size_t vocab, bool shared, const std::string& device) {
-  using model_t = hat::super_transformer_for<S, Backend>;
-  model_t super(be, {vocab, vocab, shared ? hat::embedding_sharing::all : hat::embedding_sharing::none});
-  super.init_hat(be, o.seed);  // latency does not depend on the values (HAT times random weights too)
-  hat::rng g(o.seed);
-  std::vector<hat::arch<S>> archs;
-  for (std::size_t i = 0; i < o.samples; ++i) archs.push_back(hat::arch<S>::sample(g));
-
-  hat::latency_table table;
-  table.extra_columns = hat::latency_gene_columns<S>();
-  if (std::filesystem::exists(o.out)) {
-    auto done = hat::read_latency_csv(o.out);
-    if (done.extra_columns != table.extra_columns)
-      throw hat::config_error(o.out + ": its columns are not those of this space's dataset (another --space or --task?)");
-    if (done.rows.size() > o.samples)
-      throw hat::config_error(o.out + ": has " + std::to_string(done.rows.size()) + " rows, more than --samples " +
-                              std::to_string(o.samples));
-    for (std::size_t i = 0; i < done.rows.size(); ++i) {
-      const auto expected = hat::latency_dataset_row(archs[i], {});
-      if (done.rows[i].features != expected.features || done.rows[i].extra != expected.extra)
-        throw hat::config_error(o.out + ":" + std::to_string(i + 2) + ": not the architecture that --seed " +
-                                std::to_string(o.seed) + " samples there (another seed or space?); nothing was changed");
-    }
-    table = std::move(done);
-    if (!o.quiet && !table.rows.empty())
-      std::fprintf(stderr, "hat latency-dataset: %s has %zu of %zu rows; measuring the rest\n", o.out.c_str(),
-                   table.rows.size(), o.samples);
-  }
-  hat::latency_options lo;
-  lo.source_length = source_length;
-  lo.beam = o.beam;
-  lo.iters = o.iters;
-  lo.warmup = o.warmup;
-  lo.trim = hat::trim_rule::dataset;
-  const auto start = std::chrono::steady_clock::now();
-  auto last_write = start, last_print = start;
-  const std::size_t first = table.rows.size();
-  for (std::size_t i = first; i < o.samples; ++i) {
-    const auto r = hat::measure_latency(be, super, hat::config_of(archs[i]), lo);
-    table.rows.push_back(hat::latency_dataset_row(archs[i], r));
-    const auto now = std::chrono::steady_clock::now();
-    // Rewriting the file after every row would cost O(rows^2): once a second, and at the end.
-    if (i + 1 == o.samples || now - last_write > std::chrono::seconds(1)) {
-      hat::write_latency_csv(table, o.out);
-      last_write = now;
-    }
-    if (!o.quiet && (i + 1 == o.samples || now - last_print > std::chrono::seconds(1))) {  // a line a second at most
-      last_print = now;
-      const double s = std::chrono::duration<double>(now - start).count(), per = s / static_cast<double>(i + 1 - first);
-      std::fprintf(stderr, "\rhat latency-dataset: %zu/%zu rows, %.2f s/row, ETA %.0f s, last %.2f ms   ", i + 1, o.samples, per,
-                   per * static_cast<double>(o.samples - i - 1), r.total_ms());
-      if (i + 1 == o.samples) std::fprintf(stderr, "\n");
-    }
-  }
-  if (table.rows.size() == first) hat::write_latency_csv(table, o.out);  // nothing new: still a complete file
-  double lo_ms = 1e300, hi_ms = 0, sum = 0;
-  for (const auto& r : table.rows) lo_ms = std::min(lo_ms, r.total_ms()), hi_ms = std::max(hi_ms, r.total_ms()), sum += r.total_ms();
-  if (!table.rows.empty())
-    std::printf("%s: %zu rows, total latency %.2f - %.2f ms (mean %.2f), %s\n", o.out.c_str(), table.rows.size(), lo_ms,
-                hi_ms, sum / static_cast<double>(table.rows.size()), device.c_str());
+  hat::latency_dataset_inputs in;
+  in.out = o.out;
+  in.samples = o.samples;
+  in.vocab = vocab;
+  in.shared_embeddings = shared;
+  in.protocol.source_length = source_length;
+  in.protocol.beam = o.beam;
+  in.protocol.iters = o.iters;
+  in.protocol.warmup = o.warmup;
+  in.seed = o.seed;
+  in.progress = o.quiet ? nullptr : stderr;
+  const auto r = hat::measure_latency_dataset<S>(be, in);
+  if (!r.table.rows.empty())
+    std::printf("%s: %zu rows, total latency %.2f - %.2f ms (mean %.2f), %s\n", o.out.c_str(), r.table.rows.size(),
+                r.fastest_ms, r.slowest_ms, r.mean_ms, device.c_str());
 }
 
 template <class Backend>

@@ -47,15 +47,6 @@ int run_app(int argc, char** argv) {
 
 }  // namespace
 
-int run_hat(const std::vector<std::string>& args) {
-  std::vector<std::string> storage{"hat"};
-  storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& s : storage) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  return run_app(static_cast<int>(storage.size()), argv.data());
-}
-
 }  // namespace hat_cli
 
 int main(int argc, char** argv) { return hat_cli::run_app(argc, argv); }

@@ -1,41 +1,30 @@
 // SPDX-License-Identifier: MIT
-// `hat pipeline`: the whole HAT method, one command: SuperTransformer training, a latency dataset
-// on this device, the latency predictor, evolutionary search at each latency constraint,
-// SubTransformer training and test. Each step is a `hat` command line run in this process (and
-// printed, so any step can be rerun by hand); a step whose output exists is skipped, and the
-// training and latency steps resume themselves, so rerunning an interrupted pipeline resumes it.
+// `hat pipeline`: the whole HAT method, one command: hat::run_pipeline (include/hat/pipeline/) on
+// the space the training config names, on this CPU or, with train-device / latency-device cuda,
+// with those steps on the first GPU. A step whose output exists is skipped, and the training and
+// latency steps resume themselves, so rerunning an interrupted pipeline resumes it.
 // `hat demo`: the same on a built-in task (number words) that needs no download.
-#include <algorithm>
-#include <chrono>
-#include <cmath>
+#include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <span>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include <hat/backend/cpu.hpp>
-#include <hat/data/load_corpus.hpp>
 #include <hat/data/number_words.hpp>
-#include <hat/data/subword_model.hpp>
-#include <hat/data/text_reader.hpp>
+#include <hat/interop/xtensor.hpp>
 #include <hat/io/atomic_file.hpp>
-#include <hat/io/latency_csv.hpp>
-#include <hat/yaml/pipeline.hpp>
-#include <hat/io/python_float.hpp>
 #include <hat/io/read_file.hpp>
-#include <hat/yaml/subtransformer.hpp>
+#include <hat/pipeline/run_pipeline.hpp>
+#include <hat/yaml/pipeline.hpp>
 #include <hat/yaml/training.hpp>
-#include <hat/nn/checkpoint.hpp>
-#include <hat/latency/measure.hpp>
-#include <hat/nn/super_transformer.hpp>
-#include <hat/predictor/latency_predictor.hpp>
 
 #include "commands.hpp"
-#include "json_output.hpp"
 #include "latency_runs.hpp"
+#include "train_runs.hpp"
 
 namespace hat_cli {
 namespace {
@@ -47,213 +36,47 @@ struct pipeline_cli_options {
   int threads = 0;
 };
 
-std::string fmt(double v, const char* f = "%g") {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
-class step_runner {
- public:
-  explicit step_runner(std::size_t total) : total_(total), start_(std::chrono::steady_clock::now()) {}
-
-  /// Runs `args` as a `hat` command unless `done` (its output exists); a failure stops the pipeline.
-  void operator()(const std::string& what, const std::vector<std::string>& args, bool done = false) {
-    ++k_;
-    std::string line = "hat";
-    for (const auto& a : args) line += " " + (a.find(' ') != std::string::npos ? "'" + a + "'" : a);
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    std::fflush(stdout);  // the previous step's results before this step's header, when both go to one file
-    std::fprintf(stderr, "\nhat pipeline: step %zu/%zu, %s%s (%.0f s so far)\n  $ %s\n", k_, total_, what.c_str(),
-                 done ? ": done already, skipped" : "", elapsed, line.c_str());
-    if (done) return;
-    const int rc = run_hat(args);
-    if (rc != 0) {
-      std::fprintf(stderr, "hat pipeline: step %zu (%s) failed with exit code %d; fix the cause and rerun hat pipeline to "
-                           "resume from this step\n", k_, what.c_str(), rc);
-      throw exit_code{rc};
-    }
-  }
-  double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
-
- private:
-  std::size_t total_, k_ = 0;
-  std::chrono::steady_clock::time_point start_;
-};
-
-struct result_row {
-  std::string constraint, arch;
-  double limit_ms = 0, predicted_ms = 0, measured_ms = 0, bleu = 0, bleu_tokenized = 0;
-  long long params = 0, flops = 0;
-};
-
-void write_results(const fs::path& dir, const std::vector<result_row>& rows, const std::string& device) {
-  std::string md = "| constraint | predicted latency (ms) | measured latency (ms) | #params (M) | FLOPs (G) | BLEU | tokenized BLEU | architecture |\n"
-                   "|---|---|---|---|---|---|---|---|\n";
-  std::string csv = "constraint,limit_ms,predicted_ms,measured_ms,params,flops,bleu,bleu_tokenized,arch\n";
-  json results = json::array();
-  for (const auto& r : rows) {
-    md += "| " + r.constraint + " (" + fmt(r.limit_ms, "%.2f") + " ms) | " + fmt(r.predicted_ms, "%.2f") + " | " +
-          fmt(r.measured_ms, "%.2f") + " | " + fmt(static_cast<double>(r.params) / 1e6, "%.2f") + " | " +
-          fmt(static_cast<double>(r.flops) / 1e9, "%.3f") + " | " + fmt(r.bleu, "%.2f") + " | " + fmt(r.bleu_tokenized, "%.2f") +
-          " | `" + r.arch + "` |\n";
-    csv += r.constraint + "," + fmt(r.limit_ms, "%.17g") + "," + fmt(r.predicted_ms, "%.17g") + "," + fmt(r.measured_ms, "%.17g") +
-           "," + std::to_string(r.params) + "," + std::to_string(r.flops) + "," + fmt(r.bleu, "%.17g") + "," +
-           fmt(r.bleu_tokenized, "%.17g") + ",\"" + r.arch + "\"\n";
-    results.push_back({{"constraint", r.constraint},
-                       {"limit_ms", r.limit_ms},
-                       {"predicted_ms", r.predicted_ms},
-                       {"measured_ms", r.measured_ms},
-                       {"params", r.params},
-                       {"flops", r.flops},
-                       {"bleu", r.bleu},
-                       {"bleu_tokenized", r.bleu_tokenized},
-                       {"arch", r.arch}});
-  }
-  hat::write_file_atomic(dir / "results.md", "Measured on " + device + ".\n\n" + md);
-  hat::write_file_atomic(dir / "results.csv", csv);
-  write_json_atomic(dir / "results.json", results);
-  std::printf("\n%s", md.c_str());
-}
-
-template <class S>
-void run_space(const hat::pipeline_config& cfg, const hat::training_config& tc, const std::string& data, const fs::path& run,
-               int threads, step_runner& step) {
-  const fs::path super_dir = run / "supertransformer";
-  const bool given = !cfg.supertransformer_checkpoint.empty();
-  const fs::path super_ckpt = given ? fs::path(cfg.supertransformer_checkpoint) : super_dir / "checkpoint_last.hat";
-  const std::string T = std::to_string(threads);
-  const std::string space = tc.space;
-  // 1. SuperTransformer (hat train resumes from its folder and returns at once when done).
-  std::vector<std::string> train{"train", "--config", tc.file, "--data", data, "--save-dir", super_dir.string(), "--threads", T,
-                                 "--device", cfg.train_device};
-  if (cfg.supertransformer_updates) train.insert(train.end(), {"--max-updates", std::to_string(cfg.supertransformer_updates)});
-  step(given ? "train the SuperTransformer (given: " + super_ckpt.string() + ")" : "train the SuperTransformer", train, given);
-
-  // 2. Latency dataset, with the real vocabulary and the corpus's mean source length.
-  std::string subword_file = (super_dir / "subwords.model").string();
-  if (given) {
-    const auto state = hat::read_checkpoint_state(super_ckpt.string());
-    if (const std::string* space_of = state.value("space"); !space_of || *space_of != space)
-      throw hat::config_error(super_ckpt.string() + ": not a SuperTransformer of space '" + space + "'");
-    subword_file = recorded_value(state, super_ckpt.string(), "subwords", "");
-  }
-  const auto subwords = hat::subword_model::load(subword_file);
-  std::size_t length = cfg.latency_source_length;
-  if (length == 0) {
-    const auto valid = hat::read_lines(hat::corpus_location{data, tc.source_lang, tc.target_lang}.file(tc.valid_split, tc.source_lang));
-    double sum = 0;
-    for (const auto& l : valid) sum += static_cast<double>(subwords.encode(l).size() + 1);
-    length = std::max<std::size_t>(2, static_cast<std::size_t>(std::lround(sum / static_cast<double>(std::max<std::size_t>(1, valid.size())))));
-  }
-  const fs::path csv = run / "latency" / "latency.csv";
-  fs::create_directories(csv.parent_path());
-  step("measure the latency dataset on this device",
-       {"latency-dataset", "--space", space, "--samples", std::to_string(cfg.latency_samples), "--out", csv.string(), "--seed",
-        std::to_string(cfg.seed), "--iters", std::to_string(cfg.latency_iters), "--warmup", std::to_string(cfg.latency_warmup),
-        "--beam", std::to_string(cfg.latency_beam), "--source-length", std::to_string(length), "--vocab",
-        std::to_string(subwords.size()), "--threads", std::to_string(cfg.latency_threads), "--device", cfg.latency_device});
-  const auto table = hat::read_latency_csv(csv);
-  double slowest = 0;
-  for (const auto& r : table.rows) slowest = std::max(slowest, r.total_ms());
-
-  // 3. Predictor.
-  const fs::path pred_file = run / "predictor" / "latency.pred";
-  fs::create_directories(pred_file.parent_path());
-  step("train the latency predictor",
-       {"predictor", "train", "--csv", csv.string(), "--lat-norm", hat::python_repr(cfg.predictor_lat_norm > 0 ? cfg.predictor_lat_norm : slowest),
-        "--out", pred_file.string(), "--model", cfg.predictor_model, "--plot", (run / "predictor" / "fit.svg").string(), "--seed",
-        std::to_string(cfg.seed), "--threads", T},
-       fs::exists(pred_file));
-
-  std::vector<result_row> rows;
-  for (const auto& limit : cfg.latency_constraints) {
-    const std::string name = limit.name();
-    const double ms = limit.ms(slowest);
-    // 4. Search with the SuperTransformer's validation loss as fitness.
-    const fs::path arch_file = run / "search" / (name + ".yml");
-    fs::create_directories(arch_file.parent_path());
-    step("search under " + fmt(ms, "%.2f") + " ms (" + name + ")",
-         {"search", "--space", space, "--predictor", pred_file.string(), "--latency-constraint", hat::python_repr(ms), "--fitness",
-          cfg.fitness, "--checkpoint", super_ckpt.string(), "--data", data, "--valid-batches", std::to_string(cfg.valid_batches),
-          "--out", arch_file.string(), "--history", (run / "search" / (name + ".csv")).string(), "--seed",
-          std::to_string(cfg.seed), "--iterations", std::to_string(cfg.iterations), "--population",
-          std::to_string(cfg.population), "--parents", std::to_string(cfg.parents), "--mutations", std::to_string(cfg.mutations),
-          "--crossovers", std::to_string(cfg.crossovers), "--mutation-prob", hat::python_repr(cfg.mutation_prob), "--threads", T},
-         fs::exists(arch_file));
-    // 5. SubTransformer training (inherited weights unless scratch; resumes from its own folder).
-    const fs::path sub_dir = run / "subtransformer" / name, sub_ckpt = sub_dir / "checkpoint_last.hat";
-    std::vector<std::string> sub{"train", "--config", tc.file, "--data", data, "--save-dir", sub_dir.string(), "--arch",
-                                 arch_file.string(), "--max-updates", std::to_string(cfg.subtransformer_updates), "--threads", T,
-                                 "--device", cfg.train_device};
-    if (cfg.subtransformer_inherit && !fs::exists(sub_ckpt)) sub.insert(sub.end(), {"--restore-file", super_ckpt.string()});
-    step("train the SubTransformer found under " + name, sub);
-    // 6. Test: BLEU both ways, #params, FLOPs.
-    const fs::path test_json = run / "test" / (name + ".json");
-    fs::create_directories(test_json.parent_path());
-    step("test the SubTransformer found under " + name,
-         {"test", "--checkpoint", sub_ckpt.string(), "--arch", arch_file.string(), "--data", data, "--split", cfg.test_split.empty() ? tc.test_split : cfg.test_split,
-          "--beam", std::to_string(cfg.beam), "--lenpen", hat::python_repr(cfg.lenpen), "--max-len-a", hat::python_repr(cfg.max_len_a),
-          "--max-len-b", std::to_string(cfg.max_len_b), "--out", (run / "test" / (name + ".hyp")).string(), "--out-json",
-          test_json.string(), "--flops-length", std::to_string(length), "--quiet", "--threads", T},
-         fs::exists(test_json));
-    const json t = read_json(test_json);
-    const std::string where = test_json.string();
-    result_row r;
-    r.constraint = name;
-    r.limit_ms = ms;
-    r.bleu = json_get<double>(t, "bleu", where);
-    r.bleu_tokenized = json_get<double>(t, "bleu_tokenized", where);
-    r.params = json_get<long long>(t, "params", where);
-    r.flops = json_get<long long>(t, "flops", where);
-    const auto a = hat::read_subtransformer_yaml<S>(arch_file.string());
-    r.arch = a.to_string();
-    rows.push_back(r);
-  }
-
-  // 7. Predicted against measured latency of each result, on this device, as the dataset was measured.
-  std::fprintf(stderr, "\nhat pipeline: last step, measure the latency of each result (%zu timed runs, sentences of %zu tokens)\n",
-               cfg.latency_iters, length);
-  hat::cpu::set_threads(cfg.latency_threads);
-  hat::cpu be;
-  auto pred = hat::latency_predictor<hat::cpu>::load(be, pred_file.string());
-  hat::latency_options lo;
-  lo.source_length = length;
-  lo.beam = cfg.latency_beam;
-  lo.iters = cfg.latency_iters;
-  lo.warmup = cfg.latency_warmup;
-  std::vector<hat::transformer_config> configs;
-  for (auto& r : rows) {
-    const auto a = hat::read_subtransformer_yaml<S>((run / "search" / (r.constraint + ".yml")).string());
-    r.predicted_ms = pred(a);
-    configs.push_back(hat::config_of(a));
-  }
-  measured_totals measured;
-  if (cfg.latency_device == "cuda") {
-    measured = measure_configs_cuda(space, configs, subwords.size(), cfg.seed, lo);
-  } else {
-    measured.ms = measure_configs<S>(be, configs, subwords.size(), cfg.seed, lo);
-    measured.device = "this CPU (" + std::to_string(cfg.latency_threads) + " thread(s), OpenBLAS " + hat::cpu::blas_core() + ")";
-  }
-  for (std::size_t i = 0; i < rows.size(); ++i) rows[i].measured_ms = measured.ms[i];
-  write_results(run, rows, measured.device);
-  std::fprintf(stderr, "hat pipeline: done in %.0f s; %s/results.md, .csv, .json; plots: supertransformer/loss.svg, "
-                       "predictor/fit.svg, search/*.svg\n", step.seconds(), run.string().c_str());
-}
-
 void run_pipeline(const std::string& config_path, const std::string& run_dir, const std::string& data_override, int threads_override) {
   const auto cfg = hat::read_pipeline_yaml(config_path);
   const auto tc = hat::parse_training_yaml(hat::read_file(cfg.training_config), cfg.training_config);
-  std::string data = !data_override.empty() ? data_override : !cfg.data.empty() ? cfg.data : tc.resolve(tc.data);
-  if (data.empty()) throw hat::config_error(config_path + ": no corpus: set 'data' here or in " + cfg.training_config + ", or pass --data");
-  const fs::path run = run_dir.empty() ? fs::path(config_path).parent_path() / "run" : fs::path(run_dir);
-  fs::create_directories(run / "config");
+  hat::pipeline_inputs in;
+  in.folder.root = run_dir.empty() ? fs::path(config_path).parent_path() / "run" : fs::path(run_dir);
+  in.data = data_override;
+  in.threads = threads_override;
+  in.predictor.least_squares = hat::lapack_least_squares;
+  in.stop_requested = [] { return train_stop_signal.load() != 0; };
+  std::signal(SIGINT, hat_cli_on_stop_signal);
+  std::signal(SIGTERM, hat_cli_on_stop_signal);
+  if (cfg.train_device == "cuda") in.devices.train = train_model_cuda;
+  if (cfg.latency_device == "cuda") {
+    in.devices.latency_dataset = [&](const hat::latency_dataset_inputs& l) { return measure_latency_dataset_cuda(tc.space, l); };
+    in.devices.measure = [&](std::span<const hat::transformer_config> configs, std::size_t vocab, std::uint64_t seed,
+                             const hat::latency_options& lo) { return measure_configs_cuda(tc.space, configs, vocab, seed, lo); };
+  }
   // The configs this run used, beside its results.
-  hat::write_file_atomic(run / "config" / "pipeline.yml", hat::read_file(config_path));
-  hat::write_file_atomic(run / "config" / "training.yml", tc.text);
-  const int threads = threads_override > 0 ? threads_override : cfg.threads;
-  step_runner step(3 + 3 * cfg.latency_constraints.size());
-  with_space<space_role::trainable>(tc.space, cfg.training_config, [&]<class S>() { run_space<S>(cfg, tc, data, run, threads, step); });
+  fs::create_directories(in.folder.config_dir());
+  hat::write_file_atomic(in.folder.config_dir() / "pipeline.yml", hat::read_file(config_path));
+  hat::write_file_atomic(in.folder.config_dir() / "training.yml", tc.text);
+  if (const auto w = hat::cpu::blas_warning(); !w.empty()) std::cerr << "hat: warning: " << w << "\n";
+  hat::cpu be;
+  hat::pipeline_outputs out;
+  try {
+    with_space<space_role::trainable>(tc.space, cfg.training_config,
+                                      [&]<class S>() { out = hat::run_pipeline<S>(be, cfg, tc, in); });
+  } catch (const hat::infeasible_constraint& e) {
+    std::cerr << "hat pipeline: " << e.what() << "\n";
+    throw exit_code{3};
+  } catch (const hat::training_diverged& e) {
+    std::cerr << "hat pipeline: " << e.what() << "; the last checkpoint is untouched\n";
+    throw exit_code{1};
+  }
+  if (out.stopped) {
+    const int sig = train_stop_signal.load();
+    std::fprintf(stderr, "hat pipeline: %s: the checkpoint is saved; the same command resumes the run\n",
+                 sig == SIGINT ? "interrupted" : "terminated");
+    throw exit_code{128 + sig};
+  }
+  std::printf("\n%s", out.table.c_str());
 }
 
 // --- hat demo -------------------------------------------------------------------------------

@@ -17,6 +17,7 @@
 #include <hat/io/svg_plot.hpp>
 #include <hat/predictor/latency_predictor.hpp>
 #include <hat/predictor/metrics.hpp>
+#include <hat/pipeline/predictor_step.hpp>
 
 #include "commands.hpp"
 #include "per_file.hpp"
@@ -64,23 +65,6 @@ void print_metrics(const hat::predictor_metrics& m, bool as_json, const json& ex
   }
 }
 
-hat::predictor_metrics evaluate(predictor& p, const hat::latency_table& t, std::span<const std::size_t> rows,
-                                const std::string& plot, const std::string& title) {
-  std::vector<std::array<double, 10>> x;
-  std::vector<double> y;
-  for (auto i : rows) {
-    x.push_back(t.rows[i].features);
-    y.push_back(t.rows[i].total_ms());
-  }
-  const auto pred = p.predict_ms(x);
-  if (!plot.empty()) {
-    hat::plot_series s{{}, "architectures (" + std::to_string(y.size()) + ")", "#1f77b4", 2.5, false};
-    for (std::size_t i = 0; i < y.size(); ++i) s.points.emplace_back(y[i], pred[i]);
-    hat::write_file_atomic(plot, hat::svg_plot({s}, {title, "measured latency (ms)", "predicted latency (ms)", true}));
-  }
-  return hat::evaluate_predictions(y, pred);
-}
-
 hat::predictor_model model_kind(const std::string& name) {
   return name == "linear" ? hat::predictor_model::linear
          : name == "quadratic" ? hat::predictor_model::quadratic
@@ -90,8 +74,6 @@ hat::predictor_model model_kind(const std::string& name) {
 void run_train(const train_options& o) {
   set_threads(o.threads);
   hat::cpu be;
-  const auto table = hat::read_latency_csv(o.csv);
-  const auto split = hat::split_rows(table.rows.size(), o.seed);
   auto opts = o.hat_recipe ? hat::predictor_train_options::hat() : hat::predictor_train_options{};
   opts.seed = o.seed;
   opts.least_squares = o.least_squares == "lapack" ? hat::lapack_least_squares : nullptr;
@@ -110,23 +92,20 @@ void run_train(const train_options& o) {
                  static_cast<double>(total - step) / rate);
     if (step == total) std::fprintf(stderr, "\n");
   };
-  std::optional<predictor> trained;
-  std::string chosen = o.model;
-  if (o.model == "auto") {  // the best of the three on the valid split; the test split stays unseen
-    hat::predictor_model kind{};
-    trained.emplace(hat::fit_best_predictor(be, o.lat_norm, table, split, opts, &kind, progress));
-    chosen = kind == hat::predictor_model::linear ? "linear" : kind == hat::predictor_model::quadratic ? "quadratic" : "mlp";
-  } else {
-    trained.emplace(be, o.lat_norm, model_kind(o.model));
-    trained->fit(table, split.train, opts, progress);
-  }
-  predictor& p = *trained;
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  p.save(o.out);
-  const auto m = evaluate(p, table, split.test, o.plot,
-                          "predictor fit: " + std::filesystem::path(o.csv).filename().string() + " (test split)");
-  print_metrics(m, o.json,
-                {{"split", "test"}, {"model", chosen}, {"train_seconds", secs}},
+  hat::predictor_inputs in;
+  in.csv = o.csv;
+  in.out = o.out;
+  in.plot = o.plot;
+  if (o.model != "auto") in.model = model_kind(o.model);
+  in.lat_norm = o.lat_norm;
+  in.seed = o.seed;
+  in.train = opts;
+  in.progress = progress;
+  const auto r = hat::train_latency_predictor(be, in);
+  const std::string chosen = r.model == hat::predictor_model::linear      ? "linear"
+                             : r.model == hat::predictor_model::quadratic ? "quadratic"
+                                                                          : "mlp";
+  print_metrics(r.test, o.json, {{"split", "test"}, {"model", chosen}, {"train_seconds", r.seconds}},
                 "test split (" + chosen + ")");
 }
 
@@ -137,7 +116,7 @@ void run_eval(const eval_options& o) {
   const auto table = hat::read_latency_csv(o.csv);
   std::vector<std::size_t> all(table.rows.size());
   std::iota(all.begin(), all.end(), std::size_t{0});
-  print_metrics(evaluate(p, table, all, o.plot, "predictor fit: " + std::filesystem::path(o.csv).filename().string()),
+  print_metrics(hat::evaluate_predictor(p, table, all, o.plot, "predictor fit: " + std::filesystem::path(o.csv).filename().string()),
                 o.json, {{"split", "all"}}, "all rows");
 }
 

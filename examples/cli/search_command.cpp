@@ -23,6 +23,7 @@
 #include <hat/search/evolution.hpp>
 #include <hat/search/nsga2.hpp>
 #include <hat/search/pareto.hpp>
+#include <hat/pipeline/search_step.hpp>
 
 #include "commands.hpp"
 #include "json_output.hpp"
@@ -47,32 +48,6 @@ struct search_options {
   bool json = false, quiet = false;
 };
 
-/// HAT's fitness: the validation loss (label-smoothed, bits per token) of a SubTransformer with
-/// the SuperTransformer's weights, on the first `valid_batches` batches of the validation split.
-template <class S>
-struct valid_loss_fitness {
-  using model_t = hat::super_transformer_for<S, hat::cpu>;
-  hat::cpu& be;
-  model_t model;
-  hat::parallel_corpus valid;
-  std::size_t max_tokens, batches;
-
-  static valid_loss_fitness load(hat::cpu& be, const search_options& o) {
-    hat::checkpoint_extras x;
-    auto model = hat::load_checkpoint<typename model_t::maxima, hat::cpu>(be, o.checkpoint, &x);
-    const auto recorded = [&](const char* key, const std::string& given) { return recorded_value(x, o.checkpoint, key, given); };
-    const auto subwords = hat::subword_model::load(recorded("subwords", o.bpe_model));
-    const hat::corpus_location at{o.data, recorded("source_lang", ""), recorded("target_lang", "")};
-    const std::string* mp = x.value("max_positions");
-    auto valid = hat::load_corpus(at, recorded("valid_split", o.valid_split), subwords, mp ? std::stoul(*mp) : 1024);
-    return {be, std::move(model), std::move(valid), o.max_tokens, o.valid_batches};
-  }
-  double operator()(const hat::arch<S>& a) const {
-    const auto s = hat::validation_loss(be, model, hat::config_of(a), valid, max_tokens, batches);
-    return hat::per_token_bits(s.loss, s.tokens);
-  }
-};
-
 void run_search(const search_options& o) {
   hat::cpu::set_threads(o.threads);
   hat::cpu be;
@@ -92,40 +67,33 @@ void run_search(const search_options& o) {
   }
   if (space.empty()) throw hat::config_error("give --task, --space, or --checkpoint with --fitness valid-loss");
   const std::string title = o.task.empty() ? space : o.task;
+  hat::search_inputs in;
+  in.limit_ms = o.latency_ms;
+  in.fitness = o.fitness == "valid-loss" ? hat::search_fitness::valid_loss
+               : o.fitness == "flops"    ? hat::search_fitness::flops
+                                         : hat::search_fitness::params;
+  in.checkpoint = o.checkpoint;
+  in.data = o.data;
+  in.bpe_model = o.bpe_model;
+  in.valid_split = o.valid_split;
+  in.valid_batches = o.valid_batches;
+  in.max_tokens = o.max_tokens;
+  in.flops_length = static_cast<std::size_t>(len);
+  in.evo = o.evo;
+  in.out = o.out;
+  in.history = o.history;
+  in.title = title;
+  in.progress = o.quiet ? nullptr : &std::cerr;
   with_space<space_role::measurable>(space, "--space", [&]<class S>() {
-    std::function<double(const hat::arch<S>&)> fitness;
-    std::optional<valid_loss_fitness<S>> valid;
-    if (o.fitness == "valid-loss") {
-      valid.emplace(valid_loss_fitness<S>::load(be, o));
-      fitness = [&](const hat::arch<S>& a) { return (*valid)(a); };
-    } else {
-      // The analytic fitnesses stand in for validation loss: a bigger network under the same
-      // latency is taken as the better one, so they are maximised (minimised negated).
-      fitness = [&](const hat::arch<S>& a) {
-        return o.fitness == "flops" ? -static_cast<double>(hat::flops(a, len)) / 1e9
-                                    : -static_cast<double>(hat::params(a)) / 1e6;
-      };
-    }
-    const auto latency = [&](const hat::arch<S>& a) { return pred(a); };
-    const auto feasible = hat::at_most(latency, o.latency_ms);
-    // Every architecture the search scores (each once: the fitness is cached), for --history.
-    std::vector<hat::pareto_point<S, 2>> scored;
-    const auto recording_fitness = [&](const hat::arch<S>& a) {
-      const double f = fitness(a);
-      if (!o.history.empty()) scored.push_back({a, {f, latency(a)}});
-      return f;
-    };
-    hat::evolution<S> search(o.evo);
-    hat::search_result<S> result;
+    hat::search_outputs<S> found;
     try {
-      if (o.quiet) result = search.run(recording_fitness, feasible);
-      else result = search.run(recording_fitness, feasible, hat::print_progress{std::cerr});
+      found = hat::search_architecture<S>(be, pred, in);
     } catch (const hat::infeasible_constraint& e) {
       std::cerr << "hat search: " << e.what() << "\n";
       throw exit_code{3};
     }
-    hat::write_subtransformer_yaml(result.best, o.out);
-    const double lat = pred(result.best);
+    const auto& result = found.result;
+    const double lat = found.predicted_ms;
     if (o.json)
       print_json({{"out", o.out},
                   {"fitness", result.best_fitness},
@@ -140,19 +108,13 @@ void run_search(const search_options& o) {
                   result.best.to_string().c_str(), lat, o.latency_ms, static_cast<double>(hat::params(result.best)) / 1e6,
                   static_cast<double>(hat::flops(result.best, len)) / 1e9, result.evaluations, result.cache_hits,
                   o.out.c_str());
-    const std::string x_name = o.fitness == "flops"        ? "-FLOPs (G)"
-                               : o.fitness == "valid-loss" ? "validation loss (bits/token)"
-                                                           : "-params (M)";
-    if (!o.history.empty()) {
-      hat::write_pareto_csv(o.history, scored, std::array<std::string_view, 2>{x_name, "predicted_latency_ms"});
-      const auto svg = std::filesystem::path(o.history).replace_extension(".svg");
-      hat::write_pareto_svg(svg, scored, hat::pareto_front(scored), x_name, "predicted latency (ms)",
-                            "Search: " + title + ", predicted latency <= " + number(o.latency_ms) + " ms (" +
-                                std::to_string(scored.size()) + " networks scored)");
-      if (!o.quiet)
-        std::fprintf(stderr, "hat search: %zu scored networks written to %s, their front to %s\n", scored.size(),
-                     o.history.c_str(), svg.c_str());
-    }
+    if (!o.history.empty() && !o.quiet)
+      std::fprintf(stderr, "hat search: %zu scored networks written to %s, their front to %s\n", found.scored.size(),
+                   o.history.c_str(), std::filesystem::path(o.history).replace_extension(".svg").c_str());
+    const auto& fitness = found.fitness;
+    const std::string& x_name = found.fitness_name;
+    const auto latency = [&](const hat::arch<S>& a) { return pred(a); };
+    const auto feasible = hat::at_most(latency, o.latency_ms);
     if (o.pareto.empty()) return;
     hat::nsga2_options no;
     no.generations = o.pareto_generations;

@@ -50,7 +50,7 @@ void valid_space(const valid_cli_options& o) {
   hat::cpu be;
   hat::checkpoint_extras x;
   const auto model = hat::load_checkpoint<typename model_t::maxima, hat::cpu>(be, o.checkpoint, &x);
-  const auto value = [&](const char* key, const std::string& given) { return recorded_value(x, o.checkpoint, key, given); };
+  const auto value = [&](const char* key, const std::string& given) { return hat::checkpoint_value(x, o.checkpoint, key, given); };
   const auto subwords = hat::subword_model::load(value("subwords", o.bpe_model));
   const hat::corpus_location at{o.data, value("source_lang", ""), value("target_lang", "")};
   const std::string* mp = x.value("max_positions");

@@ -10,16 +10,11 @@
 #include <vector>
 
 #include <hat/backend/cpu.hpp>
-#include <hat/data/load_corpus.hpp>
-#include <hat/data/text_reader.hpp>
+#include <hat/data/subword_model.hpp>
 #include <hat/decode/translate.hpp>
-#include <hat/eval/bleu.hpp>
-#include <hat/eval/fairseq_bleu.hpp>
-#include <hat/io/atomic_file.hpp>
-#include <hat/yaml/subtransformer.hpp>
 #include <hat/nn/checkpoint.hpp>
-#include <hat/profile/flops.hpp>
-#include <hat/profile/params.hpp>
+#include <hat/pipeline/test_step.hpp>
+#include <hat/yaml/subtransformer.hpp>
 
 #include "commands.hpp"
 #include "json_output.hpp"
@@ -44,14 +39,8 @@ hat::arch<S> named_arch(const std::string& name) {
 
 template <class S>
 void run_space(const translate_cli_options& o, bool test) {
-  using model_t = hat::super_transformer_for<S, hat::cpu>;
   hat::cpu be;
-  hat::checkpoint_extras x;
-  const auto model = hat::load_checkpoint<typename model_t::maxima, hat::cpu>(be, o.checkpoint, &x);
-  const auto recorded = [&](const char* key, const std::string& given) { return recorded_value(x, o.checkpoint, key, given); };
-  const auto subwords = hat::subword_model::load(recorded("subwords", o.bpe_model));
   const auto a = named_arch<S>(o.arch);
-  const auto c = hat::config_of(a);
   hat::translate_options to;
   to.generation.beam = o.beam;
   to.generation.lenpen = o.lenpen;
@@ -70,57 +59,34 @@ void run_space(const translate_cli_options& o, bool test) {
     if (done == total) std::fprintf(stderr, "\n");
   };
   if (!test) {
+    using model_t = hat::super_transformer_for<S, hat::cpu>;
+    hat::checkpoint_extras x;
+    const auto model = hat::load_checkpoint<typename model_t::maxima, hat::cpu>(be, o.checkpoint, &x);
+    const auto subwords = hat::subword_model::load(hat::checkpoint_value(x, o.checkpoint, "subwords", o.bpe_model));
     std::vector<std::string> lines;
     for (std::string l; std::getline(std::cin, l);) lines.push_back(l);
-    for (const auto& t : hat::translate(be, model, c, subwords, lines, to)) std::printf("%s\n", t.c_str());
+    for (const auto& t : hat::translate(be, model, hat::config_of(a), subwords, lines, to)) std::printf("%s\n", t.c_str());
     return;
   }
-  const hat::corpus_location at{o.data, recorded("source_lang", ""), recorded("target_lang", "")};
-  const auto src = hat::read_lines(at.file(o.split, at.source_lang));
-  const auto ref = hat::read_lines(at.file(o.split, at.target_lang));
-  if (src.size() != ref.size())
-    throw hat::config_error(at.file(o.split, at.source_lang) + " and " + at.file(o.split, at.target_lang) +
-                            " have different line counts");
-  if (src.empty()) throw hat::config_error(at.file(o.split, at.source_lang) + ": no sentences");
-  const auto hyps = hat::translate(be, model, c, subwords, src, to);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (!o.out.empty()) {
-    std::string text;
-    for (const auto& h : hyps) text += h + "\n";
-    hat::write_file_atomic(o.out, text);
-  }
-  // sacreBLEU on the detokenized text; HAT's tokenized BLEU on 13a tokens (our corpora are raw
-  // text, where HAT's were Moses-tokenized), with its compound splitting.
-  const auto sacre = hat::corpus_bleu(hyps, {ref});
-  std::vector<std::string> hyp_tok(hyps.size()), ref_tok(ref.size());
-  const auto joined = [](const std::vector<std::string>& t) {
-    std::string s;
-    for (const auto& w : t) s += (s.empty() ? "" : " ") + w;
-    return s;
-  };
-  for (std::size_t i = 0; i < hyps.size(); ++i) hyp_tok[i] = joined(hat::tokenize_13a(hyps[i])), ref_tok[i] = joined(hat::tokenize_13a(ref[i]));
-  const auto tok = hat::fairseq_bleu(hyp_tok, ref_tok);
-  const auto params = hat::params(a);
-  const auto flops = hat::flops(a, static_cast<std::int64_t>(o.flops_length));
-  const json result = {{"split", o.split},
-                       {"sentences", hyps.size()},
-                       {"bleu", sacre.score},
-                       {"bleu_tokenized", tok.score},
-                       {"bp", sacre.bp},
-                       {"signature", sacre.signature},
-                       {"params", params},
-                       {"flops", flops},
-                       {"sentences_per_s", static_cast<double>(hyps.size()) / seconds}};
-  if (!o.out_json.empty()) write_json_atomic(o.out_json, result);
+  hat::test_inputs in;
+  in.checkpoint = o.checkpoint;
+  in.data = o.data;
+  in.split = o.split;
+  in.bpe_model = o.bpe_model;
+  in.translate = to;
+  in.flops_length = o.flops_length;
+  in.hypotheses_out = o.out;
+  in.record_out = o.out_json;
+  const auto r = hat::test_subtransformer<S>(be, a, in);
   if (o.json) {
-    print_json(result);
+    print_json(r.record());
   } else {
-    std::printf("%s: %zu sentences, beam %zu, lenpen %.2f, %.1f sentences/s\n", o.split.c_str(), hyps.size(), o.beam, o.lenpen,
-                static_cast<double>(hyps.size()) / seconds);
-    std::printf("sacreBLEU  %s\n           %s\n", sacre.formatted().c_str(), sacre.signature.c_str());
-    std::printf("tokenized  %s\n", tok.formatted().c_str());
-    std::printf("#params %.2f M (without embeddings), FLOPs %.2f G (source length %zu)\n", static_cast<double>(params) / 1e6,
-                static_cast<double>(flops) / 1e9, o.flops_length);
+    std::printf("%s: %zu sentences, beam %zu, lenpen %.2f, %.1f sentences/s\n", o.split.c_str(), r.sentences, o.beam, o.lenpen,
+                r.sentences_per_s);
+    std::printf("sacreBLEU  %s\n           %s\n", r.sacrebleu.formatted().c_str(), r.sacrebleu.signature.c_str());
+    std::printf("tokenized  %s\n", r.tokenized.formatted().c_str());
+    std::printf("#params %.2f M (without embeddings), FLOPs %.2f G (source length %zu)\n", static_cast<double>(r.params) / 1e6,
+                static_cast<double>(r.flops) / 1e9, o.flops_length);
   }
 }
 

@@ -48,6 +48,16 @@ struct checkpoint_extras {
   }
 };
 
+/// A value `hat train` recorded in a checkpoint's extras (subwords, languages, splits) unless
+/// `given` is set; a config_error naming the checkpoint and key when neither is.
+template <class Extras>
+std::string checkpoint_value(const Extras& x, const std::string& checkpoint, const char* key, const std::string& given) {
+  if (!given.empty()) return given;
+  const std::string* v = x.value(key);
+  if (!v) throw config_error(checkpoint + ": no '" + key + "' recorded; pass it on the command line");
+  return *v;
+}
+
 namespace detail {
 inline std::string join_sizes(const std::vector<std::size_t>& v) {
   // append() rather than `literal + string`: GCC 12 reports a false -Wstringop-overflow on the latter at -O3.

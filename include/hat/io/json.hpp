@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: MIT
+// json: every JSON file or line hat writes or reads goes through nlohmann::json (keys in the order
+// written), with errors that name the file and key. Needs nlohmann-json (part of hat::text).
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include <hat/config.hpp>
+#include <hat/io/atomic_file.hpp>
+#include <hat/io/read_file.hpp>
+
+namespace hat {
+
+using json = nlohmann::ordered_json;
+
+/// j's text, on one line (indent -1) or indented, and a newline. Strings that are not valid
+/// UTF-8 get U+FFFD instead of an exception; NaN and infinities are written as null (JSON has
+/// neither), never as garbage.
+inline std::string json_text(const json& j, int indent) {
+  return j.dump(indent, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+/// j as one line of JSON Lines.
+inline std::string json_line(const json& j) { return json_text(j, -1); }
+
+/// Writes j to path atomically (a temporary file, then a rename), indented for people.
+inline void write_json_atomic(const std::filesystem::path& path, const json& j) { write_file_atomic(path, json_text(j, 2)); }
+
+/// Parses a JSON document; a syntax error is a config_error naming the file (and nlohmann's
+/// line and column).
+inline json parse_json(const std::string& text, const std::string& file) {
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw config_error(file + ": not valid JSON: " + e.what());
+  }
+}
+
+/// Reads and parses a JSON file (errors name the file).
+inline json read_json(const std::filesystem::path& path) { return parse_json(read_file(path), path.string()); }
+
+/// j[key] as a T; a missing key or a value of another type is a config_error naming the file.
+template <class T>
+T json_get(const json& j, const std::string& key, const std::string& file) {
+  try {
+    return j.at(key).get<T>();
+  } catch (const json::exception& e) {
+    throw config_error(file + ": key '" + key + "': " + e.what());
+  }
+}
+
+}  // namespace hat

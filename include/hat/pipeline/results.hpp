@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+// results: the pipeline's final table, one row per latency constraint, as Markdown (for people), CSV
+// (for plots) and JSON (for programs), each written atomically.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <hat/io/atomic_file.hpp>
+#include <hat/io/json.hpp>
+
+namespace hat {
+
+/// One searched, trained and tested SubTransformer.
+struct pipeline_row {
+  std::string constraint;  // its name: "75pct", "120ms"
+  std::string arch;        // the architecture, as arch<S>::to_string
+  double limit_ms = 0, predicted_ms = 0, measured_ms = 0;
+  double bleu = 0, bleu_tokenized = 0;
+  std::int64_t params = 0, flops = 0;
+};
+
+namespace detail {
+inline std::string number(double v, const char* format) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+}  // namespace detail
+
+/// The rows as a Markdown table.
+inline std::string results_markdown(const std::vector<pipeline_row>& rows) {
+  using detail::number;
+  std::string md = "| constraint | predicted latency (ms) | measured latency (ms) | #params (M) | FLOPs (G) | BLEU | tokenized BLEU | architecture |\n"
+                   "|---|---|---|---|---|---|---|---|\n";
+  for (const auto& r : rows)
+    md += "| " + r.constraint + " (" + number(r.limit_ms, "%.2f") + " ms) | " + number(r.predicted_ms, "%.2f") + " | " +
+          number(r.measured_ms, "%.2f") + " | " + number(static_cast<double>(r.params) / 1e6, "%.2f") + " | " +
+          number(static_cast<double>(r.flops) / 1e9, "%.3f") + " | " + number(r.bleu, "%.2f") + " | " +
+          number(r.bleu_tokenized, "%.2f") + " | `" + r.arch + "` |\n";
+  return md;
+}
+
+/// Writes results.md (with the device the latencies were measured on), results.csv (exact
+/// doubles) and results.json into `dir`; returns the Markdown table.
+inline std::string write_pipeline_results(const std::filesystem::path& dir, const std::vector<pipeline_row>& rows,
+                                          const std::string& device) {
+  using detail::number;
+  std::string csv = "constraint,limit_ms,predicted_ms,measured_ms,params,flops,bleu,bleu_tokenized,arch\n";
+  json all = json::array();
+  for (const auto& r : rows) {
+    csv += r.constraint + "," + number(r.limit_ms, "%.17g") + "," + number(r.predicted_ms, "%.17g") + "," +
+           number(r.measured_ms, "%.17g") + "," + std::to_string(r.params) + "," + std::to_string(r.flops) + "," +
+           number(r.bleu, "%.17g") + "," + number(r.bleu_tokenized, "%.17g") + ",\"" + r.arch + "\"\n";
+    all.push_back({{"constraint", r.constraint},
+                   {"limit_ms", r.limit_ms},
+                   {"predicted_ms", r.predicted_ms},
+                   {"measured_ms", r.measured_ms},
+                   {"params", r.params},
+                   {"flops", r.flops},
+                   {"bleu", r.bleu},
+                   {"bleu_tokenized", r.bleu_tokenized},
+                   {"arch", r.arch}});
+  }
+  const std::string md = results_markdown(rows);
+  write_file_atomic(dir / "results.md", "Measured on " + device + ".\n\n" + md);
+  write_file_atomic(dir / "results.csv", csv);
+  write_json_atomic(dir / "results.json", all);
+  return md;
+}
+
+}  // namespace hat

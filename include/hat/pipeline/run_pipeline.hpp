@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: MIT
+// run_pipeline: the whole HAT method as one library call on any space and backend: SuperTransformer
+// training, a latency dataset on this device, the latency predictor, evolutionary search at each
+// latency constraint, SubTransformer training and test, then predicted against measured latency.
+// The run folder is the state: a step whose output exists is skipped, training and the latency
+// dataset resume themselves, so calling it again after an interruption resumes the run.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <hat/backend/concepts.hpp>
+#include <hat/config.hpp>
+#include <hat/data/load_corpus.hpp>
+#include <hat/data/subword_model.hpp>
+#include <hat/data/text_reader.hpp>
+#include <hat/io/json.hpp>
+#include <hat/nn/checkpoint.hpp>
+#include <hat/pipeline/latency_step.hpp>
+#include <hat/pipeline/predictor_step.hpp>
+#include <hat/pipeline/results.hpp>
+#include <hat/pipeline/run_folder.hpp>
+#include <hat/pipeline/search_step.hpp>
+#include <hat/pipeline/test_step.hpp>
+#include <hat/pipeline/train_step.hpp>
+#include <hat/predictor/latency_predictor.hpp>
+#include <hat/yaml/pipeline.hpp>
+#include <hat/yaml/subtransformer.hpp>
+#include <hat/yaml/training.hpp>
+
+namespace hat {
+
+/// Steps that run on another device than the pipeline's backend (the command line's GPU, with
+/// `train-device: cuda` / `latency-device: cuda`). An empty hook runs the step on the backend; a
+/// config naming a device other than `cpu` needs its hooks.
+struct pipeline_devices {
+  std::function<train_outputs(const training_config&, const train_inputs&)> train;
+  std::function<latency_dataset_outputs(const latency_dataset_inputs&)> latency_dataset;
+  std::function<measured_latencies(std::span<const transformer_config>, std::size_t vocab, std::uint64_t seed,
+                                   const latency_options&)>
+      measure;
+};
+
+struct pipeline_inputs {
+  run_folder folder;  // where every step keeps what it made (docs/pipeline.md)
+  std::string data;   // corpus folder (<split>.<lang>); empty: the configs'
+  int threads = 0;    // for training, search and test (0: the config's); latency uses latency-threads
+  bool quiet = false;  // no progress on stderr
+  predictor_train_options predictor{};  // how predictors fit (the config chooses the model and seed)
+  /// Polled during training: true saves the checkpoint and returns with `stopped` set.
+  std::function<bool()> stop_requested{};
+  pipeline_devices devices{};
+};
+
+struct pipeline_outputs {
+  std::vector<pipeline_row> rows;  // one per latency constraint (empty when stopped)
+  std::string device;              // where the rows' latencies were measured
+  std::string table;               // results.md's table
+  bool stopped = false;
+};
+
+/// The backend in words, for the results table: its describe(), or OpenBLAS's threads and core.
+template <backend_policy Backend>
+std::string describe_backend(const Backend& be) {
+  if constexpr (requires { be.describe(); }) {
+    return be.describe();
+  } else if constexpr (requires { Backend::threads(); Backend::blas_core(); }) {
+    return "this CPU (" + std::to_string(Backend::threads()) + " thread(s), OpenBLAS " + Backend::blas_core() + ")";
+  } else {
+    return "this device";
+  }
+}
+
+namespace detail {
+
+template <backend_policy Backend>
+void set_backend_threads(int n) {
+  if constexpr (requires { Backend::set_threads(n); }) Backend::set_threads(n);
+}
+
+/// Announces each step, skips it when its output exists, and names it when it fails.
+class pipeline_steps {
+ public:
+  pipeline_steps(std::size_t total, bool quiet) : total_(total), quiet_(quiet), start_(std::chrono::steady_clock::now()) {}
+
+  template <class F>
+  void operator()(const std::string& what, bool done, F&& run) {
+    ++k_;
+    std::fflush(stdout);  // what came before this step's header, when both go to one file
+    if (!quiet_)
+      std::fprintf(stderr, "\nhat pipeline: step %zu/%zu, %s%s (%.0f s so far)\n", k_, total_, what.c_str(),
+                   done ? ": done already, skipped" : "", seconds());
+    if (done) return;
+    try {
+      run();
+    } catch (...) {
+      std::fprintf(stderr, "hat pipeline: step %zu (%s) failed; fix the cause and run the pipeline again to resume from this step\n",
+                   k_, what.c_str());
+      throw;
+    }
+  }
+  double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
+
+ private:
+  std::size_t total_, k_ = 0;
+  bool quiet_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+inline std::optional<predictor_model> pipeline_predictor_model(const std::string& name, const std::string& file) {
+  if (name == "auto") return std::nullopt;
+  if (name == "mlp") return predictor_model::mlp;
+  if (name == "linear") return predictor_model::linear;
+  if (name == "quadratic") return predictor_model::quadratic;
+  throw config_error(file + ": predictor-model '" + name + "': expected mlp, linear, quadratic or auto");
+}
+
+inline search_fitness pipeline_fitness(const std::string& name, const std::string& file) {
+  if (name == "valid-loss") return search_fitness::valid_loss;
+  if (name == "params") return search_fitness::params;
+  if (name == "flops") return search_fitness::flops;
+  throw config_error(file + ": fitness '" + name + "': expected valid-loss, params or flops");
+}
+
+}  // namespace detail
+
+/// Runs the pipeline of `cfg` (training `tc`) on space S and backend `be` in in.folder. Throws
+/// config_error (bad files, a checkpoint of another space), training_diverged, and
+/// infeasible_constraint (no network meets a constraint); each names its step on stderr first.
+template <transformer_space S, backend_policy Backend>
+pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_config tc, const pipeline_inputs& in) {
+  namespace fs = std::filesystem;
+  const run_folder& folder = in.folder;
+  const pipeline_devices& dev = in.devices;
+  if (cfg.train_device != "cpu" && !dev.train)
+    throw config_error(cfg.file + ": train-device '" + cfg.train_device + "': this program gives no way to train there");
+  if (cfg.latency_device != "cpu" && (!dev.latency_dataset || !dev.measure))
+    throw config_error(cfg.file + ": latency-device '" + cfg.latency_device + "': this program gives no way to measure there");
+  tc.data = !in.data.empty() ? in.data : !cfg.data.empty() ? cfg.data : tc.resolve(tc.data);
+  if (tc.data.empty()) throw config_error(cfg.file + ": no corpus: set 'data' here or in " + tc.file);
+  const int threads = in.threads > 0 ? in.threads : cfg.threads;
+  const std::string threads_text = std::to_string(threads) + " threads";
+  FILE* const progress = in.quiet ? nullptr : stderr;
+  pipeline_outputs out;
+  detail::pipeline_steps step(3 + 3 * cfg.latency_constraints.size(), in.quiet);
+  const auto train = [&](const training_config& c, train_inputs t) {
+    t.progress = progress;
+    t.stop_requested = in.stop_requested;
+    if (dev.train) return dev.train(c, t);
+    detail::set_backend_threads<Backend>(threads);
+    t.device = threads_text;
+    return train_model<S>(be, c, t);
+  };
+
+  // 1. The SuperTransformer (resumes from its folder; returns at once when done).
+  const bool given = !cfg.supertransformer_checkpoint.empty();
+  const fs::path super_ckpt = given ? fs::path(cfg.supertransformer_checkpoint) : folder.supertransformer_checkpoint();
+  std::string subword_file;
+  step(given ? "train the SuperTransformer (given: " + super_ckpt.string() + ")" : "train the SuperTransformer", given, [&] {
+    training_config c = tc;
+    if (cfg.supertransformer_updates) c.trainer.max_update = cfg.supertransformer_updates;
+    train_inputs t;
+    t.save_dir = folder.supertransformer_dir();
+    const auto r = train(c, t);
+    out.stopped = r.stopped;
+    subword_file = r.subwords;
+  });
+  if (out.stopped) return out;
+  if (given) {
+    const auto state = read_checkpoint_state(super_ckpt.string());
+    if (const std::string* space_of = state.value("space"); !space_of || *space_of != tc.space)
+      throw config_error(super_ckpt.string() + ": not a SuperTransformer of space '" + tc.space + "'");
+    subword_file = checkpoint_value(state, super_ckpt.string(), "subwords", "");
+  }
+  const auto subwords = subword_model::load(subword_file);
+
+  // 2. The latency dataset, with the real vocabulary and the corpus's mean source length.
+  std::size_t length = cfg.latency_source_length;
+  if (length == 0) {
+    const auto valid = read_lines(corpus_location{tc.data, tc.source_lang, tc.target_lang}.file(tc.valid_split, tc.source_lang));
+    double sum = 0;
+    for (const auto& l : valid) sum += static_cast<double>(subwords.encode(l).size() + 1);
+    length = std::max<std::size_t>(2, static_cast<std::size_t>(std::lround(sum / static_cast<double>(std::max<std::size_t>(1, valid.size())))));
+  }
+  latency_options protocol;
+  protocol.source_length = length;
+  protocol.beam = cfg.latency_beam;
+  protocol.iters = cfg.latency_iters;
+  protocol.warmup = cfg.latency_warmup;
+  double slowest = 0;
+  step("measure the latency dataset on this device", false, [&] {
+    latency_dataset_inputs l;
+    l.out = folder.latency_csv();
+    fs::create_directories(l.out.parent_path());
+    l.samples = cfg.latency_samples;
+    l.vocab = subwords.size();
+    l.protocol = protocol;
+    l.seed = cfg.seed;
+    l.progress = progress;
+    detail::set_backend_threads<Backend>(cfg.latency_threads);
+    const auto r = dev.latency_dataset ? dev.latency_dataset(l) : measure_latency_dataset<S>(be, l);
+    slowest = r.slowest_ms;
+    if (progress)
+      std::fprintf(progress, "hat pipeline: %s: %zu rows, total latency %.2f - %.2f ms (mean %.2f)\n", l.out.c_str(),
+                   r.table.rows.size(), r.fastest_ms, r.slowest_ms, r.mean_ms);
+  });
+
+  // 3. The latency predictor.
+  const fs::path pred_file = folder.predictor_file();
+  step("train the latency predictor", folder.predictor_done(), [&] {
+    predictor_inputs p;
+    p.csv = folder.latency_csv();
+    p.out = pred_file;
+    fs::create_directories(pred_file.parent_path());
+    p.plot = folder.predictor_plot();
+    p.model = detail::pipeline_predictor_model(cfg.predictor_model, cfg.file);
+    p.lat_norm = cfg.predictor_lat_norm > 0 ? cfg.predictor_lat_norm : slowest;
+    p.seed = cfg.seed;
+    p.train = in.predictor;
+    detail::set_backend_threads<Backend>(threads);
+    const auto r = train_latency_predictor(be, p);
+    if (progress)
+      std::fprintf(progress, "hat pipeline: predictor (%s) on the test split (%zu rows): RMSE %.2f ms, MAPE %.2f %%\n",
+                   r.model == predictor_model::linear ? "linear" : r.model == predictor_model::quadratic ? "quadratic" : "mlp",
+                   r.test.rows, r.test.rmse_ms, 100 * r.test.mape);
+  });
+  detail::set_backend_threads<Backend>(threads);
+  auto predictor = latency_predictor<Backend>::load(be, pred_file.string());
+  const auto predicted = [&](const arch<S>& a) { return predictor(a); };
+
+  for (const auto& limit : cfg.latency_constraints) {
+    const std::string name = limit.name();
+    const double ms = limit.ms(slowest);
+    // 4. Search, with the SuperTransformer's validation loss as fitness (HAT's).
+    const fs::path arch_file = folder.search_arch(name);
+    step("search under " + detail::number(ms, "%.2f") + " ms (" + name + ")", folder.search_done(name), [&] {
+      search_inputs s;
+      s.limit_ms = ms;
+      s.fitness = detail::pipeline_fitness(cfg.fitness, cfg.file);
+      s.checkpoint = super_ckpt.string();
+      s.data = tc.data;
+      s.valid_batches = cfg.valid_batches;
+      s.evo.iterations = cfg.iterations;
+      s.evo.population = cfg.population;
+      s.evo.parents = cfg.parents;
+      s.evo.mutations = cfg.mutations;
+      s.evo.crossovers = cfg.crossovers;
+      s.evo.mutation_prob = cfg.mutation_prob;
+      s.evo.seed = cfg.seed;
+      s.out = arch_file;
+      fs::create_directories(arch_file.parent_path());
+      s.history = folder.search_history(name);
+      s.title = tc.space;
+      s.progress = in.quiet ? nullptr : &std::cerr;
+      const auto r = search_architecture<S>(be, predicted, s);
+      if (progress)
+        std::fprintf(progress, "hat pipeline: best %s: predicted %.2f ms, %s %.4g\n", r.result.best.to_string().c_str(),
+                     r.predicted_ms, r.fitness_name.c_str(), r.result.best_fitness);
+    });
+    // 5. SubTransformer training: inherited weights unless `subtransformer-init: scratch`.
+    const fs::path sub_ckpt = folder.subtransformer_checkpoint(name);
+    step("train the SubTransformer found under " + name, false, [&] {
+      training_config c = tc;
+      c.trainer.max_update = cfg.subtransformer_updates;
+      c.bpe_model = fs::absolute(subword_file).string();  // the SuperTransformer's, whose vocabulary it inherits
+      train_inputs t;
+      t.save_dir = folder.subtransformer_dir(name);
+      t.arch = arch_file.string();
+      if (cfg.subtransformer_inherit && !fs::exists(sub_ckpt)) t.restore_file = super_ckpt.string();
+      out.stopped = train(c, t).stopped;
+    });
+    if (out.stopped) return out;
+    // 6. Test: BLEU both ways, #params, FLOPs.
+    const auto a = read_subtransformer_yaml<S>(arch_file.string());
+    const fs::path record = folder.test_record(name);
+    step("test the SubTransformer found under " + name, folder.test_done(name), [&] {
+      test_inputs t;
+      t.checkpoint = sub_ckpt.string();
+      t.data = tc.data;
+      t.split = cfg.test_split.empty() ? tc.test_split : cfg.test_split;
+      t.translate.generation.beam = cfg.beam;
+      t.translate.generation.lenpen = cfg.lenpen;
+      t.translate.generation.max_len_a = cfg.max_len_a;
+      t.translate.generation.max_len_b = cfg.max_len_b;
+      t.flops_length = length;
+      t.hypotheses_out = folder.test_hypotheses(name);
+      fs::create_directories(record.parent_path());
+      t.record_out = record;
+      detail::set_backend_threads<Backend>(threads);
+      const auto r = test_subtransformer<S>(be, a, t);
+      if (progress)
+        std::fprintf(progress, "hat pipeline: %s: %zu sentences, BLEU %.2f (tokenized %.2f)\n", t.split.c_str(), r.sentences,
+                     r.sacrebleu.score, r.tokenized.score);
+    });
+    const json j = read_json(record);  // also when skipped: the record is the step's result
+    pipeline_row r;
+    r.constraint = name;
+    r.arch = a.to_string();
+    r.limit_ms = ms;
+    r.predicted_ms = predicted(a);
+    r.bleu = json_get<double>(j, "bleu", record.string());
+    r.bleu_tokenized = json_get<double>(j, "bleu_tokenized", record.string());
+    r.params = json_get<std::int64_t>(j, "params", record.string());
+    r.flops = json_get<std::int64_t>(j, "flops", record.string());
+    out.rows.push_back(r);
+  }
+
+  // 7. Predicted against measured latency of each result, timed as the dataset was.
+  if (progress)
+    std::fprintf(progress, "\nhat pipeline: last step, measure the latency of each result (%zu timed runs, sentences of %zu tokens)\n",
+                 cfg.latency_iters, length);
+  std::vector<transformer_config> configs;
+  for (const auto& r : out.rows) configs.push_back(config_of(read_subtransformer_yaml<S>(folder.search_arch(r.constraint).string())));
+  measured_latencies measured;
+  if (dev.measure) {
+    measured = dev.measure(configs, subwords.size(), cfg.seed, protocol);
+  } else {
+    detail::set_backend_threads<Backend>(cfg.latency_threads);
+    measured.ms = measure_totals<S>(be, std::span<const transformer_config>(configs), subwords.size(), cfg.seed, protocol);
+    measured.device = describe_backend(be);
+  }
+  for (std::size_t i = 0; i < out.rows.size(); ++i) out.rows[i].measured_ms = measured.ms[i];
+  out.device = measured.device;
+  out.table = write_pipeline_results(folder.root, out.rows, out.device);
+  if (progress)
+    std::fprintf(progress, "hat pipeline: done in %.0f s; %s/results.md, .csv, .json; plots: supertransformer/loss.svg, "
+                           "predictor/fit.svg, search/*.svg\n", step.seconds(), folder.root.c_str());
+  return out;
+}
+
+}  // namespace hat

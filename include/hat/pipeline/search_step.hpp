@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: MIT
+// search_step: the pipeline's search (HAT's evo_search.py): evolution under a predicted-latency
+// constraint with the SuperTransformer's validation loss (or #params, FLOPs) as fitness; every scored
+// network recorded; the best one written last as SubTransformer YAML.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <hat/backend/concepts.hpp>
+#include <hat/config.hpp>
+#include <hat/data/load_corpus.hpp>
+#include <hat/data/subword_model.hpp>
+#include <hat/nn/checkpoint.hpp>
+#include <hat/profile/flops.hpp>
+#include <hat/profile/params.hpp>
+#include <hat/search/callbacks.hpp>
+#include <hat/search/constraint.hpp>
+#include <hat/search/evolution.hpp>
+#include <hat/search/pareto.hpp>
+#include <hat/train/trainer.hpp>
+#include <hat/yaml/subtransformer.hpp>
+
+namespace hat {
+
+/// What the search maximises: HAT's validation loss of the SubTransformer with inherited weights
+/// (minimised), or, standing in for it, #params or FLOPs (a bigger network under the same
+/// latency taken as the better one: minimised negated).
+enum class search_fitness { valid_loss, params, flops };
+
+struct search_inputs {
+  double limit_ms = 0;  // the predicted-latency constraint
+  search_fitness fitness = search_fitness::params;
+  // valid_loss: the SuperTransformer and its corpus (empty strings: as training recorded them)
+  std::string checkpoint, data, bpe_model, valid_split;
+  std::size_t valid_batches = 0, max_tokens = 4096;  // validation batches per evaluation (0: all)
+  std::size_t flops_length = 30;                     // sentence length of the FLOPs fitness
+  evolution_options evo;
+  std::filesystem::path out;      // the best architecture (written last: it marks the step done)
+  std::filesystem::path history;  // every scored network as CSV, and an SVG beside it (empty: none)
+  std::string title;              // of the history plot
+  std::ostream* progress = &std::cerr;  // a line per iteration (null: quiet)
+};
+
+template <transformer_space S>
+struct search_outputs {
+  search_result<S> result;
+  double predicted_ms = 0;  // of the best
+  std::vector<pareto_point<S, 2>> scored;  // (fitness, predicted latency) of every scored network
+  std::function<double(const arch<S>&)> fitness;  // for further searches (an NSGA-II front, say)
+  std::string fitness_name;                       // its axis label
+};
+
+/// HAT's fitness: the validation loss (label-smoothed, bits per token) of a SubTransformer with
+/// the SuperTransformer's weights, on the first `batches` batches of the validation split.
+template <transformer_space S, backend_policy Backend>
+struct valid_loss_fitness {
+  using model_t = super_transformer_for<S, Backend>;
+  Backend* be;
+  model_t model;
+  parallel_corpus valid;
+  std::size_t max_tokens, batches;
+
+  static valid_loss_fitness load(Backend& be, const search_inputs& in) {
+    checkpoint_extras x;
+    auto model = load_checkpoint<typename model_t::maxima, Backend>(be, in.checkpoint, &x);
+    const auto recorded = [&](const char* key, const std::string& given) { return checkpoint_value(x, in.checkpoint, key, given); };
+    const auto subwords = subword_model::load(recorded("subwords", in.bpe_model));
+    const corpus_location at{in.data, recorded("source_lang", ""), recorded("target_lang", "")};
+    const std::string* mp = x.value("max_positions");
+    auto valid = load_corpus(at, recorded("valid_split", in.valid_split), subwords, mp ? std::stoul(*mp) : 1024);
+    return {&be, std::move(model), std::move(valid), in.max_tokens, in.valid_batches};
+  }
+  double operator()(const arch<S>& a) const {
+    const auto s = validation_loss(*be, model, config_of(a), valid, max_tokens, batches);
+    return per_token_bits(s.loss, s.tokens);
+  }
+};
+
+/// Searches S under `in.limit_ms` of `predictor`'s latency (any callable arch<S> -> ms). Throws
+/// infeasible_constraint when nothing meets it, config_error on a checkpoint of another space.
+template <transformer_space S, backend_policy Backend, class Predictor>
+search_outputs<S> search_architecture(Backend& be, Predictor& predictor, const search_inputs& in) {
+  search_outputs<S> out;
+  if (in.fitness == search_fitness::valid_loss) {
+    if (in.checkpoint.empty() || in.data.empty())
+      throw config_error("the valid-loss fitness needs a SuperTransformer checkpoint and its corpus folder");
+    auto valid = std::make_shared<valid_loss_fitness<S, Backend>>(valid_loss_fitness<S, Backend>::load(be, in));
+    out.fitness = [valid](const arch<S>& a) { return (*valid)(a); };
+    out.fitness_name = "validation loss (bits/token)";
+  } else {
+    const bool flops_fitness = in.fitness == search_fitness::flops;
+    const auto len = static_cast<std::int64_t>(in.flops_length);
+    out.fitness = [flops_fitness, len](const arch<S>& a) {
+      return flops_fitness ? -static_cast<double>(flops(a, len)) / 1e9 : -static_cast<double>(params(a)) / 1e6;
+    };
+    out.fitness_name = flops_fitness ? "-FLOPs (G)" : "-params (M)";
+  }
+  const auto latency = [&](const arch<S>& a) { return predictor(a); };
+  const auto feasible = at_most(latency, in.limit_ms);
+  // Every architecture the search scores (each once: the fitness is cached).
+  const auto recording_fitness = [&](const arch<S>& a) {
+    const double f = out.fitness(a);
+    out.scored.push_back({a, {f, latency(a)}});
+    return f;
+  };
+  evolution<S> search(in.evo);
+  out.result = in.progress ? search.run(recording_fitness, feasible, print_progress{*in.progress})
+                           : search.run(recording_fitness, feasible);
+  out.predicted_ms = latency(out.result.best);
+  if (!in.history.empty()) {
+    write_pareto_csv(in.history, out.scored, std::array<std::string_view, 2>{out.fitness_name, "predicted_latency_ms"});
+    char limit[32];
+    std::snprintf(limit, sizeof limit, "%g", in.limit_ms);
+    write_pareto_svg(std::filesystem::path(in.history).replace_extension(".svg"), out.scored, pareto_front(out.scored),
+                     out.fitness_name, "predicted latency (ms)",
+                     "Search: " + in.title + ", predicted latency <= " + limit + " ms (" + std::to_string(out.scored.size()) +
+                         " networks scored)");
+  }
+  write_subtransformer_yaml(out.result.best, in.out);
+  return out;
+}
+
+}  // namespace hat

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+// test_step: the pipeline's test (HAT's test.sh: generate a test split with beam search, score it):
+// sacreBLEU on the detokenized text, HAT's tokenized BLEU, #params and FLOPs, as one record.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <hat/backend/concepts.hpp>
+#include <hat/config.hpp>
+#include <hat/data/load_corpus.hpp>
+#include <hat/data/subword_model.hpp>
+#include <hat/data/text_reader.hpp>
+#include <hat/decode/translate.hpp>
+#include <hat/eval/bleu.hpp>
+#include <hat/eval/fairseq_bleu.hpp>
+#include <hat/eval/tokenize.hpp>
+#include <hat/io/atomic_file.hpp>
+#include <hat/io/json.hpp>
+#include <hat/nn/checkpoint.hpp>
+#include <hat/profile/flops.hpp>
+#include <hat/profile/params.hpp>
+#include <hat/space/space.hpp>
+
+namespace hat {
+
+struct test_inputs {
+  std::string checkpoint;       // written by train_model (its subwords and languages are read from it)
+  std::string data;             // corpus folder: <split>.<lang>[.gz]
+  std::string split = "test";
+  std::string bpe_model;        // empty: the one training recorded
+  translate_options translate;  // beam, lenpen, max_len_a/b, batch, progress
+  std::size_t flops_length = 30;         // source length of the FLOPs count (HAT: 30)
+  std::filesystem::path hypotheses_out;  // the translations, one a line (empty: not written)
+  std::filesystem::path record_out;      // the record as JSON, written last (empty: not written)
+};
+
+/// What a test measured; `record` is its JSON (the pipeline's test/<constraint>.json).
+struct test_outputs {
+  std::string split;
+  std::size_t sentences = 0;
+  bleu_result sacrebleu;           // on detokenized text, 13a
+  fairseq_bleu_result tokenized;   // HAT's score (fairseq's BLEU on 13a tokens)
+  std::int64_t params = 0, flops = 0;
+  double sentences_per_s = 0;
+  std::vector<std::string> hypotheses;
+
+  json record() const {
+    return {{"split", split},
+            {"sentences", sentences},
+            {"bleu", sacrebleu.score},
+            {"bleu_tokenized", tokenized.score},
+            {"bp", sacrebleu.bp},
+            {"signature", sacrebleu.signature},
+            {"params", params},
+            {"flops", flops},
+            {"sentences_per_s", sentences_per_s}};
+  }
+};
+
+/// Translates in.split of in.data with SubTransformer `a` of the checkpoint and scores it. Throws
+/// config_error for split files of different lengths or none, or a checkpoint of another space.
+template <transformer_space S, backend_policy Backend>
+test_outputs test_subtransformer(Backend& be, const arch<S>& a, const test_inputs& in) {
+  using model_t = super_transformer_for<S, Backend>;
+  checkpoint_extras x;
+  const auto model = load_checkpoint<typename model_t::maxima, Backend>(be, in.checkpoint, &x);
+  const auto recorded = [&](const char* key, const std::string& given) { return checkpoint_value(x, in.checkpoint, key, given); };
+  const auto subwords = subword_model::load(recorded("subwords", in.bpe_model));
+  const corpus_location at{in.data, recorded("source_lang", ""), recorded("target_lang", "")};
+  const auto src = read_lines(at.file(in.split, at.source_lang));
+  const auto ref = read_lines(at.file(in.split, at.target_lang));
+  if (src.size() != ref.size())
+    throw config_error(at.file(in.split, at.source_lang) + " and " + at.file(in.split, at.target_lang) +
+                       " have different line counts");
+  if (src.empty()) throw config_error(at.file(in.split, at.source_lang) + ": no sentences");
+  const auto start = std::chrono::steady_clock::now();
+  test_outputs out;
+  out.split = in.split;
+  out.hypotheses = translate(be, model, config_of(a), subwords, src, in.translate);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out.sentences = out.hypotheses.size();
+  out.sentences_per_s = static_cast<double>(out.sentences) / seconds;
+  if (!in.hypotheses_out.empty()) {
+    std::string text;
+    for (const auto& h : out.hypotheses) text += h + "\n";
+    write_file_atomic(in.hypotheses_out, text);
+  }
+  // sacreBLEU on the detokenized text; HAT's tokenized BLEU on 13a tokens (raw-text corpora, where
+  // HAT's were Moses-tokenized), with its compound splitting.
+  out.sacrebleu = corpus_bleu(out.hypotheses, {ref});
+  const auto tokens = [](const std::string& line) {
+    std::string s;
+    for (const auto& w : tokenize_13a(line)) s += (s.empty() ? "" : " ") + w;
+    return s;
+  };
+  std::vector<std::string> hyp_tok, ref_tok;
+  for (std::size_t i = 0; i < ref.size(); ++i) hyp_tok.push_back(tokens(out.hypotheses[i])), ref_tok.push_back(tokens(ref[i]));
+  out.tokenized = fairseq_bleu(hyp_tok, ref_tok);
+  out.params = params(a);
+  out.flops = flops(a, static_cast<std::int64_t>(in.flops_length));
+  if (!in.record_out.empty()) write_json_atomic(in.record_out, out.record());
+  return out;
+}
+
+}  // namespace hat

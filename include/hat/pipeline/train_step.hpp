@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: MIT
+// train_step: the pipeline's training steps as one library call: a SuperTransformer (HAT's train.py with
+// its supertransformer configs) or one SubTransformer, resumable from the save folder.
+#pragma once
+
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <hat/backend/concepts.hpp>
+#include <hat/config.hpp>
+#include <hat/data/load_corpus.hpp>
+#include <hat/data/subword_model.hpp>
+#include <hat/data/text_reader.hpp>
+#include <hat/nn/checkpoint.hpp>
+#include <hat/space/space.hpp>
+#include <hat/space/transformer.hpp>
+#include <hat/train/loss_curve.hpp>
+#include <hat/train/trainer.hpp>
+#include <hat/yaml/space.hpp>
+#include <hat/yaml/subtransformer.hpp>
+#include <hat/yaml/training.hpp>
+
+namespace hat {
+
+/// What a training run needs besides its training_config.
+struct train_inputs {
+  std::filesystem::path save_dir = "checkpoints";  // checkpoint_last.hat, subwords.model, valid.csv, loss.csv/.svg
+  /// Start from this checkpoint: one of the same run resumes, any other gives its weights
+  /// (inherited). Empty: the save folder's checkpoint_last.hat, if any, resumes.
+  std::string restore_file;
+  std::string arch;  // a SubTransformer YAML: train this architecture only (empty: the config's)
+  std::string device = "this device";  // named in the opening line
+  std::FILE* progress = stderr;        // progress lines (null: quiet)
+  /// Polled after every update: true saves the checkpoint and returns with `stopped` set.
+  std::function<bool()> stop_requested;
+  /// Called once the model is ready, with the update training starts from (a log of updates
+  /// can drop what a resumed run will redo).
+  std::function<void(std::size_t first_update)> on_start;
+  std::function<void(const update_record&)> on_update;  // after every update
+};
+
+struct train_outputs {
+  std::filesystem::path checkpoint;  // checkpoint_last.hat in the save folder
+  std::string subwords;              // the SentencePiece model the run reads text with
+  std::size_t updates = 0;
+  bool resumed = false;  // continued a run of the same kind
+  bool stopped = false;  // stop_requested: saved before max_update
+};
+
+/// What a run trains: a SuperTransformer (by its sampling rule) or one SubTransformer. A
+/// checkpoint resumes only a run of the same kind; any other run can start from its weights.
+inline std::string run_kind(const training_config& c) {
+  switch (c.trainer.sampling) {
+    case sampling_rule::fixed: return "subtransformer " + detail::arch_line(c.trainer.fixed);
+    case sampling_rule::sandwich: return "supertransformer sandwich";
+    case sampling_rule::hat_random: break;
+  }
+  return "supertransformer random";
+}
+
+/// The state values a training checkpoint carries besides the trainer's: what valid-loss and
+/// translate need to read text the way training did, and what the run trains.
+inline void describe_run(checkpoint_extras& x, const training_config& c, const std::string& subwords) {
+  x.values.emplace_back("run", run_kind(c));
+  x.values.emplace_back("space", c.space);
+  x.values.emplace_back("subwords", std::filesystem::absolute(subwords).string());
+  x.values.emplace_back("source_lang", c.source_lang);
+  x.values.emplace_back("target_lang", c.target_lang);
+  x.values.emplace_back("valid_split", c.valid_split);
+  x.values.emplace_back("max_positions", std::to_string(c.max_positions));
+}
+
+/// The run's subword model: the config's bpe-model, the save folder's, or a joint BPE learned
+/// from the training split into the save folder.
+inline subword_model subwords_for(const training_config& c, const corpus_location& at, const std::filesystem::path& save_dir,
+                                  std::FILE* progress = stderr) {
+  if (!c.bpe_model.empty()) return subword_model::load(c.resolve(c.bpe_model));
+  const std::filesystem::path own = save_dir / "subwords.model";
+  if (std::filesystem::exists(own)) return subword_model::load(own.string());
+  const auto src = read_lines(at.file(c.train_split, c.source_lang));
+  const auto tgt = read_lines(at.file(c.train_split, c.target_lang));
+  if (progress)
+    std::fprintf(progress, "hat train: learning a joint BPE of %zu subwords from %zu sentence pairs -> %s\n", c.bpe_vocab_size,
+                 src.size(), own.c_str());
+  subword_options o;
+  o.vocab_size = c.bpe_vocab_size;
+  return subword_model::train({&src, &tgt}, own.string(), o);
+}
+
+/// Trains space S's SuperTransformer, or the SubTransformer `in.arch` / the config names, on
+/// backend `be` for c.trainer.max_update updates, validating and saving at the config's
+/// intervals. A run resumes from the save folder; a finished run returns at once. Throws
+/// training_diverged (the last checkpoint untouched) and config_error (bad files, another
+/// run's checkpoint in the save folder).
+template <transformer_space S, backend_policy Backend>
+train_outputs train_model(Backend& be, training_config c, const train_inputs& in) {
+  using trainer_t = trainer<S, Backend>;
+  using model_t = typename trainer_t::model_type;
+  std::FILE* const out = in.progress;
+  if (c.has_space_keys) {
+    const auto diffs = space_yaml_differences<S>(c.text, c.file);
+    if (!diffs.empty()) {
+      std::string all;
+      for (const auto& d : diffs) all += "\n  " + d;
+      throw config_error(c.file + ": the search-space keys differ from space '" + c.space + "':" + all);
+    }
+  }
+  if (c.data.empty()) throw config_error(c.file + ": no data folder: set 'data' or pass --data");
+  const std::filesystem::path save_dir = in.save_dir.empty() ? std::filesystem::path("checkpoints") : in.save_dir;
+  std::filesystem::create_directories(save_dir);
+  const corpus_location at{c.data, c.source_lang, c.target_lang};
+  const subword_model subwords = subwords_for(c, at, save_dir, out);
+  corpus_stats st;
+  const auto train = load_corpus(at, c.train_split, subwords, c.max_positions, &st);
+  if (out)
+    std::fprintf(out, "hat train: %s: %zu pairs (%zu empty, %zu longer than %zu dropped), %zu target tokens\n",
+                 c.train_split.c_str(), st.kept, st.empty, st.too_long, c.max_positions, train.target_tokens());
+  const auto valid = load_corpus(at, c.valid_split, subwords, c.max_positions, &st);
+  if (out) std::fprintf(out, "hat train: %s: %zu pairs\n", c.valid_split.c_str(), valid.size());
+
+  // The architecture of SubTransformer training.
+  const std::string arch_file = in.arch.empty() ? c.resolve(c.subtransformer_config) : in.arch;
+  if (c.train_subtransformer || !in.arch.empty()) {
+    if (arch_file.empty())
+      throw config_error(c.file + ": train-subtransformer needs its architecture: set 'subtransformer-config' or pass --arch");
+    c.trainer.sampling = sampling_rule::fixed;
+    c.trainer.fixed = config_of(read_subtransformer_yaml<S>(arch_file));
+  }
+
+  // The model: resumed (checkpoint_last in the save folder, or restore_file), or new.
+  const std::size_t vocab = subwords.size();
+  const vocabulary_sizes v{vocab, vocab, c.share_all_embeddings ? embedding_sharing::all : embedding_sharing::decoder};
+  const std::filesystem::path last = save_dir / "checkpoint_last.hat";
+  const std::string restore = !in.restore_file.empty() ? in.restore_file : std::filesystem::exists(last) ? last.string() : "";
+  checkpoint_extras extras;
+  std::unique_ptr<model_t> model;
+  if (!restore.empty()) {
+    if (!std::filesystem::is_regular_file(restore)) throw config_error(restore + ": no such checkpoint");
+    model = std::make_unique<model_t>(load_checkpoint<typename model_t::maxima, Backend>(be, restore, &extras));
+    if (model->vocabulary().source != vocab)
+      throw config_error(restore + ": its vocabulary has " + std::to_string(model->vocabulary().source) +
+                         " entries, the subword model " + std::to_string(vocab));
+  } else {
+    model = std::make_unique<model_t>(be, v);
+    model->init_hat(be, c.init_seed);
+  }
+  trainer_t t(be, *model, train, c.trainer);
+  train_outputs result{last, subwords.path(), 0, false, false};
+  if (!restore.empty()) {
+    const std::string* kind = extras.value("run");
+    const bool same_run = extras.value("trainer") && kind && *kind == run_kind(c);
+    if (same_run) {
+      t.restore(extras, restore);
+      result.resumed = true;
+      if (out) std::fprintf(out, "hat train: resumed from %s at update %zu\n", restore.c_str(), t.updates());
+    } else if (in.restore_file.empty()) {  // found in the save folder: never overwrite another run's checkpoint
+      throw config_error(restore + " is a checkpoint of another run (" + (kind ? *kind : std::string("no training state")) +
+                         "); choose another --save-dir, or pass it as --restore-file to start from its weights");
+    } else if (out) {
+      std::fprintf(out, "hat train: starting from the weights of %s (inherited%s)\n", restore.c_str(),
+                   kind ? (", its training state belongs to: " + *kind).c_str() : "");
+    }
+  }
+  result.updates = t.updates();
+  // A finished run is done: validating and saving it again would only repeat its last rows.
+  if (result.resumed && t.done()) return result;
+  if (in.on_start) in.on_start(t.updates());
+
+  const bool fixed = c.trainer.sampling == sampling_rule::fixed;
+  const std::vector<std::pair<std::string, transformer_config>> watched =
+      fixed ? std::vector<std::pair<std::string, transformer_config>>{{"subtransformer", c.trainer.fixed}}
+            : std::vector<std::pair<std::string, transformer_config>>{{"largest", config_of(represent_largest<S>())},
+                                                                      {"smallest", config_of(represent_smallest<S>())}};
+  validation_log vlog;
+  const std::filesystem::path vlog_path = save_dir / "valid.csv";
+  if (std::filesystem::exists(vlog_path)) vlog = read_validation_log(vlog_path.string(), t.updates());
+  const auto validate = [&] {
+    for (const auto& [name, cfg] : watched) {
+      const auto s = validation_loss(be, *model, cfg, valid, c.trainer.valid_max_tokens, c.valid_batches, c.trainer.label_smoothing);
+      const double bits = per_token_bits(s.loss, s.tokens), nll = per_token_bits(s.nll, s.tokens);
+      vlog.add(t.updates(), name, bits, nll);
+      if (out)
+        std::fprintf(out, "hat train: update %zu: valid loss %s %.4f (nll %.4f, ppl %.2f) over %zu tokens\n", t.updates(),
+                     name.c_str(), bits, nll, std::exp2(nll), s.tokens);
+    }
+  };
+  const auto save = [&] {
+    checkpoint_extras run;
+    describe_run(run, c, subwords.path());
+    t.save(last, run);
+    write_loss_curve(t.history(), vlog, (save_dir / "loss").string());
+    write_validation_log(vlog, vlog_path.string());
+  };
+
+  const std::size_t first = t.updates();
+  const auto start = std::chrono::steady_clock::now();
+  std::size_t tokens = 0;
+  if (out)
+    std::fprintf(out, "hat train: %s, %zu updates (%s), %zu-token batches x %zu, %s\n", c.space.c_str(), c.trainer.max_update,
+                 fixed                                           ? "one fixed SubTransformer"
+                 : c.trainer.sampling == sampling_rule::sandwich ? "sandwich rule"
+                                                                 : "one random SubTransformer each",
+                 c.trainer.batching.max_tokens, c.trainer.update_freq, in.device.c_str());
+  while (!t.done()) {
+    const update_record r = t.step();
+    tokens += r.tokens;
+    if (in.on_update) in.on_update(r);
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const std::size_t done_here = t.updates() - first;
+    if (out && c.log_interval && (t.updates() % c.log_interval == 0 || t.done())) {
+      const double eta = elapsed / static_cast<double>(done_here) * static_cast<double>(c.trainer.max_update - t.updates());
+      std::fprintf(out, "update %zu/%zu | loss %.3f | nll %.3f | lr %.3g | %.0f tok/s | epoch %zu | ETA %.0f s\n", t.updates(),
+                   c.trainer.max_update, r.loss, r.nll, r.lr, static_cast<double>(tokens) / elapsed, t.epoch(), eta);
+    }
+    if (c.validate_interval_updates && t.updates() % c.validate_interval_updates == 0 && !t.done()) validate();
+    if (c.save_interval_updates && t.updates() % c.save_interval_updates == 0 && !t.done()) save();
+    if (in.stop_requested && in.stop_requested()) {
+      save();
+      result.updates = t.updates();
+      result.stopped = true;
+      return result;
+    }
+  }
+  validate();
+  save();
+  result.updates = t.updates();
+  if (out)
+    std::fprintf(out, "hat train: done, %zu updates; %s, %s.csv, %s.svg\n", t.updates(), last.c_str(),
+                 (save_dir / "loss").c_str(), (save_dir / "loss").c_str());
+  return result;
+}
+
+}  // namespace hat

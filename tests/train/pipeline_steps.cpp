@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: MIT
+// The pipeline's steps as library calls: training stops, resumes, and leaves a finished run as it
+// is; the latency dataset continues its own rows and refuses another seed's file untouched; the
+// test step's record and the results table say what was measured.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cmath>
+#include <filesystem>
+#include <optional>
+#include <vector>
+#include <string>
+#include <unistd.h>
+
+#include <hat/backend/cpu.hpp>
+#include <hat/data/number_words.hpp>
+#include <hat/io/read_file.hpp>
+#include <hat/pipeline/latency_step.hpp>
+#include <hat/io/json.hpp>
+#include <hat/pipeline/predictor_step.hpp>
+#include <hat/pipeline/results.hpp>
+#include <hat/pipeline/run_folder.hpp>
+#include <hat/pipeline/search_step.hpp>
+#include <hat/pipeline/test_step.hpp>
+#include <hat/search/errors.hpp>
+#include <hat/pipeline/train_step.hpp>
+#include <hat/space/small_spaces.hpp>
+#include <hat/space/transformer.hpp>
+#include <hat/yaml/subtransformer.hpp>
+#include <hat/yaml/training.hpp>
+
+namespace {
+
+std::filesystem::path fresh_dir(const std::string& name) {
+  const auto d = std::filesystem::temp_directory_path() / ("hat_pipeline_" + name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
+}
+
+constexpr const char* tiny_training = R"(space: number-words
+share-all-embeddings: True
+source-lang: de
+target-lang: en
+train-subset: train
+valid-subset: valid
+bpe-vocab-size: 120
+max-tokens: 512
+max-source-positions: 64
+max-target-positions: 64
+optimizer: adam
+lr: 0.002
+warmup-updates: 2
+lr-scheduler: inverse_sqrt
+max-update: 4
+log-interval: 0
+validate-interval-updates: 2
+save-interval-updates: 2
+valid-batches: 1
+seed: 1
+)";
+
+}  // namespace
+
+TEST_CASE("train step: stops when asked, resumes, and a finished run returns untouched", "[train][pipeline]") {
+  const auto dir = fresh_dir("train");
+  hat::write_number_words_corpus(dir / "data", {300, 20, 10, 1});
+  hat::training_config c = hat::parse_training_yaml(tiny_training, (dir / "training.yml").string());
+  c.data = (dir / "data").string();
+  hat::cpu be;
+  hat::train_inputs in;
+  in.save_dir = dir / "run";
+  in.progress = nullptr;
+  std::size_t seen = 0;
+  in.on_update = [&](const hat::update_record&) { ++seen; };
+  in.stop_requested = [&] { return seen == 1; };
+  const auto first = hat::train_model<hat::number_words_space>(be, c, in);
+  CHECK(first.stopped);
+  CHECK_FALSE(first.resumed);
+  CHECK(first.updates == 1);
+  REQUIRE(std::filesystem::exists(first.checkpoint));
+
+  in.stop_requested = nullptr;
+  std::size_t started_at = 99;
+  in.on_start = [&](std::size_t u) { started_at = u; };
+  const auto second = hat::train_model<hat::number_words_space>(be, c, in);
+  CHECK(second.resumed);
+  CHECK_FALSE(second.stopped);
+  CHECK(started_at == 1);
+  CHECK(second.updates == 4);
+  CHECK(seen == 4);
+
+  const std::string valid = hat::read_file(in.save_dir / "valid.csv"), weights = hat::read_file(second.checkpoint);
+  started_at = 99;
+  const auto third = hat::train_model<hat::number_words_space>(be, c, in);
+  CHECK(third.resumed);
+  CHECK(third.updates == 4);
+  CHECK(started_at == 99);  // nothing to train: no start
+  CHECK(seen == 4);
+  CHECK(hat::read_file(in.save_dir / "valid.csv") == valid);  // no repeated validation rows
+  CHECK(hat::read_file(third.checkpoint) == weights);
+
+  // A SubTransformer run must not overwrite the SuperTransformer's checkpoint in its folder.
+  hat::write_subtransformer_yaml(hat::represent_smallest<hat::number_words_space>(), (dir / "sub.yml").string());
+  hat::training_config sub = c;
+  sub.train_subtransformer = true;
+  sub.subtransformer_config = (dir / "sub.yml").string();
+  CHECK_THROWS_WITH(hat::train_model<hat::number_words_space>(be, sub, in), Catch::Contains("checkpoint of another run"));
+  CHECK(hat::read_file(third.checkpoint) == weights);
+
+  // The test step: translations and the record, written as the record says.
+  hat::test_inputs t;
+  t.checkpoint = third.checkpoint.string();
+  t.data = c.data;
+  t.translate.generation.beam = 2;
+  t.translate.generation.max_len_b = 12;
+  t.hypotheses_out = dir / "test" / "t.hyp";
+  t.record_out = dir / "test" / "t.json";
+  std::filesystem::create_directories(dir / "test");
+  const auto smallest = hat::represent_smallest<hat::number_words_space>();
+  const auto r = hat::test_subtransformer<hat::number_words_space>(be, smallest, t);
+  CHECK(r.sentences == 10);
+  CHECK(r.hypotheses.size() == 10);
+  CHECK(r.params == hat::params(smallest));
+  CHECK(r.flops == hat::flops(smallest, 30));
+  CHECK(r.sacrebleu.score >= 0);
+  const auto record = hat::read_json(t.record_out);
+  CHECK(hat::json_get<double>(record, "bleu", "t.json") == r.sacrebleu.score);
+  CHECK(hat::json_get<std::string>(record, "split", "t.json") == "test");
+  const std::string hyps = hat::read_file(t.hypotheses_out);
+  CHECK(std::count(hyps.begin(), hyps.end(), '\n') == 10);
+  t.split = "nosuch";
+  CHECK_THROWS_WITH(hat::test_subtransformer<hat::number_words_space>(be, smallest, t), Catch::Contains("nosuch.de"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("results: Markdown, CSV and JSON of the same rows; a NaN in JSON is null, never garbage", "[train][pipeline]") {
+  const auto dir = fresh_dir("results");
+  std::vector<hat::pipeline_row> rows(2);
+  rows[0] = {"50pct", "enc 64", 1.5, 1.25, 1.375, 30.5, 31.25, 1000000, 2500000000};
+  rows[1] = {"100ms", "enc 32", 100, 90, std::nan(""), 20, 21, 500000, 1000000000};
+  const std::string md = hat::write_pipeline_results(dir, rows, "a test device");
+  CHECK(md.find("| 50pct (1.50 ms) | 1.25 | 1.38 | 1.00 | 2.500 | 30.50 | 31.25 | `enc 64` |") != std::string::npos);
+  CHECK(hat::read_file(dir / "results.md").starts_with("Measured on a test device.\n\n"));
+  CHECK(hat::read_file(dir / "results.csv")
+            .starts_with("constraint,limit_ms,predicted_ms,measured_ms,params,flops,bleu,bleu_tokenized,arch\n"
+                         "50pct,1.5,1.25,1.375,1000000,2500000000,30.5,31.25,\"enc 64\"\n100ms,100,90,"));
+  const auto j = hat::read_json(dir / "results.json");
+  REQUIRE(j.size() == 2);
+  CHECK(j[0]["flops"].get<std::int64_t>() == 2500000000);
+  CHECK(j[1]["measured_ms"].is_null());
+  CHECK(j[1]["constraint"] == "100ms");
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("latency step: continues its own rows, refuses another seed's file and keeps it", "[train][pipeline]") {
+  const auto dir = fresh_dir("latency");
+  const hat::run_folder folder{dir};
+  std::filesystem::create_directories(folder.latency_csv().parent_path());
+  hat::cpu be;
+  hat::latency_dataset_inputs in;
+  in.out = folder.latency_csv();
+  in.samples = 3;
+  in.vocab = 60;
+  in.protocol.source_length = 5;
+  in.protocol.beam = 1;
+  in.protocol.iters = 1;
+  in.protocol.warmup = 0;
+  in.progress = nullptr;
+  const auto a = hat::measure_latency_dataset<hat::number_words_space>(be, in);
+  CHECK(a.measured_now == 3);
+  REQUIRE(a.table.rows.size() == 3);
+  CHECK(a.fastest_ms > 0);
+  CHECK(a.fastest_ms <= a.mean_ms);
+  CHECK(a.mean_ms <= a.slowest_ms);
+
+  in.samples = 5;
+  const auto b = hat::measure_latency_dataset<hat::number_words_space>(be, in);
+  CHECK(b.measured_now == 2);
+  REQUIRE(b.table.rows.size() == 5);
+  for (std::size_t i = 0; i < 3; ++i) CHECK(b.table.rows[i].total_ms() == a.table.rows[i].total_ms());
+
+  const std::string kept = hat::read_file(in.out);
+  in.seed = 2;
+  CHECK_THROWS_WITH(hat::measure_latency_dataset<hat::number_words_space>(be, in), Catch::Contains("not the architecture"));
+  CHECK(hat::read_file(in.out) == kept);
+  in.seed = 1;
+  in.samples = 30;
+  hat::measure_latency_dataset<hat::number_words_space>(be, in);
+
+  SECTION("predictor step: trained, scored on the held-out rows, plotted, saved last") {
+    for (auto model : {std::optional<hat::predictor_model>(hat::predictor_model::linear), std::optional<hat::predictor_model>()}) {
+      hat::predictor_inputs p;
+      p.csv = folder.latency_csv();
+      p.out = folder.predictor_file();
+      p.plot = folder.predictor_plot();
+      p.model = model;
+      p.lat_norm = 10;
+      p.train.steps = 20;
+      std::filesystem::create_directories(p.out.parent_path());
+      std::filesystem::remove(p.out);
+      std::size_t steps = 0;
+      p.progress = [&](std::size_t, std::size_t, double) { ++steps; };
+      auto r = hat::train_latency_predictor(be, p);
+      CHECK(folder.predictor_done());
+      CHECK(hat::read_file(p.plot).find("</svg>") != std::string::npos);
+      CHECK(r.test.rows == 3);
+      CHECK(std::isfinite(r.test.rmse_ms));
+      if (model) CHECK(r.model == hat::predictor_model::linear);
+      else CHECK(steps == 20);  // auto also trains the MLP
+      auto loaded = hat::latency_predictor<hat::cpu>::load(be, p.out.string());
+      const auto table = hat::read_latency_csv(p.csv);
+      std::vector<std::array<double, 10>> x{table.rows[0].features, table.rows[7].features};
+      const auto pa = loaded.predict_ms(x), pb = r.predictor.predict_ms(x);
+      for (std::size_t i = 0; i < pa.size(); ++i) CHECK(pa[i] == Approx(pb[i]).epsilon(1e-9));
+    }
+    // The search step: the best network under the constraint, its history, written last.
+    {
+      auto predictor = hat::latency_predictor<hat::cpu>::load(be, folder.predictor_file().string());
+      const auto ms = [&](const hat::arch<hat::number_words_space>& a) { return predictor(a); };
+      const double limit = 0.5 * (ms(hat::arch<hat::number_words_space>::largest()) +
+                                  ms(hat::arch<hat::number_words_space>::smallest()));
+      hat::search_inputs q;
+      q.limit_ms = limit;
+      q.evo.iterations = 2;
+      q.evo.population = 8;
+      q.evo.parents = 2;
+      q.evo.mutations = 3;
+      q.evo.crossovers = 3;
+      q.out = folder.search_arch("half");
+      q.history = folder.search_history("half");
+      q.progress = nullptr;
+      std::filesystem::create_directories(q.out.parent_path());
+      const auto found = hat::search_architecture<hat::number_words_space>(be, predictor, q);
+      CHECK(found.predicted_ms <= limit);
+      CHECK(folder.search_done("half"));
+      CHECK(hat::read_subtransformer_yaml<hat::number_words_space>(q.out.string()).to_string() == found.result.best.to_string());
+      CHECK(!found.scored.empty());
+      CHECK(hat::read_file(std::filesystem::path(q.history).replace_extension(".svg")).find("</svg>") != std::string::npos);
+      q.limit_ms = 0.5;
+      q.out = folder.search_arch("none");
+      auto one_ms = [](const hat::arch<hat::number_words_space>&) { return 1.0; };  // every network over the limit
+      CHECK_THROWS_AS(hat::search_architecture<hat::number_words_space>(be, one_ms, q), hat::infeasible_constraint);
+      CHECK_FALSE(folder.search_done("none"));
+    }
+    hat::predictor_inputs bad;
+    bad.csv = folder.latency_csv();
+    CHECK_THROWS_WITH(hat::train_latency_predictor(be, bad), Catch::Contains("lat_norm"));
+  }
+  std::filesystem::remove_all(dir);
+}
