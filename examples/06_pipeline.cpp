@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Tutorial 6: the whole HAT method from your own binary, on a space of your own: train its
 // SuperTransformer, measure a latency dataset on this CPU, fit the predictor, search under a
-// latency constraint, train and test the SubTransformer found. The configs are HAT's YAML keys
-// (docs/pipeline.md); the budgets here are tiny (a smoke run of every step, well under a minute).
-// Run it again with the same folder and every finished step is skipped: the folder is the state.
+// latency constraint, train and test the SubTransformer found. Configs are HAT's YAML keys
+// (docs/pipeline.md), budgets tiny; run it again and every finished step is skipped.
 #include <hat/backend/cpu.hpp>
 #include <hat/data/number_words.hpp>
+#include <hat/interop/xtensor.hpp>
 #include <hat/pipeline/run_pipeline.hpp>
 #include <hat/space/choice.hpp>
 #include <hat/space/space.hpp>
@@ -51,8 +51,9 @@ mutations: 3
 crossovers: 3
 subtransformer-updates: 5)", (run / "pipeline.yml").string());
   // [configs]
-  hat::cpu be;  // the run on any space type and backend policy
-  const auto result = hat::run_pipeline<my_space>(be, pipeline, training, {.folder = {run}, .data = (run / "data").string()});
+  hat::cpu be;  // the run on any space type and backend policy; the linear predictor fit by LAPACK
+  const hat::pipeline_inputs in{.folder = {run}, .data = (run / "data").string(), .predictor = {.least_squares = hat::lapack_least_squares}};
+  const auto result = hat::run_pipeline<my_space>(be, pipeline, training, in);
   std::cout << "measured on " << result.device << "\n" << result.table;
   return result.rows.size() == 1 && result.rows[0].measured_ms > 0 ? 0 : 1;
 }

@@ -7,6 +7,7 @@
 #include <hat/backend/cpu.hpp>
 
 #include "commands.hpp"
+#include "validators.hpp"
 #include "latency_runs.hpp"
 
 namespace hat_cli {
@@ -33,9 +34,9 @@ void add_latency_command(CLI::App& app) {
   cmd->add_option("--device", o->device, "cpu, or cuda (the first GPU; timed with CUDA events, as HAT's GPU protocol)")
       ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();
-  cmd->add_option("--threads", o->threads, "OpenBLAS threads")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--threads", o->threads, "OpenBLAS threads")->check(positive_count())->capture_default_str();
   cmd->add_option("--iters", o->iters, "timed runs of the encoder and of the decoder loop")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_count())
       ->capture_default_str();
   cmd->add_option("--warmup", o->warmup, "untimed runs before each")->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--beam", o->beam, "decoder rows (HAT: 5)")->check(CLI::Range(1, 16))->capture_default_str();

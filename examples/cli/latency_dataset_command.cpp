@@ -8,6 +8,7 @@
 #include <hat/backend/cpu.hpp>
 
 #include "commands.hpp"
+#include "validators.hpp"
 #include "latency_runs.hpp"
 
 namespace hat_cli {
@@ -29,18 +30,18 @@ void add_latency_dataset_command(CLI::App& app) {
   cmd->add_option("--task", o->task, "a HAT task: its latency-dataset space, sentence length and embeddings")
       ->check(CLI::IsMember(task_names()));
   cmd->add_option("--space", o->space, "or a space: wmt, iwslt, latency, multi30k, multi30k-tiny, number-words");
-  cmd->add_option("--samples", o->samples, "architectures to measure")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--samples", o->samples, "architectures to measure")->check(positive_count())->capture_default_str();
   cmd->add_option("--out", o->out, "CSV to write (a partial one from the same seed is continued)")->required();
   cmd->add_option("--seed", o->seed, "sampling seed (also the random weights')")->capture_default_str();
-  cmd->add_option("--iters", o->iters, "timed runs per architecture (HAT's configs: 20)")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--iters", o->iters, "timed runs per architecture (HAT's configs: 20)")->check(positive_count())->capture_default_str();
   cmd->add_option("--warmup", o->warmup, "untimed runs first")->capture_default_str();
-  cmd->add_option("--beam", o->beam, "decoder rows")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--beam", o->beam, "decoder rows")->check(positive_count())->capture_default_str();
   cmd->add_option("--source-length", o->source_length, "dummy sentence length (default: the task's, else 30)");
   cmd->add_option("--vocab", o->vocab, "vocabulary size (default: 32768 for a task, else 8000)");
   cmd->add_option("--device", o->device, "cpu, or cuda (the first GPU; CUDA events)")
       ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();
-  cmd->add_option("--threads", o->threads, "OpenBLAS threads")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--threads", o->threads, "OpenBLAS threads")->check(positive_count())->capture_default_str();
   cmd->add_flag("--quiet", o->quiet, "no progress on stderr");
   cmd->callback([o] { run(*o); });
 }

@@ -32,10 +32,24 @@ void add_all_commands(CLI::App& app) {
 int run_app(int argc, char** argv) {
   CLI::App app{"hat: Hardware-Aware Transformers (search spaces, latency, training, search, BLEU, the whole pipeline)", "hat"};
   add_all_commands(app);
+  // A word where the command goes that names none: say so (CLI11 would ask for a subcommand).
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string names;
+    bool known = false;
+    for (const auto* c : app.get_subcommands([](const CLI::App*) { return true; })) {
+      names += (names.empty() ? "" : ", ") + c->get_name();
+      known = known || c->get_name() == argv[1];
+    }
+    if (!known) {
+      std::cerr << "hat: unknown command '" << argv[1] << "' (commands: " << names << "); hat --help lists them\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; every usage error (unknown flag, bad value, missing option) exits 2.
+    return app.exit(e) == 0 ? 0 : 2;
   } catch (const exit_code& e) {
     return e.code;
   } catch (const std::exception& e) {

@@ -18,11 +18,13 @@
 #include <hat/interop/xtensor.hpp>
 #include <hat/io/atomic_file.hpp>
 #include <hat/io/read_file.hpp>
+#include <hat/io/same_file.hpp>
 #include <hat/pipeline/run_pipeline.hpp>
 #include <hat/yaml/pipeline.hpp>
 #include <hat/yaml/training.hpp>
 
 #include "commands.hpp"
+#include "validators.hpp"
 #include "latency_runs.hpp"
 #include "train_runs.hpp"
 
@@ -53,10 +55,13 @@ void run_pipeline(const std::string& config_path, const std::string& run_dir, co
     in.devices.measure = [&](std::span<const hat::transformer_config> configs, std::size_t vocab, std::uint64_t seed,
                              const hat::latency_options& lo) { return measure_configs_cuda(tc.space, configs, vocab, seed, lo); };
   }
-  // The configs this run used, beside its results.
   fs::create_directories(in.folder.config_dir());
-  hat::write_file_atomic(in.folder.config_dir() / "pipeline.yml", hat::read_file(config_path));
-  hat::write_file_atomic(in.folder.config_dir() / "training.yml", tc.text);
+  // The configs this run used, beside its results (unless they are those files already).
+  const auto keep_copy = [](const fs::path& copy, const std::string& original, const std::string& text) {
+    if (!hat::same_file(copy, original)) hat::write_file_atomic(copy, text);
+  };
+  keep_copy(in.folder.config_dir() / "pipeline.yml", config_path, hat::read_file(config_path));
+  keep_copy(in.folder.config_dir() / "training.yml", cfg.training_config, tc.text);
   if (const auto w = hat::cpu::blas_warning(); !w.empty()) std::cerr << "hat: warning: " << w << "\n";
   hat::cpu be;
   hat::pipeline_outputs out;
@@ -245,7 +250,7 @@ void add_pipeline_command(CLI::App& app) {
   cmd->add_option("--run-dir", o->run_dir, "run folder (default: run/ beside the config); rerun to resume");
   cmd->add_option("--data", o->data, "corpus folder; overrides the configs' 'data'")->check(CLI::ExistingDirectory);
   cmd->add_option("--threads", o->threads, "threads for training, search and test (default: the config's)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_count());
   cmd->callback([o] { run_pipeline(o->config, o->run_dir, o->data, o->threads); });
 
   auto d = std::make_shared<demo_cli_options>();
@@ -258,7 +263,7 @@ void add_pipeline_command(CLI::App& app) {
   dc->add_option("--valid-split", d->valid_split, "with --data")->capture_default_str();
   dc->add_option("--test-split", d->test_split, "with --data")->capture_default_str();
   dc->add_option("--bpe-vocab-size", d->bpe_vocab_size, "joint BPE size (default: 400, or 8000 with --data)");
-  dc->add_option("--threads", d->threads, "threads (default: the config's, 2)")->check(CLI::PositiveNumber);
+  dc->add_option("--threads", d->threads, "threads (default: the config's, 2)")->check(positive_count());
   dc->add_flag("--quick", d->quick, "a minute-long smoke run of every step (tiny budgets)");
   dc->callback([d] { run_demo(*d); });
 }

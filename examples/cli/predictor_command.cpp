@@ -20,6 +20,7 @@
 #include <hat/pipeline/predictor_step.hpp>
 
 #include "commands.hpp"
+#include "validators.hpp"
 #include "per_file.hpp"
 #include "json_output.hpp"
 
@@ -142,7 +143,7 @@ void add_predictor_command(CLI::App& app) {
   train->add_option("--csv", t->csv, "HAT-format latency CSV")->required()->check(CLI::ExistingFile);
   train->add_option("--lat-norm", t->lat_norm, "latency divisor (HAT: 200 GPU, 300 Xeon, 5000 Raspberry Pi)")
       ->required()
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   train->add_option("--out", t->out, "predictor file to write")->required();
   train->add_option("--seed", t->seed, "split and initialisation seed")->capture_default_str();
   train->add_option("--model", t->model,
@@ -154,8 +155,8 @@ void add_predictor_command(CLI::App& app) {
       ->check(CLI::IsMember({"lapack", "normal"}))
       ->capture_default_str();
   train->add_flag("--hat-recipe", t->hat_recipe, "HAT's schedule: 5000 steps of Adam at lr 1e-5");
-  train->add_option("--steps", t->steps, "Adam steps per network")->check(CLI::PositiveNumber);
-  train->add_option("--lr", t->lr, "peak learning rate")->check(CLI::PositiveNumber);
+  train->add_option("--steps", t->steps, "Adam steps per network")->check(positive_count());
+  train->add_option("--lr", t->lr, "peak learning rate")->check(positive_number());
   train->add_option("--ensemble", t->ensemble, "networks averaged")->check(CLI::Range(1, 64));
   train->add_option("--threads", t->threads, "BLAS threads")->check(CLI::Range(1, 256))->capture_default_str();
   train->add_option("--plot", t->plot, "SVG of predicted vs measured latency on the test split");

@@ -13,6 +13,7 @@
 #include <hat/profile/params.hpp>
 
 #include "commands.hpp"
+#include "validators.hpp"
 #include "per_file.hpp"
 #include "json_output.hpp"
 
@@ -116,10 +117,10 @@ void add_profile_command(CLI::App& app) {
       ->check(CLI::IsMember(space_names(space_role::hat)));
   cmd->add_flag("--json", o->json, "one JSON object per file and line (fields: file, params, flops, ...)");
   cmd->add_option("--vocab", o->vocab, "vocabulary size: adds embedding parameters and weight bytes")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--beam", o->beam, "beam size for the KV-cache size")->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(positive_count());
+  cmd->add_option("--beam", o->beam, "beam size for the KV-cache size")->check(positive_count())->capture_default_str();
   cmd->add_option("--steps", o->steps, "decoder steps for the KV-cache size (default: the task's length)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_count());
   cmd->add_option("files", o->files, "SubTransformer YAML files")->required()->check(CLI::ExistingFile);
   cmd->callback([o] { run_profile(*o); });
 }

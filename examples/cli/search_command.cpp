@@ -11,6 +11,7 @@
 #include <hat/backend/cpu.hpp>
 #include <hat/data/load_corpus.hpp>
 #include <hat/data/subword_model.hpp>
+#include <hat/io/same_file.hpp>
 #include <hat/nn/checkpoint.hpp>
 #include <hat/train/trainer.hpp>
 #include <hat/yaml/subtransformer.hpp>
@@ -26,6 +27,7 @@
 #include <hat/pipeline/search_step.hpp>
 
 #include "commands.hpp"
+#include "validators.hpp"
 #include "json_output.hpp"
 
 namespace hat_cli {
@@ -82,6 +84,11 @@ void run_search(const search_options& o) {
   in.evo = o.evo;
   in.out = o.out;
   in.history = o.history;
+  in.inputs = {o.predictor};
+  if (!o.pareto.empty()) {
+    hat::refuse_to_overwrite(o.pareto, "--pareto", {o.predictor, o.checkpoint});
+    hat::refuse_to_overwrite(std::filesystem::path(o.pareto).replace_extension(".svg"), "--pareto's plot", {o.predictor, o.checkpoint});
+  }
   in.title = title;
   in.progress = o.quiet ? nullptr : &std::cerr;
   with_space<space_role::measurable>(space, "--space", [&]<class S>() {
@@ -144,7 +151,7 @@ void add_search_command(CLI::App& app) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--latency-constraint", o->latency_ms, "predicted latency limit, ms")
       ->required()
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   cmd->add_option("--fitness", o->fitness,
                   "valid-loss: HAT's, the SuperTransformer's validation loss with inherited weights (needs "
                   "--checkpoint, --data); params or flops: maximise #params or FLOPs under the constraint")
@@ -155,10 +162,10 @@ void add_search_command(CLI::App& app) {
   cmd->add_option("--data", o->data, "corpus folder of the checkpoint's training (valid-loss)")->check(CLI::ExistingDirectory);
   cmd->add_option("--valid-batches", o->valid_batches, "validation batches per fitness evaluation (0: all)")
       ->capture_default_str();
-  cmd->add_option("--max-tokens", o->max_tokens, "tokens per validation batch")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--max-tokens", o->max_tokens, "tokens per validation batch")->check(positive_count())->capture_default_str();
   cmd->add_option("--valid-split", o->valid_split, "validation split (default: the one training used)");
   cmd->add_option("--bpe-model", o->bpe_model, "SentencePiece model (default: the one training used)")->check(CLI::ExistingFile);
-  cmd->add_option("--threads", o->threads, "OpenBLAS threads")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--threads", o->threads, "OpenBLAS threads")->check(positive_count())->capture_default_str();
   cmd->add_option("--out", o->out, "best architecture, as HAT SubTransformer YAML")->required();
   cmd->add_option("--seed", o->evo.seed, "random seed: the same seed gives the same result")->capture_default_str();
   cmd->add_option("--iterations", o->evo.iterations, "evolution iterations")->capture_default_str();
@@ -167,7 +174,9 @@ void add_search_command(CLI::App& app) {
   cmd->add_option("--parents", o->evo.parents, "parents kept per iteration")->capture_default_str();
   cmd->add_option("--mutations", o->evo.mutations, "mutants per iteration")->capture_default_str();
   cmd->add_option("--crossovers", o->evo.crossovers, "crossovers per iteration")->capture_default_str();
-  cmd->add_option("--mutation-prob", o->evo.mutation_prob, "per-gene mutation probability")->capture_default_str();
+  cmd->add_option("--mutation-prob", o->evo.mutation_prob, "per-gene mutation probability")
+      ->check(finite_number(0, 1, "a probability in [0, 1]"))
+      ->capture_default_str();
   cmd->add_option("--pareto", o->pareto, "also run NSGA-II over (fitness, latency): front as CSV here, SVG beside it");
   cmd->add_option("--history", o->history,
                   "every scored network (fitness, predicted latency) as CSV here, with an SVG of them and their front");

@@ -14,10 +14,12 @@
 #include <hat/yaml/subtransformer.hpp>
 #include <hat/yaml/training.hpp>
 #include <hat/nn/checkpoint.hpp>
+#include <hat/pipeline/subword_binding.hpp>
 #include <hat/space/small_spaces.hpp>
 #include <hat/train/trainer.hpp>  // validation_loss
 
 #include "commands.hpp"
+#include "validators.hpp"
 #include "per_file.hpp"
 #include "json_output.hpp"
 #include "train_runs.hpp"
@@ -51,7 +53,7 @@ void valid_space(const valid_cli_options& o) {
   hat::checkpoint_extras x;
   const auto model = hat::load_checkpoint<typename model_t::maxima, hat::cpu>(be, o.checkpoint, &x);
   const auto value = [&](const char* key, const std::string& given) { return hat::checkpoint_value(x, o.checkpoint, key, given); };
-  const auto subwords = hat::subword_model::load(value("subwords", o.bpe_model));
+  const auto subwords = hat::checkpoint_subwords(x, o.checkpoint, o.bpe_model);
   const hat::corpus_location at{o.data, value("source_lang", ""), value("target_lang", "")};
   const std::string* mp = x.value("max_positions");
   const auto valid = hat::load_corpus(at, value("valid_split", o.split), subwords, mp ? std::stoul(*mp) : 1024);
@@ -100,7 +102,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--device", o->device, "cpu, or cuda (the first GPU)")
       ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();
-  cmd->add_option("--threads", o->threads, "OpenBLAS threads")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--threads", o->threads, "OpenBLAS threads")->check(positive_count())->capture_default_str();
   cmd->callback([o] { run_train(*o); });
 
   auto v = std::make_shared<valid_cli_options>();
@@ -110,10 +112,10 @@ void add_train_command(CLI::App& app) {
   vc->add_option("--batches", v->batches, "validation batches to use (0: all)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  vc->add_option("--max-tokens", v->max_tokens, "tokens per validation batch")->check(CLI::PositiveNumber)->capture_default_str();
+  vc->add_option("--max-tokens", v->max_tokens, "tokens per validation batch")->check(positive_count())->capture_default_str();
   vc->add_option("--split", v->split, "validation split (default: the one training used)");
   vc->add_option("--bpe-model", v->bpe_model, "SentencePiece model (default: the one training used)")->check(CLI::ExistingFile);
-  vc->add_option("--threads", v->threads, "OpenBLAS threads")->check(CLI::PositiveNumber)->capture_default_str();
+  vc->add_option("--threads", v->threads, "OpenBLAS threads")->check(positive_count())->capture_default_str();
   vc->add_flag("--json", v->json, "one JSON object per file: file, loss, nll, tokens");
   vc->add_option("files", v->files, "SubTransformer YAML files")->required()->check(CLI::ExistingFile);
   vc->callback([v] { run_valid(*v); });

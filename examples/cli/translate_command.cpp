@@ -13,10 +13,12 @@
 #include <hat/data/subword_model.hpp>
 #include <hat/decode/translate.hpp>
 #include <hat/nn/checkpoint.hpp>
+#include <hat/pipeline/subword_binding.hpp>
 #include <hat/pipeline/test_step.hpp>
 #include <hat/yaml/subtransformer.hpp>
 
 #include "commands.hpp"
+#include "validators.hpp"
 #include "json_output.hpp"
 
 namespace hat_cli {
@@ -62,7 +64,7 @@ void run_space(const translate_cli_options& o, bool test) {
     using model_t = hat::super_transformer_for<S, hat::cpu>;
     hat::checkpoint_extras x;
     const auto model = hat::load_checkpoint<typename model_t::maxima, hat::cpu>(be, o.checkpoint, &x);
-    const auto subwords = hat::subword_model::load(hat::checkpoint_value(x, o.checkpoint, "subwords", o.bpe_model));
+    const auto subwords = hat::checkpoint_subwords(x, o.checkpoint, o.bpe_model);
     std::vector<std::string> lines;
     for (std::string l; std::getline(std::cin, l);) lines.push_back(l);
     for (const auto& t : hat::translate(be, model, hat::config_of(a), subwords, lines, to)) std::printf("%s\n", t.c_str());
@@ -101,13 +103,17 @@ void run(const translate_cli_options& o, bool test) {
 void add_generation_options(CLI::App* cmd, translate_cli_options& o) {
   cmd->add_option("--checkpoint", o.checkpoint, "a checkpoint written by hat train")->required()->check(CLI::ExistingFile);
   cmd->add_option("--arch", o.arch, "SubTransformer YAML, or largest / smallest")->required();
-  cmd->add_option("--beam", o.beam, "beam size")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--lenpen", o.lenpen, "length penalty: score / length^lenpen")->capture_default_str();
-  cmd->add_option("--max-len-a", o.max_len_a, "at most a * source length + b target tokens")->capture_default_str();
+  cmd->add_option("--beam", o.beam, "beam size (at most 256: memory grows with it)")->check(CLI::Range(1, 256))->capture_default_str();
+  cmd->add_option("--lenpen", o.lenpen, "length penalty: score / length^lenpen")
+      ->check(finite_number(-HUGE_VAL, HUGE_VAL, "a number"))
+      ->capture_default_str();
+  cmd->add_option("--max-len-a", o.max_len_a, "at most a * source length + b target tokens")
+      ->check(finite_number(0, HUGE_VAL, "a number >= 0"))
+      ->capture_default_str();
   cmd->add_option("--max-len-b", o.max_len_b, "see --max-len-a")->capture_default_str();
-  cmd->add_option("--batch", o.batch, "sentences per beam-search batch")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--batch", o.batch, "sentences per beam-search batch")->check(positive_count())->capture_default_str();
   cmd->add_option("--bpe-model", o.bpe_model, "SentencePiece model (default: the one training used)")->check(CLI::ExistingFile);
-  cmd->add_option("--threads", o.threads, "OpenBLAS threads")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--threads", o.threads, "OpenBLAS threads")->check(positive_count())->capture_default_str();
   cmd->add_flag("--quiet", o.quiet, "no progress on stderr");
 }
 

@@ -70,7 +70,22 @@ check "missing file: named" grep -q 'missing.yml' "$work/missing.err"
 "$hat" profile --task wmt14.en-de --beam 0 "$work/rpi.yml" >/dev/null 2>&1
 check "--beam 0 rejected" test $? -ne 0
 "$hat" >/dev/null 2>&1
-check "no subcommand: non-zero exit" test $? -ne 0
+check "no subcommand: usage error, exit 2" test $? -eq 2
+"$hat" frobnicate >/dev/null 2>"$work/unknown.err"
+check "an unknown command is named, with the known ones; exit 2" \
+  bash -c "test $? -eq 2 && grep -q \"unknown command 'frobnicate' (commands: profile, sample\" '$work/unknown.err'"
+"$hat" profile --task wmt14.en-de --frobnicate "$work/rpi.yml" >/dev/null 2>&1
+check "an unknown flag: exit 2" test $? -eq 2
+"$hat" --help >/dev/null 2>&1
+check "--help: exit 0" test $? -eq 0
+"$hat" latency-dataset --space number-words --samples 0 --out "$work/zero.csv" >/dev/null 2>"$work/zero.err"
+check "a count of 0: refused in words, not with a 300-digit range" \
+  bash -c "test $? -eq 2 && grep -q 'expected a whole number > 0, got 0' '$work/zero.err' && test \$(wc -c <'$work/zero.err') -lt 200"
+"$hat" profile --task wmt14.en-de /dev/zero >/dev/null 2>"$work/devzero.err"
+check "profile /dev/zero: refused at the size limit, named" bash -c "test $? -eq 1 && grep -q '/dev/zero: larger than the 64 MiB' '$work/devzero.err'"
+"$hat" check-space "$work/rpi.yml" "$work/no_such_space.yml" >/dev/null 2>"$work/cs.err"
+check "check-space: a file that cannot be read is named and exits 2, as its help says" \
+  bash -c "test $? -eq 2 && grep -q 'no_such_space.yml' '$work/cs.err'"
 
 # Latency (HAT's protocol) on a small vocabulary, one timed run: JSON contract and errors.
 # Skipped under the sanitizers (HAT_CLI_QUICK): building HAT's 640-wide SuperTransformer there takes minutes.
@@ -149,6 +164,35 @@ check "search --fitness valid-loss without a checkpoint: a clear error" bash -c 
 "$hat" search --space multi30k --predictor "$work/demo/predictor/latency.pred" --latency-constraint 1 --fitness valid-loss \
   --checkpoint "$work/demo/supertransformer/checkpoint_last.hat" --data "$work/demo/data" --out "$work/x.yml" 2>"$work/s.err"
 check "search: a checkpoint of another space is refused" bash -c "test $? -ne 0 && grep -q \"of space 'number-words', not 'multi30k'\" '$work/s.err'"
+# Outputs never overwrite inputs (by identity: a symbolic link is the same file), and the input is kept.
+D=$work/demo
+cp "$D/latency/latency.csv" "$work/in.csv"; ln -sf "$work/in.csv" "$work/in_link.csv"; cp "$work/in.csv" "$work/in.kept"
+"$hat" predictor train --csv "$work/in.csv" --lat-norm 1 --model linear --out "$work/in_link.csv" >/dev/null 2>"$work/ow.err"
+check "predictor train --out = its --csv: refused, the CSV kept" \
+  bash -c "test $? -eq 1 && grep -q 'is the input' '$work/ow.err' && cmp -s '$work/in.csv' '$work/in.kept'"
+cp "$D/predictor/latency.pred" "$work/p.pred"; cp "$work/p.pred" "$work/p.kept"
+"$hat" search --space number-words --predictor "$work/p.pred" --latency-constraint 1 --out "$work/p.pred" >/dev/null 2>"$work/ow.err"
+check "search --out = its predictor: refused, the predictor kept" \
+  bash -c "test $? -eq 1 && grep -q 'is the input' '$work/ow.err' && cmp -s '$work/p.pred' '$work/p.kept'"
+"$hat" test --checkpoint "$D/subtransformer/75pct/checkpoint_last.hat" --arch "$D/search/75pct.yml" --data "$D/data" --out "$D/subtransformer/75pct/subwords.model" --quiet >/dev/null 2>"$work/ow.err"
+check "test --out = the checkpoint's subword model: refused" bash -c "test $? -eq 1 && grep -q 'is the input' '$work/ow.err'"
+cp "$D/subtransformer/75pct/checkpoint_last.hat" "$work/c.hat"; cp "$work/c.hat" "$work/c.kept"
+"$hat" test --checkpoint "$work/c.hat" --arch "$D/search/75pct.yml" --data "$D/data" --quiet >/dev/null 2>"$work/sw.err"
+check "a checkpoint moved without its subword model: the missing file is named, with the remedy" \
+  bash -c "test $? -eq 1 && grep -q 'subwords.model is missing (recorded beside the checkpoint as subwords.model); put it there, or pass it (--bpe-model)' '$work/sw.err'"
+cp "$D/subtransformer/75pct/subwords.model" "$work/subwords.model"
+"$hat" test --checkpoint "$work/c.hat" --arch "$D/search/75pct.yml" --data "$D/data" --out "$work/c.hat" --quiet >/dev/null 2>"$work/ow.err"
+check "test --out = its checkpoint: refused, the checkpoint kept" \
+  bash -c "test $? -eq 1 && grep -q 'is the input' '$work/ow.err' && cmp -s '$work/c.hat' '$work/c.kept'"
+# Numbers that are not finite never pass a flag, and a predictor that diverges is not saved.
+"$hat" search --space number-words --predictor "$work/p.pred" --latency-constraint nan --out "$work/x.yml" >/dev/null 2>"$work/nan.err"
+check "search --latency-constraint nan: refused" bash -c "test $? -ne 0 && grep -q 'finite number' '$work/nan.err'"
+"$hat" translate --checkpoint "$work/c.hat" --arch largest --lenpen inf </dev/null >/dev/null 2>"$work/nan.err"
+check "translate --lenpen inf: refused" bash -c "test $? -ne 0 && grep -q 'finite number' '$work/nan.err'"
+awk -F, 'NR==3{$11="1e308"}1' OFS=, "$work/in.csv" >"$work/huge.csv"
+"$hat" predictor train --csv "$work/huge.csv" --lat-norm 1 --out "$work/huge.pred" >/dev/null 2>"$work/huge.err"
+check "a latency of 1e308 ms: refused with its line and column, no predictor" \
+  bash -c "test $? -eq 1 && grep -q 'huge.csv:3: column .latency_mean_encoder.: 1e308 ms is not a latency' '$work/huge.err' && test ! -e '$work/huge.pred'"
 if [ -z "${HAT_CLI_QUICK:-}" ]; then  # the same pipeline on a corpus given with --data (here: the demo's, renamed)
   mkdir -p "$work/corpus"
   for l in de en; do cp "$work/demo/data/train.$l" "$work/corpus/train.$l"; cp "$work/demo/data/valid.$l" "$work/corpus/dev.$l"

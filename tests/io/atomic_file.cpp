@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include <unistd.h>
+
 #include <hat/io/atomic_file.hpp>
 #include <hat/io/read_file.hpp>
 
@@ -17,10 +19,21 @@ TEST_CASE("atomic file: replaces the contents and leaves no temporary behind", "
   CHECK(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()) == 1);
   // Writing over a directory fails with the path named and the directory untouched.
   std::filesystem::create_directories(dir / "sub");
-  CHECK_THROWS_WITH(hat::write_file_atomic(dir / "sub", "x"), Catch::Contains("sub"));
+  // The system's reason, not the clean-up's ("Success" was printed once).
+  CHECK_THROWS_WITH(hat::write_file_atomic(dir / "sub", "x"),
+                    Catch::Contains("sub: cannot replace the file: Is a directory") && !Catch::Contains("Success"));
+  CHECK_THROWS_WITH(hat::write_file_atomic(dir / "no" / "such.txt", "x"),
+                    Catch::Contains("such.txt: cannot create") && Catch::Contains("No such file or directory"));
   CHECK(std::filesystem::is_directory(dir / "sub"));
   CHECK(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()) == 2);
   std::filesystem::remove_all(dir);
   CHECK_THROWS_WITH(hat::read_file(dir / "gone.yml"), Catch::Contains("gone.yml") &&
                                                                    Catch::Contains("cannot open"));
+  // A size limit, named, checked before reading a regular file and while reading a device.
+  CHECK_THROWS_WITH(hat::read_file("/dev/zero"), Catch::Contains("/dev/zero: larger than the 64 MiB this reader accepts"));
+  std::filesystem::create_directories(dir);
+  hat::write_file_atomic(dir / "big.yml", std::string(3u << 20, '#'));
+  CHECK_THROWS_WITH(hat::read_file(dir / "big.yml", 2u << 20), Catch::Contains("big.yml: larger than the 2 MiB"));
+  CHECK(hat::read_file(dir / "big.yml").size() == (3u << 20));
+  std::filesystem::remove_all(dir);
 }

@@ -69,4 +69,7 @@ TEST_CASE("pipeline YAML: bad input names the line and key", "[io][pipeline_yaml
   fails(ok + "mutation-prob: 2\n", "a probability in [0, 1]");
   fails(ok + "population: 10\n", "parents + mutations + crossovers must equal population");
   fails("- a\n- b\n", "pipeline.yml");
+  fails(ok + "beam: 4\nbeam: 5\n", "pipeline.yml:4: key 'beam' appears twice (first at runs/x/pipeline.yml:3)");
+  fails(ok + "lenpen: nan\n", "lenpen");
+  fails(ok + "max-len-a: -1\n", "max-len-a");
 }

@@ -49,4 +49,7 @@ TEST_CASE("space yaml: order, missing and extra keys are differences", "[io][spa
   CHECK_THAT(d[2], Catch::Contains("s.yml:5: key 'extra-choice' has no dimension"));
   CHECK_THROWS_WITH(hat::space_yaml_differences<hat_test::cnn_space>("depth-choice: [a]\n", "t.yml"),
                     Catch::Contains("t.yml:1") && Catch::Contains("depth-choice"));
+  // A key given twice is an error naming both lines (it used to keep the first).
+  CHECK_THROWS_WITH(hat::space_yaml_differences<hat_test::cnn_space>("depth-choice: [2]\nwidth-choice: [1]\ndepth-choice: [3]\n", "t.yml"),
+                    Catch::Contains("t.yml:3: key 'depth-choice' appears twice (first at t.yml:1)"));
 }

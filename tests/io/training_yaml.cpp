@@ -96,6 +96,23 @@ TEST_CASE("training YAML: bad values and unknown keys name the file, line and ke
   CHECK_THROWS_WITH(parse("warmup-updates: 0\n"), Catch::Contains("'warmup-updates'"));
   CHECK_THROWS_WITH(parse("arch: transformer_big\n"), Catch::Contains("not a HAT SuperTransformer"));
   CHECK_THROWS_WITH(parse("- a\n- b\n"), Catch::Contains("run.yml"));
+  // Numbers out of range, and bounds that would silently be one.
+  CHECK_THROWS_WITH(parse("lr: 0\n"), Catch::Contains("run.yml:1") && Catch::Contains("'lr': must be positive"));
+  CHECK_THROWS_WITH(parse("lr: -0.001\n"), Catch::Contains("'lr': must be positive"));
+  CHECK_THROWS_WITH(parse("lr: [-0.001]\n"), Catch::Contains("'lr': must be positive"));
+  CHECK_THROWS_WITH(parse("max-lr: 0\n"), Catch::Contains("'max-lr': must be positive"));
+  CHECK_THROWS_WITH(parse("clip-norm: -1\n"), Catch::Contains("'clip-norm': must not be negative"));
+  CHECK_THROWS_WITH(parse("weight-decay: -0.1\n"), Catch::Contains("'weight-decay'"));
+  CHECK_THROWS_WITH(parse("adam-eps: 0\n"), Catch::Contains("'adam-eps'"));
+  CHECK_THROWS_WITH(parse("lr: nan\n"), Catch::Contains("'lr'"));
+  CHECK_THROWS_WITH(parse("lr: 1e999\n"), Catch::Contains("'lr'"));
+  CHECK_THROWS_WITH(parse("max-source-positions: 256\nmax-target-positions: 1024\n"),
+                    Catch::Contains("run.yml:2") && Catch::Contains("differs from 256 at line 1"));
+  CHECK_THROWS_WITH(parse("max-source-positions: 0\n"), Catch::Contains("'max-source-positions': must be positive"));
+  CHECK(parse("max-source-positions: 256\nmax-target-positions: 256\nclip-norm: 0\n").max_positions == 256);
+  // A key given twice is an error naming both lines (it used to keep the last).
+  CHECK_THROWS_WITH(parse("lr: 0.1\nmax-update: 5\nlr: 0.2\n"),
+                    Catch::Contains("run.yml:3") && Catch::Contains("'lr' appears twice (first at run.yml:1)"));
 }
 
 TEST_CASE("training YAML: HAT's released configs parse", "[io][train_yaml][shared]") {

@@ -74,6 +74,10 @@ TEST_CASE("latency csv: every bad file names the file, the line and the column",
       {"empty field", header + "640,,1,1,1,1,1,1,1,1,1,1,1,1\n", {"bad.csv:2:", "'encoder_layer_num'"}},
       {"nan", header + "640,6,1,1,1,1,1,1,1,1,nan,1,1,1\n", {"bad.csv:2:", "'latency_mean_encoder'", "'nan'"}},
       {"negative latency", header + negative, {"bad.csv:2:", "cannot be negative"}},
+      {"huge latency", header + "640,6,1,1,1,1,1,1,1,1,1e308,1,1,1\n", {"bad.csv:2:", "'latency_mean_encoder'", "1e308 ms is not a latency"}},
+      {"huge std", header + "640,6,1,1,1,1,1,1,1,1,1,1,1,2e7\n", {"bad.csv:2:", "'latency_std_decoder'"}},
+      {"huge feature", header + "6e9,6,1,1,1,1,1,1,1,1,1,1,1,1\n", {"bad.csv:2:", "'encoder_embed_dim'", "not an architecture's value"}},
+      {"zero total", header + "640,6,1,1,1,1,1,1,1,1,0,0,1,1\n", {"bad.csv:2:", "add up to 0 ms"}},
       {"binary", std::string("\x89PNG\0\0\x01", 7), {"bad.csv", "NUL"}},
   };
   for (const auto& c : cases) {

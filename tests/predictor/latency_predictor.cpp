@@ -2,11 +2,15 @@
 // latency_predictor: learns a known latency law, saves and loads exactly, rejects damaged files.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include <hat/backend/cpu.hpp>
+#include <hat/io/checksum.hpp>
 #include <hat/io/read_file.hpp>
 #include <hat/predictor/latency_predictor.hpp>
 #include <hat/predictor/metrics.hpp>
@@ -136,6 +140,38 @@ TEST_CASE("latency predictor: damaged or foreign files give clear errors", "[pre
   CHECK_THROWS_WITH(small_predictor::load(be, temp_file("missing.bin")), Catch::Contains("cannot open"));
   std::filesystem::remove(path);
   std::filesystem::remove(temp_file("bad.bin"));
+}
+
+TEST_CASE("latency predictor: numbers that are not finite are never fitted, saved or loaded", "[predictor][io][bad]") {
+  hat::cpu be;
+  const auto data = synthetic(50, 7);
+  const auto split = hat::split_rows(data.rows.size(), 8);
+  hat::predictor_train_options o;
+  o.steps = 5;
+  // A latency divisor that makes every target infinite: the MLP's loss is not finite at once.
+  small_predictor tiny(be, 1e-300);
+  CHECK_THROWS_AS(tiny.fit(data, split.train, o), hat::predictor_diverged);
+  CHECK_THROWS_WITH(tiny.fit(data, split.train, o), Catch::Contains("not a finite number at step 1") &&
+                                                        Catch::Contains("lat_norm") && Catch::Contains("nothing was saved"));
+  small_predictor tiny_linear(be, 1e-310, hat::predictor_model::linear);  // targets overflow to inf in double too
+  CHECK_THROWS_AS(tiny_linear.fit(data, split.train, o), hat::predictor_diverged);
+  CHECK_THROWS_WITH(small_predictor(be, std::nan("")), Catch::Contains("lat_norm must be a positive number"));
+  CHECK_THROWS_WITH(small_predictor(be, -1), Catch::Contains("lat_norm must be a positive number"));
+
+  // A file whose checksum holds but whose weight is NaN (written by something else) is refused.
+  small_predictor lin(be, 200, hat::predictor_model::linear);
+  lin.fit(data, split.train, o);
+  const auto path = temp_file("nan.bin");
+  lin.save(path);
+  std::string bytes = hat::read_file(path);
+  const double nan = std::nan("");
+  std::memcpy(bytes.data() + 8 + 6 * 4 + 8 + 10 * 8, &nan, sizeof nan);  // magic, 6 sizes, lat_norm, norms: weight 0
+  bytes.resize(bytes.size() - 8);
+  const std::uint64_t sum = hat::fnv1a(bytes);
+  bytes.append(reinterpret_cast<const char*>(&sum), sizeof sum);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+  CHECK_THROWS_WITH(small_predictor::load(be, path), Catch::Contains("nan.bin: a weight is not a finite number"));
+  std::filesystem::remove(path);
 }
 
 TEST_CASE("latency predictor: predicts an architecture directly through HAT's features", "[predictor]") {

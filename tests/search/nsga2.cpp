@@ -110,5 +110,5 @@ TEST_CASE("nsga2: an impossible constraint throws the clear error", "[search][ns
                        Catch::Message("hat::nsga2: no candidate satisfies the constraint in the initial population "
                                       "phase after 1000 draws (max_draws); the smallest constraint value seen was " +
                                       std::to_string(hat::flops(A::smallest(), 4)) +
-                                      " against the limit 100; relax the constraint or raise max_draws / max_seconds"));
+                                      " against the limit 100; relax the constraint or raise max_draws"));
 }

@@ -152,6 +152,12 @@ TEST_CASE("load_corpus: encodes with </s>, filters by length, rejects unequal fi
   write_plain(d / "uneven.en", "a\n");
   CHECK_THROWS_WITH(hat::load_corpus(at, "uneven", m, 1024), Catch::Contains("uneven.de") && Catch::Contains("2 lines"));
   CHECK_THROWS_WITH(hat::load_corpus(at, "absent", m, 1024), Catch::Contains("absent.de.gz"));
+  // No pair left is an error, never an empty corpus (a validation loss over 0 tokens reads as perfect).
+  write_plain(d / "blank.de", "\n\n");
+  write_plain(d / "blank.en", "\n\n");
+  CHECK_THROWS_WITH(hat::load_corpus(at, "blank", m, 1024),
+                    Catch::Contains("blank.de") && Catch::Contains("no sentence pair left (2 lines: 2 with an empty side"));
+  CHECK_THROWS_WITH(hat::load_corpus(at, "train", m, 1), Catch::Contains("20 longer than 1 subwords"));
   fs::remove_all(d);
 }
 

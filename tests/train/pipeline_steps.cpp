@@ -10,12 +10,14 @@
 #include <cmath>
 #include <filesystem>
 #include <optional>
+#include <sstream>
 #include <vector>
 #include <string>
 #include <unistd.h>
 
 #include <hat/backend/cpu.hpp>
 #include <hat/data/number_words.hpp>
+#include <hat/data/text_reader.hpp>
 #include <hat/io/read_file.hpp>
 #include <hat/pipeline/latency_step.hpp>
 #include <hat/io/json.hpp>
@@ -23,6 +25,7 @@
 #include <hat/pipeline/results.hpp>
 #include <hat/pipeline/run_folder.hpp>
 #include <hat/pipeline/search_step.hpp>
+#include <hat/pipeline/subword_binding.hpp>
 #include <hat/pipeline/test_step.hpp>
 #include <hat/search/errors.hpp>
 #include <hat/pipeline/train_step.hpp>
@@ -93,6 +96,20 @@ TEST_CASE("train step: stops when asked, resumes, and a finished run returns unt
   CHECK(seen == 4);
 
   const std::string valid = hat::read_file(in.save_dir / "valid.csv"), weights = hat::read_file(second.checkpoint);
+  {  // The loss curve of the interrupted run equals an uninterrupted one's (but for wall-clock seconds).
+    hat::train_inputs straight;
+    straight.save_dir = dir / "straight";
+    straight.progress = nullptr;
+    hat::train_model<hat::number_words_space>(be, c, straight);
+    const auto without_seconds = [](const std::string& csv) {
+      std::string kept;
+      std::istringstream lines(csv);
+      for (std::string line; std::getline(lines, line);) kept += line.substr(0, line.rfind(',')) + "\n";
+      return kept;
+    };
+    CHECK(without_seconds(hat::read_file(in.save_dir / "loss.csv")) == without_seconds(hat::read_file(straight.save_dir / "loss.csv")));
+    CHECK(hat::read_file(in.save_dir / "valid.csv") == hat::read_file(straight.save_dir / "valid.csv"));
+  }
   started_at = 99;
   const auto third = hat::train_model<hat::number_words_space>(be, c, in);
   CHECK(third.resumed);
@@ -133,25 +150,64 @@ TEST_CASE("train step: stops when asked, resumes, and a finished run returns unt
   CHECK(std::count(hyps.begin(), hyps.end(), '\n') == 10);
   t.split = "nosuch";
   CHECK_THROWS_WITH(hat::test_subtransformer<hat::number_words_space>(be, smallest, t), Catch::Contains("nosuch.de"));
+  t.split = "test";
+
+  // The subword model is bound to the checkpoint: found beside it when the run folder moves,
+  // another model (of another size, or other bytes) refused, a stale one in a save folder refused.
+  const auto state = hat::read_checkpoint_state(third.checkpoint);
+  REQUIRE(state.value("subwords"));
+  CHECK(*state.value("subwords") == "subwords.model");
+  CHECK(state.value("subwords_fnv1a"));
+  std::filesystem::rename(dir / "run", dir / "moved");
+  t.checkpoint = (dir / "moved" / "checkpoint_last.hat").string();
+  t.record_out.clear();
+  CHECK(hat::test_subtransformer<hat::number_words_space>(be, smallest, t).sentences == 10);
+  const auto src = hat::read_lines((dir / "data" / "train.de").string()), tgt = hat::read_lines((dir / "data" / "train.en").string());
+  hat::subword_options other;
+  other.vocab_size = 90;
+  hat::subword_model::train({&src, &tgt}, (dir / "other.model").string(), other);
+  t.bpe_model = (dir / "other.model").string();
+  CHECK_THROWS_WITH(hat::test_subtransformer<hat::number_words_space>(be, smallest, t),
+                    Catch::Contains("other.model: a subword model of") && Catch::Contains("was trained with one of"));
+  std::filesystem::copy_file(dir / "moved" / "subwords.model", dir / "copy.model");  // the same bytes elsewhere: fine
+  t.bpe_model = (dir / "copy.model").string();
+  CHECK(hat::test_subtransformer<hat::number_words_space>(be, smallest, t).sentences == 10);
+  hat::checkpoint_extras other_bytes = state;  // a model of the same size whose bytes differ
+  for (auto& [key, value] : other_bytes.values)
+    if (key == "subwords_fnv1a") value = "0123456789abcdef";
+  CHECK_THROWS_WITH(hat::check_subwords(other_bytes, "c.hat", hat::subword_model::load(t.bpe_model)),
+                    Catch::Contains("not the subword model c.hat was trained with (its bytes differ"));
+  std::filesystem::create_directories(dir / "stale");
+  std::filesystem::copy_file(dir / "moved" / "subwords.model", dir / "stale" / "subwords.model");
+  hat::training_config smaller = c;
+  smaller.bpe_vocab_size = 100;
+  hat::train_inputs fresh;
+  fresh.save_dir = dir / "stale";
+  fresh.progress = nullptr;
+  CHECK_THROWS_WITH(hat::train_model<hat::number_words_space>(be, smaller, fresh), Catch::Contains("more than the bpe-vocab-size 100"));
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("results: Markdown, CSV and JSON of the same rows; a NaN in JSON is null, never garbage", "[train][pipeline]") {
+TEST_CASE("results: Markdown, CSV and JSON of the same rows; a NaN writes nothing", "[train][pipeline]") {
   const auto dir = fresh_dir("results");
   std::vector<hat::pipeline_row> rows(2);
   rows[0] = {"50pct", "enc 64", 1.5, 1.25, 1.375, 30.5, 31.25, 1000000, 2500000000};
-  rows[1] = {"100ms", "enc 32", 100, 90, std::nan(""), 20, 21, 500000, 1000000000};
+  rows[1] = {"100ms", "enc 32", 100, 90, 80, 20, 21, 500000, 1000000000};
   const std::string md = hat::write_pipeline_results(dir, rows, "a test device");
   CHECK(md.find("| 50pct (1.50 ms) | 1.25 | 1.38 | 1.00 | 2.500 | 30.50 | 31.25 | `enc 64` |") != std::string::npos);
   CHECK(hat::read_file(dir / "results.md").starts_with("Measured on a test device.\n\n"));
-  CHECK(hat::read_file(dir / "results.csv")
-            .starts_with("constraint,limit_ms,predicted_ms,measured_ms,params,flops,bleu,bleu_tokenized,arch\n"
-                         "50pct,1.5,1.25,1.375,1000000,2500000000,30.5,31.25,\"enc 64\"\n100ms,100,90,"));
+  CHECK(hat::read_file(dir / "results.csv") ==
+        "constraint,limit_ms,predicted_ms,measured_ms,params,flops,bleu,bleu_tokenized,arch\n"
+        "50pct,1.5,1.25,1.375,1000000,2500000000,30.5,31.25,\"enc 64\"\n"
+        "100ms,100,90,80,500000,1000000000,20,21,\"enc 32\"\n");
   const auto j = hat::read_json(dir / "results.json");
   REQUIRE(j.size() == 2);
   CHECK(j[0]["flops"].get<std::int64_t>() == 2500000000);
-  CHECK(j[1]["measured_ms"].is_null());
   CHECK(j[1]["constraint"] == "100ms");
+  const std::string before = hat::read_file(dir / "results.md") + hat::read_file(dir / "results.csv");
+  rows[1].measured_ms = std::nan("");
+  CHECK_THROWS_WITH(hat::write_pipeline_results(dir, rows, "a test device"), Catch::Contains("'[1].measured_ms' = nan"));
+  CHECK(hat::read_file(dir / "results.md") + hat::read_file(dir / "results.csv") == before);
   std::filesystem::remove_all(dir);
 }
 

@@ -39,7 +39,7 @@ struct corpus_stats {
 /// Reads split `split` of both languages, encodes each line with `subwords`, appends </s>, and
 /// drops pairs with an empty side or a side longer than max_positions tokens (fairseq's
 /// filter_by_size; the model's position table bounds it). Throws config_error when the two
-/// files have different line counts.
+/// files have different line counts or no pair is left.
 inline parallel_corpus load_corpus(const corpus_location& at, const std::string& split, const subword_model& subwords,
                                    std::size_t max_positions, corpus_stats* stats = nullptr) {
   const std::string src_file = at.file(split, at.source_lang), tgt_file = at.file(split, at.target_lang);
@@ -67,6 +67,11 @@ inline parallel_corpus load_corpus(const corpus_location& at, const std::string&
   }
   s.kept = c.size();
   if (stats) *stats = s;
+  // Nothing to learn from or score on: an empty validation split would report a perfect loss.
+  if (c.size() == 0)
+    throw config_error("corpus: " + src_file + " and " + tgt_file + ": no sentence pair left (" + std::to_string(s.lines) +
+                       " lines: " + std::to_string(s.empty) + " with an empty side, " + std::to_string(s.too_long) +
+                       " longer than " + std::to_string(max_positions) + " subwords)");
   return c;
 }
 

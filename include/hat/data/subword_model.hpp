@@ -36,7 +36,7 @@ class subword_model {
   static subword_model load(const std::string& path) {
     subword_model m;
     m.path_ = path;
-    const std::string bytes = read_file(path);
+    const std::string bytes = read_file(path, model_file_limit);
     const auto status = m.sp_->LoadFromSerializedProto(bytes);
     if (!status.ok()) throw config_error(path + ": not a SentencePiece model: " + status.ToString());
     m.check_ids_();

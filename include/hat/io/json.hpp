@@ -3,6 +3,8 @@
 // written), with errors that name the file and key. Needs nlohmann-json (part of hat::text).
 #pragma once
 
+#include <cmath>
+#include <cstddef>
 #include <filesystem>
 #include <string>
 
@@ -16,10 +18,24 @@ namespace hat {
 
 using json = nlohmann::ordered_json;
 
+namespace detail {
+/// Throws config_error naming the first value of j that is not a finite number (`at`: its path).
+inline void require_finite_json(const json& j, const std::string& at) {
+  if (j.is_number_float() && !std::isfinite(j.get<double>()))
+    throw config_error("refusing to write " + (at.empty() ? std::string("a JSON value") : "'" + at + "'") + " = " +
+                       std::to_string(j.get<double>()) + ": JSON has no such number (a result that is not a number is no result)");
+  if (j.is_object())
+    for (const auto& [key, value] : j.items()) require_finite_json(value, at.empty() ? key : at + "." + key);
+  if (j.is_array())
+    for (std::size_t i = 0; i < j.size(); ++i) require_finite_json(j[i], at + "[" + std::to_string(i) + "]");
+}
+}  // namespace detail
+
 /// j's text, on one line (indent -1) or indented, and a newline. Strings that are not valid
-/// UTF-8 get U+FFFD instead of an exception; NaN and infinities are written as null (JSON has
-/// neither), never as garbage.
+/// UTF-8 get U+FFFD instead of an exception. A NaN or an infinity anywhere in j is a
+/// config_error naming its key: JSON has neither, and every JSON hat writes passes here.
 inline std::string json_text(const json& j, int indent) {
+  detail::require_finite_json(j, "");
   return j.dump(indent, ' ', false, json::error_handler_t::replace) + "\n";
 }
 

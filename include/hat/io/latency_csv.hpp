@@ -19,6 +19,11 @@
 
 namespace hat {
 
+/// The largest latency a CSV may hold (about 2.8 hours per sentence) and the largest magnitude of
+/// an architecture value: anything beyond is a broken file, not a measurement.
+inline constexpr double max_latency_ms = 1e7;
+inline constexpr double max_feature_value = 1e9;
+
 /// One measured architecture: HAT's 10 raw features, then the trimmed means and standard
 /// deviations of encoder and decoder latency in ms, then any extra columns (per-layer values
 /// that richer predictors may read; HAT's files have none).
@@ -93,6 +98,14 @@ inline latency_table parse_latency_csv(std::string_view text, const std::string&
         throw config_error(at + ": column '" + columns[i] + "': expected a number, found '" + std::string(f) + "'");
       if (i >= 10 && i < 14 && v < 0)
         throw config_error(at + ": column '" + columns[i] + "': a latency cannot be negative (" + std::string(f) + ")");
+      // Values a measurement can have: a larger one is a broken file, and would train a
+      // predictor to numbers that are not finite.
+      if (i >= 10 && i < 14 && v > max_latency_ms)
+        throw config_error(at + ": column '" + columns[i] + "': " + std::string(f) + " ms is not a latency (at most " +
+                           std::to_string(static_cast<long long>(max_latency_ms)) + " ms)");
+      if ((i < 10 || i >= 14) && std::abs(v) > max_feature_value)
+        throw config_error(at + ": column '" + columns[i] + "': " + std::string(f) + " is not an architecture's value (at most " +
+                           std::to_string(static_cast<long long>(max_feature_value)) + " in size)");
       if (i < 10) row.features[i] = v;
       else if (i == 10) row.encoder_ms = v;
       else if (i == 11) row.decoder_ms = v;
@@ -100,6 +113,8 @@ inline latency_table parse_latency_csv(std::string_view text, const std::string&
       else if (i == 13) row.decoder_std = v;
       else row.extra[i - 14] = v;
     }
+    if (!(row.total_ms() > 0))
+      throw config_error(at + ": the mean latencies add up to 0 ms: not a measurement (a relative error needs a positive latency)");
     t.rows.push_back(std::move(row));
   }
   if (line_no == 0) throw config_error(file + ": the file is empty (expected HAT's latency CSV header)");

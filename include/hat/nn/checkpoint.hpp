@@ -171,7 +171,7 @@ inline checkpoint_extras read_checkpoint_state(const std::filesystem::path& path
 template <class M, backend_policy Backend, class T = float>
 super_transformer<M, Backend, T> load_checkpoint(Backend& be, const std::filesystem::path& path,
                                                  checkpoint_extras* extras = nullptr) {
-  const std::string data = read_file(path);
+  const std::string data = read_file(path, model_file_limit);
   const std::string name = path.string();
   const auto fail = [&](const std::string& what) { throw config_error(name + ": " + what); };
   if (data.size() < 16 || data.compare(0, 8, "HATCKPT\n") != 0) fail("not a hat checkpoint (bad magic)");

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include <hat/config.hpp>
 #include <hat/io/atomic_file.hpp>
 #include <hat/io/latency_csv.hpp>
+#include <hat/io/same_file.hpp>
 #include <hat/io/svg_plot.hpp>
 #include <hat/predictor/latency_predictor.hpp>
 #include <hat/predictor/metrics.hpp>
@@ -69,8 +71,14 @@ predictor_metrics evaluate_predictor(Predictor& p, const latency_table& table, s
 /// 10 % valid split), scores it on the 10 % test split, writes the plot, then the predictor.
 template <backend_policy Backend>
 predictor_outputs<Backend> train_latency_predictor(Backend& be, const predictor_inputs& in) {
-  if (!(in.lat_norm > 0)) throw config_error("predictor: lat_norm must be positive (the latency divisor)");
+  if (!(in.lat_norm > 0) || !std::isfinite(in.lat_norm))
+    throw config_error("predictor: lat_norm must be a positive number (the latency divisor)");
+  refuse_to_overwrite(in.out, "the predictor file", {in.csv});
+  refuse_to_overwrite(in.plot, "the plot", {in.csv});
   const auto table = read_latency_csv(in.csv);
+  if (table.rows.size() < 10)  // HAT's 80/10/10 split leaves a split empty below that
+    throw config_error(in.csv.string() + ": " + std::to_string(table.rows.size()) +
+                       " rows; a predictor needs at least 10 (80 % to train, 10 % to choose, 10 % to test)");
   const auto split = split_rows(table.rows.size(), in.seed);
   predictor_train_options o = in.train;
   o.seed = in.seed;

@@ -45,7 +45,8 @@ inline std::string results_markdown(const std::vector<pipeline_row>& rows) {
 }
 
 /// Writes results.md (with the device the latencies were measured on), results.csv (exact
-/// doubles) and results.json into `dir`; returns the Markdown table.
+/// doubles) and results.json into `dir`; returns the Markdown table. A value that is not a
+/// finite number is a config_error naming it, and then no file is written.
 inline std::string write_pipeline_results(const std::filesystem::path& dir, const std::vector<pipeline_row>& rows,
                                           const std::string& device) {
   using detail::number;
@@ -66,9 +67,10 @@ inline std::string write_pipeline_results(const std::filesystem::path& dir, cons
                    {"arch", r.arch}});
   }
   const std::string md = results_markdown(rows);
+  const std::string json_file = json_text(all, 2);  // first: a value that is not a number writes nothing
   write_file_atomic(dir / "results.md", "Measured on " + device + ".\n\n" + md);
   write_file_atomic(dir / "results.csv", csv);
-  write_json_atomic(dir / "results.json", all);
+  write_file_atomic(dir / "results.json", json_file);
   return md;
 }
 

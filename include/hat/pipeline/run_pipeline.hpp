@@ -34,6 +34,7 @@
 #include <hat/pipeline/results.hpp>
 #include <hat/pipeline/run_folder.hpp>
 #include <hat/pipeline/search_step.hpp>
+#include <hat/pipeline/subword_binding.hpp>
 #include <hat/pipeline/test_step.hpp>
 #include <hat/pipeline/train_step.hpp>
 #include <hat/predictor/latency_predictor.hpp>
@@ -168,7 +169,7 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
   // 1. The SuperTransformer (resumes from its folder; returns at once when done).
   const bool given = !cfg.supertransformer_checkpoint.empty();
   const fs::path super_ckpt = given ? fs::path(cfg.supertransformer_checkpoint) : folder.supertransformer_checkpoint();
-  std::string subword_file;
+  std::string subword_file;  // the SuperTransformer's (its SubTransformers inherit its vocabulary)
   step(given ? "train the SuperTransformer (given: " + super_ckpt.string() + ")" : "train the SuperTransformer", given, [&] {
     training_config c = tc;
     if (cfg.supertransformer_updates) c.trainer.max_update = cfg.supertransformer_updates;
@@ -183,7 +184,7 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
     const auto state = read_checkpoint_state(super_ckpt.string());
     if (const std::string* space_of = state.value("space"); !space_of || *space_of != tc.space)
       throw config_error(super_ckpt.string() + ": not a SuperTransformer of space '" + tc.space + "'");
-    subword_file = checkpoint_value(state, super_ckpt.string(), "subwords", "");
+    subword_file = checkpoint_subwords(state, super_ckpt.string(), "").path();
   }
   const auto subwords = subword_model::load(subword_file);
 
@@ -275,7 +276,6 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
     step("train the SubTransformer found under " + name, false, [&] {
       training_config c = tc;
       c.trainer.max_update = cfg.subtransformer_updates;
-      c.bpe_model = fs::absolute(subword_file).string();  // the SuperTransformer's, whose vocabulary it inherits
       train_inputs t;
       t.save_dir = folder.subtransformer_dir(name);
       t.arch = arch_file.string();

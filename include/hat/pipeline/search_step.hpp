@@ -21,7 +21,9 @@
 #include <hat/config.hpp>
 #include <hat/data/load_corpus.hpp>
 #include <hat/data/subword_model.hpp>
+#include <hat/io/same_file.hpp>
 #include <hat/nn/checkpoint.hpp>
+#include <hat/pipeline/subword_binding.hpp>
 #include <hat/profile/flops.hpp>
 #include <hat/profile/params.hpp>
 #include <hat/search/callbacks.hpp>
@@ -49,6 +51,7 @@ struct search_inputs {
   std::filesystem::path out;      // the best architecture (written last: it marks the step done)
   std::filesystem::path history;  // every scored network as CSV, and an SVG beside it (empty: none)
   std::string title;              // of the history plot
+  std::vector<std::filesystem::path> inputs;  // files the caller read (the predictor's): never overwritten
   std::ostream* progress = &std::cerr;  // a line per iteration (null: quiet)
 };
 
@@ -75,7 +78,7 @@ struct valid_loss_fitness {
     checkpoint_extras x;
     auto model = load_checkpoint<typename model_t::maxima, Backend>(be, in.checkpoint, &x);
     const auto recorded = [&](const char* key, const std::string& given) { return checkpoint_value(x, in.checkpoint, key, given); };
-    const auto subwords = subword_model::load(recorded("subwords", in.bpe_model));
+    const auto subwords = checkpoint_subwords(x, in.checkpoint, in.bpe_model);
     const corpus_location at{in.data, recorded("source_lang", ""), recorded("target_lang", "")};
     const std::string* mp = x.value("max_positions");
     auto valid = load_corpus(at, recorded("valid_split", in.valid_split), subwords, mp ? std::stoul(*mp) : 1024);
@@ -91,6 +94,13 @@ struct valid_loss_fitness {
 /// infeasible_constraint when nothing meets it, config_error on a checkpoint of another space.
 template <transformer_space S, backend_policy Backend, class Predictor>
 search_outputs<S> search_architecture(Backend& be, Predictor& predictor, const search_inputs& in) {
+  std::vector<std::filesystem::path> read = in.inputs;
+  read.push_back(in.checkpoint);
+  refuse_to_overwrite(in.out, "the architecture file", read);
+  if (!in.history.empty()) {
+    refuse_to_overwrite(in.history, "the history", read);
+    refuse_to_overwrite(std::filesystem::path(in.history).replace_extension(".svg"), "the history plot", read);
+  }
   search_outputs<S> out;
   if (in.fitness == search_fitness::valid_loss) {
     if (in.checkpoint.empty() || in.data.empty())

@@ -21,7 +21,9 @@
 #include <hat/eval/tokenize.hpp>
 #include <hat/io/atomic_file.hpp>
 #include <hat/io/json.hpp>
+#include <hat/io/same_file.hpp>
 #include <hat/nn/checkpoint.hpp>
+#include <hat/pipeline/subword_binding.hpp>
 #include <hat/profile/flops.hpp>
 #include <hat/profile/params.hpp>
 #include <hat/space/space.hpp>
@@ -70,7 +72,7 @@ test_outputs test_subtransformer(Backend& be, const arch<S>& a, const test_input
   checkpoint_extras x;
   const auto model = load_checkpoint<typename model_t::maxima, Backend>(be, in.checkpoint, &x);
   const auto recorded = [&](const char* key, const std::string& given) { return checkpoint_value(x, in.checkpoint, key, given); };
-  const auto subwords = subword_model::load(recorded("subwords", in.bpe_model));
+  const auto subwords = checkpoint_subwords(x, in.checkpoint, in.bpe_model);
   const corpus_location at{in.data, recorded("source_lang", ""), recorded("target_lang", "")};
   const auto src = read_lines(at.file(in.split, at.source_lang));
   const auto ref = read_lines(at.file(in.split, at.target_lang));
@@ -78,6 +80,10 @@ test_outputs test_subtransformer(Backend& be, const arch<S>& a, const test_input
     throw config_error(at.file(in.split, at.source_lang) + " and " + at.file(in.split, at.target_lang) +
                        " have different line counts");
   if (src.empty()) throw config_error(at.file(in.split, at.source_lang) + ": no sentences");
+  const std::vector<std::filesystem::path> read{in.checkpoint, subwords.path(), at.file(in.split, at.source_lang),
+                                                at.file(in.split, at.target_lang)};
+  refuse_to_overwrite(in.hypotheses_out, "the translations file", read);
+  refuse_to_overwrite(in.record_out, "the record", read);
   const auto start = std::chrono::steady_clock::now();
   test_outputs out;
   out.split = in.split;

@@ -19,7 +19,11 @@
 #include <hat/data/load_corpus.hpp>
 #include <hat/data/subword_model.hpp>
 #include <hat/data/text_reader.hpp>
+#include <hat/io/same_file.hpp>
+#include <hat/io/atomic_file.hpp>
+#include <hat/io/read_file.hpp>
 #include <hat/nn/checkpoint.hpp>
+#include <hat/pipeline/subword_binding.hpp>
 #include <hat/space/space.hpp>
 #include <hat/space/transformer.hpp>
 #include <hat/train/loss_curve.hpp>
@@ -67,11 +71,14 @@ inline std::string run_kind(const training_config& c) {
 }
 
 /// The state values a training checkpoint carries besides the trainer's: what valid-loss and
-/// translate need to read text the way training did, and what the run trains.
-inline void describe_run(checkpoint_extras& x, const training_config& c, const std::string& subwords) {
+/// translate need to read text the way training did (the subword model bound by size and
+/// hash, found relative to `save_dir`), and what the run trains.
+inline void describe_run(checkpoint_extras& x, const training_config& c, const subword_model& subwords,
+                         const std::filesystem::path& save_dir) {
   x.values.emplace_back("run", run_kind(c));
   x.values.emplace_back("space", c.space);
-  x.values.emplace_back("subwords", std::filesystem::absolute(subwords).string());
+  record_subwords(x, subwords, save_dir);
+  if (c.bpe_model.empty()) x.values.emplace_back("bpe_vocab_size", std::to_string(c.bpe_vocab_size));
   x.values.emplace_back("source_lang", c.source_lang);
   x.values.emplace_back("target_lang", c.target_lang);
   x.values.emplace_back("valid_split", c.valid_split);
@@ -84,7 +91,15 @@ inline subword_model subwords_for(const training_config& c, const corpus_locatio
                                   std::FILE* progress = stderr) {
   if (!c.bpe_model.empty()) return subword_model::load(c.resolve(c.bpe_model));
   const std::filesystem::path own = save_dir / "subwords.model";
-  if (std::filesystem::exists(own)) return subword_model::load(own.string());
+  if (std::filesystem::exists(own)) {
+    auto m = subword_model::load(own.string());
+    // A small corpus may give fewer pieces than asked for, never more: more is another run's model.
+    if (m.size() > c.bpe_vocab_size)
+      throw config_error(own.string() + ": " + std::to_string(m.size()) + " pieces, more than the bpe-vocab-size " +
+                         std::to_string(c.bpe_vocab_size) + " of " + c.file +
+                         ": a subword model of another run; remove it or choose another save folder");
+    return m;
+  }
   const auto src = read_lines(at.file(c.train_split, c.source_lang));
   const auto tgt = read_lines(at.file(c.train_split, c.target_lang));
   if (progress)
@@ -115,9 +130,39 @@ train_outputs train_model(Backend& be, training_config c, const train_inputs& in
   }
   if (c.data.empty()) throw config_error(c.file + ": no data folder: set 'data' or pass --data");
   const std::filesystem::path save_dir = in.save_dir.empty() ? std::filesystem::path("checkpoints") : in.save_dir;
-  std::filesystem::create_directories(save_dir);
   const corpus_location at{c.data, c.source_lang, c.target_lang};
+  {  // what the run writes must not be what it reads (another spelling or a link of it included)
+    std::vector<std::filesystem::path> read{c.file, c.resolve(c.bpe_model), in.arch, c.resolve(c.subtransformer_config),
+                                            at.file(c.train_split, c.source_lang), at.file(c.train_split, c.target_lang),
+                                            at.file(c.valid_split, c.source_lang), at.file(c.valid_split, c.target_lang)};
+    if (!same_file(in.restore_file, save_dir / "checkpoint_last.hat")) read.emplace_back(in.restore_file);  // else: resumed
+    for (const char* name : {"checkpoint_last.hat", "loss.csv", "loss.svg", "valid.csv", "subwords.model"})
+      if (std::string(name) != "subwords.model" || c.bpe_model.empty())  // with bpe-model, none is written
+        refuse_to_overwrite(save_dir / name, "the save folder's " + std::string(name), read);
+  }
+  std::filesystem::create_directories(save_dir);
+  // The checkpoint to start from (this run's, or restore_file) and the subword model: weights
+  // from another run keep the vocabulary they were trained with, unless the config names one.
+  const std::filesystem::path last = save_dir / "checkpoint_last.hat";
+  const std::string restore = !in.restore_file.empty() ? in.restore_file : std::filesystem::exists(last) ? last.string() : "";
+  checkpoint_extras restored;
+  if (!restore.empty()) {
+    if (!std::filesystem::is_regular_file(restore)) throw config_error(restore + ": no such checkpoint");
+    restored = read_checkpoint_state(restore);
+    if (const std::string* asked = restored.value("bpe_vocab_size");
+        asked && c.bpe_model.empty() && restore == last.string() && *asked != std::to_string(c.bpe_vocab_size))
+      throw config_error(restore + ": trained with bpe-vocab-size " + *asked + ", " + c.file + " asks for " +
+                         std::to_string(c.bpe_vocab_size) + "; choose another save folder for another vocabulary");
+  }
+  const bool inherit_subwords = !restore.empty() && c.bpe_model.empty() && !std::filesystem::exists(save_dir / "subwords.model") &&
+                                restored.value("subwords");
+  if (inherit_subwords) {  // a copy in the save folder keeps the run whole when folders move
+    const auto from = checkpoint_subwords(restored, restore, "");
+    write_file_atomic(save_dir / "subwords.model", read_file(from.path(), model_file_limit));
+    if (out) std::fprintf(out, "hat train: the subword model of %s, copied to %s\n", restore.c_str(), (save_dir / "subwords.model").c_str());
+  }
   const subword_model subwords = subwords_for(c, at, save_dir, out);
+  if (!restore.empty()) check_subwords(restored, restore, subwords);
   corpus_stats st;
   const auto train = load_corpus(at, c.train_split, subwords, c.max_positions, &st);
   if (out)
@@ -138,12 +183,9 @@ train_outputs train_model(Backend& be, training_config c, const train_inputs& in
   // The model: resumed (checkpoint_last in the save folder, or restore_file), or new.
   const std::size_t vocab = subwords.size();
   const vocabulary_sizes v{vocab, vocab, c.share_all_embeddings ? embedding_sharing::all : embedding_sharing::decoder};
-  const std::filesystem::path last = save_dir / "checkpoint_last.hat";
-  const std::string restore = !in.restore_file.empty() ? in.restore_file : std::filesystem::exists(last) ? last.string() : "";
   checkpoint_extras extras;
   std::unique_ptr<model_t> model;
   if (!restore.empty()) {
-    if (!std::filesystem::is_regular_file(restore)) throw config_error(restore + ": no such checkpoint");
     model = std::make_unique<model_t>(load_checkpoint<typename model_t::maxima, Backend>(be, restore, &extras));
     if (model->vocabulary().source != vocab)
       throw config_error(restore + ": its vocabulary has " + std::to_string(model->vocabulary().source) +
@@ -194,7 +236,7 @@ train_outputs train_model(Backend& be, training_config c, const train_inputs& in
   };
   const auto save = [&] {
     checkpoint_extras run;
-    describe_run(run, c, subwords.path());
+    describe_run(run, c, subwords, save_dir);
     t.save(last, run);
     write_loss_curve(t.history(), vlog, (save_dir / "loss").string());
     write_validation_log(vlog, vlog_path.string());

@@ -2,6 +2,7 @@
 // latency_predictor: HAT's feature normalisation + an MLP ensemble (or a linear model), fit, predict, save, load.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -27,6 +28,12 @@
 #include <hat/space/encode.hpp>
 
 namespace hat {
+
+/// A predictor whose fit produced numbers that are not finite (latencies far too large for its
+/// lat_norm, say); nothing was saved.
+struct predictor_diverged : config_error {
+  using config_error::config_error;
+};
 
 /// How a predictor is trained. `hat()` is HAT's recipe (LatencyPredictor in HAT's
 /// latency_predictor.py); the defaults are ours (docs/results.md compares both on HAT's six
@@ -100,8 +107,10 @@ class latency_predictor {
   latency_predictor(Backend& be, double lat_norm, predictor_model model = predictor_model::mlp,
                     const features& feature_norm = default_feature_norm<In>())
       : be_(&be), lat_norm_(lat_norm), model_(model), norm_(feature_norm) {
-    HAT_ASSERT(lat_norm > 0, "latency_predictor: lat_norm must be positive");
-    for (double v : norm_) HAT_ASSERT(v != 0 && std::isfinite(v), "latency_predictor: feature norms must be finite, non-zero");
+    if (!(lat_norm > 0) || !std::isfinite(lat_norm))
+      throw config_error("latency predictor: lat_norm must be a positive number (the latency divisor), got " + std::to_string(lat_norm));
+    for (double v : norm_)
+      if (v == 0 || !std::isfinite(v)) throw config_error("latency predictor: feature norms must be finite and non-zero");
   }
 
   /// Trains on the rows `rows` of a HAT latency table (In = 10). `on_step(step, total, loss)`
@@ -131,8 +140,19 @@ class latency_predictor {
       std::copy(f.begin(), f.end(), x.begin() + static_cast<std::ptrdiff_t>(r * In));
       y[r] = target_(total_ms[r]);
     }
+    const auto diverged = [&](const std::string& what) {
+      double largest = 0;
+      for (double v : total_ms) largest = std::max(largest, v);
+      return predictor_diverged("latency predictor: " + what + " (the largest latency is " + std::to_string(largest) +
+                                " ms against lat_norm " + std::to_string(lat_norm_) + "); nothing was saved");
+    };
+    const auto require_finite = [&](std::span<const double> w) {
+      for (double v : w)
+        if (!std::isfinite(v)) throw diverged("the least-squares fit gave a coefficient that is not a finite number");
+    };
     if (model_ == predictor_model::linear) {
       linear_.fit(x, y, 1e-8, o.least_squares);
+      require_finite(linear_.coefficients());
       return;
     }
     if (model_ == predictor_model::quadratic) {
@@ -145,6 +165,7 @@ class latency_predictor {
         q.insert(q.end(), e.begin(), e.end());
       }
       quadratic_.fit(q, y, 1e-8, o.least_squares);
+      require_finite(quadratic_.coefficients());
       return;
     }
     nets_.clear();
@@ -172,6 +193,9 @@ class latency_predictor {
         }
         cursor += b;
         const double loss = net.train_batch(bx, by, {.lr = lr_at_(o, s)});
+        if (!std::isfinite(loss))
+          throw diverged("the MLP's loss is not a finite number at step " + std::to_string(s + 1) + " of " +
+                         std::to_string(o.steps));
         if constexpr (!std::is_same_v<std::decay_t<Progress>, std::nullptr_t>) on_step(e * o.steps + s + 1, total, loss);
       }
     }
@@ -224,6 +248,13 @@ class latency_predictor {
 
   // --- files: "HATPRED\0", version, model, sizes, settings, parameters, FNV-1a checksum ---
   void save(const std::filesystem::path& path) const {
+    const auto finite = [&](auto v) {
+      if (!std::isfinite(static_cast<double>(v)))
+        throw predictor_diverged(path.string() + ": refusing to save a predictor with a weight that is not a finite number");
+    };
+    if (model_ == predictor_model::linear) for (double w : linear_.coefficients()) finite(w);
+    else if (model_ == predictor_model::quadratic) for (double w : quadratic_.coefficients()) finite(w);
+    else for (const auto& net : nets_) for (float p : net->parameters()) finite(p);
     std::string out("HATPRED", 8);
     put_(out, format_version);
     put_(out, static_cast<std::uint32_t>(model_));
@@ -247,7 +278,7 @@ class latency_predictor {
   }
 
   static latency_predictor load(Backend& be, const std::filesystem::path& path) {
-    const std::string data = read_file(path);
+    const std::string data = read_file(path, model_file_limit);
     const std::string name = path.string();
     if (data.size() < 8 + 8 || data.compare(0, 8, std::string("HATPRED", 8)) != 0)
       throw config_error(name + ": not a hat latency predictor (bad magic)");
@@ -284,22 +315,25 @@ class latency_predictor {
                          std::to_string(layers + 1) + " -> 1, this program expects " + std::to_string(In) + " -> " +
                          std::to_string(Hidden) + " x " +
                          std::to_string(HiddenLayers + 1) + " -> 1");
-    if (!(lat_norm > 0)) throw config_error(name + ": lat_norm must be positive");
+    if (!(lat_norm > 0) || !std::isfinite(lat_norm)) throw config_error(name + ": lat_norm must be a positive number");
     for (double v : norm)
       if (v == 0 || !std::isfinite(v)) throw config_error(name + ": a feature norm is zero or not finite");
     latency_predictor p(be, lat_norm, static_cast<predictor_model>(model), norm);
     p.log_target_ = log_target != 0;
+    const auto finite = [&](double v) {
+      if (!std::isfinite(v)) throw config_error(name + ": a weight is not a finite number (the file would predict garbage)");
+    };
     if (p.model_ == predictor_model::linear) {
-      for (double& w : p.linear_.coefficients()) get(w);
+      for (double& w : p.linear_.coefficients()) get(w), finite(w);
     } else if (p.model_ == predictor_model::quadratic) {
-      for (double& w : p.quadratic_.coefficients()) get(w);
+      for (double& w : p.quadratic_.coefficients()) get(w), finite(w);
     } else {
       std::uint32_t count = 0;
       get(count);
       if (count == 0 || count > 1024) throw config_error(name + ": bad ensemble size " + std::to_string(count));
       std::vector<float> params(network::param_count);
       for (std::uint32_t e = 0; e < count; ++e) {
-        for (float& v : params) get(v);
+        for (float& v : params) get(v), finite(v);
         p.nets_.emplace_back(std::make_unique<network>(be))->set_parameters(params);
       }
     }

@@ -77,7 +77,7 @@ search_result<Space> evolution<Space>::run(Fitness&& fitness, Constraint&& feasi
   (detail::notify_begin(callbacks, o), ...);
 
   const auto draw = [&](auto&& make, const char* phase) {
-    return detail::draw_feasible<Space>(make, feasible, o.max_draws, o.max_seconds, "evolution", phase);
+    return detail::draw_feasible<Space>(make, feasible, o.max_draws, "evolution", phase);
   };
   std::vector<A> population, next;
   population.reserve(o.population);

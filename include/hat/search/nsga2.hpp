@@ -98,7 +98,7 @@ nsga2_result<Space, K> nsga2<Space, K>::run(Objectives&& objectives, Constraint&
   std::vector<member> population;
   population.reserve(o.population);
   for (std::size_t i = 0; i < o.population; ++i)
-    population.push_back(evaluate(detail::draw_feasible<Space>([&] { return A::sample(g); }, feasible, o.max_draws, o.max_seconds,
+    population.push_back(evaluate(detail::draw_feasible<Space>([&] { return A::sample(g); }, feasible, o.max_draws,
                                                                "nsga2", "initial population")));
   std::vector<std::vector<std::size_t>> fronts;
   rank_and_crowd_(population, fronts);
@@ -124,7 +124,7 @@ nsga2_result<Space, K> nsga2<Space, K>::run(Objectives&& objectives, Constraint&
             const bool cross = g.uniform() < o.crossover_prob;
             return (cross ? A::crossover(p1.a, p2.a, g) : p1.a).mutated(g, o.mutation_prob);
           },
-          feasible, o.max_draws, o.max_seconds, "nsga2", "offspring");
+          feasible, o.max_draws, "nsga2", "offspring");
       pool.push_back(evaluate(child));
     }
     population = survivors_(std::move(pool), o.population);

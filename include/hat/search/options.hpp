@@ -32,12 +32,14 @@ struct evolution_options {
   double mutation_prob = 0.3;
   std::uint64_t seed = 1;
   std::size_t max_draws = 100000;  // draws per candidate before giving up
-  double max_seconds = 2.0;        // wall time per candidate before giving up
 
   /// Throws std::invalid_argument naming the bad field.
   void validate() const {
     constexpr const char* s = "evolution";
     detail::check_option(iterations >= 1, s, "iterations must be at least 1");
+    // Bounds before anything is allocated (HAT's searches: 30 x 125).
+    detail::check_option(iterations <= 1000000, s, "iterations = " + std::to_string(iterations) + ": at most 1000000");
+    detail::check_option(population <= 1000000, s, "population = " + std::to_string(population) + ": at most 1000000");
     detail::check_option(parents >= 2, s,
                          "parents = " + std::to_string(parents) + ": crossover needs at least 2 parents");
     detail::check_option(population == parents + mutations + crossovers, s,
@@ -46,7 +48,6 @@ struct evolution_options {
                          std::to_string(crossovers) + " (HAT asserts this)");
     detail::check_probability(mutation_prob, s, "mutation_prob");
     detail::check_option(max_draws >= 1, s, "max_draws must be at least 1");
-    detail::check_option(max_seconds > 0, s, "max_seconds must be positive");
   }
 };
 
@@ -60,18 +61,18 @@ struct nsga2_options {
   double crossover_prob = 1.0;
   std::uint64_t seed = 1;
   std::size_t max_draws = 100000;  // draws per candidate before giving up
-  double max_seconds = 2.0;        // wall time per candidate before giving up
 
   /// Throws std::invalid_argument naming the bad field.
   void validate() const {
     constexpr const char* s = "nsga2";
+    detail::check_option(population <= 1000000, s, "population = " + std::to_string(population) + ": at most 1000000");
+    detail::check_option(generations <= 1000000, s, "generations = " + std::to_string(generations) + ": at most 1000000");
     detail::check_option(population >= 2, s,
                          "population = " + std::to_string(population) + ": needs at least 2 members");
     detail::check_option(generations >= 1, s, "generations must be at least 1");
     detail::check_probability(mutation_prob, s, "mutation_prob");
     detail::check_probability(crossover_prob, s, "crossover_prob");
     detail::check_option(max_draws >= 1, s, "max_draws must be at least 1");
-    detail::check_option(max_seconds > 0, s, "max_seconds must be positive");
   }
 };
 

@@ -124,7 +124,14 @@ class trainer {
     adam_.step(be_, model_.data(), grad_.data(), r.lr);
     ++updates_;
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    history_.push_back(r);
+    // The history as a checkpoint keeps it (floats), so the loss curve written from it is the same
+    // whether or not the run was resumed on the way.
+    update_record kept = r;
+    kept.loss = static_cast<float>(r.loss);
+    kept.nll = static_cast<float>(r.nll);
+    kept.lr = static_cast<float>(r.lr);
+    kept.seconds = static_cast<float>(r.seconds);
+    history_.push_back(kept);
     return r;
   }
 

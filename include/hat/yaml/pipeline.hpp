@@ -153,7 +153,10 @@ inline pipeline_config parse_pipeline_yaml(const std::string& text, const std::s
     else if (k == "test-split") c.test_split = text_value();
     else if (k == "beam") c.beam = positive_count();
     else if (k == "lenpen") c.lenpen = detail::yaml_double(v, file, k, m);
-    else if (k == "max-len-a") c.max_len_a = detail::yaml_double(v, file, k, m);
+    else if (k == "max-len-a") {
+      c.max_len_a = detail::yaml_double(v, file, k, m);
+      if (c.max_len_a < 0) throw config_error(detail::where(file, m) + ": key 'max-len-a': must not be negative");
+    }
     else if (k == "max-len-b") c.max_len_b = count();
     else if (k == "threads") c.threads = static_cast<int>(positive_count());
     else if (k == "train-device") c.train_device = one_of({"cpu", "cuda"});

@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <string>
+#include <map>
 #include <system_error>
 #include <vector>
 
@@ -18,7 +19,7 @@ inline std::string where(const std::string& file, const YAML::Mark& m) {
   return m.line >= 0 ? file + ":" + std::to_string(m.line + 1) : file;
 }
 
-/// Parses `text` and requires a non-empty mapping at the top.
+/// Parses `text` and requires a non-empty mapping at the top, each key once.
 inline YAML::Node load_yaml_mapping(const std::string& text, const std::string& file) {
   if (text.find('\0') != std::string::npos)
     throw config_error(file + ": not a YAML text file (it contains NUL bytes)");
@@ -34,6 +35,16 @@ inline YAML::Node load_yaml_mapping(const std::string& text, const std::string& 
   if (!root || root.IsNull()) throw config_error(file + ": the file is empty (expected YAML keys)");
   if (!root.IsMap())
     throw config_error(where(file, root.Mark()) + ": expected a mapping of 'key: value' lines at the top");
+  // One rule for every reader: a key given twice is an error (yaml-cpp keeps both, and which one
+  // a reader saw would depend on how it looks keys up).
+  std::map<std::string, YAML::Mark> seen;
+  for (auto it = root.begin(); it != root.end(); ++it) {
+    if (!it->first.IsScalar()) continue;  // each reader names a key that is not plain text
+    const auto [at, first] = seen.emplace(it->first.Scalar(), it->first.Mark());
+    if (!first)
+      throw config_error(where(file, it->first.Mark()) + ": key '" + at->first + "' appears twice (first at " +
+                         where(file, at->second) + ")");
+  }
   return root;
 }
 

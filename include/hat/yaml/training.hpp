@@ -94,6 +94,7 @@ inline training_config parse_training_yaml(const std::string& text, const std::s
   double lr = 5e-4, max_lr = 1e-3, warmup_init = 1e-7, lr_shrink = 1, t_mult = 1;
   std::size_t warmup = 4000, period = 0;
   bool have_max_lr = false, space_given = false;
+  int positions_line = -1;  // where max-source/target-positions was first given
   std::string arch_name;
   for (auto it = root.begin(); it != root.end(); ++it) {
     if (!it->first.IsScalar()) throw config_error(detail::where(file, it->first.Mark()) + ": expected a plain key");
@@ -104,6 +105,16 @@ inline training_config parse_training_yaml(const std::string& text, const std::s
     const auto num = [&] { return detail::yaml_double(v, file, k, m); };
     const auto count = [&] { return detail::yaml_count(v, file, k, m); };
     const auto text_value = [&] { return detail::yaml_text(v, file, k, m); };
+    const auto positive = [&] {
+      const double x = num();
+      if (!(x > 0)) throw config_error(detail::where(file, m) + ": key '" + k + "': must be positive, got " + v.Scalar());
+      return x;
+    };
+    const auto non_negative = [&] {
+      const double x = num();
+      if (x < 0) throw config_error(detail::where(file, m) + ": key '" + k + "': must not be negative, got " + v.Scalar());
+      return x;
+    };
     const auto rate = [&] {
       const double r = num();
       if (r < 0 || r >= 1) throw config_error(detail::where(file, m) + ": key '" + k + "': a rate in [0, 1), got " + std::to_string(r));
@@ -120,7 +131,17 @@ inline training_config parse_training_yaml(const std::string& text, const std::s
     else if (k == "test-subset") c.test_split = text_value();
     else if (k == "bpe-vocab-size") c.bpe_vocab_size = count();
     else if (k == "bpe-model") c.bpe_model = text_value();
-    else if (k == "max-source-positions" || k == "max-target-positions") c.max_positions = count();
+    else if (k == "max-source-positions" || k == "max-target-positions") {
+      // One position table serves both sides here: two different bounds would be silently one.
+      const std::size_t n = count();
+      if (n == 0) throw config_error(detail::where(file, m) + ": key '" + k + "': must be positive");
+      if (positions_line >= 0 && n != c.max_positions)
+        throw config_error(detail::where(file, m) + ": key '" + k + "': " + std::to_string(n) + " differs from " +
+                           std::to_string(c.max_positions) + " at line " + std::to_string(positions_line + 1) +
+                           "; hat's models have one position table for both sides: give both keys one value");
+      c.max_positions = n;
+      positions_line = m.line;
+    }
     else if (k == "share-all-embeddings") c.share_all_embeddings = detail::yaml_bool(v, file, k, m);
     else if (k == "share-decoder-input-output-embed") (void)detail::yaml_bool(v, file, k, m);  // always shared here
     else if (k == "max-update") t.max_update = count();
@@ -141,13 +162,13 @@ inline training_config parse_training_yaml(const std::string& text, const std::s
       if (end == rest || !(t.adam.beta1 >= 0 && t.adam.beta1 < 1 && t.adam.beta2 >= 0 && t.adam.beta2 < 1))
         throw config_error(detail::where(file, m) + ": key 'adam-betas': expected '(beta1, beta2)' in [0, 1), got '" +
                            v.Scalar() + "'");
-    } else if (k == "adam-eps") t.adam.eps = num();
+    } else if (k == "adam-eps") t.adam.eps = positive();
     else if (k == "adam-eps-style") {
       const std::string s = text_value();
       if (s != "fairseq" && s != "pytorch") throw config_error(detail::where(file, m) + ": key 'adam-eps-style': fairseq or pytorch");
       t.adam.style = s == "fairseq" ? adam_settings::eps_style::fairseq : adam_settings::eps_style::pytorch;
-    } else if (k == "weight-decay") t.adam.weight_decay = num();
-    else if (k == "clip-norm") t.adam.clip_norm = num();
+    } else if (k == "weight-decay") t.adam.weight_decay = non_negative();
+    else if (k == "clip-norm") t.adam.clip_norm = non_negative();  // 0: no clipping (fairseq's)
     else if (k == "dropout") t.dropout.dropout = rate();
     else if (k == "attention-dropout") t.dropout.attention = rate();
     else if (k == "activation-dropout" || k == "relu-dropout") t.dropout.activation = rate();
@@ -159,12 +180,12 @@ inline training_config parse_training_yaml(const std::string& text, const std::s
       scheduler = text_value();
       if (scheduler != "inverse_sqrt" && scheduler != "cosine")
         throw config_error(detail::where(file, m) + ": key 'lr-scheduler': inverse_sqrt or cosine, got '" + scheduler + "'");
-    } else if (k == "lr") lr = num();
-    else if (k == "max-lr") max_lr = num(), have_max_lr = true;
+    } else if (k == "lr") lr = positive();
+    else if (k == "max-lr") max_lr = positive(), have_max_lr = true;
     else if (k == "warmup-updates") warmup = count();
-    else if (k == "warmup-init-lr") warmup_init = num();
-    else if (k == "lr-shrink") lr_shrink = num();
-    else if (k == "t-mult") t_mult = num();
+    else if (k == "warmup-init-lr") warmup_init = non_negative();
+    else if (k == "lr-shrink") lr_shrink = positive();
+    else if (k == "t-mult") t_mult = positive();
     else if (k == "lr-period-updates") period = count();
     else if (k == "sampling") {
       const std::string s = text_value();
