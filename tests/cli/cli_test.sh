@@ -164,6 +164,29 @@ check "search --fitness valid-loss without a checkpoint: a clear error" bash -c 
 "$hat" search --space multi30k --predictor "$work/demo/predictor/latency.pred" --latency-constraint 1 --fitness valid-loss \
   --checkpoint "$work/demo/supertransformer/checkpoint_last.hat" --data "$work/demo/data" --out "$work/x.yml" 2>"$work/s.err"
 check "search: a checkpoint of another space is refused" bash -c "test $? -ne 0 && grep -q \"of space 'number-words', not 'multi30k'\" '$work/s.err'"
+# kill -9 at several moments of a training leaves no partial file (every checkpoint there loads),
+# and resuming gives the weights and optimiser state of a run never interrupted, bit for bit.
+kcfg=$work/demo/config/training.yml
+"$hat" train --config "$kcfg" --data "$work/demo/data" --save-dir "$work/k_straight" >/dev/null 2>&1
+kill_ok=0
+for delay in 0.4 0.8 1.2 1.6 2.0 2.4; do
+  "$hat" train --config "$kcfg" --data "$work/demo/data" --save-dir "$work/k_killed" >/dev/null 2>&1 &
+  kpid=$!
+  sleep $delay
+  kill -9 $kpid 2>/dev/null
+  wait $kpid 2>/dev/null
+  if [ -e "$work/k_killed/checkpoint_last.hat" ] &&
+     ! "$hat" translate --checkpoint "$work/k_killed/checkpoint_last.hat" --arch largest </dev/null >/dev/null 2>"$work/k.err"; then
+    kill_ok=1; cat "$work/k.err"
+  fi
+done
+"$hat" train --config "$kcfg" --data "$work/demo/data" --save-dir "$work/k_killed" >/dev/null 2>&1
+check "kill -9 during training: every checkpoint left loads" test $kill_ok -eq 0
+# The last 8 bytes are the checksum, the 30 x 5 floats before it the loss history (with wall-clock seconds).
+check "kill -9 during training: resuming gives the uninterrupted run's weights and state, bit for bit" \
+  python3 -c "import sys; a, b = (open(f, 'rb').read() for f in sys.argv[1:]); n = 30 * 5 * 4 + 8; sys.exit(not (len(a) == len(b) and a[:-n] == b[:-n]))" \
+  "$work/k_straight/checkpoint_last.hat" "$work/k_killed/checkpoint_last.hat"
+
 # Outputs never overwrite inputs (by identity: a symbolic link is the same file), and the input is kept.
 D=$work/demo
 cp "$D/latency/latency.csv" "$work/in.csv"; ln -sf "$work/in.csv" "$work/in_link.csv"; cp "$work/in.csv" "$work/in.kept"

@@ -17,6 +17,15 @@ TEST_CASE("atomic file: replaces the contents and leaves no temporary behind", "
   hat::write_file_atomic(f, "second\n");
   CHECK(hat::read_file(f) == "second\n");
   CHECK(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()) == 1);
+  // A writer killed mid-write leaves its temporary file; the next write removes those of
+  // processes that are gone (pid 999999999 cannot exist) and keeps a live one's.
+  hat::write_file_atomic(dir / "out.txt.tmp.999999999.0", "partial");
+  hat::write_file_atomic(dir / ("out.txt.tmp." + std::to_string(::getppid()) + ".3"), "in progress");
+  hat::write_file_atomic(f, "third\n");
+  CHECK_FALSE(std::filesystem::exists(dir / "out.txt.tmp.999999999.0"));
+  CHECK(std::filesystem::exists(dir / ("out.txt.tmp." + std::to_string(::getppid()) + ".3")));
+  std::filesystem::remove(dir / ("out.txt.tmp." + std::to_string(::getppid()) + ".3"));
+  hat::write_file_atomic(f, "second\n");
   // Writing over a directory fails with the path named and the directory untouched.
   std::filesystem::create_directories(dir / "sub");
   // The system's reason, not the clean-up's ("Success" was printed once).

@@ -3,12 +3,15 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include <hat/backend/cpu.hpp>
+#include <hat/io/checksum.hpp>
 #include <hat/io/read_file.hpp>
 #include <hat/nn/checkpoint.hpp>
 #include <hat/nn/dense_export.hpp>
@@ -179,6 +182,31 @@ TEST_CASE("checkpoints: bad files give errors naming the file and the fault", "[
   expect(edit("tensor encoder.embed_tokens.weight 24 16", "tensor encoder.embed_tokens.weight 24 15"), "tensor 0");
   expect(edit("tensor encoder.embed_tokens.weight", "tensor encoder.embed_tokens.WEIGHT"), "WEIGHT");
   expect(edit("tensors ", "bogus!! "), "header line 6 ('bogus!!'): unknown key");
+  // A vocabulary whose tables the file cannot hold is refused before the model is allocated.
+  const auto edit_header = [&](const std::string& from, const std::string& to) {  // any length: the header's is fixed up
+    std::string s = bytes;
+    const auto at = s.find(from);
+    REQUIRE(at != std::string::npos);
+    s.replace(at, from.size(), to);
+    std::uint64_t len = 0;
+    std::memcpy(&len, s.data() + 8, 8);
+    len = len + to.size() - from.size();
+    std::memcpy(s.data() + 8, &len, 8);
+    return s;
+  };
+  expect(edit_header("vocab 24 24 all", "vocab 99999999999 1 all"),
+         "vocab 99999999999: an embedding table of that size is larger than the file");
+  expect(edit_header("vocab 24 24 all", "vocab 0 24 all"), "vocab 0:");
+  {  // a NaN weight under a valid checksum
+    std::string s = bytes;
+    std::uint64_t len = 0;
+    std::memcpy(&len, s.data() + 8, 8);
+    const float nan = std::nanf("");
+    std::memcpy(s.data() + 16 + len + 4 * sizeof(float), &nan, sizeof nan);
+    const std::uint64_t sum = hat::fnv1a(std::string_view(s).substr(0, s.size() - 8));
+    std::memcpy(s.data() + s.size() - 8, &sum, 8);
+    expect(s, "weight 4 is not a finite number");
+  }
 
   // A checkpoint of other maxima is refused with both sets named.
   using other = hat::transformer_maxima<16, 32, 24, 8, 2, 3>;

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -11,6 +12,7 @@
 #include <system_error>
 
 #include <fcntl.h>   // open
+#include <signal.h>  // kill(pid, 0): whether a process exists
 #include <unistd.h>  // write, fsync, close, getpid
 
 #include <hat/config.hpp>
@@ -53,6 +55,16 @@ inline void write_file_atomic(const std::filesystem::path& path, std::string_vie
   if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
     (void)::fsync(dfd);
     ::close(dfd);
+  }
+  // A writer killed mid-write (kill -9, power) leaves its temporary file: no reader opens one, and
+  // the next write of the same file removes those of processes that no longer exist.
+  const std::string prefix = path.filename().string() + ".tmp.";
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+    if (pid > 0 && pid != ::getpid() && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) ::unlink(it->path().c_str());
   }
 }
 

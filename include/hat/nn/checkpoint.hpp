@@ -2,6 +2,8 @@
 // Checkpoints: super or dense model weights in a versioned, checksummed file, written atomically.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -143,6 +145,8 @@ void save_checkpoint(Backend& be, const super_transformer<M, Backend, T>& model,
 /// The `state` values of a checkpoint's header, reading the header only (not the tensors): what
 /// a caller needs before it knows the model type. Throws config_error naming the file when it
 /// is not a checkpoint or the header is cut off.
+inline checkpoint_extras checkpoint_state_of_header(const std::string& header);
+
 inline checkpoint_extras read_checkpoint_state(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw config_error(path.string() + ": cannot open");
@@ -153,6 +157,11 @@ inline checkpoint_extras read_checkpoint_state(const std::filesystem::path& path
   std::string header(len < (std::uint64_t{1} << 30) ? len : 0, '\0');
   if (header.size() != len || !in.read(header.data(), static_cast<std::streamsize>(len)))
     throw config_error(path.string() + ": truncated: the header is cut off");
+  return checkpoint_state_of_header(header);
+}
+
+/// The `state` values of a checkpoint header's text.
+inline checkpoint_extras checkpoint_state_of_header(const std::string& header) {
   checkpoint_extras x;
   std::istringstream lines(header);
   for (std::string line; std::getline(lines, line);) {
@@ -169,16 +178,25 @@ inline checkpoint_extras read_checkpoint_state(const std::filesystem::path& path
 /// cannot read (with its number), tensors that differ from the model's layout, truncation,
 /// or a checksum mismatch. The state values and arrays go to `extras` when given.
 template <class M, backend_policy Backend, class T = float>
+super_transformer<M, Backend, T> checkpoint_from_bytes(Backend& be, std::string_view data, const std::string& name,
+                                                       checkpoint_extras* extras = nullptr);
+
+template <class M, backend_policy Backend, class T = float>
 super_transformer<M, Backend, T> load_checkpoint(Backend& be, const std::filesystem::path& path,
                                                  checkpoint_extras* extras = nullptr) {
-  const std::string data = read_file(path, model_file_limit);
-  const std::string name = path.string();
+  return checkpoint_from_bytes<M, Backend, T>(be, read_file(path, model_file_limit), path.string(), extras);
+}
+
+/// load_checkpoint on a checkpoint's bytes; `name` stands for the file in errors.
+template <class M, backend_policy Backend, class T>
+super_transformer<M, Backend, T> checkpoint_from_bytes(Backend& be, std::string_view data, const std::string& name,
+                                                       checkpoint_extras* extras) {
   const auto fail = [&](const std::string& what) { throw config_error(name + ": " + what); };
   if (data.size() < 16 || data.compare(0, 8, "HATCKPT\n") != 0) fail("not a hat checkpoint (bad magic)");
   std::uint64_t len = 0;
   std::memcpy(&len, data.data() + 8, 8);
   if (len > data.size() - 16) fail("truncated: the header is cut off");
-  std::istringstream header(data.substr(16, len));
+  std::istringstream header(std::string(data.substr(16, len)));
   vocabulary_sizes vocab;
   model_storage storage;
   std::vector<std::pair<std::string, std::string>> tensors;
@@ -272,6 +290,12 @@ super_transformer<M, Backend, T> load_checkpoint(Backend& be, const std::filesys
   if (storage.dense && storage.arch.encoder_layers() == 0) fail("a dense checkpoint needs its 'arch' line");
   if (tensors.size() != declared)
     fail("the header declares " + std::to_string(declared) + " tensors and lists " + std::to_string(tensors.size()));
+  // Tables the file cannot hold are refused before anything is allocated.
+  const std::size_t width = storage.dense ? std::max<std::size_t>(1, std::min(storage.arch.encoder_embed_dim, storage.arch.decoder_embed_dim))
+                                          : M::embed;
+  for (const std::size_t v : {vocab.source, vocab.target})
+    if (v == 0 || v > data.size() / sizeof(T) / width)
+      fail("vocab " + std::to_string(v) + ": an embedding table of that size is larger than the file");
   super_transformer<M, Backend, T> model = [&] {
     try {
       return super_transformer<M, Backend, T>(be, vocab, storage);
@@ -294,16 +318,21 @@ super_transformer<M, Backend, T> load_checkpoint(Backend& be, const std::filesys
     fail("truncated or padded: expected " + std::to_string(at + bytes + 8) + " bytes, found " + std::to_string(data.size()));
   std::uint64_t stored = 0;
   std::memcpy(&stored, data.data() + at + bytes, 8);
-  if (stored != fnv1a(std::string_view(data).substr(0, at + bytes)))
+  if (stored != fnv1a(data.substr(0, at + bytes)))
     fail("checksum mismatch (the file is corrupted)");
   std::vector<T> host(model.size());
   std::memcpy(host.data(), data.data() + at, model.size() * sizeof(T));
+  // A weight that is not a number (written by something else, checksum and all) would decode garbage.
+  for (std::size_t i = 0; i < host.size(); ++i)
+    if (!std::isfinite(host[i])) fail("weight " + std::to_string(i) + " is not a finite number");
   be.upload(host.data(), host.size(), model.data());
   std::size_t pos = at + model.size() * sizeof(T);
   for (std::size_t i = 0; i < array_sizes.size(); ++i) {
     auto& a = found.arrays[i].second;
     a.resize(array_sizes[i]);
     if (!a.empty()) std::memcpy(a.data(), data.data() + pos, a.size() * sizeof(float));
+    for (const float v : a)
+      if (!std::isfinite(v)) fail("array '" + found.arrays[i].first + "' holds a value that is not a finite number");
     pos += a.size() * sizeof(float);
   }
   if (extras) *extras = std::move(found);

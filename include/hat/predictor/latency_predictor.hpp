@@ -14,6 +14,7 @@
 #include <utility>  // std::forward
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <hat/backend/concepts.hpp>
@@ -278,8 +279,11 @@ class latency_predictor {
   }
 
   static latency_predictor load(Backend& be, const std::filesystem::path& path) {
-    const std::string data = read_file(path, model_file_limit);
-    const std::string name = path.string();
+    return from_bytes(be, read_file(path, model_file_limit), path.string());
+  }
+
+  /// load on a predictor file's bytes; `name` stands for the file in errors.
+  static latency_predictor from_bytes(Backend& be, std::string_view data, const std::string& name) {
     if (data.size() < 8 + 8 || data.compare(0, 8, std::string("HATPRED", 8)) != 0)
       throw config_error(name + ": not a hat latency predictor (bad magic)");
     std::uint64_t stored = 0;
