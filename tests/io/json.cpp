@@ -30,5 +30,17 @@ TEST_CASE("json: written in key order; NaN and infinities refused with their pat
   CHECK_THROWS_WITH(hat::json_get<std::string>(hat::read_json(f), "a", "r.json"), Catch::Contains("r.json: key 'a'"));
   CHECK_THROWS_WITH(hat::json_get<double>(hat::read_json(f), "zz", "r.json"), Catch::Contains("r.json: key 'zz'"));
   CHECK_THROWS_WITH(hat::parse_json("{\"a\": 1,", "cut.json"), Catch::Contains("cut.json: not valid JSON"));
+  // A count given as a float out of its range, or not whole (found by the fuzzer: a cast with
+  // undefined behaviour inside nlohmann).
+  const auto record = hat::parse_json("{\"params\": 1.5e104, \"flops\": 2.5, \"n\": 3.0, \"neg\": -1, \"huge\": 18446744073709551615}", "r.json");
+  CHECK_THROWS_WITH(hat::json_get<std::int64_t>(record, "params", "r.json"), Catch::Contains("r.json: key 'params': expected a whole number"));
+  CHECK_THROWS_WITH(hat::json_get<std::int64_t>(record, "flops", "r.json"), Catch::Contains("key 'flops'"));
+  CHECK(hat::json_get<std::int64_t>(record, "n", "r.json") == 3);
+  CHECK_THROWS_WITH(hat::json_get<std::size_t>(record, "neg", "r.json"), Catch::Contains("key 'neg': out of range"));
+  CHECK_THROWS_WITH(hat::json_get<std::int64_t>(record, "huge", "r.json"), Catch::Contains("key 'huge': out of range"));
+  CHECK(hat::json_get<std::uint64_t>(record, "huge", "r.json") == 18446744073709551615u);
+  // A number past a double's range (found by the fuzzer: it escaped as nlohmann's out_of_range).
+  CHECK_THROWS_AS(hat::parse_json("4E4444", "big.json"), hat::config_error);
+  CHECK_THROWS_WITH(hat::parse_json("{\"bleu\": -1e999}", "big.json"), Catch::Contains("big.json: not valid JSON") && Catch::Contains("overflow"));
   std::filesystem::remove_all(dir);
 }

@@ -5,7 +5,10 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
+#include <limits>
+#include <type_traits>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -45,12 +48,13 @@ inline std::string json_line(const json& j) { return json_text(j, -1); }
 /// Writes j to path atomically (a temporary file, then a rename), indented for people.
 inline void write_json_atomic(const std::filesystem::path& path, const json& j) { write_file_atomic(path, json_text(j, 2)); }
 
-/// Parses a JSON document; a syntax error is a config_error naming the file (and nlohmann's
-/// line and column).
+/// Parses a JSON document; a syntax error, or a number JSON can hold but a double cannot
+/// (`4E4444`, found by tests/fuzz/json_record.cpp), is a config_error naming the file (and
+/// nlohmann's line and column).
 inline json parse_json(const std::string& text, const std::string& file) {
   try {
     return json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw config_error(file + ": not valid JSON: " + e.what());
   }
 }
@@ -59,10 +63,31 @@ inline json parse_json(const std::string& text, const std::string& file) {
 inline json read_json(const std::filesystem::path& path) { return parse_json(read_file(path), path.string()); }
 
 /// j[key] as a T; a missing key or a value of another type is a config_error naming the file.
+/// An integer T takes a whole number in its range only: nlohmann casts any float to it, which is
+/// undefined beyond the range (1e104 as a count; found by tests/fuzz/json_record.cpp).
 template <class T>
 T json_get(const json& j, const std::string& key, const std::string& file) {
   try {
-    return j.at(key).get<T>();
+    const json& v = j.at(key);
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      const auto fail = [&](const std::string& what) -> T { throw config_error(file + ": key '" + key + "': " + what); };
+      if (v.is_number_float()) {
+        const double d = v.get<double>();
+        const double lo = static_cast<double>(std::numeric_limits<T>::min());
+        const double hi = std::ldexp(1.0, std::numeric_limits<T>::digits);  // exclusive
+        if (!(d >= lo && d < hi) || d != std::trunc(d)) return fail("expected a whole number in range, got " + v.dump());
+        return static_cast<T>(d);
+      }
+      if (v.is_number_unsigned()) {
+        if (v.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) return fail("out of range: " + v.dump());
+      } else if (v.is_number_integer()) {
+        const std::int64_t i = v.get<std::int64_t>();
+        if (i < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
+            (i > 0 && static_cast<std::uint64_t>(i) > static_cast<std::uint64_t>(std::numeric_limits<T>::max())))
+          return fail("out of range: " + v.dump());
+      }
+    }
+    return v.get<T>();
   } catch (const json::exception& e) {
     throw config_error(file + ": key '" + key + "': " + e.what());
   }
