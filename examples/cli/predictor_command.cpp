@@ -66,12 +66,6 @@ void print_metrics(const hat::predictor_metrics& m, bool as_json, const json& ex
   }
 }
 
-hat::predictor_model model_kind(const std::string& name) {
-  return name == "linear" ? hat::predictor_model::linear
-         : name == "quadratic" ? hat::predictor_model::quadratic
-                               : hat::predictor_model::mlp;
-}
-
 void run_train(const train_options& o) {
   set_threads(o.threads);
   hat::cpu be;
@@ -97,15 +91,13 @@ void run_train(const train_options& o) {
   in.csv = o.csv;
   in.out = o.out;
   in.plot = o.plot;
-  if (o.model != "auto") in.model = model_kind(o.model);
+  in.model = hat::predictor_model_named(o.model, "--model");
   in.lat_norm = o.lat_norm;
   in.seed = o.seed;
   in.train = opts;
   in.progress = progress;
   const auto r = hat::train_latency_predictor(be, in);
-  const std::string chosen = r.model == hat::predictor_model::linear      ? "linear"
-                             : r.model == hat::predictor_model::quadratic ? "quadratic"
-                                                                          : "mlp";
+  const std::string chosen = hat::predictor_model_name(r.model);
   print_metrics(r.test, o.json, {{"split", "test"}, {"model", chosen}, {"train_seconds", r.seconds}},
                 "test split (" + chosen + ")");
 }

@@ -71,9 +71,7 @@ void run_search(const search_options& o) {
   const std::string title = o.task.empty() ? space : o.task;
   hat::search_inputs in;
   in.limit_ms = o.latency_ms;
-  in.fitness = o.fitness == "valid-loss" ? hat::search_fitness::valid_loss
-               : o.fitness == "flops"    ? hat::search_fitness::flops
-                                         : hat::search_fitness::params;
+  in.fitness = hat::search_fitness_named(o.fitness, "--fitness");
   in.checkpoint = o.checkpoint;
   in.data = o.data;
   in.bpe_model = o.bpe_model;

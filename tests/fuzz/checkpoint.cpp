@@ -5,10 +5,7 @@
 #include <filesystem>
 #include <string>
 
-#include <unistd.h>
-
 #include <hat/backend/cpu.hpp>
-#include <hat/io/read_file.hpp>
 #include <hat/nn/checkpoint.hpp>
 #include <hat/space/choice.hpp>
 #include <hat/space/space.hpp>
@@ -37,11 +34,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     hat::checkpoint_extras x;
     x.values = {{"space", "tiny"}, {"subwords", "subwords.model"}, {"subwords_size", "6"}, {"subwords_fnv1a", "0123456789abcdef"}};
     x.arrays = {{"history", {1.5f, 1.25f, 0.001f, 10, 0.5f}}};
-    const auto path = std::filesystem::temp_directory_path() / ("hat_fuzz_seed_" + std::to_string(::getpid()) + ".hat");
-    hat::save_checkpoint(be, m, path, x);
-    const std::string file = hat::read_file(path);
-    std::filesystem::remove(path);
-    return hat_fuzz::checksummed_seed(file);
+    return hat_fuzz::checksummed_seed([&](const std::filesystem::path& path) { hat::save_checkpoint(be, m, path, x); });
   });
   return 0;
 }

@@ -6,10 +6,14 @@
 
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <string_view>
 
+#include <unistd.h>
+
 #include <hat/io/checksum.hpp>
+#include <hat/io/read_file.hpp>
 
 namespace hat_fuzz {
 
@@ -25,7 +29,15 @@ inline std::string checksummed_file(std::string_view input) {
   return file;
 }
 
-/// The input that checksummed_file turns into `file` (a valid file: its checksum is recomputed).
-inline std::string checksummed_seed(const std::string& file) { return "\x01" + file.substr(0, file.size() - 8); }
+/// The input that checksummed_file turns into the file `save(path)` writes (a valid file: its
+/// checksum is recomputed).
+template <class Save>
+std::string checksummed_seed(Save&& save) {
+  const auto path = std::filesystem::temp_directory_path() / ("hat_fuzz_seed_" + std::to_string(::getpid()));
+  save(path);
+  const std::string file = hat::read_file(path, hat::model_file_limit);
+  std::filesystem::remove(path);
+  return "\x01" + file.substr(0, file.size() - 8);
+}
 
 }  // namespace hat_fuzz

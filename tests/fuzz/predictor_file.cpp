@@ -4,10 +4,7 @@
 #include <filesystem>
 #include <vector>
 
-#include <unistd.h>
-
 #include <hat/backend/cpu.hpp>
-#include <hat/io/read_file.hpp>
 #include <hat/predictor/latency_predictor.hpp>
 
 #include "checksummed.hpp"
@@ -26,11 +23,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     }
     predictor p(be, 100, hat::predictor_model::linear);
     p.fit(x, y, {});
-    const auto path = std::filesystem::temp_directory_path() / ("hat_fuzz_seed_" + std::to_string(::getpid()) + ".pred");
-    p.save(path);
-    const std::string file = hat::read_file(path);
-    std::filesystem::remove(path);
-    return hat_fuzz::checksummed_seed(file);
+    return hat_fuzz::checksummed_seed([&](const std::filesystem::path& path) { p.save(path); });
   });
   return 0;
 }

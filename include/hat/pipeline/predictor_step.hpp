@@ -28,6 +28,21 @@
 
 namespace hat {
 
+/// A predictor model by the name configs and flags use ("mlp", "linear", "quadratic"; "auto":
+/// none, the best on the valid split); another name is a config_error naming `where`.
+inline std::optional<predictor_model> predictor_model_named(const std::string& name, const std::string& where) {
+  if (name == "auto") return std::nullopt;
+  if (name == "mlp") return predictor_model::mlp;
+  if (name == "linear") return predictor_model::linear;
+  if (name == "quadratic") return predictor_model::quadratic;
+  throw config_error(where + ": predictor model '" + name + "': expected mlp, linear, quadratic or auto");
+}
+
+/// The name of a predictor model, as predictor_model_named reads it.
+inline std::string predictor_model_name(predictor_model m) {
+  return m == predictor_model::linear ? "linear" : m == predictor_model::quadratic ? "quadratic" : "mlp";
+}
+
 struct predictor_inputs {
   std::filesystem::path csv;   // a HAT-format latency dataset
   std::filesystem::path out;   // the predictor file (written last: it marks the step done)

@@ -121,21 +121,6 @@ class pipeline_steps {
   std::chrono::steady_clock::time_point start_;
 };
 
-inline std::optional<predictor_model> pipeline_predictor_model(const std::string& name, const std::string& file) {
-  if (name == "auto") return std::nullopt;
-  if (name == "mlp") return predictor_model::mlp;
-  if (name == "linear") return predictor_model::linear;
-  if (name == "quadratic") return predictor_model::quadratic;
-  throw config_error(file + ": predictor-model '" + name + "': expected mlp, linear, quadratic or auto");
-}
-
-inline search_fitness pipeline_fitness(const std::string& name, const std::string& file) {
-  if (name == "valid-loss") return search_fitness::valid_loss;
-  if (name == "params") return search_fitness::params;
-  if (name == "flops") return search_fitness::flops;
-  throw config_error(file + ": fitness '" + name + "': expected valid-loss, params or flops");
-}
-
 }  // namespace detail
 
 /// Runs the pipeline of `cfg` (training `tc`) on space S and backend `be` in in.folder. Throws
@@ -227,7 +212,7 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
     p.out = pred_file;
     fs::create_directories(pred_file.parent_path());
     p.plot = folder.predictor_plot();
-    p.model = detail::pipeline_predictor_model(cfg.predictor_model, cfg.file);
+    p.model = predictor_model_named(cfg.predictor_model, cfg.file);
     p.lat_norm = cfg.predictor_lat_norm > 0 ? cfg.predictor_lat_norm : slowest;
     p.seed = cfg.seed;
     p.train = in.predictor;
@@ -235,13 +220,13 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
     const auto r = train_latency_predictor(be, p);
     if (progress)
       std::fprintf(progress, "hat pipeline: predictor (%s) on the test split (%zu rows): RMSE %.2f ms, MAPE %.2f %%\n",
-                   r.model == predictor_model::linear ? "linear" : r.model == predictor_model::quadratic ? "quadratic" : "mlp",
-                   r.test.rows, r.test.rmse_ms, 100 * r.test.mape);
+                   predictor_model_name(r.model).c_str(), r.test.rows, r.test.rmse_ms, 100 * r.test.mape);
   });
   detail::set_backend_threads<Backend>(threads);
   auto predictor = latency_predictor<Backend>::load(be, pred_file.string());
   const auto predicted = [&](const arch<S>& a) { return predictor(a); };
 
+  std::vector<transformer_config> configs;  // of each row, in order
   for (const auto& limit : cfg.latency_constraints) {
     const std::string name = limit.name();
     const double ms = limit.ms(slowest);
@@ -250,7 +235,7 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
     step("search under " + detail::number(ms, "%.2f") + " ms (" + name + ")", folder.search_done(name), [&] {
       search_inputs s;
       s.limit_ms = ms;
-      s.fitness = detail::pipeline_fitness(cfg.fitness, cfg.file);
+      s.fitness = search_fitness_named(cfg.fitness, cfg.file);
       s.checkpoint = super_ckpt.string();
       s.data = tc.data;
       s.valid_batches = cfg.valid_batches;
@@ -285,6 +270,7 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
     if (out.stopped) return out;
     // 6. Test: BLEU both ways, #params, FLOPs.
     const auto a = read_subtransformer_yaml<S>(arch_file.string());
+    configs.push_back(config_of(a));  // for the last step
     const fs::path record = folder.test_record(name);
     step("test the SubTransformer found under " + name, folder.test_done(name), [&] {
       test_inputs t;
@@ -322,8 +308,6 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
   if (progress)
     std::fprintf(progress, "\nhat pipeline: last step, measure the latency of each result (%zu timed runs, sentences of %zu tokens)\n",
                  cfg.latency_iters, length);
-  std::vector<transformer_config> configs;
-  for (const auto& r : out.rows) configs.push_back(config_of(read_subtransformer_yaml<S>(folder.search_arch(r.constraint).string())));
   measured_latencies measured;
   if (dev.measure) {
     measured = dev.measure(configs, subwords.size(), cfg.seed, protocol);

@@ -40,6 +40,14 @@ namespace hat {
 /// latency taken as the better one: minimised negated).
 enum class search_fitness { valid_loss, params, flops };
 
+/// A fitness by the name configs and flags use; another name is a config_error naming `where`.
+inline search_fitness search_fitness_named(const std::string& name, const std::string& where) {
+  if (name == "valid-loss") return search_fitness::valid_loss;
+  if (name == "params") return search_fitness::params;
+  if (name == "flops") return search_fitness::flops;
+  throw config_error(where + ": fitness '" + name + "': expected valid-loss, params or flops");
+}
+
 struct search_inputs {
   double limit_ms = 0;  // the predicted-latency constraint
   search_fitness fitness = search_fitness::params;
