@@ -1,6 +1,6 @@
 # Conan 2 recipe for hat: a header-only library whose components mirror the CMake targets
-# hat::hat (core), hat::cpu (xtensor + OpenBLAS), hat::text (zlib + SentencePiece) and hat::cuda
-# (cuBLAS). Its dependencies are
+# hat::hat (core), hat::cpu (xtensor + OpenBLAS), hat::text (zlib + SentencePiece), hat::torch
+# (libzip) and hat::cuda (cuBLAS). Its dependencies are
 # Debian system packages (scripts/install-deps), so the recipe names them as system libraries
 # instead of Conan requirements.
 import os
@@ -17,8 +17,8 @@ class HatConan(ConanFile):
     license = "MIT"
     package_type = "header-library"
     settings = "os", "arch", "compiler", "build_type"
-    options = {"cpu": [True, False], "text": [True, False], "cuda": [True, False]}
-    default_options = {"cpu": True, "text": True, "cuda": False}
+    options = {"cpu": [True, False], "text": [True, False], "torch": [True, False], "cuda": [True, False]}
+    default_options = {"cpu": True, "text": True, "torch": True, "cuda": False}
     no_copy_source = True
 
     def set_version(self):
@@ -72,6 +72,15 @@ class HatConan(ConanFile):
             text.bindirs = []
             text.libdirs = []
             text.system_libs = ["sentencepiece_train", "sentencepiece", "z"]  # and nlohmann-json, header-only
+
+        if self.options.torch:
+            torch = self.cpp_info.components["torch"]
+            torch.set_property("cmake_target_name", "hat::torch")
+            torch.requires = ["core"]
+            torch.includedirs = []
+            torch.bindirs = []
+            torch.libdirs = []
+            torch.system_libs = ["zip"]
 
         if self.options.cuda:
             cuda = self.cpp_info.components["cuda"]

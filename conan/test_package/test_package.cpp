@@ -1,6 +1,8 @@
 // Proves the Conan package: the core (space, YAML via yaml-cpp, profiler), the cpu component
-// (xtensor-blas on OpenBLAS) and the text component (SentencePiece) compile, link and run.
+// (xtensor-blas on OpenBLAS), the text component (SentencePiece) and the torch component (libzip)
+// compile, link and run.
 #include <hat/data/subword_model.hpp>
+#include <hat/io/torch_file.hpp>
 #include <hat/yaml/subtransformer.hpp>
 #include <hat/profile/params.hpp>
 #include <hat/space/hat_spaces.hpp>
@@ -20,5 +22,11 @@ int main() {
   } catch (const hat::config_error&) {
     text_ok = true;
   }
-  return back.same_network(a) && d == 22.0 && text_ok ? 0 : 1;
+  bool torch_ok = false;
+  try {
+    (void)hat::torch_file::from_bytes(std::string("PK\x03\x04not an archive"), "mem.pt");  // libzip refuses it
+  } catch (const hat::config_error&) {
+    torch_ok = true;
+  }
+  return back.same_network(a) && d == 22.0 && text_ok && torch_ok ? 0 : 1;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// `hat predictor train|eval|predict`: latency predictors from HAT-format latency CSVs.
+// `hat predictor train|eval|predict|import`: latency predictors from HAT-format latency CSVs, and
+// HAT's own shipped predictors (torch.save files) imported.
 #include <chrono>
 #include <numeric>  // iota
 #include <cstdio>
@@ -14,7 +15,9 @@
 #include <hat/interop/xtensor.hpp>
 #include <hat/io/latency_csv.hpp>
 #include <hat/yaml/subtransformer.hpp>
+#include <hat/io/same_file.hpp>
 #include <hat/io/svg_plot.hpp>
+#include <hat/predictor/from_torch.hpp>
 #include <hat/predictor/latency_predictor.hpp>
 #include <hat/predictor/metrics.hpp>
 #include <hat/pipeline/predictor_step.hpp>
@@ -42,6 +45,11 @@ struct eval_options {
   std::string model, csv, plot;
   bool json = false;
   int threads = 1;
+};
+struct import_options {
+  std::string pt, out;
+  double lat_norm = 0;
+  bool json = false;
 };
 struct predict_options {
   std::string model, space = "latency";
@@ -113,6 +121,17 @@ void run_eval(const eval_options& o) {
                 o.json, {{"split", "all"}}, "all rows");
 }
 
+void run_import(const import_options& o) {
+  hat::refuse_to_overwrite(o.out, "--out", {o.pt});
+  hat::cpu be;
+  const auto file = hat::torch_file::read(o.pt);
+  auto p = hat::predictor_from_torch(be, file, o.lat_norm);
+  p.save(o.out);
+  if (o.json) print_json({{"out", o.out}, {"format", file.legacy() ? "legacy" : "zip"}, {"lat_norm", o.lat_norm}});
+  else std::printf("imported %s (%s torch.save, lat-norm %g) -> %s\n", o.pt.c_str(), file.legacy() ? "legacy" : "zip",
+                   o.lat_norm, o.out.c_str());
+}
+
 void run_predict(const predict_options& o) {
   hat::cpu be;
   auto p = predictor::load(be, o.model);
@@ -127,7 +146,7 @@ void run_predict(const predict_options& o) {
 }  // namespace
 
 void add_predictor_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("predictor", "latency predictors: train, eval, predict");
+  auto* cmd = app.add_subcommand("predictor", "latency predictors: train, eval, predict, import");
   cmd->require_subcommand(1);
 
   auto t = std::make_shared<train_options>();
@@ -163,6 +182,17 @@ void add_predictor_command(CLI::App& app) {
   eval->add_option("--plot", e->plot, "SVG of predicted vs measured latency");
   eval->add_flag("--json", e->json, "one JSON object: rmse_ms, mape, within10, kendall_tau, ...");
   eval->callback([e] { run_eval(*e); });
+
+  auto im = std::make_shared<import_options>();
+  auto* import = cmd->add_subcommand("import", "one of HAT's shipped predictors (a torch.save .pt of its state dict) as a hat predictor");
+  import->add_option("--pt", im->pt, "HAT's predictor file (latency_dataset/predictors/*.pt)")->required()->check(CLI::ExistingFile);
+  import->add_option("--lat-norm", im->lat_norm,
+                     "the latency divisor it was trained with (HAT: 200 TITAN Xp, 300 Xeon, 5000 Raspberry Pi)")
+      ->required()
+      ->check(positive_number());
+  import->add_option("--out", im->out, "predictor file to write")->required();
+  import->add_flag("--json", im->json, "one JSON object: out, format, lat_norm");
+  import->callback([im] { run_import(*im); });
 
   auto p = std::make_shared<predict_options>();
   auto* predict = cmd->add_subcommand("predict", "predicted latency of SubTransformer YAML files");

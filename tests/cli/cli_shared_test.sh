@@ -68,6 +68,19 @@ check "predictor predict: one line per config" test "$(grep -c '"latency_ms":[0-
 printf 'garbage' >"$work/bad.pred"
 "$hat" predictor predict --model "$work/bad.pred" "$configs"/wmt14.en-de/subtransformer/HAT_wmt14ende_xeon@137.9ms_bleu@25.8.yml 2>"$work/bad.err"
 check "predictor predict: damaged model rejected" bash -c "test $? -ne 0 && grep -q 'bad.pred: not a hat latency predictor' '$work/bad.err'"
+# HAT's own shipped Xeon predictor (a legacy torch.save file), imported: hat-spec.md §12.2's
+# whole-file accuracy, and HAT's search driven by it.
+"$hat" predictor import --pt "$2/reference/hat-predictors/wmt14ende_cpu_xeon.pt" --lat-norm 300 --out "$work/hat.pred" >/dev/null
+"$hat" predictor eval --model "$work/hat.pred" --csv "$csv" >"$work/hat_eval.txt"
+check "predictor import: HAT's Xeon predictor, RMSE 15.76 ms and MAPD 4.79 % (hat-spec §12.2)" grep -q 'RMSE 15.76 ms, MAPE 4.79 %' "$work/hat_eval.txt"
+"$hat" predictor import --pt "$work/hat.pred" --lat-norm 300 --out "$work/x.pred" 2>"$work/imp.err"
+check "predictor import: a file that is not torch.save is named" bash -c "test $? -eq 1 && grep -q 'hat.pred: not a torch.save file' '$work/imp.err'"
+cp "$work/hat.pred" "$work/kept.pred"
+"$hat" predictor import --pt "$work/hat.pred" --lat-norm 300 --out "$work/hat.pred" 2>"$work/imp.err"
+check "predictor import: never overwrites its input" bash -c "test $? -ne 0 && grep -q 'refusing to overwrite' '$work/imp.err' && cmp -s '$work/hat.pred' '$work/kept.pred'"
+"$hat" search --task wmt14.en-de --predictor "$work/hat.pred" --latency-constraint 200 --out "$work/h.yml" \
+  --iterations 4 --population 12 --parents 4 --mutations 4 --crossovers 4 --quiet --seed 5 >/dev/null 2>&1
+check "search with HAT's imported predictor: feasible" bash -c "\"$hat\" predictor predict --model '$work/hat.pred' '$work/h.yml' | awk '{ exit !(\$2 <= 200) }'"
 small="--iterations 4 --population 12 --parents 4 --mutations 4 --crossovers 4 --quiet"
 "$hat" search --task wmt14.en-de --predictor "$work/q.pred" --latency-constraint 200 --out "$work/a.yml" $small --seed 5 --pareto "$work/front.csv" --pareto-generations 5 >/dev/null 2>&1
 "$hat" search --task wmt14.en-de --predictor "$work/q.pred" --latency-constraint 200 --out "$work/b.yml" $small --seed 5 >/dev/null 2>&1

@@ -246,5 +246,42 @@ else
     bash -c "test $rc -ne 0 && grep -Eq 'device cuda: (no CUDA device|this hat was built without CUDA)' '$work/gpu_run.err'"
 fi
 
+# hat import: HAT's fairseq checkpoints (torch.save .pt files). The committed fixture is of a tiny
+# space no command knows: the differences of the closest space are listed.
+tiny=$4/torch/tiny_shared_zip.pt
+"$hat" import --checkpoint "$tiny" --out "$work/tiny.hat" 2>"$work/imp.err"
+check "import: args of no known space: exit 1, the closest space's differences" \
+  bash -c "test $? -eq 1 && grep -q 'match no space hat knows; the closest' '$work/imp.err' && grep -q \"obj\['args'\].qkv_dim: super size 'qkv-dim': file 8\" '$work/imp.err'"
+"$hat" import --checkpoint "$tiny" --space number-words --out "$work/tiny.hat" 2>"$work/imp.err"
+check "import --space: its differences listed" bash -c "test $? -eq 1 && grep -q \"differ from space 'number-words' in 12\" '$work/imp.err'"
+printf 'garbage' >"$work/notorch.pt"
+"$hat" import --checkpoint "$work/notorch.pt" --out "$work/x.hat" 2>"$work/imp.err"
+check "import: a file that is not torch.save is named" bash -c "test $? -eq 1 && grep -q 'notorch.pt: not a torch.save file' '$work/imp.err'"
+check "import: nothing written on failure" test ! -e "$work/tiny.hat" -a ! -e "$work/x.hat"
+# With Debian's PyTorch at hand: a fairseq checkpoint of the number-words space, imported.
+if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+  PYTHONPATH=$(dirname "$0")/../reference /usr/bin/python3 - "$work/nw.pt" <<'PY'
+import sys, torch, make_fixtures as parity, make_torch_fixtures as fx
+parity.D, parity.FE, parity.FD, parity.Q, parity.LE, parity.LD = 128, 256, 256, 128, 2, 3
+ck = fx.fairseq_checkpoint(30, 30, "all", 5)
+a = ck["args"]
+a.encoder_embed_choice = a.decoder_embed_choice = [128, 64]
+a.encoder_layer_num_choice, a.decoder_layer_num_choice = [2], [3, 2, 1]
+a.encoder_ffn_embed_dim_choice = a.decoder_ffn_embed_dim_choice = [256, 128]
+a.encoder_self_attention_heads_choice = a.decoder_self_attention_heads_choice = [4, 2]
+a.decoder_ende_attention_heads_choice, a.decoder_arbitrary_ende_attn_choice = [4, 2], [-1, 1]
+torch.save(ck, sys.argv[1], _use_new_zipfile_serialization=False)
+PY
+  "$hat" import --checkpoint "$work/nw.pt" --out "$work/nw.hat" --json >"$work/imp.json"
+  check "import: a number-words checkpoint found its space and its shared vocabulary" \
+    grep -q '"space":"number-words","format":"legacy","source_vocabulary":30,"target_vocabulary":30,"sharing":"all"' "$work/imp.json"
+  check "import: the hat checkpoint records where it came from" grep -aq 'state imported_from nw.pt' "$work/nw.hat"
+  cp "$work/nw.pt" "$work/nw.kept"
+  "$hat" import --checkpoint "$work/nw.pt" --out "$work/nw.pt" 2>"$work/imp.err"
+  check "import: never overwrites its input" bash -c "test $? -ne 0 && cmp -s '$work/nw.pt' '$work/nw.kept'"
+else
+  echo "cli: import of a generated number-words checkpoint skipped (no python3 torch)"
+fi
+
 echo "cli: $passes passed, $fails failed"
 test $fails -eq 0

@@ -1,6 +1,7 @@
 // A consumer of the installed (or add_subdirectory'd) package: declares a space, reads nothing,
 // profiles the largest architecture. With HAT_CONSUMER_CPU it also uses the cpu component's BLAS,
-// with HAT_CONSUMER_TEXT the text component's SentencePiece.
+// with HAT_CONSUMER_TEXT the text component's SentencePiece, with HAT_CONSUMER_TORCH the torch
+// component's libzip.
 #include <hat/profile/params.hpp>
 #include <hat/space/hat_spaces.hpp>
 #include <iostream>
@@ -11,6 +12,9 @@
 #endif
 #ifdef HAT_CONSUMER_TEXT
 #include <hat/data/subword_model.hpp>
+#endif
+#ifdef HAT_CONSUMER_TORCH
+#include <hat/io/torch_file.hpp>
 #endif
 
 using my_space = hat::space<hat::choice<"width", 32, 16>, hat::choice<"depth", 2, 1>,
@@ -32,6 +36,14 @@ int main() {
     return 1;
   } catch (const hat::config_error& e) {
     std::cout << "consumer: text component links (" << e.what() << ")\n";
+  }
+#endif
+#ifdef HAT_CONSUMER_TORCH
+  try {  // links libzip: a zip header on bytes that are no archive must fail cleanly
+    (void)hat::torch_file::from_bytes(std::string("PK\x03\x04not an archive"), "mem.pt");
+    return 1;
+  } catch (const hat::config_error& e) {
+    std::cout << "consumer: torch component links (" << e.what() << ")\n";
   }
 #endif
   return 0;

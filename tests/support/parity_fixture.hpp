@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -128,6 +129,29 @@ void fill(hat::cpu& be, Model& model, const fixture& fx) {
     REQUIRE(info.size() == values.size());
     model.set_parameter(be, name, values);
   }
+}
+
+/// The largest |logit - PyTorch's logit| of `model` on case `c` over the target's real tokens;
+/// the loss sums and the encoder's output go to `sums` and `enc` when given.
+template <class Model>
+double worst_logit_error(hat::cpu& be, const Model& model, const fixture& fx, const parity_case& c,
+                         hat::loss_sums* sums = nullptr, hat::encoder_output<hat::cpu>* enc = nullptr) {
+  hat::model_workspace<hat::cpu> ws;
+  hat::encoder_output<hat::cpu> own_enc;
+  hat::cpu::buffer<float> logits;
+  const auto s = model.loss(be, c.config, c.src, c.tgt, 0.1, ws, logits, enc ? *enc : own_enc);
+  if (sums) *sums = s;
+  const std::size_t V = fx.vocab.target;
+  double worst = 0;
+  for (std::size_t r = 0; r < c.tgt.rows; ++r)
+    for (std::size_t t = 0; t < c.tgt.cols; ++t) {
+      if (c.tgt.at(r, t) == hat::special_tokens::pad) continue;  // padded positions are never read
+      for (std::size_t v = 0; v < V; ++v) {
+        const std::size_t i = (r * c.tgt.cols + t) * V + v;
+        worst = std::max(worst, std::abs(logits[i] - c.logits[i]));
+      }
+    }
+  return worst;
 }
 
 }  // namespace hat_test

@@ -242,6 +242,21 @@ class latency_predictor {
     }
   }
 
+  /// An MLP predictor with the given network parameters (`network::param_count` values in the
+  /// network's layout: each layer's PyTorch weight [out, in] then its bias [out]): how HAT's
+  /// shipped predictors are imported (hat/predictor/from_torch.hpp).
+  static latency_predictor from_parameters(Backend& be, double lat_norm, std::span<const float> params,
+                                           const features& feature_norm = default_feature_norm<In>()) {
+    if (params.size() != network::param_count)
+      throw config_error("latency predictor: " + std::to_string(params.size()) + " parameters given, the network has " +
+                         std::to_string(network::param_count));
+    for (float v : params)
+      if (!std::isfinite(v)) throw config_error("latency predictor: a weight is not a finite number (it would predict garbage)");
+    latency_predictor p(be, lat_norm, predictor_model::mlp, feature_norm);
+    p.nets_.emplace_back(std::make_unique<network>(be))->set_parameters(params);
+    return p;
+  }
+
   double lat_norm() const noexcept { return lat_norm_; }
   const features& feature_norm() const noexcept { return norm_; }
   predictor_model model() const noexcept { return model_; }

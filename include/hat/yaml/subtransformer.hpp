@@ -11,7 +11,7 @@
 
 #include <hat/io/atomic_file.hpp>
 #include <hat/io/read_file.hpp>
-#include <hat/yaml/keys.hpp>
+#include <hat/space/hat_keys.hpp>
 #include <hat/yaml/read.hpp>
 #include <hat/space/arch.hpp>
 #include <hat/space/transformer.hpp>

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// How HAT's YAML files spell a dimension: `-subtransformer`, `-all-subtransformer`, `-choice` keys.
+// How HAT spells a dimension in its YAML files and checkpoint args: `-subtransformer`,
+// `-all-subtransformer`, `-choice` keys (args: the same with underscores).
 #pragma once
 
 #include <string>

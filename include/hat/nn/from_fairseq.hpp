@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+// model_from_fairseq: a checkpoint HAT's fairseq wrote (checkpoint_utils.save_checkpoint: a dict of
+// `model`, the state dict by fairseq's names, `args`, an argparse.Namespace, and training state)
+// as a hat SuperTransformer, read without Python (hat/io/torch_file.hpp). HAT's SubTransformer
+// checkpoints hold super-size tensors too (they were trained inside the SuperTransformer), so
+// both kinds load here; the SubTransformer is then chosen by its architecture.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <hat/io/torch_file.hpp>
+#include <hat/nn/super_transformer.hpp>
+#include <hat/space/differences.hpp>
+
+namespace hat {
+
+/// The parts of a fairseq checkpoint a reader needs: the state dict and the arguments (`args`,
+/// or a `cfg` dict's `model`), which may be absent (then only the tensors speak).
+struct fairseq_checkpoint {
+  pickle_ref state;
+  std::optional<pickle_ref> args;
+
+  explicit fairseq_checkpoint(const torch_file& f) : state(checkpoint_part_(f, "model")), args(args_(f)) {
+    if (!state.is(pickle_kind::dict)) state.fail("a state dict (fairseq's checkpoint['model'])");
+  }
+
+  /// An argument, or nullopt when there are no args or it is absent or None.
+  std::optional<pickle_ref> arg(const std::string& name) const {
+    if (!args) return std::nullopt;
+    auto v = args->find(name);
+    if (v && v->is(pickle_kind::none)) return std::nullopt;
+    return v;
+  }
+
+ private:
+  static pickle_ref checkpoint_part_(const torch_file& f, const char* key) {
+    const auto root = f.root();
+    if (!root.is(pickle_kind::dict)) root.fail("fairseq's checkpoint dict (model, args, ...)");
+    return root.at(key);
+  }
+  static std::optional<pickle_ref> args_(const torch_file& f) {
+    const auto root = f.root();
+    if (auto a = root.find("args"); a && !a->is(pickle_kind::none)) return a;
+    if (auto cfg = root.find("cfg"); cfg && cfg->is(pickle_kind::dict))
+      if (auto m = cfg->find("model"); m && !m->is(pickle_kind::none)) return m;
+    return std::nullopt;
+  }
+};
+
+/// A checkpoint's args as a HAT space description: YAML key `encoder-embed-choice` is argument
+/// `encoder_embed_choice`. For space_differences<S>: is the checkpoint's space S?
+inline space_description fairseq_space_description(const fairseq_checkpoint& ck, const std::string& file) {
+  const auto attr = [](const std::string& key) {
+    std::string a = key;
+    std::replace(a.begin(), a.end(), '-', '_');
+    return a;
+  };
+  const auto as_int = [](const pickle_ref& v) {
+    const auto i = v.as_int();
+    if (i < -(1 << 30) || i > (1 << 30)) v.fail("an integer of a space");
+    return static_cast<int>(i);
+  };
+  space_description d;
+  d.list = [=](const std::string& key) -> std::optional<std::vector<int>> {
+    const auto v = ck.arg(attr(key));
+    if (!v) return std::nullopt;
+    std::vector<int> out;
+    for (std::size_t i = 0; i < v->size(); ++i) out.push_back(as_int((*v)[i]));
+    return out;
+  };
+  d.integer = [=](const std::string& key) -> std::optional<int> {
+    const auto v = ck.arg(attr(key));
+    if (!v) return std::nullopt;
+    return as_int(*v);
+  };
+  d.keys = [=] {
+    std::vector<std::string> keys;
+    if (!ck.args || !ck.args->is(pickle_kind::object) || ck.args->node().state == pickle_node::no_state) return keys;
+    const pickle_ref attrs(ck.args->document(), ck.args->node().state, ck.args->path());
+    if (!attrs.is(pickle_kind::dict)) return keys;
+    for (const auto& [k, v] : attrs.entries()) {
+      std::string key = k.as_string();
+      std::replace(key.begin(), key.end(), '_', '-');
+      keys.push_back(key);
+    }
+    return keys;
+  };
+  d.where = [=](const std::string& key) { return file + ": " + (ck.args ? ck.args->path() : "obj") + "." + attr(key); };
+  return d;
+}
+
+/// What model_from_fairseq found besides the weights.
+struct fairseq_import_report {
+  vocabulary_sizes vocab;
+  std::vector<std::string> skipped;  // buffers with no weights (positions, versions) and shared duplicates
+};
+
+/// The SuperTransformer whose weights a fairseq checkpoint holds. Its maxima must be M's (every
+/// tensor's shape is checked and a mismatch names the tensor and both shapes); the vocabulary and
+/// embedding sharing come from the tensors and `share_all_embeddings` /
+/// `share_decoder_input_output_embed`. A tensor the model does not have, or a model fairseq built
+/// otherwise (pre-norm layers, another activation), is an error naming it.
+template <class M, backend_policy Backend, class T = float>
+super_transformer<M, Backend, T> model_from_fairseq(Backend& be, const torch_file& f, fairseq_import_report* report = nullptr) {
+  const fairseq_checkpoint ck(f);
+  const auto& name = f.name();
+  for (const char* pre_norm : {"encoder_normalize_before", "decoder_normalize_before"})
+    if (const auto v = ck.arg(pre_norm); v && v->as_bool())
+      throw config_error(name + ": " + v->path() + " is True: a pre-norm Transformer, which HAT's SuperTransformer is not");
+  if (const auto v = ck.arg("activation_fn"); v && v->as_string() != "relu")
+    throw config_error(name + ": " + v->path() + " is '" + v->as_string() + "': HAT's SuperTransformer uses relu");
+
+  const auto state = ck.state;
+  const auto tensor = [&](const std::string& key) -> std::optional<pickle_ref> {
+    auto t = state.find(key);
+    if (t && !f.is_tensor(*t)) t->fail("a tensor");
+    return t;
+  };
+  const auto rows = [&](const pickle_ref& t) {
+    const auto& s = f.shape(t);
+    if (s.size() != 2 || s[0] <= 0) throw config_error(name + ": " + t.path() + " is " + f.describe(t) + ", expected a [vocabulary, width] table");
+    return static_cast<std::size_t>(s[0]);
+  };
+  const auto src = tensor("encoder.embed_tokens.weight");
+  if (!src) throw config_error(name + ": obj['model'] has no 'encoder.embed_tokens.weight': not a fairseq Transformer's state dict");
+  const auto tgt = tensor("decoder.embed_tokens.weight");
+  const auto out = tensor("decoder.embed_out");
+  // Which tables exist: embed_out means three (HAT's IWSLT); else the args say whether the target
+  // table is the source table (share_all_embeddings); without args, equal tables are one.
+  vocabulary_sizes v{rows(*src), rows(*src), embedding_sharing::all};
+  const auto share_all = ck.arg("share_all_embeddings");
+  if (out) {
+    v.sharing = embedding_sharing::none;
+    v.target = rows(*out);
+    if (!tgt) throw config_error(name + ": obj['model'] has 'decoder.embed_out' but no 'decoder.embed_tokens.weight'");
+    if (rows(*tgt) != v.target)
+      throw config_error(name + ": the target table has " + std::to_string(rows(*tgt)) + " rows and embed_out " +
+                         std::to_string(v.target));
+  } else if (tgt) {
+    const bool separate = share_all ? !share_all->as_bool() : f.to_float(*tgt) != f.to_float(*src);
+    if (separate) {
+      v.sharing = embedding_sharing::decoder;
+      v.target = rows(*tgt);
+    }
+  } else if (share_all && !share_all->as_bool()) {
+    throw config_error(name + ": share_all_embeddings is False but obj['model'] has no 'decoder.embed_tokens.weight'");
+  }
+
+  super_transformer<M, Backend, T> model(be, v);
+  std::vector<std::string> used;
+  for (const auto& p : model.parameters()) {
+    const auto t = tensor(p.name);
+    if (!t) throw config_error(name + ": obj['model'] has no '" + p.name + "' (this model's " + std::to_string(p.shape.size()) + "-d tensor)");
+    const std::vector<std::int64_t> shape(p.shape.begin(), p.shape.end());
+    const auto values = f.to_float(*t, shape);
+    for (float x : values)
+      if (!std::isfinite(x)) throw config_error(name + ": " + t->path() + " holds a value that is not a finite number");
+    model.set_parameter(be, p.name, values);
+    used.push_back(p.name);
+  }
+  fairseq_import_report r{v, {}};
+  for (const auto& [k, t] : state.entries()) {
+    const auto& key = k.as_string();
+    if (std::find(used.begin(), used.end(), key) != used.end()) continue;
+    const bool buffer = key.ends_with(".embed_positions._float_tensor") || key == "encoder.version" || key == "decoder.version";
+    const bool shared_copy = key == "decoder.embed_tokens.weight" && v.sharing == embedding_sharing::all;
+    if (shared_copy && f.to_float(t) != f.to_float(*src))
+      throw config_error(name + ": share_all_embeddings, yet 'decoder.embed_tokens.weight' differs from 'encoder.embed_tokens.weight'");
+    if (!buffer && !shared_copy)
+      throw config_error(name + ": obj['model'] holds '" + key + "', which HAT's SuperTransformer does not have (" +
+                         (key.find("layer_norm.") != std::string::npos && key.find("layers.") == std::string::npos
+                              ? "a final LayerNorm: a pre-norm model?"
+                              : "another architecture?") +
+                         ")");
+    r.skipped.push_back(key);
+  }
+  if (report) *report = std::move(r);
+  return model;
+}
+
+}  // namespace hat
