@@ -80,7 +80,7 @@ class HatConan(ConanFile):
             torch.includedirs = []
             torch.bindirs = []
             torch.libdirs = []
-            torch.system_libs = ["zip"]
+            torch.system_libs = ["zip"]  # and nlohmann-json (safetensors headers), header-only
 
         if self.options.cuda:
             cuda = self.cpp_info.components["cuda"]

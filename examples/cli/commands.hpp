@@ -26,6 +26,6 @@ void add_bleu_command(CLI::App& app);
 void add_translate_command(CLI::App& app);  // translate, test
 void add_latency_dataset_command(CLI::App& app);
 void add_pipeline_command(CLI::App& app);  // pipeline, demo
-void add_import_command(CLI::App& app);
+void add_interop_commands(CLI::App& app);  // import, export
 
 }  // namespace hat_cli

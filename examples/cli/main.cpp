@@ -27,7 +27,7 @@ void add_all_commands(CLI::App& app) {
   add_bleu_command(app);
   add_translate_command(app);
   add_pipeline_command(app);
-  add_import_command(app);
+  add_interop_commands(app);
 }
 
 int run_app(int argc, char** argv) {

@@ -258,6 +258,35 @@ printf 'garbage' >"$work/notorch.pt"
 "$hat" import --checkpoint "$work/notorch.pt" --out "$work/x.hat" 2>"$work/imp.err"
 check "import: a file that is not torch.save is named" bash -c "test $? -eq 1 && grep -q 'notorch.pt: not a torch.save file' '$work/imp.err'"
 check "import: nothing written on failure" test ! -e "$work/tiny.hat" -a ! -e "$work/x.hat"
+# hat export: the demo's SuperTransformer as safetensors and back translates exactly as before.
+sup=$work/demo/supertransformer
+"$hat" export --checkpoint "$sup/checkpoint_last.hat" --out "$work/demo.safetensors" >/dev/null
+check "export: a safetensors file (8-byte header length, JSON header with the space)" \
+  bash -c "head -c 200 '$work/demo.safetensors' | tail -c +9 | grep -q '\"space\":\"number-words\"'"
+"$hat" import --checkpoint "$work/demo.safetensors" --out "$sup/roundtrip.hat" --json >"$work/rt.json"
+check "import of hat's safetensors: its space and sharing from the metadata" grep -q '"space":"number-words","format":"safetensors"' "$work/rt.json"
+printf 'three hundred two\nseven\n' >"$work/rt.in"
+"$hat" translate --checkpoint "$sup/checkpoint_last.hat" --arch largest <"$work/rt.in" >"$work/rt.a" 2>/dev/null
+"$hat" translate --checkpoint "$sup/roundtrip.hat" --arch largest <"$work/rt.in" >"$work/rt.b" 2>/dev/null
+check "export then import: the same translations" bash -c "test -s '$work/rt.a' && cmp -s '$work/rt.a' '$work/rt.b'"
+"$hat" export --checkpoint "$sup/checkpoint_last.hat" --arch "$work/demo/search/75pct.yml" --out "$work/dense.safetensors" >/dev/null
+check "export --arch: the dense SubTransformer is smaller" test "$(stat -c %s "$work/dense.safetensors")" -lt "$(stat -c %s "$work/demo.safetensors")"
+"$hat" import --checkpoint "$work/dense.safetensors" --out "$work/dense.hat" 2>"$work/imp.err"
+check "import of a dense export: refused with the reason" bash -c "test $? -eq 1 && grep -q 'a dense SubTransformer export' '$work/imp.err'"
+head -c 300 "$work/demo.safetensors" >"$work/cut.safetensors"
+"$hat" import --checkpoint "$work/cut.safetensors" --out "$work/cut.hat" 2>"$work/imp.err"
+check "import of a truncated safetensors file: an error naming it" bash -c "test $? -eq 1 && grep -q 'cut.safetensors: ' '$work/imp.err'"
+if /usr/bin/python3 -c 'import torch, safetensors' 2>/dev/null; then
+  /usr/bin/python3 - "$work/demo.safetensors" <<'PY' >"$work/py.txt"
+import sys
+from safetensors.torch import load_file
+sd = load_file(sys.argv[1])
+print(len(sd), tuple(sd["encoder.embed_tokens.weight"].shape), bool((sd["encoder.embed_tokens.weight"] == sd["decoder.embed_tokens.weight"]).all()))
+PY
+  check "export: PyTorch's safetensors loads it, the shared table under both names" grep -q ' True$' "$work/py.txt"
+else
+  echo "cli: loading the export in PyTorch skipped (no python3 torch + safetensors)"
+fi
 # With Debian's PyTorch at hand: a fairseq checkpoint of the number-words space, imported.
 if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   PYTHONPATH=$(dirname "$0")/../reference /usr/bin/python3 - "$work/nw.pt" <<'PY'
@@ -274,7 +303,7 @@ torch.save(ck, sys.argv[1], _use_new_zipfile_serialization=False)
 PY
   "$hat" import --checkpoint "$work/nw.pt" --out "$work/nw.hat" --json >"$work/imp.json"
   check "import: a number-words checkpoint found its space and its shared vocabulary" \
-    grep -q '"space":"number-words","format":"legacy","source_vocabulary":30,"target_vocabulary":30,"sharing":"all"' "$work/imp.json"
+    grep -q '"space":"number-words","format":"legacy torch.save","source_vocabulary":30,"target_vocabulary":30,"sharing":"all"' "$work/imp.json"
   check "import: the hat checkpoint records where it came from" grep -aq 'state imported_from nw.pt' "$work/nw.hat"
   cp "$work/nw.pt" "$work/nw.kept"
   "$hat" import --checkpoint "$work/nw.pt" --out "$work/nw.pt" 2>"$work/imp.err"

@@ -45,4 +45,16 @@ void write_seed_if_asked(MakeSeed&& make_seed) {
   }
 }
 
+/// The same with several seeds: the first goes to HAT_FUZZ_SEED_OUT, the others beside it
+/// (`<out>.1`, `<out>.2`, ...).
+template <class MakeSeeds>
+void write_seeds_if_asked(MakeSeeds&& make_seeds) {
+  if (const char* out = std::getenv("HAT_FUZZ_SEED_OUT")) {
+    const auto seeds = make_seeds();
+    for (std::size_t i = 0; i < seeds.size(); ++i)
+      hat::write_file_atomic(i ? std::string(out) + "." + std::to_string(i) : std::string(out), seeds[i]);
+    std::exit(0);
+  }
+}
+
 }  // namespace hat_fuzz

@@ -30,7 +30,7 @@ using tiny_args_space = hat::space<
 void check_logits(const std::string& pt, const std::string& parity, hat::embedding_sharing sharing) {
   hat::cpu be;
   const auto f = fixture_file(pt);
-  hat::fairseq_import_report report;
+  hat::weights_import_report report;
   const auto model = hat::model_from_fairseq<hat_test::maxima>(be, f, &report);
   CHECK(report.vocab.sharing == sharing);
   const auto fx = hat_test::load(parity);

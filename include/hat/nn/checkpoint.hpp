@@ -93,9 +93,6 @@ inline std::string tensor_line(const parameter_info& p) {
   if (!p.panels.empty()) s.append(" panels ").append(join_sizes(p.panels));
   return s;
 }
-inline const char* sharing_name(embedding_sharing s) {
-  return s == embedding_sharing::all ? "all" : s == embedding_sharing::decoder ? "decoder" : "none";
-}
 }  // namespace detail
 
 /// Writes `model` (its vocabulary, storage and every tensor) and `extras` to `path` atomically.
@@ -106,7 +103,7 @@ void save_checkpoint(Backend& be, const super_transformer<M, Backend, T>& model,
   std::ostringstream h;
   h << "format " << checkpoint_version << "\ndtype float32\nmaxima " << detail::maxima_line<M>() << "\nvocab "
     << model.vocabulary().source << " " << model.vocabulary().target << " "
-    << detail::sharing_name(model.vocabulary().sharing) << "\n";
+    << sharing_name(model.vocabulary().sharing) << "\n";
   if (model.storage().dense)
     h << "storage dense\narch " << detail::arch_line(model.storage().arch) << "\n";
   else

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <hat/io/torch_file.hpp>
+#include <hat/nn/named_tensors.hpp>
 #include <hat/nn/super_transformer.hpp>
 #include <hat/space/differences.hpp>
 
@@ -94,19 +95,13 @@ inline space_description fairseq_space_description(const fairseq_checkpoint& ck,
   return d;
 }
 
-/// What model_from_fairseq found besides the weights.
-struct fairseq_import_report {
-  vocabulary_sizes vocab;
-  std::vector<std::string> skipped;  // buffers with no weights (positions, versions) and shared duplicates
-};
-
 /// The SuperTransformer whose weights a fairseq checkpoint holds. Its maxima must be M's (every
 /// tensor's shape is checked and a mismatch names the tensor and both shapes); the vocabulary and
-/// embedding sharing come from the tensors and `share_all_embeddings` /
-/// `share_decoder_input_output_embed`. A tensor the model does not have, or a model fairseq built
-/// otherwise (pre-norm layers, another activation), is an error naming it.
+/// embedding sharing come from the tensors and `share_all_embeddings`. A tensor the model does
+/// not have, or a model fairseq built otherwise (pre-norm layers, another activation), is an
+/// error naming it.
 template <class M, backend_policy Backend, class T = float>
-super_transformer<M, Backend, T> model_from_fairseq(Backend& be, const torch_file& f, fairseq_import_report* report = nullptr) {
+super_transformer<M, Backend, T> model_from_fairseq(Backend& be, const torch_file& f, weights_import_report* report = nullptr) {
   const fairseq_checkpoint ck(f);
   const auto& name = f.name();
   for (const char* pre_norm : {"encoder_normalize_before", "decoder_normalize_before"})
@@ -114,73 +109,28 @@ super_transformer<M, Backend, T> model_from_fairseq(Backend& be, const torch_fil
       throw config_error(name + ": " + v->path() + " is True: a pre-norm Transformer, which HAT's SuperTransformer is not");
   if (const auto v = ck.arg("activation_fn"); v && v->as_string() != "relu")
     throw config_error(name + ": " + v->path() + " is '" + v->as_string() + "': HAT's SuperTransformer uses relu");
-
-  const auto state = ck.state;
-  const auto tensor = [&](const std::string& key) -> std::optional<pickle_ref> {
+  named_tensors w;
+  w.file = name;
+  w.container = "obj['model']";
+  const auto tensor = [&f, state = ck.state](const std::string& key) -> std::optional<pickle_ref> {
     auto t = state.find(key);
     if (t && !f.is_tensor(*t)) t->fail("a tensor");
     return t;
   };
-  const auto rows = [&](const pickle_ref& t) {
-    const auto& s = f.shape(t);
-    if (s.size() != 2 || s[0] <= 0) throw config_error(name + ": " + t.path() + " is " + f.describe(t) + ", expected a [vocabulary, width] table");
-    return static_cast<std::size_t>(s[0]);
+  w.shape = [&f, tensor](const std::string& key) -> std::optional<std::vector<std::int64_t>> {
+    const auto t = tensor(key);
+    if (!t) return std::nullopt;
+    return f.shape(*t);
   };
-  const auto src = tensor("encoder.embed_tokens.weight");
-  if (!src) throw config_error(name + ": obj['model'] has no 'encoder.embed_tokens.weight': not a fairseq Transformer's state dict");
-  const auto tgt = tensor("decoder.embed_tokens.weight");
-  const auto out = tensor("decoder.embed_out");
-  // Which tables exist: embed_out means three (HAT's IWSLT); else the args say whether the target
-  // table is the source table (share_all_embeddings); without args, equal tables are one.
-  vocabulary_sizes v{rows(*src), rows(*src), embedding_sharing::all};
-  const auto share_all = ck.arg("share_all_embeddings");
-  if (out) {
-    v.sharing = embedding_sharing::none;
-    v.target = rows(*out);
-    if (!tgt) throw config_error(name + ": obj['model'] has 'decoder.embed_out' but no 'decoder.embed_tokens.weight'");
-    if (rows(*tgt) != v.target)
-      throw config_error(name + ": the target table has " + std::to_string(rows(*tgt)) + " rows and embed_out " +
-                         std::to_string(v.target));
-  } else if (tgt) {
-    const bool separate = share_all ? !share_all->as_bool() : f.to_float(*tgt) != f.to_float(*src);
-    if (separate) {
-      v.sharing = embedding_sharing::decoder;
-      v.target = rows(*tgt);
-    }
-  } else if (share_all && !share_all->as_bool()) {
-    throw config_error(name + ": share_all_embeddings is False but obj['model'] has no 'decoder.embed_tokens.weight'");
-  }
-
-  super_transformer<M, Backend, T> model(be, v);
-  std::vector<std::string> used;
-  for (const auto& p : model.parameters()) {
-    const auto t = tensor(p.name);
-    if (!t) throw config_error(name + ": obj['model'] has no '" + p.name + "' (this model's " + std::to_string(p.shape.size()) + "-d tensor)");
-    const std::vector<std::int64_t> shape(p.shape.begin(), p.shape.end());
-    const auto values = f.to_float(*t, shape);
-    for (float x : values)
-      if (!std::isfinite(x)) throw config_error(name + ": " + t->path() + " holds a value that is not a finite number");
-    model.set_parameter(be, p.name, values);
-    used.push_back(p.name);
-  }
-  fairseq_import_report r{v, {}};
-  for (const auto& [k, t] : state.entries()) {
-    const auto& key = k.as_string();
-    if (std::find(used.begin(), used.end(), key) != used.end()) continue;
-    const bool buffer = key.ends_with(".embed_positions._float_tensor") || key == "encoder.version" || key == "decoder.version";
-    const bool shared_copy = key == "decoder.embed_tokens.weight" && v.sharing == embedding_sharing::all;
-    if (shared_copy && f.to_float(t) != f.to_float(*src))
-      throw config_error(name + ": share_all_embeddings, yet 'decoder.embed_tokens.weight' differs from 'encoder.embed_tokens.weight'");
-    if (!buffer && !shared_copy)
-      throw config_error(name + ": obj['model'] holds '" + key + "', which HAT's SuperTransformer does not have (" +
-                         (key.find("layer_norm.") != std::string::npos && key.find("layers.") == std::string::npos
-                              ? "a final LayerNorm: a pre-norm model?"
-                              : "another architecture?") +
-                         ")");
-    r.skipped.push_back(key);
-  }
-  if (report) *report = std::move(r);
-  return model;
+  w.values = [&f, tensor](const std::string& key, const std::vector<std::int64_t>& shape) { return f.to_float(*tensor(key), shape); };
+  w.names = [state = ck.state] {
+    std::vector<std::string> names;
+    for (const auto& [k, v] : state.entries()) names.push_back(k.as_string());
+    return names;
+  };
+  std::optional<bool> share_all;
+  if (const auto v = ck.arg("share_all_embeddings")) share_all = v->as_bool();
+  return model_from_tensors<M, Backend, T>(be, w, share_all, report);
 }
 
 }  // namespace hat

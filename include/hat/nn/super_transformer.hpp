@@ -31,6 +31,11 @@ namespace hat {
 /// IWSLT task).
 enum class embedding_sharing { all, decoder, none };
 
+/// The name files give an embedding sharing: "all", "decoder", "none".
+inline const char* sharing_name(embedding_sharing s) {
+  return s == embedding_sharing::all ? "all" : s == embedding_sharing::decoder ? "decoder" : "none";
+}
+
 struct vocabulary_sizes {
   std::size_t source = 0;
   std::size_t target = 0;
