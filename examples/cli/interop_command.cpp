@@ -22,6 +22,7 @@
 #include <hat/yaml/subtransformer.hpp>
 
 #include "commands.hpp"
+#include "fairseq_space.hpp"
 #include "json_output.hpp"
 
 namespace hat_cli {
@@ -40,33 +41,6 @@ bool is_safetensors(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   char head[9] = {};
   return in.read(head, sizeof head) && head[8] == '{';
-}
-
-/// The trainable space the checkpoint's args declare: `wanted` itself (checked), or with "auto"
-/// the one every list and size of the args agrees with. Differences are printed when none does.
-std::string space_of(const hat::fairseq_checkpoint& ck, const import_options& o) {
-  if (!ck.args) {
-    if (o.space == "auto")
-      throw hat::config_error(o.checkpoint + ": the checkpoint has no args to find its space from; name one with --space");
-    return o.space;
-  }
-  const auto d = hat::fairseq_space_description(ck, o.checkpoint);
-  std::vector<std::string> names = o.space == "auto" ? space_names(space_role::trainable) : std::vector<std::string>{o.space};
-  std::vector<std::pair<std::string, std::vector<std::string>>> tried;
-  for (const auto& n : names) {
-    auto diffs = with_space<space_role::trainable>(n, "--space", [&]<class S>() { return hat::space_differences<S>(d); });
-    if (diffs.empty()) return n;
-    tried.emplace_back(n, std::move(diffs));
-  }
-  std::sort(tried.begin(), tried.end(), [](const auto& a, const auto& b) { return a.second.size() < b.second.size(); });
-  if (o.space == "auto")
-    std::cerr << "hat: error: " << o.checkpoint << ": its args match no space hat knows; the closest, '" << tried[0].first
-              << "', differs in " << tried[0].second.size() << ":\n";
-  else
-    std::cerr << "hat: error: " << o.checkpoint << ": its args differ from space '" << o.space << "' in "
-              << tried[0].second.size() << ":\n";
-  for (const auto& line : tried[0].second) std::cerr << "  " << line << "\n";
-  throw exit_code{1};
 }
 
 void report_import(const import_options& o, const std::string& space, const char* format, const hat::weights_import_report& r) {
@@ -116,7 +90,7 @@ void run_import(const import_options& o) {
   if (is_safetensors(o.checkpoint)) return import_safetensors(o);
   const auto file = hat::torch_file::read(o.checkpoint);
   const hat::fairseq_checkpoint ck(file);
-  const std::string space = space_of(ck, o);
+  const std::string space = fairseq_space(ck, o.checkpoint, o.space);
   hat::cpu be;
   with_space<space_role::trainable>(space, "--space", [&]<class S>() {
     using M = hat::maxima_of<S>;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // `hat translate` (stdin to stdout) and `hat test` (a test split, then BLEU both ways, #params
-// and FLOPs) for a SubTransformer of a checkpoint written by `hat train`.
+// and FLOPs) for a SubTransformer of a checkpoint written by `hat train` or `hat import`; `hat test`
+// also on HAT's own files: a fairseq checkpoint (.pt) and fairseq's binarized data.
 #include <chrono>
+#include <filesystem>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -10,6 +12,8 @@
 #include <vector>
 
 #include <hat/backend/cpu.hpp>
+#include <hat/io/torch_file.hpp>
+#include <hat/nn/from_fairseq.hpp>
 #include <hat/data/subword_model.hpp>
 #include <hat/decode/translate.hpp>
 #include <hat/nn/checkpoint.hpp>
@@ -18,6 +22,7 @@
 #include <hat/yaml/subtransformer.hpp>
 
 #include "commands.hpp"
+#include "fairseq_space.hpp"
 #include "validators.hpp"
 #include "json_output.hpp"
 
@@ -25,7 +30,9 @@ namespace hat_cli {
 namespace {
 
 struct translate_cli_options {
-  std::string checkpoint, arch, bpe_model, data, split = "test", out, out_json;
+  std::string checkpoint, arch, bpe_model, data, split = "test", out, out_json, source_lang, target_lang, remove_bpe = "@@ ";
+  const CLI::Option* beam_given = nullptr;
+  const CLI::Option* lenpen_given = nullptr;
   std::size_t beam = 5, batch = 32, max_len_b = 200, flops_length = 30;
   double lenpen = 1.0, max_len_a = 0.0;
   int threads = 1;
@@ -39,29 +46,80 @@ hat::arch<S> named_arch(const std::string& name) {
   return hat::read_subtransformer_yaml<S>(name);
 }
 
-template <class S>
-void run_space(const translate_cli_options& o, bool test) {
-  hat::cpu be;
-  const auto a = named_arch<S>(o.arch);
+hat::translate_options generation_of(const translate_cli_options& o, bool test, const std::string& space) {
   hat::translate_options to;
   to.generation.beam = o.beam;
   to.generation.lenpen = o.lenpen;
+  // HAT's test.sh: beam 4 and length penalty 0.6 on its WMT tasks (space0), unless given
+  if (space == "wmt" && !o.beam_given->count()) to.generation.beam = 4;
+  if (space == "wmt" && !o.lenpen_given->count()) to.generation.lenpen = 0.6;
   to.generation.max_len_a = o.max_len_a;
   to.generation.max_len_b = o.max_len_b;
   to.batch_sentences = o.batch;
   const auto start = std::chrono::steady_clock::now();
-  auto last_print = start;
-  to.progress = [&](std::size_t done, std::size_t total) {
+  auto last_print = std::make_shared<std::chrono::steady_clock::time_point>(start);
+  const bool quiet = o.quiet;
+  to.progress = [start, last_print, quiet, test](std::size_t done, std::size_t total) {
     const auto now = std::chrono::steady_clock::now();
-    if (o.quiet || (done < total && now - last_print < std::chrono::seconds(1))) return;  // a line a second at most
-    last_print = now;
+    if (quiet || (done < total && now - *last_print < std::chrono::seconds(1))) return;  // a line a second at most
+    *last_print = now;
     const double s = std::chrono::duration<double>(now - start).count();
     std::fprintf(stderr, "\rhat %s: %zu/%zu sentences, %.1f sentences/s, ETA %.0f s   ", test ? "test" : "translate", done,
                  total, static_cast<double>(done) / s, static_cast<double>(total - done) * s / static_cast<double>(done));
     if (done == total) std::fprintf(stderr, "\n");
   };
+  return to;
+}
+
+void print_test(const translate_cli_options& o, const hat::translate_options& to, const hat::test_outputs& r, bool tokenized_text) {
+  if (o.json) {
+    print_json(r.record());
+    return;
+  }
+  std::printf("%s: %zu sentences, beam %zu, lenpen %.2f, %.1f sentences/s\n", o.split.c_str(), r.sentences, to.generation.beam,
+              to.generation.lenpen, r.sentences_per_s);
+  std::printf("sacreBLEU  %s\n           %s%s\n", r.sacrebleu.formatted().c_str(), r.sacrebleu.signature.c_str(),
+              tokenized_text ? " (on the tokenized text: not detokenized as HAT's sacre mode)" : "");
+  std::printf("tokenized  %s\n", r.tokenized.formatted().c_str());
+  std::printf("#params %.2f M (without embeddings), FLOPs %.2f G (source length %zu)\n", static_cast<double>(r.params) / 1e6,
+              static_cast<double>(r.flops) / 1e9, o.flops_length);
+}
+
+/// fairseq's binarized data: a folder with `.idx` files.
+bool binarized(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (e.path().extension() == ".idx") return true;
+  return false;
+}
+
+/// hat test on fairseq's binarized data, with `model` of space S; the languages are the flags', or
+/// the ones the checkpoint recorded.
+template <class S, class Model>
+void test_binarized(hat::cpu& be, const translate_cli_options& o, const Model& model, const std::string& space, const std::string* src,
+                    const std::string* tgt) {
+  hat::binarized_test_inputs in;
+  in.data = o.data;
+  in.split = o.split;
+  in.source_lang = !o.source_lang.empty() ? o.source_lang : src ? *src : "";
+  in.target_lang = !o.target_lang.empty() ? o.target_lang : tgt ? *tgt : "";
+  if (in.source_lang.empty() || in.target_lang.empty())
+    throw hat::config_error(o.checkpoint + ": no languages recorded; pass --source-lang and --target-lang");
+  in.remove_bpe = o.remove_bpe;
+  in.translate = generation_of(o, true, space);
+  in.flops_length = o.flops_length;
+  in.hypotheses_out = o.out;
+  in.record_out = o.out_json;
+  print_test(o, in.translate, hat::test_binarized<S>(be, model, named_arch<S>(o.arch), in), true);
+}
+
+template <class S>
+void run_space(const translate_cli_options& o, bool test, const std::string& space) {
+  hat::cpu be;
+  const auto a = named_arch<S>(o.arch);
+  const auto to = generation_of(o, test, space);
+  using model_t = hat::super_transformer_for<S, hat::cpu>;
   if (!test) {
-    using model_t = hat::super_transformer_for<S, hat::cpu>;
     hat::checkpoint_extras x;
     const auto model = hat::load_checkpoint<typename model_t::maxima, hat::cpu>(be, o.checkpoint, &x);
     const auto subwords = hat::checkpoint_subwords(x, o.checkpoint, o.bpe_model);
@@ -69,6 +127,11 @@ void run_space(const translate_cli_options& o, bool test) {
     for (std::string l; std::getline(std::cin, l);) lines.push_back(l);
     for (const auto& t : hat::translate(be, model, hat::config_of(a), subwords, lines, to)) std::printf("%s\n", t.c_str());
     return;
+  }
+  if (binarized(o.data)) {
+    hat::checkpoint_extras x;
+    const auto model = hat::load_checkpoint<typename model_t::maxima, hat::cpu>(be, o.checkpoint, &x);
+    return test_binarized<S>(be, o, model, space, x.value("source_lang"), x.value("target_lang"));
   }
   hat::test_inputs in;
   in.checkpoint = o.checkpoint;
@@ -79,34 +142,50 @@ void run_space(const translate_cli_options& o, bool test) {
   in.flops_length = o.flops_length;
   in.hypotheses_out = o.out;
   in.record_out = o.out_json;
-  const auto r = hat::test_subtransformer<S>(be, a, in);
-  if (o.json) {
-    print_json(r.record());
-  } else {
-    std::printf("%s: %zu sentences, beam %zu, lenpen %.2f, %.1f sentences/s\n", o.split.c_str(), r.sentences, o.beam, o.lenpen,
-                r.sentences_per_s);
-    std::printf("sacreBLEU  %s\n           %s\n", r.sacrebleu.formatted().c_str(), r.sacrebleu.signature.c_str());
-    std::printf("tokenized  %s\n", r.tokenized.formatted().c_str());
-    std::printf("#params %.2f M (without embeddings), FLOPs %.2f G (source length %zu)\n", static_cast<double>(r.params) / 1e6,
-                static_cast<double>(r.flops) / 1e9, o.flops_length);
-  }
+  print_test(o, to, hat::test_subtransformer<S>(be, a, in), false);
+}
+
+/// hat test straight from a checkpoint HAT's fairseq wrote: its space from its args, its languages
+/// too; the data must be binarized (a .pt carries no subword model).
+void run_fairseq_test(const translate_cli_options& o) {
+  if (!binarized(o.data))
+    throw hat::config_error(o.data + ": a fairseq checkpoint is tested on fairseq's binarized data (a folder of .idx/.bin files "
+                            "and dict.<lang>.txt); for text, hat import it and train a subword model");
+  const auto file = hat::torch_file::read(o.checkpoint);
+  const hat::fairseq_checkpoint ck(file);
+  const std::string space = fairseq_space(ck, o.checkpoint, "auto");
+  const auto lang = [&](const char* arg) -> std::string {
+    const auto v = ck.arg(arg);
+    return v && (v->is(hat::pickle_kind::string) || v->is(hat::pickle_kind::bytes)) ? v->as_string() : std::string();
+  };
+  const std::string src = lang("source_lang"), tgt = lang("target_lang");
+  hat::cpu be;
+  with_space<space_role::trainable>(space, o.checkpoint, [&]<class S>() {
+    const auto model = hat::model_from_fairseq<hat::maxima_of<S>>(be, file);
+    test_binarized<S>(be, o, model, space, src.empty() ? nullptr : &src, tgt.empty() ? nullptr : &tgt);
+  });
 }
 
 void run(const translate_cli_options& o, bool test) {
   hat::cpu::set_threads(o.threads);
+  if (test && is_torch_save(o.checkpoint)) return run_fairseq_test(o);
   const auto state = hat::read_checkpoint_state(o.checkpoint);
   const std::string* space = state.value("space");
   if (!space) throw hat::config_error(o.checkpoint + ": no 'space' recorded (not written by hat train)");
-  with_space<space_role::trainable>(*space, o.checkpoint, [&]<class S>() { run_space<S>(o, test); });
+  with_space<space_role::trainable>(*space, o.checkpoint, [&]<class S>() { run_space<S>(o, test, *space); });
 }
 
 void add_generation_options(CLI::App* cmd, translate_cli_options& o) {
-  cmd->add_option("--checkpoint", o.checkpoint, "a checkpoint written by hat train")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--checkpoint", o.checkpoint, "a checkpoint written by hat train or hat import (hat test: or HAT's .pt)")
+      ->required()
+      ->check(CLI::ExistingFile);
   cmd->add_option("--arch", o.arch, "SubTransformer YAML, or largest / smallest")->required();
-  cmd->add_option("--beam", o.beam, "beam size (at most 256: memory grows with it)")->check(CLI::Range(1, 256))->capture_default_str();
-  cmd->add_option("--lenpen", o.lenpen, "length penalty: score / length^lenpen")
-      ->check(finite_number(-HUGE_VAL, HUGE_VAL, "a number"))
-      ->capture_default_str();
+  o.beam_given = cmd->add_option("--beam", o.beam, "beam size (at most 256: memory grows with it; HAT's WMT tasks: 4)")
+                     ->check(CLI::Range(1, 256))
+                     ->capture_default_str();
+  o.lenpen_given = cmd->add_option("--lenpen", o.lenpen, "length penalty: score / length^lenpen (HAT's WMT tasks: 0.6)")
+                       ->check(finite_number(-HUGE_VAL, HUGE_VAL, "a number"))
+                       ->capture_default_str();
   cmd->add_option("--max-len-a", o.max_len_a, "at most a * source length + b target tokens")
       ->check(finite_number(0, HUGE_VAL, "a number >= 0"))
       ->capture_default_str();
@@ -128,7 +207,13 @@ void add_translate_command(CLI::App& app) {
   auto t = std::make_shared<translate_cli_options>();
   auto* tc = app.add_subcommand("test", "translate a test split and score it: sacreBLEU (13a), tokenized BLEU, #params, FLOPs");
   add_generation_options(tc, *t);
-  tc->add_option("--data", t->data, "corpus folder (<split>.<lang>[.gz])")->required()->check(CLI::ExistingDirectory);
+  tc->add_option("--data", t->data, "corpus folder (<split>.<lang>[.gz]), or fairseq's binarized data (HAT's data/binary/...)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  tc->add_option("--source-lang", t->source_lang, "binarized data: the source language (default: the checkpoint's)");
+  tc->add_option("--target-lang", t->target_lang, "binarized data: the target language (default: the checkpoint's)");
+  tc->add_option("--remove-bpe", t->remove_bpe, "binarized data: the BPE continuation to remove (fairseq's --remove-bpe)")
+      ->capture_default_str();
   tc->add_option("--split", t->split, "the split to translate")->capture_default_str();
   tc->add_option("--out", t->out, "write the translations here");
   tc->add_option("--out-json", t->out_json, "also write the JSON object to this file");

@@ -258,6 +258,10 @@ printf 'garbage' >"$work/notorch.pt"
 "$hat" import --checkpoint "$work/notorch.pt" --out "$work/x.hat" 2>"$work/imp.err"
 check "import: a file that is not torch.save is named" bash -c "test $? -eq 1 && grep -q 'notorch.pt: not a torch.save file' '$work/imp.err'"
 check "import: nothing written on failure" test ! -e "$work/tiny.hat" -a ! -e "$work/x.hat"
+"$hat" test --checkpoint "$tiny" --data "$4/fairseq" --arch largest 2>"$work/t.err"
+check "test on a .pt of no known space: exit 1 with the differences" bash -c "test $? -eq 1 && grep -q 'match no space hat knows' '$work/t.err'"
+"$hat" test --checkpoint "$tiny" --data "$work" --arch largest 2>"$work/t.err"
+check "test on a .pt with text data: why not" bash -c "test $? -eq 1 && grep -q 'tested on fairseq.s binarized data' '$work/t.err'"
 # hat export: the demo's SuperTransformer as safetensors and back translates exactly as before.
 sup=$work/demo/supertransformer
 "$hat" export --checkpoint "$sup/checkpoint_last.hat" --out "$work/demo.safetensors" >/dev/null
@@ -289,22 +293,18 @@ else
 fi
 # With Debian's PyTorch at hand: a fairseq checkpoint of the number-words space, imported.
 if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-  PYTHONPATH=$(dirname "$0")/../reference /usr/bin/python3 - "$work/nw.pt" <<'PY'
-import sys, torch, make_fixtures as parity, make_torch_fixtures as fx
-parity.D, parity.FE, parity.FD, parity.Q, parity.LE, parity.LD = 128, 256, 256, 128, 2, 3
-ck = fx.fairseq_checkpoint(30, 30, "all", 5)
-a = ck["args"]
-a.encoder_embed_choice = a.decoder_embed_choice = [128, 64]
-a.encoder_layer_num_choice, a.decoder_layer_num_choice = [2], [3, 2, 1]
-a.encoder_ffn_embed_dim_choice = a.decoder_ffn_embed_dim_choice = [256, 128]
-a.encoder_self_attention_heads_choice = a.decoder_self_attention_heads_choice = [4, 2]
-a.decoder_ende_attention_heads_choice, a.decoder_arbitrary_ende_attn_choice = [4, 2], [-1, 1]
-torch.save(ck, sys.argv[1], _use_new_zipfile_serialization=False)
-PY
+  PYTHONPATH=$(dirname "$0")/../reference /usr/bin/python3 -c 'import sys, torch, make_torch_fixtures as fx
+torch.save(fx.number_words_checkpoint(30, 30, "all", 5), sys.argv[1], _use_new_zipfile_serialization=False)' "$work/nw.pt"
   "$hat" import --checkpoint "$work/nw.pt" --out "$work/nw.hat" --json >"$work/imp.json"
   check "import: a number-words checkpoint found its space and its shared vocabulary" \
     grep -q '"space":"number-words","format":"legacy torch.save","source_vocabulary":30,"target_vocabulary":30,"sharing":"all"' "$work/imp.json"
   check "import: the hat checkpoint records where it came from" grep -aq 'state imported_from nw.pt' "$work/nw.hat"
+  # hat test straight from a .pt on fairseq's binarized data (tests/data/fairseq: 40 sentences)
+  PYTHONPATH=$(dirname "$0")/../reference /usr/bin/python3 -c 'import sys, torch, make_torch_fixtures as fx
+n = lambda lang: 4 + sum(1 for _ in open("%s/dict.%s.txt" % (sys.argv[2], lang)))
+torch.save(fx.number_words_checkpoint(n("de"), n("en"), "none", 6), sys.argv[1])' "$work/nw2.pt" "$4/fairseq"
+  "$hat" test --checkpoint "$work/nw2.pt" --data "$4/fairseq" --arch largest --max-len-b 5 --json --quiet >"$work/bin.json"
+  check "test: a .pt on fairseq's binarized data, its languages from its args" grep -q '"split":"test","sentences":40,' "$work/bin.json"
   cp "$work/nw.pt" "$work/nw.kept"
   "$hat" import --checkpoint "$work/nw.pt" --out "$work/nw.pt" 2>"$work/imp.err"
   check "import: never overwrites its input" bash -c "test $? -ne 0 && cmp -s '$work/nw.pt' '$work/nw.kept'"

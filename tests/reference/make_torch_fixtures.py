@@ -115,6 +115,20 @@ def fairseq_checkpoint(vocab_src, vocab_tgt, sharing, seed):
         "last_optimizer_state": {"state": {}, "param_groups": [{"lr": 1e-4}]}}
 
 
+def number_words_checkpoint(vocab_src, vocab_tgt, sharing, seed):
+    """fairseq_checkpoint at the sizes and with the choices of hat's number-words space, for the
+    command-line tests (3 MB: made when they run, never committed)."""
+    parity.D, parity.FE, parity.FD, parity.Q, parity.LE, parity.LD = 128, 256, 256, 128, 2, 3
+    ck = fairseq_checkpoint(vocab_src, vocab_tgt, sharing, seed)
+    a = ck["args"]
+    a.encoder_embed_choice = a.decoder_embed_choice = [128, 64]
+    a.encoder_layer_num_choice, a.decoder_layer_num_choice = [2], [3, 2, 1]
+    a.encoder_ffn_embed_dim_choice = a.decoder_ffn_embed_dim_choice = [256, 128]
+    a.encoder_self_attention_heads_choice = a.decoder_self_attention_heads_choice = [4, 2]
+    a.decoder_ende_attention_heads_choice, a.decoder_arbitrary_ende_attn_choice = [4, 2], [-1, 1]
+    return ck
+
+
 def describe(sd):
     out = {}
     for k, t in sd.items():

@@ -31,34 +31,52 @@ struct translate_options {
   std::function<void(std::size_t, std::size_t)> progress;
 };
 
-/// Translations of `sources` (one sentence each) by SubTransformer `c` of `model`, in input
-/// order. An empty source line gives an empty translation.
+/// The best hypothesis of beam search for each source (ids ending in </s>, as a subword model or
+/// fairseq's binarized data give them; an empty one gives an empty result), in input order.
+/// Sources are batched by length; one longer than the position table allows is cut to it.
 template <class M, backend_policy Backend, class T>
-std::vector<std::string> translate(Backend& be, const super_transformer<M, Backend, T>& model, const transformer_config& c,
-                                   const subword_model& subwords, const std::vector<std::string>& sources,
-                                   const translate_options& o = {}) {
+std::vector<std::vector<int>> translate_ids(Backend& be, const super_transformer<M, Backend, T>& model, const transformer_config& c,
+                                            std::vector<std::vector<int>> ids, const translate_options& o = {}) {
   if (o.batch_sentences == 0) throw config_error("translate: batch_sentences must be positive");
   const std::size_t max_src = o.max_source_tokens ? std::min(o.max_source_tokens, M::positions) : M::positions;
-  std::vector<std::vector<int>> ids(sources.size());
   std::vector<std::size_t> order;
-  for (std::size_t i = 0; i < sources.size(); ++i) {
-    ids[i] = subwords.encode(sources[i]);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
     if (ids[i].empty()) continue;
-    if (ids[i].size() + 1 > max_src) ids[i].resize(max_src - 1);
-    ids[i].push_back(special_tokens::eos);
+    if (ids[i].size() > max_src) {
+      ids[i].resize(max_src - 1);
+      ids[i].push_back(special_tokens::eos);
+    }
     order.push_back(i);
   }
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return ids[a].size() < ids[b].size(); });
-  std::vector<std::string> out(sources.size());
+  std::vector<std::vector<int>> out(ids.size());
   model_workspace<Backend, T> ws;
   for (std::size_t b = 0; b < order.size(); b += o.batch_sentences) {
     const std::size_t end = std::min(order.size(), b + o.batch_sentences);
     std::vector<std::vector<int>> rows;
     for (std::size_t k = b; k < end; ++k) rows.push_back(ids[order[k]]);
     const auto found = beam_search(be, model, c, token_batch::pad(rows, true), o.generation, ws);
-    for (std::size_t k = 0; k < rows.size(); ++k) out[order[b + k]] = subwords.decode(found[k].front().tokens);
+    for (std::size_t k = 0; k < rows.size(); ++k) out[order[b + k]] = found[k].front().tokens;
     if (o.progress) o.progress(end, order.size());
   }
+  return out;
+}
+
+/// Translations of `sources` (one sentence each) by SubTransformer `c` of `model`, in input
+/// order. An empty source line gives an empty translation.
+template <class M, backend_policy Backend, class T>
+std::vector<std::string> translate(Backend& be, const super_transformer<M, Backend, T>& model, const transformer_config& c,
+                                   const subword_model& subwords, const std::vector<std::string>& sources,
+                                   const translate_options& o = {}) {
+  std::vector<std::vector<int>> ids(sources.size());
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    ids[i] = subwords.encode(sources[i]);
+    if (!ids[i].empty()) ids[i].push_back(special_tokens::eos);
+  }
+  const auto found = translate_ids(be, model, c, std::move(ids), o);
+  std::vector<std::string> out(sources.size());
+  for (std::size_t i = 0; i < sources.size(); ++i)
+    if (!found[i].empty()) out[i] = subwords.decode(found[i]);
   return out;
 }
 

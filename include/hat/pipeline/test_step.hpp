@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // test_step: the pipeline's test (HAT's test.sh: generate a test split with beam search, score it):
-// sacreBLEU on the detokenized text, HAT's tokenized BLEU, #params and FLOPs, as one record.
+// sacreBLEU on the detokenized text, HAT's tokenized BLEU, #params and FLOPs, as one record; and
+// the same on fairseq's binarized data, HAT's own test sets.
 #pragma once
 
 #include <chrono>
@@ -12,6 +13,7 @@
 
 #include <hat/backend/concepts.hpp>
 #include <hat/config.hpp>
+#include <hat/data/fairseq_binarized.hpp>
 #include <hat/data/load_corpus.hpp>
 #include <hat/data/subword_model.hpp>
 #include <hat/data/text_reader.hpp>
@@ -107,6 +109,69 @@ test_outputs test_subtransformer(Backend& be, const arch<S>& a, const test_input
   std::vector<std::string> hyp_tok, ref_tok;
   for (std::size_t i = 0; i < ref.size(); ++i) hyp_tok.push_back(tokens(out.hypotheses[i])), ref_tok.push_back(tokens(ref[i]));
   out.tokenized = fairseq_bleu(hyp_tok, ref_tok);
+  out.params = params(a);
+  out.flops = flops(a, static_cast<std::int64_t>(in.flops_length));
+  if (!in.record_out.empty()) write_json_atomic(in.record_out, out.record());
+  return out;
+}
+
+/// A test on fairseq's binarized data (HAT's `data/binary/...` folders) instead of text.
+struct binarized_test_inputs {
+  std::string data;                    // the folder: <split>.<src>-<tgt>.<lang>.{idx,bin} and dict.<lang>.txt
+  std::string split = "test";
+  std::string source_lang, target_lang;
+  std::string remove_bpe = "@@ ";      // fairseq's --remove-bpe (HAT's test.sh passes it)
+  translate_options translate;         // HAT's test.sh: WMT beam 4, lenpen 0.6; IWSLT beam 5, lenpen 1
+  std::size_t flops_length = 30;
+  std::filesystem::path hypotheses_out;
+  std::filesystem::path record_out;
+};
+
+/// HAT's test.sh on its own data: the split's source ids translated by SubTransformer `a` of
+/// `model`, hypotheses and references turned back into text by the target dictionary with the BPE
+/// removed (fairseq's generate.py), then HAT's `normal` BLEU (tokenized, compound-split) and
+/// sacreBLEU on the same Moses-tokenized text (HAT's `sacre` mode detokenizes with sacremoses
+/// first, which hat does not do: that number is not HAT's). The dictionaries must match the
+/// model's vocabulary sizes.
+template <transformer_space S, class M, backend_policy Backend, class T>
+test_outputs test_binarized(Backend& be, const super_transformer<M, Backend, T>& model, const arch<S>& a,
+                            const binarized_test_inputs& in) {
+  const auto split = read_fairseq_split(in.data, in.split, in.source_lang, in.target_lang);
+  const auto& v = model.vocabulary();
+  if (split.source_dict.size() != v.source)
+    throw config_error(split.source_dict.file() + ": " + std::to_string(split.source_dict.size()) + " symbols, but the model's source table has " +
+                       std::to_string(v.source) + " rows (another dictionary?)");
+  if (split.target_dict.size() != v.target)
+    throw config_error(split.target_dict.file() + ": " + std::to_string(split.target_dict.size()) + " symbols, but the model's target table has " +
+                       std::to_string(v.target) + " rows (another dictionary?)");
+  if (split.corpus.size() == 0) throw config_error(in.data + ": the " + in.split + " split holds no sentences");
+  std::vector<std::filesystem::path> read;  // every file read_fairseq_split may have read
+  for (const auto& lang : {in.source_lang, in.target_lang}) {
+    read.push_back(std::filesystem::path(in.data) / ("dict." + lang + ".txt"));
+    for (const auto& pair : {in.source_lang + "-" + in.target_lang, in.target_lang + "-" + in.source_lang})
+      for (const char* ext : {".idx", ".bin"}) read.push_back(std::filesystem::path(in.data) / (in.split + "." + pair + "." + lang + ext));
+  }
+  refuse_to_overwrite(in.hypotheses_out, "the translations file", read);
+  refuse_to_overwrite(in.record_out, "the record", read);
+  const auto start = std::chrono::steady_clock::now();
+  const auto found = translate_ids(be, model, config_of(a), split.corpus.source, in.translate);
+  test_outputs out;
+  out.split = in.split;
+  out.sentences = found.size();
+  out.sentences_per_s = static_cast<double>(out.sentences) /
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::vector<std::string> refs;
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    out.hypotheses.push_back(split.target_dict.string(found[i], in.remove_bpe));
+    refs.push_back(split.target_dict.string(split.corpus.target[i], in.remove_bpe));
+  }
+  if (!in.hypotheses_out.empty()) {
+    std::string text;
+    for (const auto& h : out.hypotheses) text += h + "\n";
+    write_file_atomic(in.hypotheses_out, text);
+  }
+  out.sacrebleu = corpus_bleu(out.hypotheses, {refs});
+  out.tokenized = fairseq_bleu(out.hypotheses, refs);
   out.params = params(a);
   out.flops = flops(a, static_cast<std::int64_t>(in.flops_length));
   if (!in.record_out.empty()) write_json_atomic(in.record_out, out.record());
