@@ -22,7 +22,7 @@
 #include <hat/yaml/subtransformer.hpp>
 
 #include "commands.hpp"
-#include "fairseq_space.hpp"
+#include "fairseq_inputs.hpp"
 #include "json_output.hpp"
 
 namespace hat_cli {
@@ -100,9 +100,7 @@ void run_import(const import_options& o) {
     x.values.emplace_back("space", space);
     x.values.emplace_back("imported_from", std::filesystem::path(o.checkpoint).filename().string());
     const auto text = [&](const char* arg, const char* key) {
-      if (const auto v = ck.arg(arg); v && (v->is(hat::pickle_kind::string) || v->is(hat::pickle_kind::bytes)) &&
-                                      v->as_string().find_first_of(" \n") == std::string::npos && !v->as_string().empty())
-        x.values.emplace_back(key, v->as_string());
+      if (const auto v = fairseq_text_arg(ck, arg); !v.empty() && v.find_first_of(" \n") == std::string::npos) x.values.emplace_back(key, v);
     };
     text("arch", "fairseq_arch");
     text("source_lang", "source_lang");

@@ -13,12 +13,16 @@
 #include <hat/data/subword_model.hpp>
 #include <hat/yaml/subtransformer.hpp>
 #include <hat/yaml/training.hpp>
+#include <hat/io/torch_file.hpp>
 #include <hat/nn/checkpoint.hpp>
+#include <hat/nn/from_fairseq.hpp>
+#include <hat/pipeline/fairseq_data.hpp>
 #include <hat/pipeline/subword_binding.hpp>
 #include <hat/space/small_spaces.hpp>
 #include <hat/train/trainer.hpp>  // validation_loss
 
 #include "commands.hpp"
+#include "fairseq_inputs.hpp"
 #include "validators.hpp"
 #include "per_file.hpp"
 #include "json_output.hpp"
@@ -39,24 +43,16 @@ void run_train(const train_cli_options& o) {
 }
 
 struct valid_cli_options {
-  std::string checkpoint, data, bpe_model, split;
+  std::string checkpoint, data, bpe_model, split, source_lang, target_lang;
   std::vector<std::string> files;
   std::int64_t batches = 0, max_tokens = 4096;
   int threads = 1;
   bool json = false;
 };
 
-template <class S>
-void valid_space(const valid_cli_options& o) {
-  using model_t = hat::super_transformer_for<S, hat::cpu>;
-  hat::cpu be;
-  hat::checkpoint_extras x;
-  const auto model = hat::load_checkpoint<typename model_t::maxima, hat::cpu>(be, o.checkpoint, &x);
-  const auto value = [&](const char* key, const std::string& given) { return hat::checkpoint_value(x, o.checkpoint, key, given); };
-  const auto subwords = hat::checkpoint_subwords(x, o.checkpoint, o.bpe_model);
-  const hat::corpus_location at{o.data, value("source_lang", ""), value("target_lang", "")};
-  const std::string* mp = x.value("max_positions");
-  const auto valid = hat::load_corpus(at, value("valid_split", o.split), subwords, mp ? std::stoul(*mp) : 1024);
+/// The loss of each SubTransformer file on `valid` with the weights of `model`.
+template <class S, class Model>
+void score_files(hat::cpu& be, const Model& model, const hat::parallel_corpus& valid, const valid_cli_options& o) {
   const std::size_t failed = for_each_file("valid-loss", o.files, [&](std::size_t, const std::string& file) {
     const auto cfg = hat::config_of(hat::read_subtransformer_yaml<S>(file));
     const auto s = hat::validation_loss(be, model, cfg, valid, static_cast<std::size_t>(o.max_tokens),
@@ -72,8 +68,46 @@ void valid_space(const valid_cli_options& o) {
   if (failed) throw exit_code{1};
 }
 
+/// The validation split of fairseq's binarized data for `model` (HAT's `valid` by default).
+template <class Model>
+hat::parallel_corpus binarized_valid(const Model& model, std::size_t positions, const valid_cli_options& o, const std::string* src,
+                                     const std::string* tgt) {
+  auto d = hat::fairseq_data_for(model.vocabulary(), positions, o.data, o.split.empty() ? "valid" : o.split,
+                                 language_of(o.source_lang, src, o.checkpoint, "--source-lang"),
+                                 language_of(o.target_lang, tgt, o.checkpoint, "--target-lang"));
+  if (d.dropped)
+    std::fprintf(stderr, "hat valid-loss: %zu pairs longer than %zu tokens left out (fairseq's --skip-invalid-size-inputs-valid-test)\n",
+                 d.dropped, positions);
+  return std::move(d.split.corpus);
+}
+
+template <class S>
+void valid_space(const valid_cli_options& o) {
+  using model_t = hat::super_transformer_for<S, hat::cpu>;
+  hat::cpu be;
+  hat::checkpoint_extras x;
+  const auto model = hat::load_checkpoint<typename model_t::maxima, hat::cpu>(be, o.checkpoint, &x);
+  const std::string* mp = x.value("max_positions");
+  const std::size_t positions = mp ? std::stoul(*mp) : 1024;
+  if (binarized(o.data))
+    return score_files<S>(be, model, binarized_valid(model, positions, o, x.value("source_lang"), x.value("target_lang")), o);
+  const auto value = [&](const char* key, const std::string& given) { return hat::checkpoint_value(x, o.checkpoint, key, given); };
+  const auto subwords = hat::checkpoint_subwords(x, o.checkpoint, o.bpe_model);
+  const hat::corpus_location at{o.data, value("source_lang", o.source_lang), value("target_lang", o.target_lang)};
+  score_files<S>(be, model, hat::load_corpus(at, value("valid_split", o.split), subwords, positions), o);
+}
+
+/// valid-loss straight from a checkpoint HAT's fairseq wrote, on fairseq's binarized data.
+void valid_fairseq(const valid_cli_options& o) {
+  with_fairseq_model(o.checkpoint, o.data, "scored", [&]<class S>(hat::cpu& be, const auto& model, const std::string&,
+                                                                 const std::string& src, const std::string& tgt) {
+    score_files<S>(be, model, binarized_valid(model, hat::maxima_of<S>::positions, o, &src, &tgt), o);
+  });
+}
+
 void run_valid(const valid_cli_options& o) {
   hat::cpu::set_threads(o.threads);
+  if (is_torch_save(o.checkpoint)) return valid_fairseq(o);
   // The space decides the model type: read it from the header before loading the weights.
   const auto state = hat::read_checkpoint_state(o.checkpoint);
   const std::string* space = state.value("space");
@@ -107,8 +141,14 @@ void add_train_command(CLI::App& app) {
 
   auto v = std::make_shared<valid_cli_options>();
   auto* vc = app.add_subcommand("valid-loss", "validation loss (base 2, per token) of SubTransformers with inherited weights");
-  vc->add_option("--checkpoint", v->checkpoint, "a checkpoint written by hat train")->required()->check(CLI::ExistingFile);
-  vc->add_option("--data", v->data, "corpus folder")->required()->check(CLI::ExistingDirectory);
+  vc->add_option("--checkpoint", v->checkpoint, "a checkpoint written by hat train or hat import, or HAT's .pt")
+      ->required()
+      ->check(CLI::ExistingFile);
+  vc->add_option("--data", v->data, "corpus folder, or fairseq's binarized data (HAT's data/binary/...)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  vc->add_option("--source-lang", v->source_lang, "the source language (default: the checkpoint's)");
+  vc->add_option("--target-lang", v->target_lang, "the target language (default: the checkpoint's)");
   vc->add_option("--batches", v->batches, "validation batches to use (0: all)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();

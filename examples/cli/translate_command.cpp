@@ -22,7 +22,7 @@
 #include <hat/yaml/subtransformer.hpp>
 
 #include "commands.hpp"
-#include "fairseq_space.hpp"
+#include "fairseq_inputs.hpp"
 #include "validators.hpp"
 #include "json_output.hpp"
 
@@ -85,14 +85,6 @@ void print_test(const translate_cli_options& o, const hat::translate_options& to
               static_cast<double>(r.flops) / 1e9, o.flops_length);
 }
 
-/// fairseq's binarized data: a folder with `.idx` files.
-bool binarized(const std::string& dir) {
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
-    if (e.path().extension() == ".idx") return true;
-  return false;
-}
-
 /// hat test on fairseq's binarized data, with `model` of space S; the languages are the flags', or
 /// the ones the checkpoint recorded.
 template <class S, class Model>
@@ -101,10 +93,8 @@ void test_binarized(hat::cpu& be, const translate_cli_options& o, const Model& m
   hat::binarized_test_inputs in;
   in.data = o.data;
   in.split = o.split;
-  in.source_lang = !o.source_lang.empty() ? o.source_lang : src ? *src : "";
-  in.target_lang = !o.target_lang.empty() ? o.target_lang : tgt ? *tgt : "";
-  if (in.source_lang.empty() || in.target_lang.empty())
-    throw hat::config_error(o.checkpoint + ": no languages recorded; pass --source-lang and --target-lang");
+  in.source_lang = language_of(o.source_lang, src, o.checkpoint, "--source-lang");
+  in.target_lang = language_of(o.target_lang, tgt, o.checkpoint, "--target-lang");
   in.remove_bpe = o.remove_bpe;
   in.translate = generation_of(o, true, space);
   in.flops_length = o.flops_length;
@@ -145,24 +135,11 @@ void run_space(const translate_cli_options& o, bool test, const std::string& spa
   print_test(o, to, hat::test_subtransformer<S>(be, a, in), false);
 }
 
-/// hat test straight from a checkpoint HAT's fairseq wrote: its space from its args, its languages
-/// too; the data must be binarized (a .pt carries no subword model).
+/// hat test straight from a checkpoint HAT's fairseq wrote: its space and languages from its args.
 void run_fairseq_test(const translate_cli_options& o) {
-  if (!binarized(o.data))
-    throw hat::config_error(o.data + ": a fairseq checkpoint is tested on fairseq's binarized data (a folder of .idx/.bin files "
-                            "and dict.<lang>.txt); for text, hat import it and train a subword model");
-  const auto file = hat::torch_file::read(o.checkpoint);
-  const hat::fairseq_checkpoint ck(file);
-  const std::string space = fairseq_space(ck, o.checkpoint, "auto");
-  const auto lang = [&](const char* arg) -> std::string {
-    const auto v = ck.arg(arg);
-    return v && (v->is(hat::pickle_kind::string) || v->is(hat::pickle_kind::bytes)) ? v->as_string() : std::string();
-  };
-  const std::string src = lang("source_lang"), tgt = lang("target_lang");
-  hat::cpu be;
-  with_space<space_role::trainable>(space, o.checkpoint, [&]<class S>() {
-    const auto model = hat::model_from_fairseq<hat::maxima_of<S>>(be, file);
-    test_binarized<S>(be, o, model, space, src.empty() ? nullptr : &src, tgt.empty() ? nullptr : &tgt);
+  with_fairseq_model(o.checkpoint, o.data, "tested", [&]<class S>(hat::cpu& be, const auto& model, const std::string& space,
+                                                                 const std::string& src, const std::string& tgt) {
+    test_binarized<S>(be, o, model, space, &src, &tgt);
   });
 }
 

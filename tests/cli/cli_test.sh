@@ -305,6 +305,11 @@ n = lambda lang: 4 + sum(1 for _ in open("%s/dict.%s.txt" % (sys.argv[2], lang))
 torch.save(fx.number_words_checkpoint(n("de"), n("en"), "none", 6), sys.argv[1])' "$work/nw2.pt" "$4/fairseq"
   "$hat" test --checkpoint "$work/nw2.pt" --data "$4/fairseq" --arch largest --max-len-b 5 --json --quiet >"$work/bin.json"
   check "test: a .pt on fairseq's binarized data, its languages from its args" grep -q '"split":"test","sentences":40,' "$work/bin.json"
+  "$hat" valid-loss --checkpoint "$work/nw2.pt" --data "$4/fairseq" --json "$work/demo/search/75pct.yml" >"$work/vl.json"
+  check "valid-loss: a .pt on fairseq's binarized data (its TNTIDX valid split)" grep -q '"loss":[0-9][0-9.]*,' "$work/vl.json"
+  "$hat" import --checkpoint "$work/nw2.pt" --out "$work/nw2.hat" >/dev/null
+  "$hat" valid-loss --checkpoint "$work/nw2.hat" --data "$4/fairseq" --json "$work/demo/search/75pct.yml" >"$work/vl2.json"
+  check "valid-loss: the imported checkpoint scores exactly as the .pt" cmp -s "$work/vl.json" "$work/vl2.json"
   cp "$work/nw.pt" "$work/nw.kept"
   "$hat" import --checkpoint "$work/nw.pt" --out "$work/nw.pt" 2>"$work/imp.err"
   check "import: never overwrites its input" bash -c "test $? -ne 0 && cmp -s '$work/nw.pt' '$work/nw.kept'"

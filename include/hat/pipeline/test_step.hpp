@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@
 #include <hat/io/json.hpp>
 #include <hat/io/same_file.hpp>
 #include <hat/nn/checkpoint.hpp>
+#include <hat/pipeline/fairseq_data.hpp>
 #include <hat/pipeline/subword_binding.hpp>
 #include <hat/profile/flops.hpp>
 #include <hat/profile/params.hpp>
@@ -136,15 +138,11 @@ struct binarized_test_inputs {
 template <transformer_space S, class M, backend_policy Backend, class T>
 test_outputs test_binarized(Backend& be, const super_transformer<M, Backend, T>& model, const arch<S>& a,
                             const binarized_test_inputs& in) {
-  const auto split = read_fairseq_split(in.data, in.split, in.source_lang, in.target_lang);
-  const auto& v = model.vocabulary();
-  if (split.source_dict.size() != v.source)
-    throw config_error(split.source_dict.file() + ": " + std::to_string(split.source_dict.size()) + " symbols, but the model's source table has " +
-                       std::to_string(v.source) + " rows (another dictionary?)");
-  if (split.target_dict.size() != v.target)
-    throw config_error(split.target_dict.file() + ": " + std::to_string(split.target_dict.size()) + " symbols, but the model's target table has " +
-                       std::to_string(v.target) + " rows (another dictionary?)");
-  if (split.corpus.size() == 0) throw config_error(in.data + ": the " + in.split + " split holds no sentences");
+  // every pair is kept: translate_ids cuts a source longer than the position table, and the
+  // references are only text
+  const auto data = fairseq_data_for(model.vocabulary(), std::numeric_limits<std::size_t>::max(), in.data, in.split,
+                                     in.source_lang, in.target_lang);
+  const auto& split = data.split;
   std::vector<std::filesystem::path> read;  // every file read_fairseq_split may have read
   for (const auto& lang : {in.source_lang, in.target_lang}) {
     read.push_back(std::filesystem::path(in.data) / ("dict." + lang + ".txt"));
