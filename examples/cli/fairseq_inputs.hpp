@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
-// What the commands share about HAT's fairseq inputs: whether a file is a torch.save checkpoint,
-// whether a folder holds fairseq's binarized data, which of hat's spaces a checkpoint's args
-// declare, and the languages it names.
+// What the commands share about HAT's fairseq inputs: whether a file is a torch.save checkpoint (or
+// safetensors), which of hat's spaces a checkpoint's args declare, and the languages it names.
 #pragma once
 
 #include <algorithm>
@@ -13,20 +12,13 @@
 #include <vector>
 
 #include <hat/backend/cpu.hpp>
+#include <hat/data/fairseq_binarized.hpp>
 #include <hat/io/torch_file.hpp>
 #include <hat/nn/from_fairseq.hpp>
 
 #include "cli_spaces.hpp"
 
 namespace hat_cli {
-
-/// fairseq's binarized data: a folder with `.idx` files.
-inline bool binarized(const std::string& dir) {
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
-    if (e.path().extension() == ".idx") return true;
-  return false;
-}
 
 /// The argument `name` of a checkpoint when it is a string ("de"), else "".
 inline std::string fairseq_text_arg(const hat::fairseq_checkpoint& ck, const char* name) {
@@ -49,6 +41,13 @@ inline bool is_torch_save(const std::string& path) {
   char head[4] = {};
   if (!in.read(head, sizeof head)) return false;
   return std::string(head, 4) == "PK\x03\x04" || static_cast<unsigned char>(head[0]) == 0x80;
+}
+
+/// A safetensors file: its header's length (8 bytes), then the JSON header's '{'.
+inline bool is_safetensors(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[9] = {};
+  return in.read(head, sizeof head) && head[8] == '{';
 }
 
 /// The trainable space the checkpoint's args declare: `wanted` itself (checked), or with "auto"
@@ -78,14 +77,19 @@ inline std::string fairseq_space(const hat::fairseq_checkpoint& ck, const std::s
   throw exit_code{1};
 }
 
-/// For a command run straight on a checkpoint HAT's fairseq wrote: `data` must be fairseq's
-/// binarized data (a .pt carries no subword model); the space comes from the checkpoint's args.
-/// Calls f.template operator()<S>(backend, model, space, source language, target language).
-template <class F>
-void with_fairseq_model(const std::string& checkpoint, const std::string& data, const char* what, F&& f) {
-  if (!binarized(data))
+/// `data` must be fairseq's binarized data for a command `what` on a checkpoint HAT's fairseq
+/// wrote (a .pt carries no subword model).
+inline void require_binarized(const std::string& data, const char* what) {
+  if (!hat::is_fairseq_binarized(data))
     throw hat::config_error(data + ": a fairseq checkpoint is " + what + " on fairseq's binarized data (a folder of .idx/.bin "
-                            "files and dict.<lang>.txt); for text, hat import it and train a subword model");
+                            "files and dict.<lang>.txt, as fairseq-preprocess writes it)");
+}
+
+/// For a command run straight on a checkpoint HAT's fairseq wrote: the space comes from the
+/// checkpoint's args. Calls f.template operator()<S>(backend, model, space, source language,
+/// target language) (languages "" when the args name none).
+template <class F>
+void with_fairseq_model(const std::string& checkpoint, F&& f) {
   const auto file = hat::torch_file::read(checkpoint);
   const hat::fairseq_checkpoint ck(file);
   const std::string space = fairseq_space(ck, checkpoint, "auto");

@@ -36,13 +36,6 @@ struct export_options {
   std::string checkpoint, out, arch, format = "safetensors";
 };
 
-/// A safetensors file starts with its header's length and then '{'; a torch.save file does not.
-bool is_safetensors(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  char head[9] = {};
-  return in.read(head, sizeof head) && head[8] == '{';
-}
-
 void report_import(const import_options& o, const std::string& space, const char* format, const hat::weights_import_report& r) {
   if (o.json) {
     print_json({{"out", o.out}, {"space", space}, {"format", format}, {"source_vocabulary", r.vocab.source},
@@ -115,31 +108,47 @@ void run_import(const import_options& o) {
   });
 }
 
-/// A hat checkpoint as safetensors: the SuperTransformer, or with --arch the dense SubTransformer
-/// that architecture reads. The metadata records the space, the storage, the architecture and the
-/// checkpoint's state (languages, positions, subword model), so `hat import` restores them.
+/// `model` of space S as safetensors: the SuperTransformer, or with --arch the dense
+/// SubTransformer that architecture reads. The metadata records the space, the storage, the
+/// architecture and the checkpoint's state (languages, positions, subword model), so `hat import`
+/// restores them.
+template <class S, class Model>
+void export_model(hat::cpu& be, const export_options& o, const Model& model, const std::string& space,
+                  const std::vector<std::pair<std::string, std::string>>& state) {
+  std::map<std::string, std::string> meta{{"format", "hat"}, {"space", space}, {"sharing", hat::sharing_name(model.vocabulary().sharing)},
+                                          {"storage", "super"}};
+  for (const auto& [k, v] : state) meta["state." + k] = v;
+  if (o.arch.empty()) {
+    hat::write_safetensors(o.out, hat::model_safetensors(be, model), meta);
+  } else {
+    const auto a = hat::read_subtransformer_yaml<S>(o.arch);
+    meta["storage"] = "dense";
+    meta["architecture"] = hat::to_subtransformer_yaml(a);
+    hat::write_safetensors(o.out, hat::model_safetensors(be, hat::export_dense(be, model, hat::config_of(a))), meta);
+  }
+  std::printf("exported %s (%s) -> %s\n", o.checkpoint.c_str(), o.arch.empty() ? "SuperTransformer" : o.arch.c_str(), o.out.c_str());
+}
+
+/// A hat checkpoint, or a .pt HAT's fairseq wrote (its space and languages from its args), as
+/// safetensors.
 void run_export(const export_options& o) {
   hat::refuse_to_overwrite(o.out, "--out", {o.checkpoint});
+  if (is_torch_save(o.checkpoint))
+    return with_fairseq_model(o.checkpoint, [&]<class S>(hat::cpu& be, const auto& model, const std::string& space,
+                                                        const std::string& src, const std::string& tgt) {
+      std::vector<std::pair<std::string, std::string>> state{{"imported_from", std::filesystem::path(o.checkpoint).filename().string()}};
+      if (!src.empty()) state.emplace_back("source_lang", src);
+      if (!tgt.empty()) state.emplace_back("target_lang", tgt);
+      export_model<S>(be, o, model, space, state);
+    });
   const auto state = hat::read_checkpoint_state(o.checkpoint);
   const std::string* space = state.value("space");
   if (!space) throw hat::config_error(o.checkpoint + ": no space recorded (not written by hat train or hat import?)");
   hat::cpu be;
   with_space<space_role::trainable>(*space, o.checkpoint + ": space", [&]<class S>() {
-    using M = hat::maxima_of<S>;
     hat::checkpoint_extras x;
-    const auto model = hat::load_checkpoint<M, hat::cpu>(be, o.checkpoint, &x);
-    std::map<std::string, std::string> meta{{"format", "hat"}, {"space", *space}, {"sharing", hat::sharing_name(model.vocabulary().sharing)},
-                                            {"storage", "super"}};
-    for (const auto& [k, v] : x.values) meta["state." + k] = v;
-    if (o.arch.empty()) {
-      hat::write_safetensors(o.out, hat::model_safetensors(be, model), meta);
-    } else {
-      const auto a = hat::read_subtransformer_yaml<S>(o.arch);
-      meta["storage"] = "dense";
-      meta["architecture"] = hat::to_subtransformer_yaml(a);
-      hat::write_safetensors(o.out, hat::model_safetensors(be, hat::export_dense(be, model, hat::config_of(a))), meta);
-    }
-    std::printf("exported %s (%s) -> %s\n", o.checkpoint.c_str(), o.arch.empty() ? "SuperTransformer" : o.arch.c_str(), o.out.c_str());
+    const auto model = hat::load_checkpoint<hat::maxima_of<S>, hat::cpu>(be, o.checkpoint, &x);
+    export_model<S>(be, o, model, *space, x.values);
   });
 }
 
@@ -162,8 +171,8 @@ void add_interop_commands(CLI::App& app) {
   cmd->callback([o] { run_import(*o); });
 
   auto e = std::make_shared<export_options>();
-  auto* ex = app.add_subcommand("export", "a hat checkpoint as safetensors (fairseq's tensor names) for PyTorch");
-  ex->add_option("--checkpoint", e->checkpoint, "hat checkpoint")->required()->check(CLI::ExistingFile);
+  auto* ex = app.add_subcommand("export", "a hat checkpoint or HAT's .pt as safetensors (fairseq's tensor names) for PyTorch");
+  ex->add_option("--checkpoint", e->checkpoint, "hat checkpoint, or HAT's .pt")->required()->check(CLI::ExistingFile);
   ex->add_option("--format", e->format, "the file format")->check(CLI::IsMember({"safetensors"}))->capture_default_str();
   ex->add_option("--arch", e->arch, "SubTransformer YAML: export only the dense weights it reads")->check(CLI::ExistingFile);
   ex->add_option("--out", e->out, "file to write")->required();

@@ -27,6 +27,7 @@
 #include <hat/pipeline/search_step.hpp>
 
 #include "commands.hpp"
+#include "fairseq_inputs.hpp"
 #include "validators.hpp"
 #include "json_output.hpp"
 
@@ -41,7 +42,7 @@ std::string number(double v) {
 
 struct search_options {
   std::string task, space, predictor, fitness = "params", out, pareto, history;
-  std::string checkpoint, data, bpe_model, valid_split;
+  std::string checkpoint, data, bpe_model, valid_split, source_lang, target_lang;
   std::size_t valid_batches = 0, max_tokens = 4096, source_length = 30;
   int threads = 1;
   double latency_ms = 0;
@@ -50,6 +51,53 @@ struct search_options {
   bool json = false, quiet = false;
 };
 
+/// The search in space S, with `valid_loss` as the fitness when the caller loaded the model.
+template <class S>
+void search_space(hat::cpu& be, hat::latency_predictor<hat::cpu>& pred, const search_options& o, const hat::search_inputs& in, int len,
+                  std::function<double(const hat::arch<S>&)> valid_loss = {}) {
+  hat::search_outputs<S> found;
+  try {
+    found = hat::search_architecture<S>(be, pred, in, std::move(valid_loss));
+  } catch (const hat::infeasible_constraint& e) {
+    std::cerr << "hat search: " << e.what() << "\n";
+    throw exit_code{3};
+  }
+  const auto& result = found.result;
+  const double lat = found.predicted_ms;
+  if (o.json)
+    print_json({{"out", o.out},
+                {"fitness", result.best_fitness},
+                {"latency_ms", lat},
+                {"params", hat::params(result.best)},
+                {"flops", hat::flops(result.best, len)},
+                {"evaluations", result.evaluations},
+                {"cache_hits", result.cache_hits}});
+  else
+    std::printf("best: %s\n  predicted latency %.2f ms (limit %.2f), #params %.2f M, FLOPs %.2f G\n"
+                "  %zu fitness evaluations, %zu cache hits; written to %s\n",
+                result.best.to_string().c_str(), lat, o.latency_ms, static_cast<double>(hat::params(result.best)) / 1e6,
+                static_cast<double>(hat::flops(result.best, len)) / 1e9, result.evaluations, result.cache_hits, o.out.c_str());
+  if (!o.history.empty() && !o.quiet)
+    std::fprintf(stderr, "hat search: %zu scored networks written to %s, their front to %s\n", found.scored.size(),
+                 o.history.c_str(), std::filesystem::path(o.history).replace_extension(".svg").c_str());
+  const auto& fitness = found.fitness;
+  const std::string& x_name = found.fitness_name;
+  const auto latency = [&](const hat::arch<S>& a) { return pred(a); };
+  const auto feasible = hat::at_most(latency, o.latency_ms);
+  if (o.pareto.empty()) return;
+  hat::nsga2_options no;
+  no.generations = o.pareto_generations;
+  no.seed = o.evo.seed;
+  const auto front = hat::nsga2<S, 2>(no).run(
+      [&](const hat::arch<S>& a) { return std::array<double, 2>{fitness(a), latency(a)}; }, feasible);
+  hat::write_pareto_csv(o.pareto, front.front, std::array<std::string_view, 2>{x_name, "latency_ms"});
+  const auto svg = std::filesystem::path(o.pareto).replace_extension(".svg");
+  hat::write_pareto_svg(svg, front.evaluated, front.front, x_name, "predicted latency (ms)",
+                        "Pareto front: " + in.title + ", predicted latency <= " + number(o.latency_ms) + " ms");
+  std::fprintf(stderr, "hat search: Pareto front of %zu networks written to %s and %s\n", front.front.size(), o.pareto.c_str(),
+               svg.c_str());
+}
+
 void run_search(const search_options& o) {
   hat::cpu::set_threads(o.threads);
   hat::cpu be;
@@ -57,9 +105,11 @@ void run_search(const search_options& o) {
   std::string space = o.space;
   int len = static_cast<int>(o.source_length);
   if (!o.task.empty()) space = space_of_task(o.task), len = hat::find_task(o.task)->source_length;
-  if (o.fitness == "valid-loss") {
-    if (o.checkpoint.empty() || o.data.empty())
-      throw hat::config_error("--fitness valid-loss needs --checkpoint (a SuperTransformer) and --data (its corpus)");
+  const bool valid_loss = o.fitness == "valid-loss";
+  if (valid_loss && (o.checkpoint.empty() || o.data.empty()))
+    throw hat::config_error("--fitness valid-loss needs --checkpoint (a SuperTransformer) and --data (its corpus)");
+  const bool fairseq = valid_loss && is_torch_save(o.checkpoint);
+  if (valid_loss && !fairseq) {
     const auto state = hat::read_checkpoint_state(o.checkpoint);
     const std::string* recorded = state.value("space");
     if (!recorded) throw hat::config_error(o.checkpoint + ": no 'space' recorded (not written by hat train)");
@@ -67,8 +117,7 @@ void run_search(const search_options& o) {
       throw hat::config_error(o.checkpoint + ": a SuperTransformer of space '" + *recorded + "', not '" + space + "'");
     space = *recorded;
   }
-  if (space.empty()) throw hat::config_error("give --task, --space, or --checkpoint with --fitness valid-loss");
-  const std::string title = o.task.empty() ? space : o.task;
+  if (space.empty() && !fairseq) throw hat::config_error("give --task, --space, or --checkpoint with --fitness valid-loss");
   hat::search_inputs in;
   in.limit_ms = o.latency_ms;
   in.fitness = hat::search_fitness_named(o.fitness, "--fitness");
@@ -76,6 +125,8 @@ void run_search(const search_options& o) {
   in.data = o.data;
   in.bpe_model = o.bpe_model;
   in.valid_split = o.valid_split;
+  in.source_lang = o.source_lang;
+  in.target_lang = o.target_lang;
   in.valid_batches = o.valid_batches;
   in.max_tokens = o.max_tokens;
   in.flops_length = static_cast<std::size_t>(len);
@@ -87,51 +138,27 @@ void run_search(const search_options& o) {
     hat::refuse_to_overwrite(o.pareto, "--pareto", {o.predictor, o.checkpoint});
     hat::refuse_to_overwrite(std::filesystem::path(o.pareto).replace_extension(".svg"), "--pareto's plot", {o.predictor, o.checkpoint});
   }
-  in.title = title;
   in.progress = o.quiet ? nullptr : &std::cerr;
-  with_space<space_role::measurable>(space, "--space", [&]<class S>() {
-    hat::search_outputs<S> found;
-    try {
-      found = hat::search_architecture<S>(be, pred, in);
-    } catch (const hat::infeasible_constraint& e) {
-      std::cerr << "hat search: " << e.what() << "\n";
-      throw exit_code{3};
-    }
-    const auto& result = found.result;
-    const double lat = found.predicted_ms;
-    if (o.json)
-      print_json({{"out", o.out},
-                  {"fitness", result.best_fitness},
-                  {"latency_ms", lat},
-                  {"params", hat::params(result.best)},
-                  {"flops", hat::flops(result.best, len)},
-                  {"evaluations", result.evaluations},
-                  {"cache_hits", result.cache_hits}});
-    else
-      std::printf("best: %s\n  predicted latency %.2f ms (limit %.2f), #params %.2f M, FLOPs %.2f G\n"
-                  "  %zu fitness evaluations, %zu cache hits; written to %s\n",
-                  result.best.to_string().c_str(), lat, o.latency_ms, static_cast<double>(hat::params(result.best)) / 1e6,
-                  static_cast<double>(hat::flops(result.best, len)) / 1e9, result.evaluations, result.cache_hits,
-                  o.out.c_str());
-    if (!o.history.empty() && !o.quiet)
-      std::fprintf(stderr, "hat search: %zu scored networks written to %s, their front to %s\n", found.scored.size(),
-                   o.history.c_str(), std::filesystem::path(o.history).replace_extension(".svg").c_str());
-    const auto& fitness = found.fitness;
-    const std::string& x_name = found.fitness_name;
-    const auto latency = [&](const hat::arch<S>& a) { return pred(a); };
-    const auto feasible = hat::at_most(latency, o.latency_ms);
-    if (o.pareto.empty()) return;
-    hat::nsga2_options no;
-    no.generations = o.pareto_generations;
-    no.seed = o.evo.seed;
-    const auto front = hat::nsga2<S, 2>(no).run(
-        [&](const hat::arch<S>& a) { return std::array<double, 2>{fitness(a), latency(a)}; }, feasible);
-    hat::write_pareto_csv(o.pareto, front.front, std::array<std::string_view, 2>{x_name, "latency_ms"});
-    const auto svg = std::filesystem::path(o.pareto).replace_extension(".svg");
-    hat::write_pareto_svg(svg, front.evaluated, front.front, x_name, "predicted latency (ms)",
-                          "Pareto front: " + title + ", predicted latency <= " + number(o.latency_ms) + " ms");
-    std::fprintf(stderr, "hat search: Pareto front of %zu networks written to %s and %s\n", front.front.size(),
-                 o.pareto.c_str(), svg.c_str());
+  if (!fairseq) {
+    in.title = o.task.empty() ? space : o.task;
+    return with_space<space_role::measurable>(space, "--space", [&]<class S>() { search_space<S>(be, pred, o, in, len); });
+  }
+  // HAT's evo_search.py on HAT's own files: the SuperTransformer's .pt scored on fairseq's
+  // binarized validation split.
+  require_binarized(o.data, "scored");
+  with_fairseq_model(o.checkpoint, [&]<class S>(hat::cpu& mbe, const auto& model, const std::string& found,
+                                                                         const std::string& src, const std::string& tgt) {
+    if (!space.empty() && space != found)
+      throw hat::config_error(o.checkpoint + ": a SuperTransformer of space '" + found + "', not '" + space + "'");
+    in.title = o.task.empty() ? found : o.task;
+    const auto valid = hat::valid_loss_fitness<S, hat::cpu>::valid_split_of(
+        model, hat::maxima_of<S>::positions, in, o.valid_split, language_of(o.source_lang, &src, o.checkpoint, "--source-lang"),
+        language_of(o.target_lang, &tgt, o.checkpoint, "--target-lang"));
+    const std::size_t max_tokens = o.max_tokens, batches = o.valid_batches;
+    search_space<S>(mbe, pred, o, in, len, [&](const hat::arch<S>& a) {
+      const auto s = hat::validation_loss(mbe, model, hat::config_of(a), valid, max_tokens, batches);
+      return hat::per_token_bits(s.loss, s.tokens);
+    });
   });
 }
 
@@ -155,13 +182,15 @@ void add_search_command(CLI::App& app) {
                   "--checkpoint, --data); params or flops: maximise #params or FLOPs under the constraint")
       ->check(CLI::IsMember({"valid-loss", "params", "flops"}))
       ->capture_default_str();
-  cmd->add_option("--checkpoint", o->checkpoint, "SuperTransformer checkpoint written by hat train (valid-loss)")
+  cmd->add_option("--checkpoint", o->checkpoint, "SuperTransformer checkpoint written by hat train or hat import, or HAT's .pt (valid-loss)")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--data", o->data, "corpus folder of the checkpoint's training (valid-loss)")->check(CLI::ExistingDirectory);
+  cmd->add_option("--data", o->data, "corpus folder of the checkpoint's training, or fairseq's binarized data (valid-loss)")->check(CLI::ExistingDirectory);
   cmd->add_option("--valid-batches", o->valid_batches, "validation batches per fitness evaluation (0: all)")
       ->capture_default_str();
   cmd->add_option("--max-tokens", o->max_tokens, "tokens per validation batch")->check(positive_count())->capture_default_str();
-  cmd->add_option("--valid-split", o->valid_split, "validation split (default: the one training used)");
+  cmd->add_option("--valid-split", o->valid_split, "validation split (default: the one training used; binarized data: valid)");
+  cmd->add_option("--source-lang", o->source_lang, "the source language (default: the checkpoint's)");
+  cmd->add_option("--target-lang", o->target_lang, "the target language (default: the checkpoint's)");
   cmd->add_option("--bpe-model", o->bpe_model, "SentencePiece model (default: the one training used)")->check(CLI::ExistingFile);
   cmd->add_option("--threads", o->threads, "OpenBLAS threads")->check(positive_count())->capture_default_str();
   cmd->add_option("--out", o->out, "best architecture, as HAT SubTransformer YAML")->required();

@@ -31,11 +31,22 @@
 namespace hat_cli {
 namespace {
 
-void run_train(const train_cli_options& o) {
+void run_train(train_cli_options o) {
   hat::training_config c = hat::read_training_yaml(o.config);
   if (!o.data.empty()) c.data = o.data;
   else c.data = c.resolve(c.data);
   if (o.max_updates >= 0) c.trainer.max_update = static_cast<std::size_t>(o.max_updates);
+  // A .pt HAT's fairseq wrote: its weights start the run (as fairseq's --finetune-from-model),
+  // when its args declare the config's space.
+  std::optional<hat::torch_file> pt;
+  hat::fairseq_weights weights;
+  if (!o.restore_file.empty() && is_torch_save(o.restore_file)) {
+    pt.emplace(hat::torch_file::read(o.restore_file));
+    fairseq_space(hat::fairseq_checkpoint(*pt), o.restore_file, c.space);
+    weights = hat::fairseq_weights_of(*pt);
+    o.initial_weights = &weights.tensors;
+    o.initial_share_all = weights.share_all;
+  }
   if (o.device == "cuda") return run_train_cuda(o, c);
   hat::cpu::set_threads(o.threads);
   hat::cpu be;
@@ -89,7 +100,7 @@ void valid_space(const valid_cli_options& o) {
   const auto model = hat::load_checkpoint<typename model_t::maxima, hat::cpu>(be, o.checkpoint, &x);
   const std::string* mp = x.value("max_positions");
   const std::size_t positions = mp ? std::stoul(*mp) : 1024;
-  if (binarized(o.data))
+  if (hat::is_fairseq_binarized(o.data))
     return score_files<S>(be, model, binarized_valid(model, positions, o, x.value("source_lang"), x.value("target_lang")), o);
   const auto value = [&](const char* key, const std::string& given) { return hat::checkpoint_value(x, o.checkpoint, key, given); };
   const auto subwords = hat::checkpoint_subwords(x, o.checkpoint, o.bpe_model);
@@ -99,7 +110,8 @@ void valid_space(const valid_cli_options& o) {
 
 /// valid-loss straight from a checkpoint HAT's fairseq wrote, on fairseq's binarized data.
 void valid_fairseq(const valid_cli_options& o) {
-  with_fairseq_model(o.checkpoint, o.data, "scored", [&]<class S>(hat::cpu& be, const auto& model, const std::string&,
+  require_binarized(o.data, "scored");
+  with_fairseq_model(o.checkpoint, [&]<class S>(hat::cpu& be, const auto& model, const std::string&,
                                                                  const std::string& src, const std::string& tgt) {
     score_files<S>(be, model, binarized_valid(model, hat::maxima_of<S>::positions, o, &src, &tgt), o);
   });
@@ -123,13 +135,13 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--config", o->config, "training YAML: HAT's keys (space*.yml, common.yml) plus data, space, bpe-*")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--data", o->data, "corpus folder (<split>.<lang>[.gz]); overrides the config's 'data'")
+  cmd->add_option("--data", o->data, "corpus folder (<split>.<lang>[.gz]) or fairseq's binarized data; overrides the config's 'data'")
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--max-updates", o->max_updates, "stop after this many updates; overrides 'max-update'")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--save-dir", o->save_dir, "checkpoints, subwords, loss curves (default: checkpoints)");
   cmd->add_option("--restore-file", o->restore_file,
-                  "start from this checkpoint: a training one resumes, a model one gives inherited weights")
+                  "start from this checkpoint: a training one resumes, a model one (or HAT's .pt) gives inherited weights")
       ->check(CLI::ExistingFile);
   cmd->add_option("--arch", o->arch, "SubTransformer YAML: train this architecture only")->check(CLI::ExistingFile);
   cmd->add_option("--log", o->log, "append one JSON line per update (update, loss, nll, lr, tokens, grad_norm, seconds)");

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +34,9 @@ struct train_cli_options {
   std::string config, data, save_dir, restore_file, log, arch, device = "cpu";
   std::int64_t max_updates = -1;
   int threads = 1;
+  // --restore-file of HAT's fairseq (a .pt): its weights, read by the CPU's TU before the run
+  const hat::named_tensors* initial_weights = nullptr;
+  std::optional<bool> initial_share_all;
 };
 
 // On the GPU (cuda_commands.cu where nvcc built hat, else a clear error).
@@ -66,7 +70,9 @@ template <class S, class Backend>
 void train_space(Backend& be, const train_cli_options& cli, const hat::training_config& c, const std::string& device) {
   hat::train_inputs in;
   if (!cli.save_dir.empty()) in.save_dir = cli.save_dir;
-  in.restore_file = cli.restore_file;
+  in.restore_file = cli.initial_weights ? std::string() : cli.restore_file;
+  in.initial_weights = cli.initial_weights;
+  in.initial_share_all = cli.initial_share_all;
   in.arch = cli.arch;
   in.device = device;
   std::ofstream log;

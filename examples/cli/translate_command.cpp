@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // `hat translate` (stdin to stdout) and `hat test` (a test split, then BLEU both ways, #params
-// and FLOPs) for a SubTransformer of a checkpoint written by `hat train` or `hat import`; `hat test`
-// also on HAT's own files: a fairseq checkpoint (.pt) and fairseq's binarized data.
+// and FLOPs) for a SubTransformer of a checkpoint written by `hat train` or `hat import`, or of
+// HAT's own files: a fairseq checkpoint (.pt) with its dictionaries and BPE codes (translate) or
+// fairseq's binarized data (test).
 #include <chrono>
 #include <filesystem>
 #include <cmath>
@@ -30,7 +31,7 @@ namespace hat_cli {
 namespace {
 
 struct translate_cli_options {
-  std::string checkpoint, arch, bpe_model, data, split = "test", out, out_json, source_lang, target_lang, remove_bpe = "@@ ";
+  std::string checkpoint, arch, bpe_model, bpe_codes, data, split = "test", out, out_json, source_lang, target_lang, remove_bpe = "@@ ";
   const CLI::Option* beam_given = nullptr;
   const CLI::Option* lenpen_given = nullptr;
   std::size_t beam = 5, batch = 32, max_len_b = 200, flops_length = 30;
@@ -103,6 +104,22 @@ void test_binarized(hat::cpu& be, const translate_cli_options& o, const Model& m
   print_test(o, in.translate, hat::test_binarized<S>(be, model, named_arch<S>(o.arch), in), true);
 }
 
+/// hat translate of standard input with a model HAT's fairseq trained (a .pt, or imported): the
+/// dictionaries in --data and the BPE codes read the text as fairseq-interactive does.
+template <class S, class Model>
+void translate_fairseq_text(hat::cpu& be, const translate_cli_options& o, const Model& model, const std::string& space,
+                            const std::string* src, const std::string* tgt) {
+  if (o.data.empty())
+    throw hat::config_error(o.checkpoint + ": a model HAT's fairseq trained reads text with its dictionaries: pass --data (the "
+                            "folder with dict.<lang>.txt, HAT's data/binary/...) and --bpe-codes (its subword-nmt codes)");
+  const auto text = hat::fairseq_text_for(model.vocabulary(), o.data, language_of(o.source_lang, src, o.checkpoint, "--source-lang"),
+                                          language_of(o.target_lang, tgt, o.checkpoint, "--target-lang"), o.bpe_codes, o.remove_bpe);
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(std::cin, l);) lines.push_back(l);
+  const auto to = generation_of(o, false, space);
+  for (const auto& t : hat::translate(be, model, hat::config_of(named_arch<S>(o.arch)), text, lines, to)) std::printf("%s\n", t.c_str());
+}
+
 template <class S>
 void run_space(const translate_cli_options& o, bool test, const std::string& space) {
   hat::cpu be;
@@ -112,13 +129,15 @@ void run_space(const translate_cli_options& o, bool test, const std::string& spa
   if (!test) {
     hat::checkpoint_extras x;
     const auto model = hat::load_checkpoint<typename model_t::maxima, hat::cpu>(be, o.checkpoint, &x);
+    if (!o.data.empty() || !o.bpe_codes.empty())  // an imported model, read with fairseq's dictionaries
+      return translate_fairseq_text<S>(be, o, model, space, x.value("source_lang"), x.value("target_lang"));
     const auto subwords = hat::checkpoint_subwords(x, o.checkpoint, o.bpe_model);
     std::vector<std::string> lines;
     for (std::string l; std::getline(std::cin, l);) lines.push_back(l);
     for (const auto& t : hat::translate(be, model, hat::config_of(a), subwords, lines, to)) std::printf("%s\n", t.c_str());
     return;
   }
-  if (binarized(o.data)) {
+  if (hat::is_fairseq_binarized(o.data)) {
     hat::checkpoint_extras x;
     const auto model = hat::load_checkpoint<typename model_t::maxima, hat::cpu>(be, o.checkpoint, &x);
     return test_binarized<S>(be, o, model, space, x.value("source_lang"), x.value("target_lang"));
@@ -137,7 +156,8 @@ void run_space(const translate_cli_options& o, bool test, const std::string& spa
 
 /// hat test straight from a checkpoint HAT's fairseq wrote: its space and languages from its args.
 void run_fairseq_test(const translate_cli_options& o) {
-  with_fairseq_model(o.checkpoint, o.data, "tested", [&]<class S>(hat::cpu& be, const auto& model, const std::string& space,
+  require_binarized(o.data, "tested");
+  with_fairseq_model(o.checkpoint, [&]<class S>(hat::cpu& be, const auto& model, const std::string& space,
                                                                  const std::string& src, const std::string& tgt) {
     test_binarized<S>(be, o, model, space, &src, &tgt);
   });
@@ -146,6 +166,11 @@ void run_fairseq_test(const translate_cli_options& o) {
 void run(const translate_cli_options& o, bool test) {
   hat::cpu::set_threads(o.threads);
   if (test && is_torch_save(o.checkpoint)) return run_fairseq_test(o);
+  if (is_torch_save(o.checkpoint))
+    return with_fairseq_model(o.checkpoint, [&]<class S>(hat::cpu& be, const auto& model, const std::string& space,
+                                                        const std::string& src, const std::string& tgt) {
+      translate_fairseq_text<S>(be, o, model, space, &src, &tgt);
+    });
   const auto state = hat::read_checkpoint_state(o.checkpoint);
   const std::string* space = state.value("space");
   if (!space) throw hat::config_error(o.checkpoint + ": no 'space' recorded (not written by hat train)");
@@ -153,7 +178,7 @@ void run(const translate_cli_options& o, bool test) {
 }
 
 void add_generation_options(CLI::App* cmd, translate_cli_options& o) {
-  cmd->add_option("--checkpoint", o.checkpoint, "a checkpoint written by hat train or hat import (hat test: or HAT's .pt)")
+  cmd->add_option("--checkpoint", o.checkpoint, "a checkpoint written by hat train or hat import, or HAT's .pt")
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--arch", o.arch, "SubTransformer YAML, or largest / smallest")->required();
@@ -169,6 +194,10 @@ void add_generation_options(CLI::App* cmd, translate_cli_options& o) {
   cmd->add_option("--max-len-b", o.max_len_b, "see --max-len-a")->capture_default_str();
   cmd->add_option("--batch", o.batch, "sentences per beam-search batch")->check(positive_count())->capture_default_str();
   cmd->add_option("--bpe-model", o.bpe_model, "SentencePiece model (default: the one training used)")->check(CLI::ExistingFile);
+  cmd->add_option("--source-lang", o.source_lang, "fairseq's files: the source language (default: the checkpoint's)");
+  cmd->add_option("--target-lang", o.target_lang, "fairseq's files: the target language (default: the checkpoint's)");
+  cmd->add_option("--remove-bpe", o.remove_bpe, "fairseq's files: the BPE continuation to remove (fairseq's --remove-bpe)")
+      ->capture_default_str();
   cmd->add_option("--threads", o.threads, "OpenBLAS threads")->check(positive_count())->capture_default_str();
   cmd->add_flag("--quiet", o.quiet, "no progress on stderr");
 }
@@ -179,6 +208,11 @@ void add_translate_command(CLI::App& app) {
   auto o = std::make_shared<translate_cli_options>();
   auto* cmd = app.add_subcommand("translate", "translate standard input line by line with a SubTransformer of a checkpoint");
   add_generation_options(cmd, *o);
+  cmd->add_option("--data", o->data, "a model HAT's fairseq trained: the folder with its dict.<lang>.txt (HAT's data/binary/...)")
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--bpe-codes", o->bpe_codes, "a model HAT's fairseq trained: subword-nmt's BPE codes to segment the input with "
+                                               "(default: the input is segmented already)")
+      ->check(CLI::ExistingFile);
   cmd->callback([o] { run(*o, false); });
 
   auto t = std::make_shared<translate_cli_options>();
@@ -187,10 +221,6 @@ void add_translate_command(CLI::App& app) {
   tc->add_option("--data", t->data, "corpus folder (<split>.<lang>[.gz]), or fairseq's binarized data (HAT's data/binary/...)")
       ->required()
       ->check(CLI::ExistingDirectory);
-  tc->add_option("--source-lang", t->source_lang, "binarized data: the source language (default: the checkpoint's)");
-  tc->add_option("--target-lang", t->target_lang, "binarized data: the target language (default: the checkpoint's)");
-  tc->add_option("--remove-bpe", t->remove_bpe, "binarized data: the BPE continuation to remove (fairseq's --remove-bpe)")
-      ->capture_default_str();
   tc->add_option("--split", t->split, "the split to translate")->capture_default_str();
   tc->add_option("--out", t->out, "write the translations here");
   tc->add_option("--out-json", t->out_json, "also write the JSON object to this file");

@@ -262,6 +262,40 @@ check "import: nothing written on failure" test ! -e "$work/tiny.hat" -a ! -e "$
 check "test on a .pt of no known space: exit 1 with the differences" bash -c "test $? -eq 1 && grep -q 'match no space hat knows' '$work/t.err'"
 "$hat" test --checkpoint "$tiny" --data "$work" --arch largest 2>"$work/t.err"
 check "test on a .pt with text data: why not" bash -c "test $? -eq 1 && grep -q 'tested on fairseq.s binarized data' '$work/t.err'"
+"$hat" train --config "$work/demo/config/training.yml" --restore-file "$tiny" --save-dir "$work/tiny_run" 2>"$work/t.err"
+check "train --restore-file of a .pt of another space: exit 1 with the differences" \
+  bash -c "test $? -eq 1 && grep -q \"differ from space 'number-words' in 12\" '$work/t.err' && test ! -e '$work/tiny_run/checkpoint_last.hat'"
+# HAT's own data: training, search, test and translate on fairseq's binarized folder (tests/data/fairseq:
+# separate dictionaries, so no shared table; its 40-sentence test split serves as the training set).
+fq=$4/fairseq
+sed -e 's/^share-all-embeddings: True/share-all-embeddings: False/' -e 's/^train-subset: train/train-subset: test/' \
+  "$work/demo/config/training.yml" >"$work/bin.yml"
+"$hat" train --config "$work/bin.yml" --data "$fq" --save-dir "$work/bin_run" --max-updates 4 >/dev/null 2>"$work/bt.err"
+check "train on fairseq's binarized data: its splits read with their dictionaries" \
+  bash -c "test $? -eq 0 && grep -q 'test (fairseq.s binarized data): 40 pairs' '$work/bt.err' && test ! -e '$work/bin_run/subwords.model'"
+"$hat" train --config "$work/demo/config/training.yml" --data "$fq" --save-dir "$work/bin_shared" --max-updates 1 2>"$work/bt.err"
+check "train: share-all-embeddings on two dictionaries is refused" \
+  bash -c "test $? -eq 1 && grep -q 'share-all-embeddings needs one dictionary for both languages' '$work/bt.err'"
+"$hat" test --checkpoint "$work/bin_run/checkpoint_last.hat" --data "$fq" --arch largest --max-len-b 5 --batch 1 --quiet \
+  --out "$work/bin_hyp.txt" --json >"$work/bin_test.json"
+check "test: a model trained on binarized data, on its test split" grep -q '"split":"test","sentences":40,' "$work/bin_test.json"
+head -20 "$fq/bpe.in" | "$hat" translate --checkpoint "$work/bin_run/checkpoint_last.hat" --arch largest --data "$fq" \
+  --bpe-codes "$fq/bpe.codes" --max-len-b 5 --batch 1 --quiet >"$work/bin_tr.txt"
+check "translate: raw text through the BPE codes and dictionaries gives hat test's hypotheses" \
+  bash -c "test \$(wc -l <'$work/bin_tr.txt') -eq 20 && head -20 '$work/bin_hyp.txt' | cmp -s - '$work/bin_tr.txt'"
+echo x | "$hat" translate --checkpoint "$work/bin_run/checkpoint_last.hat" --arch largest --data "$fq" --source-lang en \
+  --target-lang de 2>"$work/bt.err"
+check "translate: dictionaries of another model are refused by name" \
+  bash -c "test $? -eq 1 && grep -q 'dict.en.txt: 46 symbols, but the model.s source table has 47 rows' '$work/bt.err'"
+"$hat" translate --checkpoint "$work/bin_run/checkpoint_last.hat" --arch largest </dev/null 2>"$work/bt.err"
+check "translate: a model of binarized data without its dictionaries says what to pass" \
+  bash -c "test $? -eq 1 && grep -q 'trained on fairseq.s binarized data, so it reads text with fairseq.s dictionaries' '$work/bt.err'"
+"$hat" search --predictor "$work/demo/predictor/latency.pred" --latency-constraint 1 --fitness valid-loss --iterations 2 \
+  --checkpoint "$work/bin_run/checkpoint_last.hat" --data "$fq" --out "$work/bin_s.yml" --quiet >/dev/null 2>"$work/bs.err"
+check "search --fitness valid-loss on fairseq's binarized valid split" bash -c "test $? -eq 0 && test -s '$work/bin_s.yml'"
+"$hat" pipeline --config "$work/demo/config/pipeline.yml" --data "$fq" --run-dir "$work/bin_pipe" >/dev/null 2>"$work/bp.err"
+check "pipeline on binarized data: refused, naming the steps that take it" \
+  bash -c "test $? -eq 1 && grep -q 'run hat train, search and test on this folder one by one' '$work/bp.err'"
 # hat export: the demo's SuperTransformer as safetensors and back translates exactly as before.
 sup=$work/demo/supertransformer
 "$hat" export --checkpoint "$sup/checkpoint_last.hat" --out "$work/demo.safetensors" >/dev/null
@@ -310,6 +344,34 @@ torch.save(fx.number_words_checkpoint(n("de"), n("en"), "none", 6), sys.argv[1])
   "$hat" import --checkpoint "$work/nw2.pt" --out "$work/nw2.hat" >/dev/null
   "$hat" valid-loss --checkpoint "$work/nw2.hat" --data "$4/fairseq" --json "$work/demo/search/75pct.yml" >"$work/vl2.json"
   check "valid-loss: the imported checkpoint scores exactly as the .pt" cmp -s "$work/vl.json" "$work/vl2.json"
+  "$hat" export --checkpoint "$work/nw2.pt" --out "$work/nw2.safetensors" >/dev/null
+  "$hat" import --checkpoint "$work/nw2.safetensors" --out "$work/nw2s.hat" >/dev/null
+  "$hat" valid-loss --checkpoint "$work/nw2s.hat" --data "$4/fairseq" --json "$work/demo/search/75pct.yml" >"$work/vl4.json"
+  check "export of a .pt to safetensors and back scores as the .pt" cmp -s "$work/vl.json" "$work/vl4.json"
+  # HAT's evo_search.py on HAT's files: the search on the .pt is the search on its import
+  for f in nw2.pt nw2.hat; do
+    "$hat" search --predictor "$work/demo/predictor/latency.pred" --latency-constraint 1 --fitness valid-loss --iterations 3 \
+      --checkpoint "$work/$f" --data "$4/fairseq" --out "$work/s_$f.yml" --history "$work/h_$f.csv" --quiet >/dev/null
+  done
+  check "search: a .pt on binarized data scores and finds as its import" \
+    bash -c "test -s '$work/h_nw2.pt.csv' && cmp -s '$work/h_nw2.pt.csv' '$work/h_nw2.hat.csv' && cmp -s '$work/s_nw2.pt.yml' '$work/s_nw2.hat.yml'"
+  # fairseq-interactive's way: raw lines, BPE codes and the folder's dictionaries
+  "$hat" test --checkpoint "$work/nw2.pt" --data "$4/fairseq" --arch largest --max-len-b 5 --batch 1 --quiet --out "$work/nw2_hyp.txt" >/dev/null
+  head -20 "$4/fairseq/bpe.in" | "$hat" translate --checkpoint "$work/nw2.pt" --arch largest --data "$4/fairseq" \
+    --bpe-codes "$4/fairseq/bpe.codes" --max-len-b 5 --batch 1 --quiet >"$work/nw2_tr.txt"
+  check "translate: a .pt with BPE codes and dictionaries gives hat test's hypotheses" \
+    bash -c "test \$(wc -l <'$work/nw2_tr.txt') -eq 20 && head -20 '$work/nw2_hyp.txt' | cmp -s - '$work/nw2_tr.txt'"
+  "$hat" translate --checkpoint "$work/nw2.pt" --arch largest </dev/null 2>"$work/t.err"
+  check "translate: a .pt without --data says what to pass" bash -c "test $? -eq 1 && grep -q 'pass --data' '$work/t.err'"
+  # fairseq's --finetune-from-model: training starts from the .pt's weights, and resumes its own
+  "$hat" train --config "$work/bin.yml" --data "$4/fairseq" --save-dir "$work/pt_run" --restore-file "$work/nw2.pt" --max-updates 0 \
+    >/dev/null 2>"$work/pt.err"
+  "$hat" valid-loss --checkpoint "$work/pt_run/checkpoint_last.hat" --data "$4/fairseq" --json "$work/demo/search/75pct.yml" >"$work/vl3.json"
+  check "train --restore-file .pt: the run starts from its weights exactly" \
+    bash -c "grep -q 'starting from the weights of' '$work/pt.err' && cmp -s '$work/vl.json' '$work/vl3.json'"
+  "$hat" train --config "$work/bin.yml" --data "$4/fairseq" --save-dir "$work/pt_run" --restore-file "$work/nw2.pt" --max-updates 2 \
+    >/dev/null 2>"$work/pt.err"
+  check "train --restore-file .pt again: the save folder's run resumes" grep -q 'resumed from .*pt_run/checkpoint_last.hat at update 0' "$work/pt.err"
   cp "$work/nw.pt" "$work/nw.kept"
   "$hat" import --checkpoint "$work/nw.pt" --out "$work/nw.pt" 2>"$work/imp.err"
   check "import: never overwrites its input" bash -c "test $? -ne 0 && cmp -s '$work/nw.pt' '$work/nw.kept'"

@@ -12,6 +12,7 @@
 
 #include <hat/data/fairseq_binarized.hpp>
 #include <hat/data/fairseq_dictionary.hpp>
+#include <hat/data/fairseq_text.hpp>
 #include <hat/data/subword_nmt.hpp>
 #include <hat/io/read_file.hpp>
 
@@ -120,6 +121,30 @@ TEST_CASE("fairseq binarized data: both index formats, a split with its dictiona
   CHECK(reversed.corpus.source == ids_of("test.ids", "en"));
   CHECK_THAT(refusal([] { hat::read_fairseq_split(hat_test::test_data() / "fairseq", "train", "de", "en"); }),
              Catch::Contains("no binarized train data for de (train.de-en.de.idx)"));
+}
+
+TEST_CASE("fairseq_text: raw lines read as fairseq-preprocess binarized them, hypotheses written back", "[text][fairseq]") {
+  // bpe.in's first 20 lines are the German side of the test split, whose ids the fixture's
+  // binarizer wrote: the BPE codes then the dictionary give the same ids.
+  const hat::fairseq_text text{hat::fairseq_dictionary::read(fixture("dict.de.txt")), hat::fairseq_dictionary::read(fixture("dict.en.txt")),
+                               hat::subword_nmt_bpe::read(fixture("bpe.codes")), "@@ "};
+  const auto raw = lines_of("bpe.in"), segmented = lines_of("bpe.out");
+  const auto ids = ids_of("test.ids", "de");
+  for (std::size_t i = 0; i < 20; ++i) {
+    INFO("line " << i + 1);
+    CHECK(text.encode(raw[i]) == ids[i]);
+  }
+  CHECK(text.encode("  \t ").empty());  // no sentence, as an empty line
+  // without codes the input is taken as segmented already
+  hat::fairseq_text presegmented = text;
+  presegmented.bpe.reset();
+  CHECK(presegmented.encode(segmented[3]) == ids[3]);
+  // the English side written back: the segmented sentence with the continuations removed
+  const auto en = ids_of("test.ids", "en");
+  const auto en_raw = lines_of("bpe.in");
+  for (std::size_t i = 0; i < 20; ++i) CHECK(text.decode(en[i]) == en_raw[20 + i]);
+  CHECK(hat::same_symbols(text.source, text.source));
+  CHECK_FALSE(hat::same_symbols(text.source, text.target));
 }
 
 TEST_CASE("fairseq binarized data: damaged indexes and data are refused by name", "[text][fairseq]") {

@@ -137,6 +137,14 @@ inline std::vector<std::vector<int>> read_fairseq_indexed(const std::filesystem:
   return parse_fairseq_indexed(read_file(idx, model_file_limit), read_file(bin, model_file_limit), prefix.string(), vocabulary);
 }
 
+/// Whether `dir` holds fairseq's binarized data (any `.idx` file) rather than text.
+inline bool is_fairseq_binarized(const std::filesystem::path& dir) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (e.path().extension() == ".idx") return true;
+  return false;
+}
+
 /// A binarized translation split as fairseq's translation task finds it in `dir`:
 /// `<split>.<src>-<tgt>.<lang>` (or `<split>.<tgt>-<src>.<lang>`) for both languages, with
 /// `dict.<lang>.txt` beside them. Ids are checked against the dictionaries, the two sides against

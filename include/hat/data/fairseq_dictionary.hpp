@@ -132,4 +132,12 @@ class fairseq_dictionary {
   std::unordered_map<std::string, int> ids_;
 };
 
+/// Whether two dictionaries hold the same symbols in the same order (a joined dictionary).
+inline bool same_symbols(const fairseq_dictionary& a, const fairseq_dictionary& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a.symbol(static_cast<int>(i)) != b.symbol(static_cast<int>(i))) return false;
+  return true;
+}
+
 }  // namespace hat

@@ -13,6 +13,7 @@
 
 #include <hat/backend/concepts.hpp>
 #include <hat/config.hpp>
+#include <hat/data/fairseq_text.hpp>
 #include <hat/data/subword_model.hpp>
 #include <hat/decode/beam_search.hpp>
 #include <hat/nn/super_transformer.hpp>
@@ -77,6 +78,20 @@ std::vector<std::string> translate(Backend& be, const super_transformer<M, Backe
   std::vector<std::string> out(sources.size());
   for (std::size_t i = 0; i < sources.size(); ++i)
     if (!found[i].empty()) out[i] = subwords.decode(found[i]);
+  return out;
+}
+
+/// translate() for a model HAT's fairseq trained: its dictionaries and BPE codes read the text
+/// (fairseq-interactive's way, see fairseq_text).
+template <class M, backend_policy Backend, class T>
+std::vector<std::string> translate(Backend& be, const super_transformer<M, Backend, T>& model, const transformer_config& c,
+                                   const fairseq_text& text, const std::vector<std::string>& sources, const translate_options& o = {}) {
+  std::vector<std::vector<int>> ids(sources.size());
+  for (std::size_t i = 0; i < sources.size(); ++i) ids[i] = text.encode(sources[i]);
+  const auto found = translate_ids(be, model, c, std::move(ids), o);
+  std::vector<std::string> out(sources.size());
+  for (std::size_t i = 0; i < sources.size(); ++i)
+    if (!found[i].empty()) out[i] = text.decode(found[i]);
   return out;
 }
 

@@ -95,13 +95,15 @@ inline space_description fairseq_space_description(const fairseq_checkpoint& ck,
   return d;
 }
 
-/// The SuperTransformer whose weights a fairseq checkpoint holds. Its maxima must be M's (every
-/// tensor's shape is checked and a mismatch names the tensor and both shapes); the vocabulary and
-/// embedding sharing come from the tensors and `share_all_embeddings`. A tensor the model does
-/// not have, or a model fairseq built otherwise (pre-norm layers, another activation), is an
-/// error naming it.
-template <class M, backend_policy Backend, class T = float>
-super_transformer<M, Backend, T> model_from_fairseq(Backend& be, const torch_file& f, weights_import_report* report = nullptr) {
+/// The weights of a fairseq checkpoint by fairseq's names (reading `f`, which must outlive them)
+/// and its `share_all_embeddings`, when recorded. A model fairseq built otherwise than HAT's
+/// SuperTransformer (pre-norm layers, another activation) is an error naming the argument.
+struct fairseq_weights {
+  named_tensors tensors;
+  std::optional<bool> share_all;
+};
+
+inline fairseq_weights fairseq_weights_of(const torch_file& f) {
   const fairseq_checkpoint ck(f);
   const auto& name = f.name();
   for (const char* pre_norm : {"encoder_normalize_before", "decoder_normalize_before"})
@@ -109,7 +111,8 @@ super_transformer<M, Backend, T> model_from_fairseq(Backend& be, const torch_fil
       throw config_error(name + ": " + v->path() + " is True: a pre-norm Transformer, which HAT's SuperTransformer is not");
   if (const auto v = ck.arg("activation_fn"); v && v->as_string() != "relu")
     throw config_error(name + ": " + v->path() + " is '" + v->as_string() + "': HAT's SuperTransformer uses relu");
-  named_tensors w;
+  fairseq_weights out;
+  named_tensors& w = out.tensors;
   w.file = name;
   w.container = "obj['model']";
   const auto tensor = [&f, state = ck.state](const std::string& key) -> std::optional<pickle_ref> {
@@ -128,9 +131,17 @@ super_transformer<M, Backend, T> model_from_fairseq(Backend& be, const torch_fil
     for (const auto& [k, v] : state.entries()) names.push_back(k.as_string());
     return names;
   };
-  std::optional<bool> share_all;
-  if (const auto v = ck.arg("share_all_embeddings")) share_all = v->as_bool();
-  return model_from_tensors<M, Backend, T>(be, w, share_all, report);
+  if (const auto v = ck.arg("share_all_embeddings")) out.share_all = v->as_bool();
+  return out;
+}
+
+/// The SuperTransformer whose weights a fairseq checkpoint holds (fairseq_weights_of). Its maxima
+/// must be M's (every tensor's shape is checked and a mismatch names the tensor and both shapes);
+/// the vocabulary and embedding sharing come from the tensors and `share_all_embeddings`.
+template <class M, backend_policy Backend, class T = float>
+super_transformer<M, Backend, T> model_from_fairseq(Backend& be, const torch_file& f, weights_import_report* report = nullptr) {
+  const auto w = fairseq_weights_of(f);
+  return model_from_tensors<M, Backend, T>(be, w.tensors, w.share_all, report);
 }
 
 }  // namespace hat

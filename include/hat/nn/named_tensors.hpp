@@ -54,6 +54,11 @@ super_transformer<M, Backend, T> model_from_tensors(Backend& be, const named_ten
   const std::string src = "encoder.embed_tokens.weight", tgt = "decoder.embed_tokens.weight", out = "decoder.embed_out";
   if (!w.shape(src)) throw config_error(name + ": " + w.container + " has no '" + src + "': not a fairseq Transformer's weights");
   const bool has_tgt = w.shape(tgt).has_value(), has_out = w.shape(out).has_value();
+  std::optional<bool> equal_tables;  // read and compared once: the tables are the biggest tensors
+  const auto tables_equal = [&] {
+    if (!equal_tables) equal_tables = whole(tgt) == whole(src);
+    return *equal_tables;
+  };
   vocabulary_sizes v{rows(src), rows(src), embedding_sharing::all};
   if (has_out) {
     v.sharing = embedding_sharing::none;
@@ -62,7 +67,7 @@ super_transformer<M, Backend, T> model_from_tensors(Backend& be, const named_ten
     if (rows(tgt) != v.target)
       throw config_error(name + ": the target table has " + std::to_string(rows(tgt)) + " rows and embed_out " + std::to_string(v.target));
   } else if (has_tgt) {
-    if (share_all ? !*share_all : whole(tgt) != whole(src)) {
+    if (share_all ? !*share_all : !tables_equal()) {
       v.sharing = embedding_sharing::decoder;
       v.target = rows(tgt);
     }
@@ -86,7 +91,7 @@ super_transformer<M, Backend, T> model_from_tensors(Backend& be, const named_ten
     if (std::find(used.begin(), used.end(), key) != used.end()) continue;
     const bool buffer = key.ends_with(".embed_positions._float_tensor") || key == "encoder.version" || key == "decoder.version";
     const bool shared_copy = key == tgt && v.sharing == embedding_sharing::all;
-    if (shared_copy && whole(tgt) != whole(src))
+    if (shared_copy && !tables_equal())
       throw config_error(name + ": the embeddings are shared, yet '" + tgt + "' differs from '" + src + "'");
     if (!buffer && !shared_copy)
       throw config_error(name + ": " + w.container + " holds '" + key + "', which HAT's SuperTransformer does not have (" +

@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: MIT
 // fairseq_data_for: a split of fairseq's binarized data (HAT's data/binary/... folders) checked
 // against the model that will read it: dictionary sizes against its tables, sentences against its
-// position table.
+// position table; fairseq_text_for: the same folder's dictionaries (and BPE codes) as the text
+// front end of such a model.
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
+#include <optional>
 #include <string>
 
 #include <hat/config.hpp>
 #include <hat/data/fairseq_binarized.hpp>
+#include <hat/data/fairseq_text.hpp>
 #include <hat/nn/super_transformer.hpp>
 
 namespace hat {
@@ -21,18 +25,24 @@ struct fairseq_data {
   std::size_t dropped = 0;
 };
 
-/// read_fairseq_split, then the dictionaries must have as many symbols as `v`'s tables have rows
-/// (another dictionary is an error naming it), and pairs longer than `max_positions` are dropped.
-inline fairseq_data fairseq_data_for(const vocabulary_sizes& v, std::size_t max_positions, const std::string& dir,
-                                     const std::string& split, const std::string& src, const std::string& tgt) {
-  fairseq_data d{read_fairseq_split(dir, split, src, tgt), 0};
+/// The dictionaries must have as many symbols as `v`'s tables have rows: another dictionary is an
+/// error naming it.
+inline void check_fairseq_dictionaries(const vocabulary_sizes& v, const fairseq_dictionary& source, const fairseq_dictionary& target) {
   const auto check = [](const fairseq_dictionary& dict, std::size_t rows, const char* table) {
     if (dict.size() != rows)
       throw config_error(dict.file() + ": " + std::to_string(dict.size()) + " symbols, but the model's " + table + " table has " +
                          std::to_string(rows) + " rows (another dictionary?)");
   };
-  check(d.split.source_dict, v.source, "source");
-  check(d.split.target_dict, v.target, "target");
+  check(source, v.source, "source");
+  check(target, v.target, "target");
+}
+
+/// read_fairseq_split, then the dictionaries are checked against `v` and pairs longer than
+/// `max_positions` are dropped.
+inline fairseq_data fairseq_data_for(const vocabulary_sizes& v, std::size_t max_positions, const std::string& dir,
+                                     const std::string& split, const std::string& src, const std::string& tgt) {
+  fairseq_data d{read_fairseq_split(dir, split, src, tgt), 0};
+  check_fairseq_dictionaries(v, d.split.source_dict, d.split.target_dict);
   auto& c = d.split.corpus;
   parallel_corpus kept;
   for (std::size_t i = 0; i < c.size(); ++i) {
@@ -46,6 +56,17 @@ inline fairseq_data fairseq_data_for(const vocabulary_sizes& v, std::size_t max_
   c = std::move(kept);
   if (c.size() == 0) throw config_error(dir + ": the " + split + " split holds no sentence the model can read");
   return d;
+}
+
+/// The text front end of a model with vocabulary `v`: `dir`'s dict.<src>.txt and dict.<tgt>.txt
+/// (checked against `v`) and, unless `bpe_codes` is empty, subword-nmt's codes.
+inline fairseq_text fairseq_text_for(const vocabulary_sizes& v, const std::filesystem::path& dir, const std::string& src,
+                                     const std::string& tgt, const std::string& bpe_codes, const std::string& remove_bpe) {
+  fairseq_text t{fairseq_dictionary::read(dir / ("dict." + src + ".txt")), fairseq_dictionary::read(dir / ("dict." + tgt + ".txt")),
+                 std::nullopt, remove_bpe};
+  check_fairseq_dictionaries(v, t.source, t.target);
+  if (!bpe_codes.empty()) t.bpe = subword_nmt_bpe::read(bpe_codes);
+  return t;
 }
 
 }  // namespace hat

@@ -137,6 +137,9 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
     throw config_error(cfg.file + ": latency-device '" + cfg.latency_device + "': this program gives no way to measure there");
   tc.data = !in.data.empty() ? in.data : !cfg.data.empty() ? cfg.data : tc.resolve(tc.data);
   if (tc.data.empty()) throw config_error(cfg.file + ": no corpus: set 'data' here or in " + tc.file);
+  if (is_fairseq_binarized(tc.data))  // its latency datasets and tests read text through the subword model
+    throw config_error(tc.data + ": fairseq's binarized data; the pipeline reads a text corpus (its subword model sets the "
+                       "sentence lengths and vocabulary it measures): run hat train, search and test on this folder one by one");
   const int threads = in.threads > 0 ? in.threads : cfg.threads;
   const std::string threads_text = std::to_string(threads) + " threads";
   FILE* const progress = in.quiet ? nullptr : stderr;

@@ -23,6 +23,7 @@
 #include <hat/data/subword_model.hpp>
 #include <hat/io/same_file.hpp>
 #include <hat/nn/checkpoint.hpp>
+#include <hat/pipeline/fairseq_data.hpp>
 #include <hat/pipeline/subword_binding.hpp>
 #include <hat/profile/flops.hpp>
 #include <hat/profile/params.hpp>
@@ -53,6 +54,7 @@ struct search_inputs {
   search_fitness fitness = search_fitness::params;
   // valid_loss: the SuperTransformer and its corpus (empty strings: as training recorded them)
   std::string checkpoint, data, bpe_model, valid_split;
+  std::string source_lang, target_lang;  // fairseq's binarized data: the languages (empty: as recorded)
   std::size_t valid_batches = 0, max_tokens = 4096;  // validation batches per evaluation (0: all)
   std::size_t flops_length = 30;                     // sentence length of the FLOPs fitness
   evolution_options evo;
@@ -86,11 +88,29 @@ struct valid_loss_fitness {
     checkpoint_extras x;
     auto model = load_checkpoint<typename model_t::maxima, Backend>(be, in.checkpoint, &x);
     const auto recorded = [&](const char* key, const std::string& given) { return checkpoint_value(x, in.checkpoint, key, given); };
-    const auto subwords = checkpoint_subwords(x, in.checkpoint, in.bpe_model);
-    const corpus_location at{in.data, recorded("source_lang", ""), recorded("target_lang", "")};
     const std::string* mp = x.value("max_positions");
-    auto valid = load_corpus(at, recorded("valid_split", in.valid_split), subwords, mp ? std::stoul(*mp) : 1024);
+    const std::size_t positions = mp ? std::stoul(*mp) : 1024;
+    if (is_fairseq_binarized(in.data)) {
+      const std::string* split = x.value("valid_split");
+      auto valid = valid_split_of(model, positions, in, split && in.valid_split.empty() ? *split : in.valid_split,
+                                  recorded("source_lang", in.source_lang), recorded("target_lang", in.target_lang));
+      return {&be, std::move(model), std::move(valid), in.max_tokens, in.valid_batches};
+    }
+    const auto subwords = checkpoint_subwords(x, in.checkpoint, in.bpe_model);
+    const corpus_location at{in.data, recorded("source_lang", in.source_lang), recorded("target_lang", in.target_lang)};
+    auto valid = load_corpus(at, recorded("valid_split", in.valid_split), subwords, positions);
     return {&be, std::move(model), std::move(valid), in.max_tokens, in.valid_batches};
+  }
+  /// The validation split (`split`, or fairseq's `valid`) of fairseq's binarized data in `in.data`
+  /// for `model`; pairs past its `positions` are left out, and counted on `in.progress`.
+  template <class Model>
+  static parallel_corpus valid_split_of(const Model& model, std::size_t positions, const search_inputs& in, const std::string& split,
+                                        const std::string& src, const std::string& tgt) {
+    auto d = fairseq_data_for(model.vocabulary(), positions, in.data, split.empty() ? "valid" : split, src, tgt);
+    if (d.dropped && in.progress)
+      *in.progress << "hat search: " << d.dropped << " validation pairs longer than " << positions
+                   << " tokens left out (fairseq's --skip-invalid-size-inputs-valid-test)\n";
+    return std::move(d.split.corpus);
   }
   double operator()(const arch<S>& a) const {
     const auto s = validation_loss(*be, model, config_of(a), valid, max_tokens, batches);
@@ -100,8 +120,11 @@ struct valid_loss_fitness {
 
 /// Searches S under `in.limit_ms` of `predictor`'s latency (any callable arch<S> -> ms). Throws
 /// infeasible_constraint when nothing meets it, config_error on a checkpoint of another space.
+/// `valid_loss`, when given, is the valid-loss fitness (a model the caller loaded, HAT's .pt
+/// say); else the fitness loads `in.checkpoint`.
 template <transformer_space S, backend_policy Backend, class Predictor>
-search_outputs<S> search_architecture(Backend& be, Predictor& predictor, const search_inputs& in) {
+search_outputs<S> search_architecture(Backend& be, Predictor& predictor, const search_inputs& in,
+                                      std::function<double(const arch<S>&)> valid_loss = {}) {
   std::vector<std::filesystem::path> read = in.inputs;
   read.push_back(in.checkpoint);
   refuse_to_overwrite(in.out, "the architecture file", read);
@@ -110,7 +133,10 @@ search_outputs<S> search_architecture(Backend& be, Predictor& predictor, const s
     refuse_to_overwrite(std::filesystem::path(in.history).replace_extension(".svg"), "the history plot", read);
   }
   search_outputs<S> out;
-  if (in.fitness == search_fitness::valid_loss) {
+  if (in.fitness == search_fitness::valid_loss && valid_loss) {
+    out.fitness = std::move(valid_loss);
+    out.fitness_name = "validation loss (bits/token)";
+  } else if (in.fitness == search_fitness::valid_loss) {
     if (in.checkpoint.empty() || in.data.empty())
       throw config_error("the valid-loss fitness needs a SuperTransformer checkpoint and its corpus folder");
     auto valid = std::make_shared<valid_loss_fitness<S, Backend>>(valid_loss_fitness<S, Backend>::load(be, in));

@@ -49,6 +49,10 @@ inline void check_subwords(const checkpoint_extras& x, const std::string& checkp
 /// The recorded subword model's path: relative paths are read from the checkpoint's folder.
 inline std::string recorded_subwords_path(const checkpoint_extras& x, const std::string& checkpoint) {
   const std::string* p = x.value("subwords");
+  if (!p && x.value("dictionaries"))
+    throw config_error(checkpoint + ": trained on fairseq's binarized data, so it reads text with fairseq's dictionaries: "
+                       "hat translate --data <the folder with dict.<lang>.txt> [--bpe-codes <subword-nmt codes>], or hat test "
+                       "and valid-loss on that binarized data");
   if (!p) throw config_error(checkpoint + ": no 'subwords' recorded; pass the subword model (--bpe-model)");
   const std::filesystem::path path(*p);
   const std::filesystem::path found = path.is_absolute() ? path : std::filesystem::path(checkpoint).parent_path() / path;

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +24,8 @@
 #include <hat/io/atomic_file.hpp>
 #include <hat/io/read_file.hpp>
 #include <hat/nn/checkpoint.hpp>
+#include <hat/nn/named_tensors.hpp>
+#include <hat/pipeline/fairseq_data.hpp>
 #include <hat/pipeline/subword_binding.hpp>
 #include <hat/space/space.hpp>
 #include <hat/space/transformer.hpp>
@@ -40,6 +43,12 @@ struct train_inputs {
   /// Start from this checkpoint: one of the same run resumes, any other gives its weights
   /// (inherited). Empty: the save folder's checkpoint_last.hat, if any, resumes.
   std::string restore_file;
+  /// Or start a new run from these weights (by fairseq's names: a .pt HAT's fairseq wrote, read
+  /// by hat::fairseq_weights_of; they must stay readable during the call), with their
+  /// share_all_embeddings when known. Like fairseq's --finetune-from-model: the save folder's
+  /// checkpoint_last.hat, once there, resumes the run instead.
+  const named_tensors* initial_weights = nullptr;
+  std::optional<bool> initial_share_all;
   std::string arch;  // a SubTransformer YAML: train this architecture only (empty: the config's)
   std::string device = "this device";  // named in the opening line
   std::FILE* progress = stderr;        // progress lines (null: quiet)
@@ -53,7 +62,7 @@ struct train_inputs {
 
 struct train_outputs {
   std::filesystem::path checkpoint;  // checkpoint_last.hat in the save folder
-  std::string subwords;              // the SentencePiece model the run reads text with
+  std::string subwords;              // the SentencePiece model the run reads text with (none on binarized data)
   std::size_t updates = 0;
   bool resumed = false;  // continued a run of the same kind
   bool stopped = false;  // stop_requested: saved before max_update
@@ -72,13 +81,18 @@ inline std::string run_kind(const training_config& c) {
 
 /// The state values a training checkpoint carries besides the trainer's: what valid-loss and
 /// translate need to read text the way training did (the subword model bound by size and
-/// hash, found relative to `save_dir`), and what the run trains.
-inline void describe_run(checkpoint_extras& x, const training_config& c, const subword_model& subwords,
+/// hash, found relative to `save_dir`; none on fairseq's binarized data, whose dictionaries
+/// read it), and what the run trains.
+inline void describe_run(checkpoint_extras& x, const training_config& c, const subword_model* subwords,
                          const std::filesystem::path& save_dir) {
   x.values.emplace_back("run", run_kind(c));
   x.values.emplace_back("space", c.space);
-  record_subwords(x, subwords, save_dir);
-  if (c.bpe_model.empty()) x.values.emplace_back("bpe_vocab_size", std::to_string(c.bpe_vocab_size));
+  if (subwords) {
+    record_subwords(x, *subwords, save_dir);
+    if (c.bpe_model.empty()) x.values.emplace_back("bpe_vocab_size", std::to_string(c.bpe_vocab_size));
+  } else {
+    x.values.emplace_back("dictionaries", "fairseq");
+  }
   x.values.emplace_back("source_lang", c.source_lang);
   x.values.emplace_back("target_lang", c.target_lang);
   x.values.emplace_back("valid_split", c.valid_split);
@@ -129,15 +143,20 @@ train_outputs train_model(Backend& be, training_config c, const train_inputs& in
     }
   }
   if (c.data.empty()) throw config_error(c.file + ": no data folder: set 'data' or pass --data");
+  if (in.initial_weights && !in.restore_file.empty())
+    throw config_error("train: start from restore_file or from initial weights, not both");
+  // HAT's data/binary/... folders: fairseq's dictionaries and ids instead of a subword model
+  const bool binarized = is_fairseq_binarized(c.data);
   const std::filesystem::path save_dir = in.save_dir.empty() ? std::filesystem::path("checkpoints") : in.save_dir;
   const corpus_location at{c.data, c.source_lang, c.target_lang};
   {  // what the run writes must not be what it reads (another spelling or a link of it included)
-    std::vector<std::filesystem::path> read{c.file, c.resolve(c.bpe_model), in.arch, c.resolve(c.subtransformer_config),
-                                            at.file(c.train_split, c.source_lang), at.file(c.train_split, c.target_lang),
-                                            at.file(c.valid_split, c.source_lang), at.file(c.valid_split, c.target_lang)};
+    std::vector<std::filesystem::path> read{c.file, c.resolve(c.bpe_model), in.arch, c.resolve(c.subtransformer_config)};
+    if (!binarized)
+      for (const auto* split : {&c.train_split, &c.valid_split})
+        for (const auto* lang : {&c.source_lang, &c.target_lang}) read.push_back(at.file(*split, *lang));
     if (!same_file(in.restore_file, save_dir / "checkpoint_last.hat")) read.emplace_back(in.restore_file);  // else: resumed
     for (const char* name : {"checkpoint_last.hat", "loss.csv", "loss.svg", "valid.csv", "subwords.model"})
-      if (std::string(name) != "subwords.model" || c.bpe_model.empty())  // with bpe-model, none is written
+      if (std::string(name) != "subwords.model" || (c.bpe_model.empty() && !binarized))  // with bpe-model, none is written
         refuse_to_overwrite(save_dir / name, "the save folder's " + std::string(name), read);
   }
   std::filesystem::create_directories(save_dir);
@@ -150,26 +169,46 @@ train_outputs train_model(Backend& be, training_config c, const train_inputs& in
     if (!std::filesystem::is_regular_file(restore)) throw config_error(restore + ": no such checkpoint");
     restored = read_checkpoint_state(restore);
     if (const std::string* asked = restored.value("bpe_vocab_size");
-        asked && c.bpe_model.empty() && restore == last.string() && *asked != std::to_string(c.bpe_vocab_size))
+        asked && !binarized && c.bpe_model.empty() && restore == last.string() && *asked != std::to_string(c.bpe_vocab_size))
       throw config_error(restore + ": trained with bpe-vocab-size " + *asked + ", " + c.file + " asks for " +
                          std::to_string(c.bpe_vocab_size) + "; choose another save folder for another vocabulary");
   }
-  const bool inherit_subwords = !restore.empty() && c.bpe_model.empty() && !std::filesystem::exists(save_dir / "subwords.model") &&
-                                restored.value("subwords");
+  const bool inherit_subwords = !binarized && !restore.empty() && c.bpe_model.empty() &&
+                                !std::filesystem::exists(save_dir / "subwords.model") && restored.value("subwords");
   if (inherit_subwords) {  // a copy in the save folder keeps the run whole when folders move
     const auto from = checkpoint_subwords(restored, restore, "");
     write_file_atomic(save_dir / "subwords.model", read_file(from.path(), model_file_limit));
     if (out) std::fprintf(out, "hat train: the subword model of %s, copied to %s\n", restore.c_str(), (save_dir / "subwords.model").c_str());
   }
-  const subword_model subwords = subwords_for(c, at, save_dir, out);
-  if (!restore.empty()) check_subwords(restored, restore, subwords);
-  corpus_stats st;
-  const auto train = load_corpus(at, c.train_split, subwords, c.max_positions, &st);
-  if (out)
-    std::fprintf(out, "hat train: %s: %zu pairs (%zu empty, %zu longer than %zu dropped), %zu target tokens\n",
-                 c.train_split.c_str(), st.kept, st.empty, st.too_long, c.max_positions, train.target_tokens());
-  const auto valid = load_corpus(at, c.valid_split, subwords, c.max_positions, &st);
-  if (out) std::fprintf(out, "hat train: %s: %zu pairs\n", c.valid_split.c_str(), valid.size());
+  std::optional<subword_model> subwords;
+  parallel_corpus train, valid;
+  vocabulary_sizes v;
+  if (binarized) {
+    const auto source = fairseq_dictionary::read(std::filesystem::path(c.data) / ("dict." + c.source_lang + ".txt"));
+    const auto target = fairseq_dictionary::read(std::filesystem::path(c.data) / ("dict." + c.target_lang + ".txt"));
+    if (c.share_all_embeddings && !same_symbols(source, target))
+      throw config_error(c.file + ": share-all-embeddings needs one dictionary for both languages (fairseq-preprocess "
+                         "--joined-dictionary), but " + source.file() + " and " + target.file() + " differ");
+    v = {source.size(), target.size(), c.share_all_embeddings ? embedding_sharing::all : embedding_sharing::decoder};
+    for (const auto& [split, corpus] : {std::pair{&c.train_split, &train}, std::pair{&c.valid_split, &valid}}) {
+      auto d = fairseq_data_for(v, c.max_positions, c.data, *split, c.source_lang, c.target_lang);
+      *corpus = std::move(d.split.corpus);
+      if (out)
+        std::fprintf(out, "hat train: %s (fairseq's binarized data): %zu pairs (%zu longer than %zu dropped), %zu target tokens\n",
+                     split->c_str(), corpus->size(), d.dropped, c.max_positions, corpus->target_tokens());
+    }
+  } else {
+    subwords = subwords_for(c, at, save_dir, out);
+    if (!restore.empty()) check_subwords(restored, restore, *subwords);
+    corpus_stats st;
+    train = load_corpus(at, c.train_split, *subwords, c.max_positions, &st);
+    if (out)
+      std::fprintf(out, "hat train: %s: %zu pairs (%zu empty, %zu longer than %zu dropped), %zu target tokens\n",
+                   c.train_split.c_str(), st.kept, st.empty, st.too_long, c.max_positions, train.target_tokens());
+    valid = load_corpus(at, c.valid_split, *subwords, c.max_positions, &st);
+    if (out) std::fprintf(out, "hat train: %s: %zu pairs\n", c.valid_split.c_str(), valid.size());
+    v = {subwords->size(), subwords->size(), c.share_all_embeddings ? embedding_sharing::all : embedding_sharing::decoder};
+  }
 
   // The architecture of SubTransformer training.
   const std::string arch_file = in.arch.empty() ? c.resolve(c.subtransformer_config) : in.arch;
@@ -180,22 +219,36 @@ train_outputs train_model(Backend& be, training_config c, const train_inputs& in
     c.trainer.fixed = config_of(read_subtransformer_yaml<S>(arch_file));
   }
 
-  // The model: resumed (checkpoint_last in the save folder, or restore_file), or new.
-  const std::size_t vocab = subwords.size();
-  const vocabulary_sizes v{vocab, vocab, c.share_all_embeddings ? embedding_sharing::all : embedding_sharing::decoder};
+  // The model: resumed (checkpoint_last in the save folder, or restore_file), from the initial
+  // weights, or new; its tables must be the vocabulary's.
   checkpoint_extras extras;
   std::unique_ptr<model_t> model;
+  const auto check_vocabulary = [&](const std::string& from) {
+    const auto m = model->vocabulary();
+    if (m.source != v.source || m.target != v.target)
+      throw config_error(from + ": its vocabulary has " + std::to_string(m.source) + " source and " + std::to_string(m.target) +
+                         " target entries, the " + (binarized ? "dictionaries " : "subword model ") + std::to_string(v.source) +
+                         " and " + std::to_string(v.target));
+    if ((m.sharing == embedding_sharing::all) != (v.sharing == embedding_sharing::all))
+      throw config_error(from + ": its embeddings are " + (m.sharing == embedding_sharing::all ? "" : "not ") + "shared by both languages, " +
+                         "but " + c.file + " sets share-all-embeddings " + (c.share_all_embeddings ? "true" : "false"));
+  };
   if (!restore.empty()) {
     model = std::make_unique<model_t>(load_checkpoint<typename model_t::maxima, Backend>(be, restore, &extras));
-    if (model->vocabulary().source != vocab)
-      throw config_error(restore + ": its vocabulary has " + std::to_string(model->vocabulary().source) +
-                         " entries, the subword model " + std::to_string(vocab));
+    check_vocabulary(restore);
+  } else if (in.initial_weights) {
+    model = std::make_unique<model_t>(
+        model_from_tensors<typename model_t::maxima, Backend>(be, *in.initial_weights, in.initial_share_all));
+    check_vocabulary(in.initial_weights->file);
+    if (out)
+      std::fprintf(out, "hat train: starting from the weights of %s (inherited; a new optimizer and schedule)\n",
+                   in.initial_weights->file.c_str());
   } else {
     model = std::make_unique<model_t>(be, v);
     model->init_hat(be, c.init_seed);
   }
   trainer_t t(be, *model, train, c.trainer);
-  train_outputs result{last, subwords.path(), 0, false, false};
+  train_outputs result{last, subwords ? subwords->path() : std::string(), 0, false, false};
   if (!restore.empty()) {
     const std::string* kind = extras.value("run");
     const bool same_run = extras.value("trainer") && kind && *kind == run_kind(c);
@@ -236,7 +289,7 @@ train_outputs train_model(Backend& be, training_config c, const train_inputs& in
   };
   const auto save = [&] {
     checkpoint_extras run;
-    describe_run(run, c, subwords, save_dir);
+    describe_run(run, c, subwords ? &*subwords : nullptr, save_dir);
     t.save(last, run);
     write_loss_curve(t.history(), vlog, (save_dir / "loss").string());
     write_validation_log(vlog, vlog_path.string());
