@@ -29,8 +29,11 @@ void add_latency_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "latency", "HAT's latency protocol on this CPU or a GPU: batch 1, beam-5 incremental decoding, trimmed means (ms)");
   cmd->add_option("--task", o->task, "HAT task: fixes the space, the sentence length (30 WMT, 23 IWSLT) and the tables")
-      ->required()
       ->check(CLI::IsMember(task_names()));
+  cmd->add_option("--space", o->space, "or a space: wmt, iwslt, latency, multi30k, multi30k-tiny, number-words (measured as "
+                                       "latency-dataset --space measures it)");
+  cmd->add_option("--source-length", o->source_length, "dummy sentence length (default: the task's, else 30)")
+      ->check(positive_count());
   cmd->add_option("--device", o->device, "cpu, or cuda (the first GPU; timed with CUDA events, as HAT's GPU protocol)")
       ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();
@@ -40,16 +43,15 @@ void add_latency_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--warmup", o->warmup, "untimed runs before each")->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--beam", o->beam, "decoder rows (HAT: 5)")->check(CLI::Range(1, 16))->capture_default_str();
-  cmd->add_option("--vocab", o->vocab, "vocabulary size (HAT's WMT'14 En-De: 32768)")
-      ->check(CLI::Range(5, 1 << 24))
-      ->capture_default_str();
+  cmd->add_option("--vocab", o->vocab, "vocabulary size (default: 32768 for a task, HAT's WMT'14 En-De, else 8000)")
+      ->check(CLI::Range(5, 1 << 24));
   cmd->add_option("--seed", o->seed, "seed of the random weights")->capture_default_str();
   cmd->add_option("--weights", o->weights,
                   "super: slices of the SuperTransformer; dense: the exported SubTransformer alone")
       ->check(CLI::IsMember({"super", "dense"}))
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "one JSON object per file: file, encoder_ms, decoder_ms, total_ms");
-  cmd->add_flag("--space-max", o->space_max, "also measure the task space's largest SubTransformer (file 'space-max')");
+  cmd->add_flag("--space-max", o->space_max, "also measure the space's largest SubTransformer (file 'space-max')");
   cmd->add_option("files", o->files, "SubTransformer YAML files")->check(CLI::ExistingFile);
   cmd->callback([o] { run_latency(*o); });
 }

@@ -27,14 +27,15 @@
 namespace hat_cli {
 
 struct latency_cli_options {
-  std::string task;
+  std::string task, space;
+  std::size_t source_length = 0;  // 0: the task's, else 30
   std::vector<std::string> files;
   std::string device = "cpu";
   int threads = 1;
   std::int64_t iters = 20;
   std::int64_t warmup = 5;
   std::int64_t beam = 5;
-  std::int64_t vocab = 32768;
+  std::int64_t vocab = 0;  // 0: 32768 for a task (HAT's WMT'14 En-De), else 8000 (as latency-dataset)
   std::uint64_t seed = 1;
   std::string weights = "super";
   bool json = false;
@@ -57,13 +58,12 @@ hat::measured_latencies measure_configs_cuda(const std::string& space, std::span
 hat::latency_dataset_outputs measure_latency_dataset_cuda(const std::string& space, const hat::latency_dataset_inputs& in);
 
 template <class S, class Backend>
-void latency_run_space(Backend& be, const latency_cli_options& o, const hat::task_info& task) {
+void latency_run_space(Backend& be, const latency_cli_options& o, std::size_t source_length, std::size_t vocab, bool shared) {
   using model_t = hat::super_transformer_for<S, Backend>;
-  const auto v = static_cast<std::size_t>(o.vocab);
-  model_t super(be, {v, v, task.shared_embeddings ? hat::embedding_sharing::all : hat::embedding_sharing::none});
+  model_t super(be, {vocab, vocab, shared ? hat::embedding_sharing::all : hat::embedding_sharing::none});
   super.init_hat(be, o.seed);  // latency does not depend on the values (HAT times random weights too)
   hat::latency_options lo;
-  lo.source_length = static_cast<std::size_t>(task.source_length);
+  lo.source_length = source_length;
   lo.beam = static_cast<std::size_t>(o.beam);
   lo.iters = static_cast<std::size_t>(o.iters);
   lo.warmup = static_cast<std::size_t>(o.warmup);
@@ -94,10 +94,22 @@ void latency_run_space(Backend& be, const latency_cli_options& o, const hat::tas
   if (for_each_file("latency", files, measure, progress)) throw exit_code{1};
 }
 
+/// A task fixes the space, the sentence length and the tables (HAT's); a space is measured as
+/// `hat latency-dataset --space` measures it (sentences of 30, a shared table of 8000).
 template <class Backend>
 void latency_run(Backend& be, const latency_cli_options& o) {
-  const auto task = *hat::find_task(o.task);
-  hat::with_task_space(task, [&]<class S>() { latency_run_space<S>(be, o, task); });
+  if (o.task.empty() == o.space.empty()) throw hat::config_error("give exactly one of --task and --space");
+  const auto vocab = static_cast<std::size_t>(o.vocab);
+  if (!o.task.empty()) {
+    const auto task = *hat::find_task(o.task);
+    return hat::with_task_space(task, [&]<class S>() {
+      latency_run_space<S>(be, o, o.source_length ? o.source_length : static_cast<std::size_t>(task.source_length),
+                           vocab ? vocab : 32768, task.shared_embeddings);
+    });
+  }
+  with_space<space_role::measurable>(o.space, "--space", [&]<class S>() {
+    latency_run_space<S>(be, o, o.source_length ? o.source_length : 30, vocab ? vocab : 8000, true);
+  });
 }
 
 /// Measures the rest of the dataset's rows (hat::measure_latency_dataset); `device` names the

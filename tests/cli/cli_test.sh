@@ -141,6 +141,16 @@ check "latency-dataset: neither --task nor --space is an error" test $? -ne 0
 "$hat" demo --quick --run-dir "$work/demo" >"$work/demo.out" 2>"$work/demo.err"
 check "demo --quick: exit 0" test $? -eq 0
 check "demo --quick: the final table" grep -q '^| 75pct (' "$work/demo/results.md"
+cp "$work/demo/config/pipeline.yml" "$work/demo/config/fine.yml"
+printf 'subtransformer-lr: 0.001\nsubtransformer-warmup-updates: 2\n' >>"$work/demo/config/fine.yml"
+"$hat" pipeline --config "$work/demo/config/fine.yml" --run-dir "$work/fine" >/dev/null 2>&1
+check "pipeline: the SubTransformer's own peak learning rate after its own warm-up" \
+  bash -c "test $? -eq 0 && grep -q '^3,[^,]*,[^,]*,0.001,' '$work/fine/subtransformer/75pct/loss.csv'"
+"$hat" latency --space number-words --iters 2 --warmup 0 --space-max --json "$work/demo/search/75pct.yml" >"$work/lat_space.json"
+check "latency --space: a space's SubTransformers measured as latency-dataset --space does" \
+  bash -c "test $? -eq 0 && test \$(grep -c '\"total_ms\":' '$work/lat_space.json') -eq 2"
+"$hat" latency --space number-words --task wmt14.en-de --space-max >/dev/null 2>"$work/lat4.err"
+check "latency: --task and --space together are refused" bash -c "test $? -ne 0 && grep -q 'exactly one of --task and --space' '$work/lat4.err'"
 check "demo --quick: results JSON with latency and BLEU" \
   test "$(grep -Ec '^ +"(predicted_ms|measured_ms|params|flops|bleu)": [0-9]' "$work/demo/results.json")" -eq 5
 check "demo --quick: plots (loss curve, predictor fit, search front)" \

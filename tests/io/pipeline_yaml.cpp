@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include <hat/pipeline/subtransformer_schedule.hpp>
 #include <hat/yaml/pipeline.hpp>
 
 namespace {
@@ -45,6 +46,28 @@ train-device: cuda
   CHECK(c.train_device == "cuda");
   CHECK(parse("training-config: t.yml\nlatency-constraints: [5]\n").latency_device == "cpu");
   CHECK(parse("training-config: /abs/t.yml\nlatency-constraints: [5]\n").training_config == "/abs/t.yml");
+}
+
+TEST_CASE("pipeline YAML: the SubTransformer's own peak learning rate and warm-up", "[io][pipeline_yaml]") {
+  const std::string base = "training-config: t.yml\nlatency-constraints: [5]\nsubtransformer-updates: 300\n";
+  hat::inverse_sqrt_schedule inv;  // the training config's: 1e-7 -> 5e-4 over 10,000 updates
+  const auto same = hat::subtransformer_schedule(inv, parse(base));
+  CHECK(std::get<hat::inverse_sqrt_schedule>(same)(100) == inv(100));  // unset: the training config's
+  const auto c = parse(base + "subtransformer-lr: 2e-4\nsubtransformer-warmup-updates: 20\n");
+  CHECK(c.subtransformer_lr == 2e-4);
+  REQUIRE(c.subtransformer_warmup);
+  CHECK(*c.subtransformer_warmup == 20);
+  const auto fine = std::get<hat::inverse_sqrt_schedule>(hat::subtransformer_schedule(inv, c));
+  CHECK(fine(20) == Approx(2e-4));            // the peak after 20 updates, not 10,000
+  CHECK(fine(80) == Approx(2e-4 * 0.5));      // then inverse_sqrt's decay from there
+  hat::cosine_schedule cos;
+  const auto fine_cos = std::get<hat::cosine_schedule>(hat::subtransformer_schedule(cos, c));
+  CHECK(fine_cos(20) == Approx(2e-4));
+  CHECK(fine_cos.period == 280);  // decays over the 300 - 20 updates left
+  CHECK(fine_cos(300) == Approx(2e-4).margin(1e-9));  // a full period: back at the peak (fairseq's restart)
+  CHECK_THROWS_WITH(hat::subtransformer_schedule(inv, parse(base + "subtransformer-warmup-updates: 0\n")),
+                    Catch::Contains("key 'subtransformer-warmup-updates': the inverse_sqrt schedule needs at least 1"));
+  CHECK_THROWS_WITH(parse(base + "subtransformer-lr: -1\n"), Catch::Contains("key 'subtransformer-lr': must be positive"));
 }
 
 TEST_CASE("pipeline YAML: bad input names the line and key", "[io][pipeline_yaml]") {

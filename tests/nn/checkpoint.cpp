@@ -160,7 +160,9 @@ TEST_CASE("checkpoints: bad files give errors naming the file and the fault", "[
     }
   };
   expect("", "bad magic");
-  expect("PK\x03\x04 not a checkpoint at all", "bad magic");
+  expect("zip? not a checkpoint at all", "bad magic");
+  expect("PK\x03\x04 a zip: torch.save's format", "not a hat checkpoint but a torch.save file (HAT's fairseq .pt?)");
+  expect("\x80\x02 a pickle: torch.save's legacy format", "not a hat checkpoint but a torch.save file");
   expect(bytes.substr(0, 40), "header is cut off");
   expect(bytes.substr(0, bytes.size() - 100), "truncated");
   std::string flipped = bytes;

@@ -144,13 +144,21 @@ void save_checkpoint(Backend& be, const super_transformer<M, Backend, T>& model,
 /// is not a checkpoint or the header is cut off.
 inline checkpoint_extras checkpoint_state_of_header(const std::string& header);
 
+/// What a file that is not a hat checkpoint is, by its first bytes, for the error.
+inline std::string not_a_checkpoint(std::string_view head) {
+  if (head.starts_with("PK\x03\x04") || (!head.empty() && static_cast<unsigned char>(head[0]) == 0x80))
+    return "not a hat checkpoint but a torch.save file (HAT's fairseq .pt?): hat import reads it, and hat test, valid-loss, "
+           "search, translate, export and train --restore-file take it as it is";
+  return "not a hat checkpoint (bad magic)";
+}
+
 inline checkpoint_extras read_checkpoint_state(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw config_error(path.string() + ": cannot open");
   char magic[8] = {};
   std::uint64_t len = 0;
   if (!in.read(magic, 8) || std::string_view(magic, 8) != "HATCKPT\n" || !in.read(reinterpret_cast<char*>(&len), 8))
-    throw config_error(path.string() + ": not a hat checkpoint (bad magic)");
+    throw config_error(path.string() + ": " + not_a_checkpoint(std::string_view(magic, 8)));
   std::string header(len < (std::uint64_t{1} << 30) ? len : 0, '\0');
   if (header.size() != len || !in.read(header.data(), static_cast<std::streamsize>(len)))
     throw config_error(path.string() + ": truncated: the header is cut off");
@@ -189,7 +197,7 @@ template <class M, backend_policy Backend, class T>
 super_transformer<M, Backend, T> checkpoint_from_bytes(Backend& be, std::string_view data, const std::string& name,
                                                        checkpoint_extras* extras) {
   const auto fail = [&](const std::string& what) { throw config_error(name + ": " + what); };
-  if (data.size() < 16 || data.compare(0, 8, "HATCKPT\n") != 0) fail("not a hat checkpoint (bad magic)");
+  if (data.size() < 16 || data.compare(0, 8, "HATCKPT\n") != 0) fail(not_a_checkpoint(data.substr(0, 8)));
   std::uint64_t len = 0;
   std::memcpy(&len, data.data() + 8, 8);
   if (len > data.size() - 16) fail("truncated: the header is cut off");

@@ -36,6 +36,7 @@
 #include <hat/pipeline/search_step.hpp>
 #include <hat/pipeline/subword_binding.hpp>
 #include <hat/pipeline/test_step.hpp>
+#include <hat/pipeline/subtransformer_schedule.hpp>
 #include <hat/pipeline/train_step.hpp>
 #include <hat/predictor/latency_predictor.hpp>
 #include <hat/yaml/pipeline.hpp>
@@ -86,6 +87,7 @@ std::string describe_backend(const Backend& be) {
 }
 
 namespace detail {
+
 
 template <backend_policy Backend>
 void set_backend_threads(int n) {
@@ -140,6 +142,7 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
   if (is_fairseq_binarized(tc.data))  // its latency datasets and tests read text through the subword model
     throw config_error(tc.data + ": fairseq's binarized data; the pipeline reads a text corpus (its subword model sets the "
                        "sentence lengths and vocabulary it measures): run hat train, search and test on this folder one by one");
+  const lr_schedule sub_schedule = subtransformer_schedule(tc.trainer.schedule, cfg);  // checked before any step
   const int threads = in.threads > 0 ? in.threads : cfg.threads;
   const std::string threads_text = std::to_string(threads) + " threads";
   FILE* const progress = in.quiet ? nullptr : stderr;
@@ -264,6 +267,7 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
     step("train the SubTransformer found under " + name, false, [&] {
       training_config c = tc;
       c.trainer.max_update = cfg.subtransformer_updates;
+      c.trainer.schedule = sub_schedule;
       train_inputs t;
       t.save_dir = folder.subtransformer_dir(name);
       t.arch = arch_file.string();

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,8 @@ struct pipeline_config {
   // SubTransformer training and test
   std::size_t subtransformer_updates = 200;
   bool subtransformer_inherit = true;        // `subtransformer-init: inherit` (default) or `scratch` (HAT's)
+  double subtransformer_lr = 0;              // peak learning rate (0: the training config's)
+  std::optional<std::size_t> subtransformer_warmup;  // warm-up updates (none: the training config's)
   std::string test_split;                    // empty: the training config's test-subset
   std::size_t beam = 5;
   double lenpen = 1.0, max_len_a = 0.0;
@@ -150,6 +153,8 @@ inline pipeline_config parse_pipeline_yaml(const std::string& text, const std::s
     } else if (k == "seed") c.seed = count();
     else if (k == "subtransformer-updates") c.subtransformer_updates = count();
     else if (k == "subtransformer-init") c.subtransformer_inherit = one_of({"inherit", "scratch"}) == "inherit";
+    else if (k == "subtransformer-lr") c.subtransformer_lr = detail::yaml_positive(v, file, k, m);
+    else if (k == "subtransformer-warmup-updates") c.subtransformer_warmup = count();
     else if (k == "test-split") c.test_split = text_value();
     else if (k == "beam") c.beam = positive_count();
     else if (k == "lenpen") c.lenpen = detail::yaml_double(v, file, k, m);
