@@ -4,6 +4,8 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
+#include <string_view>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -14,6 +16,7 @@
 #include <hat/backend/cpu.hpp>
 #include <hat/data/fairseq_binarized.hpp>
 #include <hat/io/torch_file.hpp>
+#include <hat/nn/checkpoint.hpp>
 #include <hat/nn/from_fairseq.hpp>
 
 #include "cli_spaces.hpp"
@@ -35,13 +38,9 @@ inline std::string language_of(const std::string& flag_value, const std::string*
   throw hat::config_error(checkpoint + ": no language recorded; pass " + flag);
 }
 
-/// A torch.save file (zip or legacy pickle) rather than a hat checkpoint or safetensors file.
-inline bool is_torch_save(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  char head[4] = {};
-  if (!in.read(head, sizeof head)) return false;
-  return std::string(head, 4) == "PK\x03\x04" || static_cast<unsigned char>(head[0]) == 0x80;
-}
+/// A torch.save file (zip, or a legacy pickle: PROTO 2-5) rather than a hat checkpoint or a
+/// safetensors file.
+inline bool is_torch_save(const std::string& path) { return hat::is_torch_save_file(path); }
 
 /// A safetensors file: its header's length (8 bytes), then the JSON header's '{'.
 inline bool is_safetensors(const std::string& path) {
@@ -85,19 +84,50 @@ inline void require_binarized(const std::string& data, const char* what) {
                             "files and dict.<lang>.txt, as fairseq-preprocess writes it)");
 }
 
+/// What a hat checkpoint imported from a fairseq checkpoint of `space` records (hat import, and the
+/// commands run on a .pt read it the same way): its space, where it came from, fairseq's arch, the
+/// languages, the position limit (the args' max_source/target_positions within the table of
+/// `positions`), and that it reads text through fairseq's dictionaries.
+inline hat::checkpoint_extras fairseq_state(const hat::fairseq_checkpoint& ck, const std::string& checkpoint, const std::string& space,
+                                            std::size_t positions) {
+  hat::checkpoint_extras x;
+  x.values.emplace_back("space", space);
+  x.values.emplace_back("imported_from", std::filesystem::path(checkpoint).filename().string());
+  const auto text = [&](const char* arg, const char* key) {
+    if (const auto v = fairseq_text_arg(ck, arg); !v.empty() && v.find_first_of(" \n") == std::string::npos) x.values.emplace_back(key, v);
+  };
+  text("arch", "fairseq_arch");
+  text("source_lang", "source_lang");
+  text("target_lang", "target_lang");
+  auto limit = static_cast<std::int64_t>(positions);
+  if (const auto v = ck.arg("max_source_positions")) limit = std::min(limit, v->as_int());
+  if (const auto v = ck.arg("max_target_positions")) limit = std::min(limit, v->as_int());
+  if (limit < 2) throw hat::config_error(checkpoint + ": max_source/target_positions below 2");
+  x.values.emplace_back("max_positions", std::to_string(limit));
+  x.values.emplace_back("dictionaries", "fairseq");
+  return x;
+}
+
+/// The position limit a checkpoint's state records (hat train, hat import), else 1024.
+inline std::size_t recorded_positions(const hat::checkpoint_extras& x) {
+  const std::string* mp = x.value("max_positions");
+  return mp ? std::stoul(*mp) : 1024;
+}
+
 /// For a command run straight on a checkpoint HAT's fairseq wrote: the space comes from the
-/// checkpoint's args. Calls f.template operator()<S>(backend, model, space, source language,
-/// target language) (languages "" when the args name none).
+/// checkpoint's args. Calls f.template operator()<S>(backend, model, state) with the state hat
+/// import would record (fairseq_state): `model` may be moved from.
 template <class F>
 void with_fairseq_model(const std::string& checkpoint, F&& f) {
   const auto file = hat::torch_file::read(checkpoint);
   const hat::fairseq_checkpoint ck(file);
   const std::string space = fairseq_space(ck, checkpoint, "auto");
-  const std::string src = fairseq_text_arg(ck, "source_lang"), tgt = fairseq_text_arg(ck, "target_lang");
   hat::cpu be;
   with_space<space_role::trainable>(space, checkpoint, [&]<class S>() {
-    const auto model = hat::model_from_fairseq<hat::maxima_of<S>>(be, file);
-    f.template operator()<S>(be, model, space, src, tgt);
+    using M = hat::maxima_of<S>;
+    const auto state = fairseq_state(ck, checkpoint, space, M::positions);
+    auto model = hat::model_from_fairseq<M>(be, file);
+    f.template operator()<S>(be, model, state);
   });
 }
 

@@ -69,7 +69,7 @@ void import_safetensors(const import_options& o) {
     // what hat's export recorded about the text; a training run's own state (its position, its
     // optimiser) is not in the file, so none of it is restored
     for (const char* key : {"source_lang", "target_lang", "max_positions", "valid_split", "subwords", "subwords_size",
-                            "subwords_fnv1a", "fairseq_arch"})
+                            "subwords_fnv1a", "fairseq_arch", "dictionaries"})
       if (const auto it = f.metadata.find(std::string("state.") + key);
           it != f.metadata.end() && !it->second.empty() && it->second.find_first_of(" \n") == std::string::npos)
         x.values.emplace_back(key, it->second);
@@ -88,21 +88,8 @@ void run_import(const import_options& o) {
   with_space<space_role::trainable>(space, "--space", [&]<class S>() {
     using M = hat::maxima_of<S>;
     hat::weights_import_report report;
+    const auto x = fairseq_state(ck, o.checkpoint, space, M::positions);
     const auto model = hat::model_from_fairseq<M>(be, file, &report);
-    hat::checkpoint_extras x;
-    x.values.emplace_back("space", space);
-    x.values.emplace_back("imported_from", std::filesystem::path(o.checkpoint).filename().string());
-    const auto text = [&](const char* arg, const char* key) {
-      if (const auto v = fairseq_text_arg(ck, arg); !v.empty() && v.find_first_of(" \n") == std::string::npos) x.values.emplace_back(key, v);
-    };
-    text("arch", "fairseq_arch");
-    text("source_lang", "source_lang");
-    text("target_lang", "target_lang");
-    std::int64_t positions = static_cast<std::int64_t>(M::positions);
-    if (const auto v = ck.arg("max_source_positions")) positions = std::min(positions, v->as_int());
-    if (const auto v = ck.arg("max_target_positions")) positions = std::min(positions, v->as_int());
-    if (positions < 2) throw hat::config_error(o.checkpoint + ": max_source/target_positions below 2");
-    x.values.emplace_back("max_positions", std::to_string(positions));
     hat::save_checkpoint(be, model, o.out, x);
     report_import(o, space, file.legacy() ? "legacy torch.save" : "zip torch.save", report);
   });
@@ -134,12 +121,8 @@ void export_model(hat::cpu& be, const export_options& o, const Model& model, con
 void run_export(const export_options& o) {
   hat::refuse_to_overwrite(o.out, "--out", {o.checkpoint});
   if (is_torch_save(o.checkpoint))
-    return with_fairseq_model(o.checkpoint, [&]<class S>(hat::cpu& be, const auto& model, const std::string& space,
-                                                        const std::string& src, const std::string& tgt) {
-      std::vector<std::pair<std::string, std::string>> state{{"imported_from", std::filesystem::path(o.checkpoint).filename().string()}};
-      if (!src.empty()) state.emplace_back("source_lang", src);
-      if (!tgt.empty()) state.emplace_back("target_lang", tgt);
-      export_model<S>(be, o, model, space, state);
+    return with_fairseq_model(o.checkpoint, [&]<class S>(hat::cpu& be, const auto& model, const hat::checkpoint_extras& x) {
+      export_model<S>(be, o, model, *x.value("space"), x.values);
     });
   const auto state = hat::read_checkpoint_state(o.checkpoint);
   const std::string* space = state.value("space");

@@ -109,6 +109,8 @@ void run_search(const search_options& o) {
   if (valid_loss && (o.checkpoint.empty() || o.data.empty()))
     throw hat::config_error("--fitness valid-loss needs --checkpoint (a SuperTransformer) and --data (its corpus)");
   const bool fairseq = valid_loss && is_torch_save(o.checkpoint);
+  if (fairseq && !o.bpe_model.empty())
+    throw hat::config_error("--bpe-model: " + o.checkpoint + " is scored on fairseq's binarized data, read with its dictionaries");
   if (valid_loss && !fairseq) {
     const auto state = hat::read_checkpoint_state(o.checkpoint);
     const std::string* recorded = state.value("space");
@@ -146,19 +148,17 @@ void run_search(const search_options& o) {
   // HAT's evo_search.py on HAT's own files: the SuperTransformer's .pt scored on fairseq's
   // binarized validation split.
   require_binarized(o.data, "scored");
-  with_fairseq_model(o.checkpoint, [&]<class S>(hat::cpu& mbe, const auto& model, const std::string& found,
-                                                                         const std::string& src, const std::string& tgt) {
+  with_fairseq_model(o.checkpoint, [&]<class S>(hat::cpu& mbe, auto& model, const hat::checkpoint_extras& x) {
+    const std::string& found = *x.value("space");
     if (!space.empty() && space != found)
       throw hat::config_error(o.checkpoint + ": a SuperTransformer of space '" + found + "', not '" + space + "'");
     in.title = o.task.empty() ? found : o.task;
-    const auto valid = hat::valid_loss_fitness<S, hat::cpu>::valid_split_of(
-        model, hat::maxima_of<S>::positions, in, o.valid_split, language_of(o.source_lang, &src, o.checkpoint, "--source-lang"),
-        language_of(o.target_lang, &tgt, o.checkpoint, "--target-lang"));
-    const std::size_t max_tokens = o.max_tokens, batches = o.valid_batches;
-    search_space<S>(mbe, pred, o, in, len, [&](const hat::arch<S>& a) {
-      const auto s = hat::validation_loss(mbe, model, hat::config_of(a), valid, max_tokens, batches);
-      return hat::per_token_bits(s.loss, s.tokens);
-    });
+    using fitness_t = hat::valid_loss_fitness<S, hat::cpu>;
+    auto valid = fitness_t::valid_split_of(model, recorded_positions(x), in, o.valid_split,
+                                           language_of(o.source_lang, x.value("source_lang"), o.checkpoint, "--source-lang"),
+                                           language_of(o.target_lang, x.value("target_lang"), o.checkpoint, "--target-lang"));
+    const fitness_t fitness{&mbe, std::move(model), std::move(valid), o.max_tokens, o.valid_batches};
+    search_space<S>(mbe, pred, o, in, len, [&fitness](const hat::arch<S>& a) { return fitness(a); });
   });
 }
 

@@ -40,7 +40,8 @@ void run_train(train_cli_options o) {
   // when its args declare the config's space.
   std::optional<hat::torch_file> pt;
   hat::fairseq_weights weights;
-  if (!o.restore_file.empty() && is_torch_save(o.restore_file)) {
+  const std::filesystem::path save_dir = o.save_dir.empty() ? std::filesystem::path("checkpoints") : std::filesystem::path(o.save_dir);
+  if (!o.restore_file.empty() && is_torch_save(o.restore_file) && !std::filesystem::exists(save_dir / "checkpoint_last.hat")) {
     pt.emplace(hat::torch_file::read(o.restore_file));
     fairseq_space(hat::fairseq_checkpoint(*pt), o.restore_file, c.space);
     weights = hat::fairseq_weights_of(*pt);
@@ -79,17 +80,14 @@ void score_files(hat::cpu& be, const Model& model, const hat::parallel_corpus& v
   if (failed) throw exit_code{1};
 }
 
-/// The validation split of fairseq's binarized data for `model` (HAT's `valid` by default).
+/// The validation split of fairseq's binarized data for `model` (HAT's `valid` by default), its
+/// languages the flags' or the ones the checkpoint recorded.
 template <class Model>
-hat::parallel_corpus binarized_valid(const Model& model, std::size_t positions, const valid_cli_options& o, const std::string* src,
-                                     const std::string* tgt) {
-  auto d = hat::fairseq_data_for(model.vocabulary(), positions, o.data, o.split.empty() ? "valid" : o.split,
-                                 language_of(o.source_lang, src, o.checkpoint, "--source-lang"),
-                                 language_of(o.target_lang, tgt, o.checkpoint, "--target-lang"));
-  if (d.dropped)
-    std::fprintf(stderr, "hat valid-loss: %zu pairs longer than %zu tokens left out (fairseq's --skip-invalid-size-inputs-valid-test)\n",
-                 d.dropped, positions);
-  return std::move(d.split.corpus);
+hat::parallel_corpus binarized_valid(const Model& model, const hat::checkpoint_extras& x, const valid_cli_options& o) {
+  return hat::fairseq_valid_split(model.vocabulary(), recorded_positions(x), o.data, o.split.empty() ? "valid" : o.split,
+                                  language_of(o.source_lang, x.value("source_lang"), o.checkpoint, "--source-lang"),
+                                  language_of(o.target_lang, x.value("target_lang"), o.checkpoint, "--target-lang"), &std::cerr,
+                                  "hat valid-loss");
 }
 
 template <class S>
@@ -98,10 +96,8 @@ void valid_space(const valid_cli_options& o) {
   hat::cpu be;
   hat::checkpoint_extras x;
   const auto model = hat::load_checkpoint<typename model_t::maxima, hat::cpu>(be, o.checkpoint, &x);
-  const std::string* mp = x.value("max_positions");
-  const std::size_t positions = mp ? std::stoul(*mp) : 1024;
-  if (hat::is_fairseq_binarized(o.data))
-    return score_files<S>(be, model, binarized_valid(model, positions, o, x.value("source_lang"), x.value("target_lang")), o);
+  const std::size_t positions = recorded_positions(x);
+  if (hat::is_fairseq_binarized(o.data)) return score_files<S>(be, model, binarized_valid(model, x, o), o);
   const auto value = [&](const char* key, const std::string& given) { return hat::checkpoint_value(x, o.checkpoint, key, given); };
   const auto subwords = hat::checkpoint_subwords(x, o.checkpoint, o.bpe_model);
   const hat::corpus_location at{o.data, value("source_lang", o.source_lang), value("target_lang", o.target_lang)};
@@ -111,9 +107,8 @@ void valid_space(const valid_cli_options& o) {
 /// valid-loss straight from a checkpoint HAT's fairseq wrote, on fairseq's binarized data.
 void valid_fairseq(const valid_cli_options& o) {
   require_binarized(o.data, "scored");
-  with_fairseq_model(o.checkpoint, [&]<class S>(hat::cpu& be, const auto& model, const std::string&,
-                                                                 const std::string& src, const std::string& tgt) {
-    score_files<S>(be, model, binarized_valid(model, hat::maxima_of<S>::positions, o, &src, &tgt), o);
+  with_fairseq_model(o.checkpoint, [&]<class S>(hat::cpu& be, const auto& model, const hat::checkpoint_extras& x) {
+    score_files<S>(be, model, binarized_valid(model, x, o), o);
   });
 }
 

@@ -70,7 +70,8 @@ template <class S, class Backend>
 void train_space(Backend& be, const train_cli_options& cli, const hat::training_config& c, const std::string& device) {
   hat::train_inputs in;
   if (!cli.save_dir.empty()) in.save_dir = cli.save_dir;
-  in.restore_file = cli.initial_weights ? std::string() : cli.restore_file;
+  // a .pt (read into initial_weights, or left to the save folder's own checkpoint, which resumes)
+  in.restore_file = cli.initial_weights || hat::is_torch_save_file(cli.restore_file) ? std::string() : cli.restore_file;
   in.initial_weights = cli.initial_weights;
   in.initial_share_all = cli.initial_share_all;
   in.arch = cli.arch;

@@ -104,6 +104,15 @@ void test_binarized(hat::cpu& be, const translate_cli_options& o, const Model& m
   print_test(o, in.translate, hat::test_binarized<S>(be, model, named_arch<S>(o.arch), in), true);
 }
 
+/// Standard input translated line by line to standard output; `text` reads and writes the text
+/// (a subword model, or fairseq's dictionaries and BPE codes).
+template <class Model, class Text>
+void translate_stdin(hat::cpu& be, const Model& model, const hat::transformer_config& c, const Text& text, const hat::translate_options& to) {
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(std::cin, l);) lines.push_back(l);
+  for (const auto& t : hat::translate(be, model, c, text, lines, to)) std::printf("%s\n", t.c_str());
+}
+
 /// hat translate of standard input with a model HAT's fairseq trained (a .pt, or imported): the
 /// dictionaries in --data and the BPE codes read the text as fairseq-interactive does.
 template <class S, class Model>
@@ -114,10 +123,7 @@ void translate_fairseq_text(hat::cpu& be, const translate_cli_options& o, const 
                             "folder with dict.<lang>.txt, HAT's data/binary/...) and --bpe-codes (its subword-nmt codes)");
   const auto text = hat::fairseq_text_for(model.vocabulary(), o.data, language_of(o.source_lang, src, o.checkpoint, "--source-lang"),
                                           language_of(o.target_lang, tgt, o.checkpoint, "--target-lang"), o.bpe_codes, o.remove_bpe);
-  std::vector<std::string> lines;
-  for (std::string l; std::getline(std::cin, l);) lines.push_back(l);
-  const auto to = generation_of(o, false, space);
-  for (const auto& t : hat::translate(be, model, hat::config_of(named_arch<S>(o.arch)), text, lines, to)) std::printf("%s\n", t.c_str());
+  translate_stdin(be, model, hat::config_of(named_arch<S>(o.arch)), text, generation_of(o, false, space));
 }
 
 template <class S>
@@ -132,10 +138,7 @@ void run_space(const translate_cli_options& o, bool test, const std::string& spa
     if (!o.data.empty() || !o.bpe_codes.empty())  // an imported model, read with fairseq's dictionaries
       return translate_fairseq_text<S>(be, o, model, space, x.value("source_lang"), x.value("target_lang"));
     const auto subwords = hat::checkpoint_subwords(x, o.checkpoint, o.bpe_model);
-    std::vector<std::string> lines;
-    for (std::string l; std::getline(std::cin, l);) lines.push_back(l);
-    for (const auto& t : hat::translate(be, model, hat::config_of(a), subwords, lines, to)) std::printf("%s\n", t.c_str());
-    return;
+    return translate_stdin(be, model, hat::config_of(a), subwords, to);
   }
   if (hat::is_fairseq_binarized(o.data)) {
     hat::checkpoint_extras x;
@@ -157,19 +160,19 @@ void run_space(const translate_cli_options& o, bool test, const std::string& spa
 /// hat test straight from a checkpoint HAT's fairseq wrote: its space and languages from its args.
 void run_fairseq_test(const translate_cli_options& o) {
   require_binarized(o.data, "tested");
-  with_fairseq_model(o.checkpoint, [&]<class S>(hat::cpu& be, const auto& model, const std::string& space,
-                                                                 const std::string& src, const std::string& tgt) {
-    test_binarized<S>(be, o, model, space, &src, &tgt);
+  with_fairseq_model(o.checkpoint, [&]<class S>(hat::cpu& be, const auto& model, const hat::checkpoint_extras& x) {
+    test_binarized<S>(be, o, model, *x.value("space"), x.value("source_lang"), x.value("target_lang"));
   });
 }
 
 void run(const translate_cli_options& o, bool test) {
   hat::cpu::set_threads(o.threads);
+  if (is_torch_save(o.checkpoint) && !o.bpe_model.empty())
+    throw hat::config_error("--bpe-model: " + o.checkpoint + " reads text with fairseq's dictionaries (--data) and BPE codes (--bpe-codes)");
   if (test && is_torch_save(o.checkpoint)) return run_fairseq_test(o);
   if (is_torch_save(o.checkpoint))
-    return with_fairseq_model(o.checkpoint, [&]<class S>(hat::cpu& be, const auto& model, const std::string& space,
-                                                        const std::string& src, const std::string& tgt) {
-      translate_fairseq_text<S>(be, o, model, space, &src, &tgt);
+    return with_fairseq_model(o.checkpoint, [&]<class S>(hat::cpu& be, const auto& model, const hat::checkpoint_extras& x) {
+      translate_fairseq_text<S>(be, o, model, *x.value("space"), x.value("source_lang"), x.value("target_lang"));
     });
   const auto state = hat::read_checkpoint_state(o.checkpoint);
   const std::string* space = state.value("space");

@@ -302,7 +302,8 @@ check "translate: a model of binarized data without its dictionaries says what t
   bash -c "test $? -eq 1 && grep -q 'trained on fairseq.s binarized data, so it reads text with fairseq.s dictionaries' '$work/bt.err'"
 "$hat" search --predictor "$work/demo/predictor/latency.pred" --latency-constraint 1 --fitness valid-loss --iterations 2 \
   --checkpoint "$work/bin_run/checkpoint_last.hat" --data "$fq" --out "$work/bin_s.yml" --quiet >/dev/null 2>"$work/bs.err"
-check "search --fitness valid-loss on fairseq's binarized valid split" bash -c "test $? -eq 0 && test -s '$work/bin_s.yml'"
+check "search --fitness valid-loss on fairseq's binarized valid split" \
+  bash -c "test $? -eq 0 && test -s '$work/bin_s.yml' && grep -q 'encoder-embed-dim-subtransformer' '$work/bin_s.yml'"
 "$hat" pipeline --config "$work/demo/config/pipeline.yml" --data "$fq" --run-dir "$work/bin_pipe" >/dev/null 2>"$work/bp.err"
 check "pipeline on binarized data: refused, naming the steps that take it" \
   bash -c "test $? -eq 1 && grep -q 'run hat train, search and test on this folder one by one' '$work/bp.err'"
@@ -382,6 +383,10 @@ torch.save(fx.number_words_checkpoint(n("de"), n("en"), "none", 6), sys.argv[1])
   "$hat" train --config "$work/bin.yml" --data "$4/fairseq" --save-dir "$work/pt_run" --restore-file "$work/nw2.pt" --max-updates 2 \
     >/dev/null 2>"$work/pt.err"
   check "train --restore-file .pt again: the save folder's run resumes" grep -q 'resumed from .*pt_run/checkpoint_last.hat at update 0' "$work/pt.err"
+  "$hat" train --config "$work/demo/config/training.yml" --data "$work/demo/data" --save-dir "$work/pt_text" \
+    --restore-file "$work/nw2.pt" >/dev/null 2>"$work/pt.err"
+  check "train --restore-file .pt on a text corpus: refused (its tables are fairseq's dictionaries')" \
+    bash -c "test $? -eq 1 && grep -q 'indexed by fairseq.s dictionaries' '$work/pt.err' && test ! -e '$work/pt_text/checkpoint_last.hat'"
   cp "$work/nw.pt" "$work/nw.kept"
   "$hat" import --checkpoint "$work/nw.pt" --out "$work/nw.pt" 2>"$work/imp.err"
   check "import: never overwrites its input" bash -c "test $? -ne 0 && cmp -s '$work/nw.pt' '$work/nw.kept'"

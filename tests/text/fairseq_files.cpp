@@ -141,10 +141,13 @@ TEST_CASE("fairseq_text: raw lines read as fairseq-preprocess binarized them, hy
   CHECK(presegmented.encode(segmented[3]) == ids[3]);
   // the English side written back: the segmented sentence with the continuations removed
   const auto en = ids_of("test.ids", "en");
-  const auto en_raw = lines_of("bpe.in");
-  for (std::size_t i = 0; i < 20; ++i) CHECK(text.decode(en[i]) == en_raw[20 + i]);
-  CHECK(hat::same_symbols(text.source, text.source));
+  for (std::size_t i = 0; i < 20; ++i) CHECK(text.decode(en[i]) == raw[20 + i]);  // bpe.in's lines 21-40: the English side
+  // a joined dictionary: the same symbols in the same order
+  CHECK(hat::same_symbols(text.source, hat::fairseq_dictionary::read(fixture("dict.de.txt"))));
   CHECK_FALSE(hat::same_symbols(text.source, text.target));
+  auto dict = hat::read_file(fixture("dict.de.txt"));
+  std::swap(dict[0], dict[dict.find('\n') + 1]);  // two symbols' first letters exchanged: same size, other symbols
+  CHECK_FALSE(hat::same_symbols(text.source, hat::fairseq_dictionary::parse(dict, "swapped.txt")));
 }
 
 TEST_CASE("fairseq binarized data: damaged indexes and data are refused by name", "[text][fairseq]") {

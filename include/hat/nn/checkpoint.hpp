@@ -144,9 +144,23 @@ void save_checkpoint(Backend& be, const super_transformer<M, Backend, T>& model,
 /// is not a checkpoint or the header is cut off.
 inline checkpoint_extras checkpoint_state_of_header(const std::string& header);
 
+/// Whether a file's first bytes are torch.save's: a zip (PK\3\4), or a pickle's PROTO opcode
+/// (0x80) with protocol 2 to 5 (the legacy format).
+inline bool looks_like_torch_save(std::string_view head) {
+  if (head.starts_with("PK\x03\x04")) return true;
+  return head.size() >= 2 && static_cast<unsigned char>(head[0]) == 0x80 && head[1] >= 2 && head[1] <= 5;
+}
+
+/// Whether the file at `path` is a torch.save file (looks_like_torch_save of its first bytes).
+inline bool is_torch_save_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[4] = {};
+  return in.read(head, sizeof head) && looks_like_torch_save(std::string_view(head, sizeof head));
+}
+
 /// What a file that is not a hat checkpoint is, by its first bytes, for the error.
 inline std::string not_a_checkpoint(std::string_view head) {
-  if (head.starts_with("PK\x03\x04") || (!head.empty() && static_cast<unsigned char>(head[0]) == 0x80))
+  if (looks_like_torch_save(head))
     return "not a hat checkpoint but a torch.save file (HAT's fairseq .pt?): hat import reads it, and hat test, valid-loss, "
            "search, translate, export and train --restore-file take it as it is";
   return "not a hat checkpoint (bad magic)";

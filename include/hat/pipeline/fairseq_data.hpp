@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <optional>
+#include <ostream>
 #include <string>
 
 #include <hat/config.hpp>
@@ -56,6 +57,18 @@ inline fairseq_data fairseq_data_for(const vocabulary_sizes& v, std::size_t max_
   c = std::move(kept);
   if (c.size() == 0) throw config_error(dir + ": the " + split + " split holds no sentence the model can read");
   return d;
+}
+
+/// The validation split `split` for a model with vocabulary `v` and `positions` positions
+/// (fairseq_data_for); the pairs left out are counted on `progress` (null: quiet) by `who`.
+inline parallel_corpus fairseq_valid_split(const vocabulary_sizes& v, std::size_t positions, const std::string& dir,
+                                           const std::string& split, const std::string& src, const std::string& tgt,
+                                           std::ostream* progress, const std::string& who) {
+  auto d = fairseq_data_for(v, positions, dir, split, src, tgt);
+  if (d.dropped && progress)
+    *progress << who << ": " << d.dropped << " " << split << " pairs longer than " << positions
+              << " tokens left out (fairseq's --skip-invalid-size-inputs-valid-test)\n";
+  return std::move(d.split.corpus);
 }
 
 /// The text front end of a model with vocabulary `v`: `dir`'s dict.<src>.txt and dict.<tgt>.txt

@@ -106,11 +106,8 @@ struct valid_loss_fitness {
   template <class Model>
   static parallel_corpus valid_split_of(const Model& model, std::size_t positions, const search_inputs& in, const std::string& split,
                                         const std::string& src, const std::string& tgt) {
-    auto d = fairseq_data_for(model.vocabulary(), positions, in.data, split.empty() ? "valid" : split, src, tgt);
-    if (d.dropped && in.progress)
-      *in.progress << "hat search: " << d.dropped << " validation pairs longer than " << positions
-                   << " tokens left out (fairseq's --skip-invalid-size-inputs-valid-test)\n";
-    return std::move(d.split.corpus);
+    return fairseq_valid_split(model.vocabulary(), positions, in.data, split.empty() ? "valid" : split, src, tgt, in.progress,
+                               "hat search");
   }
   double operator()(const arch<S>& a) const {
     const auto s = validation_loss(*be, model, config_of(a), valid, max_tokens, batches);
@@ -133,6 +130,8 @@ search_outputs<S> search_architecture(Backend& be, Predictor& predictor, const s
     refuse_to_overwrite(std::filesystem::path(in.history).replace_extension(".svg"), "the history plot", read);
   }
   search_outputs<S> out;
+  if (valid_loss && in.fitness != search_fitness::valid_loss)
+    throw config_error("search: a valid-loss fitness was given for a search by another fitness");
   if (in.fitness == search_fitness::valid_loss && valid_loss) {
     out.fitness = std::move(valid_loss);
     out.fitness_name = "validation loss (bits/token)";

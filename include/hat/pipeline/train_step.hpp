@@ -147,6 +147,9 @@ train_outputs train_model(Backend& be, training_config c, const train_inputs& in
     throw config_error("train: start from restore_file or from initial weights, not both");
   // HAT's data/binary/... folders: fairseq's dictionaries and ids instead of a subword model
   const bool binarized = is_fairseq_binarized(c.data);
+  if (in.initial_weights && !binarized)
+    throw config_error(in.initial_weights->file + ": its tables are indexed by fairseq's dictionaries, so it trains on fairseq's "
+                       "binarized data (a folder with dict.<lang>.txt), not on the text corpus " + c.data);
   const std::filesystem::path save_dir = in.save_dir.empty() ? std::filesystem::path("checkpoints") : in.save_dir;
   const corpus_location at{c.data, c.source_lang, c.target_lang};
   {  // what the run writes must not be what it reads (another spelling or a link of it included)
@@ -168,6 +171,12 @@ train_outputs train_model(Backend& be, training_config c, const train_inputs& in
   if (!restore.empty()) {
     if (!std::filesystem::is_regular_file(restore)) throw config_error(restore + ": no such checkpoint");
     restored = read_checkpoint_state(restore);
+    // its tables are indexed the way the data is read, or the weights would mean other words
+    if (binarized && restored.value("subwords"))
+      throw config_error(restore + ": trained on text through its subword model, so it cannot train on fairseq's binarized data " + c.data);
+    if (!binarized && restored.value("dictionaries"))
+      throw config_error(restore + ": its tables are indexed by fairseq's dictionaries, so it trains on fairseq's binarized data, "
+                         "not on the text corpus " + c.data);
     if (const std::string* asked = restored.value("bpe_vocab_size");
         asked && !binarized && c.bpe_model.empty() && restore == last.string() && *asked != std::to_string(c.bpe_vocab_size))
       throw config_error(restore + ": trained with bpe-vocab-size " + *asked + ", " + c.file + " asks for " +
