@@ -69,7 +69,7 @@ void import_safetensors(const import_options& o) {
     // what hat's export recorded about the text; a training run's own state (its position, its
     // optimiser) is not in the file, so none of it is restored
     for (const char* key : {"source_lang", "target_lang", "max_positions", "valid_split", "subwords", "subwords_size",
-                            "subwords_fnv1a", "fairseq_arch", "dictionaries"})
+                            "subwords_fnv1a", "fairseq_arch", "dictionaries", "source_dict_fnv1a", "target_dict_fnv1a"})
       if (const auto it = f.metadata.find(std::string("state.") + key);
           it != f.metadata.end() && !it->second.empty() && it->second.find_first_of(" \n") == std::string::npos)
         x.values.emplace_back(key, it->second);

@@ -87,7 +87,7 @@ hat::parallel_corpus binarized_valid(const Model& model, const hat::checkpoint_e
   return hat::fairseq_valid_split(model.vocabulary(), recorded_positions(x), o.data, o.split.empty() ? "valid" : o.split,
                                   language_of(o.source_lang, x.value("source_lang"), o.checkpoint, "--source-lang"),
                                   language_of(o.target_lang, x.value("target_lang"), o.checkpoint, "--target-lang"), &std::cerr,
-                                  "hat valid-loss");
+                                  "hat valid-loss", &x, o.checkpoint);
 }
 
 template <class S>

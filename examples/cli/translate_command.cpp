@@ -89,9 +89,13 @@ void print_test(const translate_cli_options& o, const hat::translate_options& to
 /// hat test on fairseq's binarized data, with `model` of space S; the languages are the flags', or
 /// the ones the checkpoint recorded.
 template <class S, class Model>
-void test_binarized(hat::cpu& be, const translate_cli_options& o, const Model& model, const std::string& space, const std::string* src,
-                    const std::string* tgt) {
+void test_binarized(hat::cpu& be, const translate_cli_options& o, const Model& model, const std::string& space,
+                    const hat::checkpoint_extras& x) {
+  const std::string* src = x.value("source_lang");
+  const std::string* tgt = x.value("target_lang");
   hat::binarized_test_inputs in;
+  in.recorded = x;
+  in.checkpoint = o.checkpoint;
   in.data = o.data;
   in.split = o.split;
   in.source_lang = language_of(o.source_lang, src, o.checkpoint, "--source-lang");
@@ -117,12 +121,15 @@ void translate_stdin(hat::cpu& be, const Model& model, const hat::transformer_co
 /// dictionaries in --data and the BPE codes read the text as fairseq-interactive does.
 template <class S, class Model>
 void translate_fairseq_text(hat::cpu& be, const translate_cli_options& o, const Model& model, const std::string& space,
-                            const std::string* src, const std::string* tgt) {
+                            const hat::checkpoint_extras& x) {
+  const std::string* src = x.value("source_lang");
+  const std::string* tgt = x.value("target_lang");
   if (o.data.empty())
     throw hat::config_error(o.checkpoint + ": a model HAT's fairseq trained reads text with its dictionaries: pass --data (the "
                             "folder with dict.<lang>.txt, HAT's data/binary/...) and --bpe-codes (its subword-nmt codes)");
   const auto text = hat::fairseq_text_for(model.vocabulary(), o.data, language_of(o.source_lang, src, o.checkpoint, "--source-lang"),
-                                          language_of(o.target_lang, tgt, o.checkpoint, "--target-lang"), o.bpe_codes, o.remove_bpe);
+                                          language_of(o.target_lang, tgt, o.checkpoint, "--target-lang"), o.bpe_codes, o.remove_bpe,
+                                          &x, o.checkpoint);
   translate_stdin(be, model, hat::config_of(named_arch<S>(o.arch)), text, generation_of(o, false, space));
 }
 
@@ -136,14 +143,14 @@ void run_space(const translate_cli_options& o, bool test, const std::string& spa
     hat::checkpoint_extras x;
     const auto model = hat::load_checkpoint<typename model_t::maxima, hat::cpu>(be, o.checkpoint, &x);
     if (!o.data.empty() || !o.bpe_codes.empty())  // an imported model, read with fairseq's dictionaries
-      return translate_fairseq_text<S>(be, o, model, space, x.value("source_lang"), x.value("target_lang"));
+      return translate_fairseq_text<S>(be, o, model, space, x);
     const auto subwords = hat::checkpoint_subwords(x, o.checkpoint, o.bpe_model);
     return translate_stdin(be, model, hat::config_of(a), subwords, to);
   }
   if (hat::is_fairseq_binarized(o.data)) {
     hat::checkpoint_extras x;
     const auto model = hat::load_checkpoint<typename model_t::maxima, hat::cpu>(be, o.checkpoint, &x);
-    return test_binarized<S>(be, o, model, space, x.value("source_lang"), x.value("target_lang"));
+    return test_binarized<S>(be, o, model, space, x);
   }
   hat::test_inputs in;
   in.checkpoint = o.checkpoint;
@@ -161,7 +168,7 @@ void run_space(const translate_cli_options& o, bool test, const std::string& spa
 void run_fairseq_test(const translate_cli_options& o) {
   require_binarized(o.data, "tested");
   with_fairseq_model(o.checkpoint, [&]<class S>(hat::cpu& be, const auto& model, const hat::checkpoint_extras& x) {
-    test_binarized<S>(be, o, model, *x.value("space"), x.value("source_lang"), x.value("target_lang"));
+    test_binarized<S>(be, o, model, *x.value("space"), x);
   });
 }
 
@@ -172,7 +179,7 @@ void run(const translate_cli_options& o, bool test) {
   if (test && is_torch_save(o.checkpoint)) return run_fairseq_test(o);
   if (is_torch_save(o.checkpoint))
     return with_fairseq_model(o.checkpoint, [&]<class S>(hat::cpu& be, const auto& model, const hat::checkpoint_extras& x) {
-      translate_fairseq_text<S>(be, o, model, *x.value("space"), x.value("source_lang"), x.value("target_lang"));
+      translate_fairseq_text<S>(be, o, model, *x.value("space"), x);
     });
   const auto state = hat::read_checkpoint_state(o.checkpoint);
   const std::string* space = state.value("space");

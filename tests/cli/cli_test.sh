@@ -293,6 +293,11 @@ head -20 "$fq/bpe.in" | "$hat" translate --checkpoint "$work/bin_run/checkpoint_
   --bpe-codes "$fq/bpe.codes" --max-len-b 5 --batch 1 --quiet >"$work/bin_tr.txt"
 check "translate: raw text through the BPE codes and dictionaries gives hat test's hypotheses" \
   bash -c "test \$(wc -l <'$work/bin_tr.txt') -eq 20 && head -20 '$work/bin_hyp.txt' | cmp -s - '$work/bin_tr.txt'"
+cp -r "$fq" "$work/fq_other"
+sed -i '1s/^./Q/' "$work/fq_other/dict.en.txt"  # the same size, one symbol another
+"$hat" valid-loss --checkpoint "$work/bin_run/checkpoint_last.hat" --data "$work/fq_other" "$work/demo/search/75pct.yml" 2>"$work/bt.err"
+check "valid-loss: a same-size dictionary of another run is refused by its hash" \
+  bash -c "test $? -eq 1 && grep -q 'fq_other/dict.en.txt: not the dictionary .*bin_run/checkpoint_last.hat was trained with' '$work/bt.err'"
 echo x | "$hat" translate --checkpoint "$work/bin_run/checkpoint_last.hat" --arch largest --data "$fq" --source-lang en \
   --target-lang de 2>"$work/bt.err"
 check "translate: dictionaries of another model are refused by name" \

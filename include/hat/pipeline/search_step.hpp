@@ -93,7 +93,7 @@ struct valid_loss_fitness {
     if (is_fairseq_binarized(in.data)) {
       const std::string* split = x.value("valid_split");
       auto valid = valid_split_of(model, positions, in, split && in.valid_split.empty() ? *split : in.valid_split,
-                                  recorded("source_lang", in.source_lang), recorded("target_lang", in.target_lang));
+                                  recorded("source_lang", in.source_lang), recorded("target_lang", in.target_lang), &x);
       return {&be, std::move(model), std::move(valid), in.max_tokens, in.valid_batches};
     }
     const auto subwords = checkpoint_subwords(x, in.checkpoint, in.bpe_model);
@@ -105,9 +105,9 @@ struct valid_loss_fitness {
   /// for `model`; pairs past its `positions` are left out, and counted on `in.progress`.
   template <class Model>
   static parallel_corpus valid_split_of(const Model& model, std::size_t positions, const search_inputs& in, const std::string& split,
-                                        const std::string& src, const std::string& tgt) {
+                                        const std::string& src, const std::string& tgt, const checkpoint_extras* recorded = nullptr) {
     return fairseq_valid_split(model.vocabulary(), positions, in.data, split.empty() ? "valid" : split, src, tgt, in.progress,
-                               "hat search");
+                               "hat search", recorded, in.checkpoint);
   }
   double operator()(const arch<S>& a) const {
     const auto s = validation_loss(*be, model, config_of(a), valid, max_tokens, batches);

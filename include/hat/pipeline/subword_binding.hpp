@@ -16,13 +16,6 @@
 
 namespace hat {
 
-/// FNV-1a of a file's bytes, as 16 hex digits.
-inline std::string file_hash(const std::filesystem::path& path) {
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv1a(read_file(path, model_file_limit))));
-  return hex;
-}
-
 /// Records `m` in a checkpoint's state: its path relative to `checkpoint_dir` (the run folder,
 /// which can then move) or absolute when it lies elsewhere, its size and its hash.
 inline void record_subwords(checkpoint_extras& x, const subword_model& m, const std::filesystem::path& checkpoint_dir) {

@@ -123,6 +123,8 @@ struct binarized_test_inputs {
   std::string split = "test";
   std::string source_lang, target_lang;
   std::string remove_bpe = "@@ ";      // fairseq's --remove-bpe (HAT's test.sh passes it)
+  checkpoint_extras recorded;          // the model's checkpoint state: its dictionaries' hashes, when recorded
+  std::string checkpoint;              // names it in errors
   translate_options translate;         // HAT's test.sh: WMT beam 4, lenpen 0.6; IWSLT beam 5, lenpen 1
   std::size_t flops_length = 30;
   std::filesystem::path hypotheses_out;
@@ -141,7 +143,7 @@ test_outputs test_binarized(Backend& be, const super_transformer<M, Backend, T>&
   // every pair is kept: translate_ids cuts a source longer than the position table, and the
   // references are only text
   const auto data = fairseq_data_for(model.vocabulary(), std::numeric_limits<std::size_t>::max(), in.data, in.split,
-                                     in.source_lang, in.target_lang);
+                                     in.source_lang, in.target_lang, &in.recorded, in.checkpoint);
   const auto& split = data.split;
   std::vector<std::filesystem::path> read;  // every file read_fairseq_split may have read
   for (const auto& lang : {in.source_lang, in.target_lang}) {

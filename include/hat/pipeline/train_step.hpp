@@ -190,11 +190,14 @@ train_outputs train_model(Backend& be, training_config c, const train_inputs& in
     if (out) std::fprintf(out, "hat train: the subword model of %s, copied to %s\n", restore.c_str(), (save_dir / "subwords.model").c_str());
   }
   std::optional<subword_model> subwords;
+  checkpoint_extras dictionary_hashes;  // on binarized data: what the checkpoints record of them
   parallel_corpus train, valid;
   vocabulary_sizes v;
   if (binarized) {
     const auto source = fairseq_dictionary::read(std::filesystem::path(c.data) / ("dict." + c.source_lang + ".txt"));
     const auto target = fairseq_dictionary::read(std::filesystem::path(c.data) / ("dict." + c.target_lang + ".txt"));
+    if (!restore.empty()) check_fairseq_dictionaries(restored, restore, source, target);
+    record_fairseq_dictionaries(dictionary_hashes, source, target);
     if (c.share_all_embeddings && !same_symbols(source, target))
       throw config_error(c.file + ": share-all-embeddings needs one dictionary for both languages (fairseq-preprocess "
                          "--joined-dictionary), but " + source.file() + " and " + target.file() + " differ");
@@ -299,6 +302,7 @@ train_outputs train_model(Backend& be, training_config c, const train_inputs& in
   const auto save = [&] {
     checkpoint_extras run;
     describe_run(run, c, subwords ? &*subwords : nullptr, save_dir);
+    run.values.insert(run.values.end(), dictionary_hashes.values.begin(), dictionary_hashes.values.end());
     t.save(last, run);
     write_loss_curve(t.history(), vlog, (save_dir / "loss").string());
     write_validation_log(vlog, vlog_path.string());
