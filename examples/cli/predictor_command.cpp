@@ -46,6 +46,10 @@ struct eval_options {
   bool json = false;
   int threads = 1;
 };
+struct adapt_options {
+  std::string model, csv, out, plot;
+  bool json = false;
+};
 struct import_options {
   std::string pt, out;
   double lat_norm = 0;
@@ -121,6 +125,23 @@ void run_eval(const eval_options& o) {
                 o.json, {{"split", "all"}}, "all rows");
 }
 
+void run_adapt(const adapt_options& o) {
+  hat::cpu be;
+  hat::predictor_inputs in;
+  in.csv = o.csv;
+  in.out = o.out;
+  in.plot = o.plot;
+  in.adapt_from = o.model;
+  const auto r = hat::train_latency_predictor(be, in);
+  print_metrics(r.test, o.json,
+                {{"split", "leave-one-out"}, {"model", "cost"}, {"source", o.model}, {"source_weight", r.predictor.source_weight()},
+                 {"penalty", r.predictor.cost_penalty()}, {"out", o.out}},
+                "adapted " + o.model + " -> " + o.out + ", leave-one-out");
+  if (!o.json)
+    std::printf("source weight %.4g, ridge penalty %g (chosen by leave-one-out error)\n", r.predictor.source_weight(),
+                r.predictor.cost_penalty());
+}
+
 void run_import(const import_options& o) {
   hat::refuse_to_overwrite(o.out, "--out", {o.pt});
   hat::cpu be;
@@ -146,7 +167,7 @@ void run_predict(const predict_options& o) {
 }  // namespace
 
 void add_predictor_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("predictor", "latency predictors: train, eval, predict, import");
+  auto* cmd = app.add_subcommand("predictor", "latency predictors: train, adapt, eval, predict, import");
   cmd->require_subcommand(1);
 
   auto t = std::make_shared<train_options>();
@@ -158,8 +179,9 @@ void add_predictor_command(CLI::App& app) {
   train->add_option("--out", t->out, "predictor file to write")->required();
   train->add_option("--seed", t->seed, "split and initialisation seed")->capture_default_str();
   train->add_option("--model", t->model,
-                    "mlp, linear, quadratic, or auto (the best of the three on the valid split)")
-      ->check(CLI::IsMember({"mlp", "linear", "quadratic", "auto"}))
+                    "mlp, linear, quadratic, cost (ridge on per-layer cost terms: for few rows), or auto "
+                    "(the best of mlp, linear and quadratic on the valid split)")
+      ->check(CLI::IsMember({"mlp", "linear", "quadratic", "cost", "auto"}))
       ->capture_default_str();
   train->add_option("--least-squares", t->least_squares,
                     "solver of the linear and quadratic models: lapack (xt::linalg::lstsq) or normal (equations)")
@@ -173,6 +195,18 @@ void add_predictor_command(CLI::App& app) {
   train->add_option("--plot", t->plot, "SVG of predicted vs measured latency on the test split");
   train->add_flag("--json", t->json, "one JSON object: rmse_ms, mape, within10, kendall_tau, ...");
   train->callback([t] { run_train(*t); });
+
+  auto a = std::make_shared<adapt_options>();
+  auto* adapt = cmd->add_subcommand(
+      "adapt", "a predictor of another device adapted to this one with a few measured rows (every row of --csv)");
+  adapt->add_option("--model", a->model, "the source predictor file (another device's)")->required()->check(CLI::ExistingFile);
+  adapt->add_option("--csv", a->csv, "HAT-format latency CSV measured on this device (10-50 rows; at least 5)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  adapt->add_option("--out", a->out, "predictor file to write")->required();
+  adapt->add_option("--plot", a->plot, "SVG of leave-one-out predicted vs measured latency");
+  adapt->add_flag("--json", a->json, "one JSON object: rmse_ms, mape, within10, kendall_tau, source_weight, penalty, ...");
+  adapt->callback([a] { run_adapt(*a); });
 
   auto e = std::make_shared<eval_options>();
   auto* eval = cmd->add_subcommand("eval", "accuracy of a predictor over every row of a latency CSV");

@@ -141,11 +141,20 @@ check "latency-dataset: neither --task nor --space is an error" test $? -ne 0
 "$hat" demo --quick --run-dir "$work/demo" >"$work/demo.out" 2>"$work/demo.err"
 check "demo --quick: exit 0" test $? -eq 0
 check "demo --quick: the final table" grep -q '^| 75pct (' "$work/demo/results.md"
-cp "$work/demo/config/pipeline.yml" "$work/demo/config/fine.yml"
-printf 'subtransformer-lr: 0.001\nsubtransformer-warmup-updates: 2\n' >>"$work/demo/config/fine.yml"
-"$hat" pipeline --config "$work/demo/config/fine.yml" --run-dir "$work/fine" >/dev/null 2>&1
+# A second run on the demo's SuperTransformer: its own fine-tuning schedule, and the demo's
+# predictor adapted to this run's latency dataset instead of one trained from scratch.
+grep -v '^predictor-model:' "$work/demo/config/pipeline.yml" >"$work/demo/config/fine.yml"
+printf 'subtransformer-lr: 0.001\nsubtransformer-warmup-updates: 2\nsupertransformer-checkpoint: ../supertransformer/checkpoint_last.hat\npredictor-adapt-from: ../predictor/latency.pred\n' \
+  >>"$work/demo/config/fine.yml"
+"$hat" pipeline --config "$work/demo/config/fine.yml" --run-dir "$work/fine" >/dev/null 2>"$work/fine.err"
 check "pipeline: the SubTransformer's own peak learning rate after its own warm-up" \
   bash -c "test $? -eq 0 && grep -q '^3,[^,]*,[^,]*,0.001,' '$work/fine/subtransformer/75pct/loss.csv'"
+check "pipeline: predictor-adapt-from adapts the given predictor, scored by leave-one-out" \
+  bash -c "grep -q 'predictor adapted from .*latency.pred, leave-one-out over 12 rows: RMSE' '$work/fine.err' && grep -q '</svg>' '$work/fine/predictor/fit.svg'"
+{ cat "$work/demo/config/fine.yml"; printf 'predictor-model: mlp\n'; } >"$work/demo/config/fine_mlp.yml"
+"$hat" pipeline --config "$work/demo/config/fine_mlp.yml" --run-dir "$work/fine_mlp" >/dev/null 2>"$work/fine_mlp.err"
+check "pipeline: predictor-adapt-from with predictor-model mlp is refused, naming both" \
+  bash -c "test $? -ne 0 && grep -q \"predictor-adapt-from adapts with the cost model; predictor-model 'mlp' contradicts it\" '$work/fine_mlp.err' && test ! -e '$work/fine_mlp/predictor'"
 "$hat" latency --space number-words --iters 2 --warmup 0 --space-max --json "$work/demo/search/75pct.yml" >"$work/lat_space.json"
 check "latency --space: a space's SubTransformers measured as latency-dataset --space does" \
   bash -c "test $? -eq 0 && test \$(grep -c '\"total_ms\":' '$work/lat_space.json') -eq 2"
@@ -226,6 +235,24 @@ awk -F, 'NR==3{$11="1e308"}1' OFS=, "$work/in.csv" >"$work/huge.csv"
 "$hat" predictor train --csv "$work/huge.csv" --lat-norm 1 --out "$work/huge.pred" >/dev/null 2>"$work/huge.err"
 check "a latency of 1e308 ms: refused with its line and column, no predictor" \
   bash -c "test $? -eq 1 && grep -q 'huge.csv:3: column .latency_mean_encoder.: 1e308 ms is not a latency' '$work/huge.err' && test ! -e '$work/huge.pred'"
+# A predictor adapted to another device from a few rows (the demo's 12): its device made twice as slow.
+"$hat" predictor train --csv "$work/in.csv" --lat-norm 1 --model linear --out "$work/src.pred" >/dev/null 2>&1
+awk -F, 'NR==1{print; next} {$11*=2; $12*=2; print}' OFS=, "$work/in.csv" >"$work/few.csv"
+"$hat" predictor adapt --model "$work/src.pred" --csv "$work/few.csv" --out "$work/adapted.pred" --json >"$work/adapt.json" 2>"$work/adapt.err"
+check "predictor adapt: leave-one-out metrics, the source's weight, the file" \
+  bash -c "test $? -eq 0 && grep -q '\"split\":\"leave-one-out\"' '$work/adapt.json' && grep -q '\"source_weight\":' '$work/adapt.json' && test -s '$work/adapted.pred'"
+"$hat" predictor eval --model "$work/adapted.pred" --csv "$work/few.csv" --json >"$work/adapt_eval.json" 2>&1
+check "predictor eval reads an adapted predictor" bash -c "test $? -eq 0 && grep -q '\"rows\":12' '$work/adapt_eval.json'"
+"$hat" predictor train --csv "$work/few.csv" --lat-norm 1 --model cost --out "$work/cost.pred" >/dev/null 2>&1
+check "predictor train --model cost" bash -c "test $? -eq 0 && test -s '$work/cost.pred'"
+head -5 "$work/few.csv" >"$work/four.csv"
+"$hat" predictor adapt --model "$work/src.pred" --csv "$work/four.csv" --out "$work/four.pred" >/dev/null 2>"$work/four.err"
+check "predictor adapt on 4 rows: refused, naming the CSV, nothing written" \
+  bash -c "test $? -eq 1 && grep -q 'four.csv: latency predictor: 4 rows; adapting needs at least 5' '$work/four.err' && test ! -e '$work/four.pred'"
+cp "$work/src.pred" "$work/src.kept"
+"$hat" predictor adapt --model "$work/src.pred" --csv "$work/few.csv" --out "$work/src.pred" >/dev/null 2>"$work/ow.err"
+check "predictor adapt --out = its --model: refused, the source kept" \
+  bash -c "test $? -eq 1 && grep -q 'is the input' '$work/ow.err' && cmp -s '$work/src.pred' '$work/src.kept'"
 if [ -z "${HAT_CLI_QUICK:-}" ]; then  # the same pipeline on a corpus given with --data (here: the demo's, renamed)
   mkdir -p "$work/corpus"
   for l in de en; do cp "$work/demo/data/train.$l" "$work/corpus/train.$l"; cp "$work/demo/data/valid.$l" "$work/corpus/dev.$l"

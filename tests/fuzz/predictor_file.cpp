@@ -2,6 +2,8 @@
 // Fuzzes the latency predictor file reader (checksum, sizes, settings, weights).
 #include <array>
 #include <filesystem>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include <hat/backend/cpu.hpp>
@@ -13,7 +15,7 @@
 using predictor = hat::latency_predictor<hat::cpu>;
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  hat_fuzz::write_seed_if_asked([] {  // a linear predictor of 12 synthetic rows
+  hat_fuzz::write_seeds_if_asked([] {  // a linear predictor of 12 synthetic rows, and one adapted from it
     hat::cpu be;
     std::vector<std::array<double, 10>> x;
     std::vector<double> y;
@@ -23,7 +25,11 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     }
     predictor p(be, 100, hat::predictor_model::linear);
     p.fit(x, y, {});
-    return hat_fuzz::checksummed_seed([&](const std::filesystem::path& path) { p.save(path); });
+    std::vector<std::string> seeds{hat_fuzz::checksummed_seed([&](const std::filesystem::path& path) { p.save(path); })};
+    for (auto& v : y) v = 2 * v + 1;
+    auto adapted = predictor::adapt(std::move(p), x, y);  // nests its source: the reader recurses
+    seeds.push_back(hat_fuzz::checksummed_seed([&](const std::filesystem::path& path) { adapted.save(path); }));
+    return seeds;
   });
   return 0;
 }

@@ -96,3 +96,15 @@ TEST_CASE("pipeline YAML: bad input names the line and key", "[io][pipeline_yaml
   fails(ok + "lenpen: nan\n", "lenpen");
   fails(ok + "max-len-a: -1\n", "max-len-a");
 }
+
+TEST_CASE("pipeline YAML: a predictor adapted from another device's", "[io][pipeline_yaml]") {
+  const std::string base = "training-config: t.yml\nlatency-constraints: [5]\n";
+  const auto c = parse(base + "predictor-adapt-from: ../xeon.pred\nlatency-samples: 20\n");
+  CHECK(c.predictor_adapt_from == "runs/xeon.pred");  // relative to the config file
+  CHECK(parse(base + "predictor-adapt-from: p.pred\npredictor-model: cost\n").predictor_model == "cost");
+  CHECK(parse(base).predictor_adapt_from.empty());
+  CHECK_THROWS_WITH(parse(base + "predictor-adapt-from: p.pred\npredictor-model: mlp\n"),
+                    Catch::Contains("predictor-adapt-from adapts with the cost model; predictor-model 'mlp' contradicts it"));
+  CHECK_THROWS_WITH(parse(base + "predictor-adapt-from: p.pred\nlatency-samples: 4\n"),
+                    Catch::Contains("predictor-adapt-from needs latency-samples >= 5"));
+}

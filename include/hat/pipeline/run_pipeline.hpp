@@ -222,9 +222,13 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
     p.lat_norm = cfg.predictor_lat_norm > 0 ? cfg.predictor_lat_norm : slowest;
     p.seed = cfg.seed;
     p.train = in.predictor;
+    p.adapt_from = cfg.predictor_adapt_from;
     detail::set_backend_threads<Backend>(threads);
     const auto r = train_latency_predictor(be, p);
-    if (progress)
+    if (progress && r.leave_one_out)
+      std::fprintf(progress, "hat pipeline: predictor adapted from %s, leave-one-out over %zu rows: RMSE %.2f ms, MAPE %.2f %%, Kendall tau %.3f\n",
+                   cfg.predictor_adapt_from.c_str(), r.test.rows, r.test.rmse_ms, 100 * r.test.mape, r.test.kendall_tau);
+    else if (progress)
       std::fprintf(progress, "hat pipeline: predictor (%s) on the test split (%zu rows): RMSE %.2f ms, MAPE %.2f %%\n",
                    predictor_model_name(r.model).c_str(), r.test.rows, r.test.rmse_ms, 100 * r.test.mape);
   });

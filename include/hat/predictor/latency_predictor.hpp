@@ -23,8 +23,10 @@
 #include <hat/io/latency_csv.hpp>
 #include <hat/io/checksum.hpp>
 #include <hat/io/read_file.hpp>
+#include <hat/predictor/cost_terms.hpp>
 #include <hat/predictor/linear_model.hpp>
 #include <hat/predictor/mlp.hpp>
+#include <hat/predictor/ridge_loo.hpp>
 #include <hat/predictor/split.hpp>
 #include <hat/space/encode.hpp>
 
@@ -67,8 +69,11 @@ struct predictor_train_options {
 
 /// mlp: the network ensemble. linear: least squares on the normalised features.
 /// quadratic: least squares on the features and their pairwise products (latency is a sum
-/// of per-layer costs, so layer count x width terms carry most of it).
-enum class predictor_model : std::uint32_t { mlp = 1, linear = 2, quadratic = 3 };
+/// of per-layer costs, so layer count x width terms carry most of it). cost: ridge regression
+/// on the cost terms (hat/predictor/cost_terms.hpp) with its penalty chosen by leave-one-out
+/// error, made for a few rows; with a source predictor's prediction as one more, unpenalised
+/// term it is an adapted predictor (latency_predictor::adapt).
+enum class predictor_model : std::uint32_t { mlp = 1, linear = 2, quadratic = 3, cost = 4 };
 
 /// Inputs of the quadratic model: the features and their pairwise products (65 for HAT's 10).
 template <std::size_t In>
@@ -156,6 +161,10 @@ class latency_predictor {
       require_finite(linear_.coefficients());
       return;
     }
+    if (model_ == predictor_model::cost) {
+      fit_cost_(raw, total_ms);
+      return;
+    }
     if (model_ == predictor_model::quadratic) {
       std::vector<double> q;
       q.reserve(raw.size() * quadratic_size<In>);
@@ -202,9 +211,39 @@ class latency_predictor {
     }
   }
 
+  /// Adapts `source` (a predictor of another device) to this one from a few measurements: raw
+  /// features [n] and total latencies [n] of this device. The result predicts
+  /// c + a * source(x) + w . cost_terms(x): `a` and `c` rescale what the source knows, `w`
+  /// (ridge-penalised, penalty chosen by leave-one-out error) learns what differs. With few rows
+  /// the penalty keeps it near the rescaled source; with more, the terms take over.
+  static latency_predictor adapt(latency_predictor source, std::span<const features> raw,
+                                 std::span<const double> total_ms) {
+    if (raw.size() < min_adapt_rows)
+      throw config_error("latency predictor: " + std::to_string(raw.size()) + " rows; adapting needs at least " +
+                         std::to_string(min_adapt_rows) + " measured architectures (10-50 is the intended use)");
+    std::size_t depth = 1;
+    for (const latency_predictor* q = source.base_.get(); q; q = q->base_.get()) ++depth;
+    if (depth > max_source_depth)
+      throw config_error("latency predictor: the source was adapted " + std::to_string(depth - 1) +
+                         " times already; a file nests at most " + std::to_string(max_source_depth) +
+                         " (adapt the original predictor instead)");
+    latency_predictor p(*source.be_, source.lat_norm_, predictor_model::cost, source.norm_);
+    p.base_ = std::make_unique<latency_predictor>(std::move(source));
+    p.fit_cost_(raw, total_ms);
+    return p;
+  }
+  static constexpr std::size_t min_adapt_rows = 5;
+  static constexpr std::size_t max_source_depth = 4;  // adapted from adapted from ...: a file nests this many
+
   /// Predicted total latency (ms) of each row of raw features [n][In].
   std::vector<double> predict_ms(std::span<const features> rows) {
     std::vector<double> out(rows.size(), 0.0);
+    if (model_ == predictor_model::cost) {
+      std::vector<double> base(rows.size(), 0.0);
+      if (base_) base = base_->predict_ms(rows);
+      for (std::size_t i = 0; i < rows.size(); ++i) out[i] = cost_predict_(rows[i], base[i]);
+      return out;
+    }
     if (model_ == predictor_model::linear) {
       for (std::size_t i = 0; i < rows.size(); ++i) out[i] = latency_(linear_.predict(normalized_(rows[i])));
       return out;
@@ -261,14 +300,37 @@ class latency_predictor {
   const features& feature_norm() const noexcept { return norm_; }
   predictor_model model() const noexcept { return model_; }
   std::size_t ensemble_size() const noexcept { return nets_.size(); }
+  /// The source predictor an adapted predictor builds on; null otherwise.
+  const latency_predictor* source() const noexcept { return base_.get(); }
+  /// Of the cost model: the weight on the source's prediction (0 without one) and the penalty
+  /// its leave-one-out error chose.
+  double source_weight() const noexcept { return cost_w_[1]; }
+  double cost_penalty() const noexcept { return cost_penalty_; }
+  /// Of a cost model just fitted: each fitting row's prediction by the fit without that row
+  /// (an honest error estimate when every measured row was used to fit); empty after load.
+  const std::vector<double>& leave_one_out_ms() const noexcept { return loo_; }
 
   // --- files: "HATPRED\0", version, model, sizes, settings, parameters, FNV-1a checksum ---
-  void save(const std::filesystem::path& path) const {
+  void save(const std::filesystem::path& path) const { write_file_atomic(path, to_bytes_(path.string())); }
+
+  static latency_predictor load(Backend& be, const std::filesystem::path& path) {
+    return from_bytes(be, read_file(path, model_file_limit), path.string());
+  }
+
+  /// load on a predictor file's bytes; `name` stands for the file in errors.
+  static latency_predictor from_bytes(Backend& be, std::string_view data, const std::string& name) {
+    return from_bytes_(be, data, name, 0);
+  }
+
+ private:
+
+  std::string to_bytes_(const std::string& name) const {
     const auto finite = [&](auto v) {
       if (!std::isfinite(static_cast<double>(v)))
-        throw predictor_diverged(path.string() + ": refusing to save a predictor with a weight that is not a finite number");
+        throw predictor_diverged(name + ": refusing to save a predictor with a weight that is not a finite number");
     };
     if (model_ == predictor_model::linear) for (double w : linear_.coefficients()) finite(w);
+    else if (model_ == predictor_model::cost) for (double w : cost_w_) finite(w);
     else if (model_ == predictor_model::quadratic) for (double w : quadratic_.coefficients()) finite(w);
     else for (const auto& net : nets_) for (float p : net->parameters()) finite(p);
     std::string out("HATPRED", 8);
@@ -284,21 +346,27 @@ class latency_predictor {
       for (double w : linear_.coefficients()) put_(out, w);
     } else if (model_ == predictor_model::quadratic) {
       for (double w : quadratic_.coefficients()) put_(out, w);
+    } else if (model_ == predictor_model::cost) {
+      put_(out, static_cast<std::uint32_t>(base_ ? 1 : 0));
+      if (base_) {
+        const std::string inner = base_->to_bytes_(name);
+        put_(out, static_cast<std::uint64_t>(inner.size()));
+        out += inner;
+      }
+      for (double v : cost_mean_) put_(out, v);
+      for (double v : cost_scale_) put_(out, v);
+      for (double w : cost_w_) put_(out, w);
+      put_(out, cost_penalty_);
     } else {
       put_(out, static_cast<std::uint32_t>(nets_.size()));
       for (const auto& net : nets_)
         for (float p : net->parameters()) put_(out, p);
     }
     put_(out, fnv1a(out));
-    write_file_atomic(path, out);
+    return out;
   }
 
-  static latency_predictor load(Backend& be, const std::filesystem::path& path) {
-    return from_bytes(be, read_file(path, model_file_limit), path.string());
-  }
-
-  /// load on a predictor file's bytes; `name` stands for the file in errors.
-  static latency_predictor from_bytes(Backend& be, std::string_view data, const std::string& name) {
+  static latency_predictor from_bytes_(Backend& be, std::string_view data, const std::string& name, int depth) {
     if (data.size() < 8 + 8 || data.compare(0, 8, std::string("HATPRED", 8)) != 0)
       throw config_error(name + ": not a hat latency predictor (bad magic)");
     std::uint64_t stored = 0;
@@ -328,7 +396,7 @@ class latency_predictor {
                          std::to_string(In));
     get(lat_norm);
     for (double& v : norm) get(v);
-    if (model < 1 || model > 3) throw config_error(name + ": unknown model kind " + std::to_string(model));
+    if (model < 1 || model > 4) throw config_error(name + ": unknown model kind " + std::to_string(model));
     if (model == 1 && (hidden != Hidden || layers != HiddenLayers))
       throw config_error(name + ": the network is " + std::to_string(In) + " -> " + std::to_string(hidden) + " x " +
                          std::to_string(layers + 1) + " -> 1, this program expects " + std::to_string(In) + " -> " +
@@ -346,6 +414,30 @@ class latency_predictor {
       for (double& w : p.linear_.coefficients()) get(w), finite(w);
     } else if (p.model_ == predictor_model::quadratic) {
       for (double& w : p.quadratic_.coefficients()) get(w), finite(w);
+    } else if (p.model_ == predictor_model::cost) {
+      if constexpr (In != 10) throw config_error(name + ": a cost model reads HAT's 10 features, this program " + std::to_string(In));
+      std::uint32_t has_source = 0;
+      get(has_source);
+      if (has_source > 1) throw config_error(name + ": bad source flag " + std::to_string(has_source));
+      if (has_source) {
+        std::uint64_t size = 0;
+        get(size);
+        if (size > data.size() - 8 - pos) throw config_error(name + ": truncated predictor file (its source predictor)");
+        if (depth >= static_cast<int>(max_source_depth))
+          throw config_error(name + ": source predictors nested more than " + std::to_string(max_source_depth) + " deep");
+        p.base_ = std::make_unique<latency_predictor>(
+            from_bytes_(be, data.substr(pos, static_cast<std::size_t>(size)), name + " (its source predictor)", depth + 1));
+        pos += static_cast<std::size_t>(size);
+      }
+      for (double& v : p.cost_mean_) get(v), finite(v);
+      for (double& v : p.cost_scale_) {
+        get(v), finite(v);
+        if (!(v > 0)) throw config_error(name + ": a cost term's scale is not positive");
+      }
+      for (double& w : p.cost_w_) get(w), finite(w);
+      if (!has_source && p.cost_w_[1] != 0) throw config_error(name + ": a weight on a source predictor the file does not hold");
+      get(p.cost_penalty_);
+      if (!(p.cost_penalty_ >= 0) || !std::isfinite(p.cost_penalty_)) throw config_error(name + ": bad ridge penalty");
     } else {
       std::uint32_t count = 0;
       get(count);
@@ -360,7 +452,59 @@ class latency_predictor {
     return p;
   }
 
- private:
+  /// The cost model on rows raw [n] / total_ms [n] (a source predictor, when set, gives one more
+  /// column). Terms are centred and scaled over the rows, so the penalty means the same on any
+  /// space and device; a constant term (HAT's fixed encoder depth) becomes 0 and drops out.
+  void fit_cost_(std::span<const features> raw, std::span<const double> total_ms) {
+    if constexpr (In != 10) {
+      throw config_error("latency predictor: the cost model reads HAT's 10 features; this one reads " + std::to_string(In));
+    } else {
+      const std::size_t n = raw.size(), free = 2, cols = free + cost_term_count;
+      std::vector<std::array<double, cost_term_count>> t(n);
+      for (std::size_t r = 0; r < n; ++r) t[r] = cost_terms(raw[r]);
+      for (std::size_t k = 0; k < cost_term_count; ++k) {
+        double mean = 0, var = 0;
+        for (const auto& row : t) mean += row[k];
+        mean /= static_cast<double>(n);
+        for (const auto& row : t) var += (row[k] - mean) * (row[k] - mean);
+        const double sd = std::sqrt(var / static_cast<double>(n));
+        cost_mean_[k] = mean;
+        cost_scale_[k] = sd > 1e-12 * (1 + std::abs(mean)) ? sd : 1.0;
+      }
+      std::vector<double> base(n, 0.0);
+      if (base_) base = base_->predict_ms(raw);
+      std::vector<double> x(n * cols);
+      for (std::size_t r = 0; r < n; ++r) {
+        x[r * cols] = 1.0;
+        x[r * cols + 1] = base[r];  // 0 without a source: the jitter keeps the system solvable, its weight 0
+        for (std::size_t k = 0; k < cost_term_count; ++k)
+          x[r * cols + free + k] = (t[r][k] - cost_mean_[k]) / cost_scale_[k];
+      }
+      auto fit = ridge_loo(x, total_ms, cols, free);
+      if (base_) {  // the source may mislead (another kind of device): keep it only if it lowers the leave-one-out error
+        for (std::size_t r = 0; r < n; ++r) x[r * cols + 1] = 0;
+        if (auto without = ridge_loo(x, total_ms, cols, free); without.loo_mse < fit.loo_mse) fit = std::move(without);
+      }
+      fit.w[1] = base_ ? fit.w[1] : 0;
+      std::copy(fit.w.begin(), fit.w.end(), cost_w_.begin());
+      for (double w : cost_w_)
+        if (!std::isfinite(w)) throw predictor_diverged("latency predictor: the cost model's fit is not a finite number; nothing was saved");
+      cost_penalty_ = fit.penalty;
+      loo_ = std::move(fit.loo_predictions);
+    }
+  }
+
+  double cost_predict_(const features& f, double base) const {
+    if constexpr (In != 10) {
+      return 0;  // unreachable: fit_cost_ and load refuse a cost model of other features
+    } else {
+      const auto t = cost_terms(f);
+      double y = cost_w_[0] + cost_w_[1] * base;
+      for (std::size_t k = 0; k < cost_term_count; ++k) y += cost_w_[2 + k] * (t[k] - cost_mean_[k]) / cost_scale_[k];
+      return y;
+    }
+  }
+
   features normalized_(const features& f) const {
     features n{};
     for (std::size_t i = 0; i < In; ++i) n[i] = f[i] / norm_[i];
@@ -391,6 +535,11 @@ class latency_predictor {
   linear_model<In> linear_;
   linear_model<quadratic_size<In>> quadratic_;
   std::vector<std::unique_ptr<network>> nets_;
+  std::unique_ptr<latency_predictor> base_;  // cost model: the source predictor it adapts (or null)
+  std::array<double, cost_term_count> cost_mean_{}, cost_scale_{};
+  std::array<double, 2 + cost_term_count> cost_w_{};  // intercept, source weight, one per term
+  double cost_penalty_ = 0;
+  std::vector<double> loo_;
 };
 
 }  // namespace hat

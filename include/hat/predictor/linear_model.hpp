@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <hat/config.hpp>
+#include <hat/predictor/cholesky.hpp>
 
 namespace hat {
 
@@ -44,42 +45,21 @@ class linear_model {
       std::copy(w.begin(), w.end(), w_.begin());
       return;
     }
-    // Normal equations on the stack: fine up to a few hundred inputs.
-    std::array<std::array<double, D>, D> a{};
+    // The normal equations, solved by Cholesky.
+    std::vector<double> a(D * D, 0.0), x(D);
     std::array<double, D> rhs{};
     for (std::size_t r = 0; r < y.size(); ++r) {
-      std::array<double, D> x{};
       for (std::size_t i = 0; i < In; ++i) x[i] = rows[r * In + i];
       x[In] = 1.0;
       for (std::size_t i = 0; i < D; ++i) {
         rhs[i] += x[i] * y[r];
-        for (std::size_t j = 0; j < D; ++j) a[i][j] += x[i] * x[j];
+        for (std::size_t j = 0; j < D; ++j) a[i * D + j] += x[i] * x[j];
       }
     }
-    for (std::size_t i = 0; i < In; ++i) a[i][i] += ridge * (1.0 + a[i][i]);
-    // Cholesky: a = L L^T, then two triangular solves.
-    for (std::size_t j = 0; j < D; ++j) {
-      double d = a[j][j];
-      for (std::size_t k = 0; k < j; ++k) d -= a[j][k] * a[j][k];
-      HAT_ASSERT(d > 0, "linear_model::fit: the features are degenerate (no rows?)");
-      a[j][j] = std::sqrt(d);
-      for (std::size_t i = j + 1; i < D; ++i) {
-        double s = a[i][j];
-        for (std::size_t k = 0; k < j; ++k) s -= a[i][k] * a[j][k];
-        a[i][j] = s / a[j][j];
-      }
-    }
-    std::array<double, D> z{};
-    for (std::size_t i = 0; i < D; ++i) {
-      double s = rhs[i];
-      for (std::size_t k = 0; k < i; ++k) s -= a[i][k] * z[k];
-      z[i] = s / a[i][i];
-    }
-    for (std::size_t i = D; i-- > 0;) {
-      double s = z[i];
-      for (std::size_t k = i + 1; k < D; ++k) s -= a[k][i] * w_[k];
-      w_[i] = s / a[i][i];
-    }
+    for (std::size_t i = 0; i < In; ++i) a[i * D + i] += ridge * (1.0 + a[i * D + i]);
+    cholesky_factor(a, D);
+    cholesky_solve(a, rhs, D);
+    w_ = rhs;
   }
 
   double predict(std::span<const double> x /*[In]*/) const noexcept {

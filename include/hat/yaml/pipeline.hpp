@@ -47,8 +47,9 @@ struct pipeline_config {
   int latency_threads = 1;
   std::string latency_device = "cpu";        // cpu, or cuda: the dataset and the results timed on the first GPU
   // predictor (HAT's latency_predictor.py)
-  std::string predictor_model = "auto";      // mlp, linear, quadratic, auto
+  std::string predictor_model = "auto";      // mlp, linear, quadratic, cost, auto
   double predictor_lat_norm = 0;             // 0: the largest measured latency
+  std::string predictor_adapt_from;          // a predictor of another device: adapt it with the dataset's rows
   // search (HAT's evo_search.py) at each constraint
   std::vector<latency_limit> latency_constraints;  // required
   std::string fitness = "valid-loss";        // valid-loss, params, flops
@@ -117,8 +118,9 @@ inline pipeline_config parse_pipeline_yaml(const std::string& text, const std::s
     else if (k == "latency-source-length") c.latency_source_length = count();
     else if (k == "latency-threads") c.latency_threads = static_cast<int>(positive_count());
     else if (k == "latency-device") c.latency_device = one_of({"cpu", "cuda"});
-    else if (k == "predictor-model") c.predictor_model = one_of({"mlp", "linear", "quadratic", "auto"});
+    else if (k == "predictor-model") c.predictor_model = one_of({"mlp", "linear", "quadratic", "cost", "auto"});
     else if (k == "predictor-lat-norm") c.predictor_lat_norm = detail::yaml_positive(v, file, k, m);
+    else if (k == "predictor-adapt-from") c.predictor_adapt_from = path(text_value());
     else if (k == "latency-constraints") {
       if (!v.IsSequence() || v.size() == 0)
         throw config_error(detail::where(file, m) + ": key '" + k + "': expected a list of latencies in ms or percentages of the slowest measured, like [10, 20] or [50%, 75%]");
@@ -169,6 +171,14 @@ inline pipeline_config parse_pipeline_yaml(const std::string& text, const std::s
   }
   if (!have_training) throw config_error(file + ": missing key 'training-config' (hat train's YAML)");
   if (!have_constraints) throw config_error(file + ": missing key 'latency-constraints' (a list of ms)");
+  if (!c.predictor_adapt_from.empty()) {
+    if (c.predictor_model != "auto" && c.predictor_model != "cost")
+      throw config_error(file + ": predictor-adapt-from adapts with the cost model; predictor-model '" + c.predictor_model +
+                         "' contradicts it (leave it out, or say cost)");
+    if (c.latency_samples < 5)
+      throw config_error(file + ": predictor-adapt-from needs latency-samples >= 5 (10-50 is the intended use), got " +
+                         std::to_string(c.latency_samples));
+  }
   if (c.parents + c.mutations + c.crossovers != c.population)
     throw config_error(file + ": parents + mutations + crossovers must equal population (" + std::to_string(c.parents) + " + " +
                        std::to_string(c.mutations) + " + " + std::to_string(c.crossovers) + " != " +
