@@ -35,6 +35,11 @@ void add_latency_dataset_command(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "sampling seed (also the random weights')")->capture_default_str();
   cmd->add_option("--iters", o->iters, "timed runs per architecture (HAT's configs: 20)")->check(positive_count())->capture_default_str();
   cmd->add_option("--warmup", o->warmup, "untimed runs first")->capture_default_str();
+  cmd->add_option("--passes", o->passes,
+                  "measure the rows this many times, in alternating order, keeping each row's fastest "
+                  "(1: HAT's protocol; 2 resists slowdowns that last a while on a shared machine)")
+      ->check(CLI::Range(1, 16))
+      ->capture_default_str();
   cmd->add_option("--beam", o->beam, "decoder rows")->check(positive_count())->capture_default_str();
   cmd->add_option("--source-length", o->source_length, "dummy sentence length (default: the task's, else 30)");
   cmd->add_option("--vocab", o->vocab, "vocabulary size (default: 32768 for a task, else 8000)");

@@ -44,7 +44,7 @@ struct latency_cli_options {
 
 struct latency_dataset_cli_options {
   std::string task, space, out, device = "cpu";
-  std::size_t samples = 2000, iters = 20, warmup = 5, beam = 5, source_length = 0, vocab = 0;
+  std::size_t samples = 2000, iters = 20, warmup = 5, beam = 5, source_length = 0, vocab = 0, passes = 1;
   std::uint64_t seed = 1;
   int threads = 1;
   bool quiet = false;
@@ -126,6 +126,7 @@ void latency_dataset_run_space(Backend& be, const latency_dataset_cli_options& o
   in.protocol.beam = o.beam;
   in.protocol.iters = o.iters;
   in.protocol.warmup = o.warmup;
+  in.protocol.passes = o.passes;
   in.seed = o.seed;
   in.progress = o.quiet ? nullptr : stderr;
   const auto r = hat::measure_latency_dataset<S>(be, in);

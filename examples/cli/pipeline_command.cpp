@@ -82,6 +82,7 @@ void run_pipeline(const std::string& config_path, const std::string& run_dir, co
     throw exit_code{128 + sig};
   }
   std::printf("\n%s", out.table.c_str());
+  if (out.drift.rows) std::printf("\n%s\n", out.drift.sentence().c_str());
 }
 
 // --- hat demo -------------------------------------------------------------------------------
@@ -154,6 +155,7 @@ data: ../data
 latency-samples: 100
 latency-iters: 10
 latency-warmup: 2
+latency-passes: 2
 # predictor and search; constraints as a share of the slowest measured latency, so that they
 # suit any device
 predictor-model: auto

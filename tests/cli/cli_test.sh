@@ -134,6 +134,10 @@ cp "$work/ld.csv" "$work/ld_keep.csv"
 "$hat" latency-dataset --space number-words --samples 4 --seed 9 --iters 2 --vocab 64 --out "$work/ld.csv" --quiet 2>"$work/ld.err" >/dev/null
 check "latency-dataset: another seed's file is refused and left as it was" \
   bash -c "test $? -eq 1 && grep -q 'ld.csv:2: not the architecture that --seed 9' '$work/ld.err' && cmp -s '$work/ld.csv' '$work/ld_keep.csv'"
+"$hat" latency-dataset --space number-words --samples 6 --iters 2 --warmup 0 --vocab 300 --out "$work/p1.csv" >/dev/null 2>&1
+"$hat" latency-dataset --space number-words --samples 6 --iters 2 --warmup 0 --vocab 300 --passes 2 --out "$work/p2.csv" >/dev/null 2>"$work/p2.err"
+check "latency-dataset --passes 2: the same architectures, measured a second time in reverse order" \
+  bash -c "test $? -eq 0 && grep -q 'pass 2/2, 6/6 rows' '$work/p2.err' && diff <(cut -d, -f1-10 '$work/p1.csv') <(cut -d, -f1-10 '$work/p2.csv') >/dev/null"
 "$hat" latency-dataset --samples 2 --out "$work/ld2.csv" 2>/dev/null
 check "latency-dataset: neither --task nor --space is an error" test $? -ne 0
 

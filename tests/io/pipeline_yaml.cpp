@@ -103,6 +103,10 @@ TEST_CASE("pipeline YAML: a predictor adapted from another device's", "[io][pipe
   CHECK(c.predictor_adapt_from == "runs/xeon.pred");  // relative to the config file
   CHECK(parse(base + "predictor-adapt-from: p.pred\npredictor-model: cost\n").predictor_model == "cost");
   CHECK(parse(base).predictor_adapt_from.empty());
+  CHECK(parse(base).latency_passes == 1);  // HAT's protocol
+  CHECK(parse(base + "latency-passes: 2\n").latency_passes == 2);
+  CHECK_THROWS_WITH(parse(base + "latency-passes: 0\n"), Catch::Contains("latency-passes"));
+  CHECK_THROWS_WITH(parse(base + "latency-passes: 17\n"), Catch::Contains("'latency-passes': at most 16"));
   CHECK_THROWS_WITH(parse(base + "predictor-adapt-from: p.pred\npredictor-model: mlp\n"),
                     Catch::Contains("predictor-adapt-from adapts with the cost model; predictor-model 'mlp' contradicts it"));
   CHECK_THROWS_WITH(parse(base + "predictor-adapt-from: p.pred\nlatency-samples: 4\n"),

@@ -193,20 +193,34 @@ TEST_CASE("results: Markdown, CSV and JSON of the same rows; a NaN writes nothin
   std::vector<hat::pipeline_row> rows(2);
   rows[0] = {"50pct", "enc 64", 1.5, 1.25, 1.375, 30.5, 31.25, 1000000, 2500000000};
   rows[1] = {"100ms", "enc 32", 100, 90, 80, 20, 21, 500000, 1000000000};
-  const std::string md = hat::write_pipeline_results(dir, rows, "a test device");
-  CHECK(md.find("| 50pct (1.50 ms) | 1.25 | 1.38 | 1.00 | 2.500 | 30.50 | 31.25 | `enc 64` |") != std::string::npos);
-  CHECK(hat::read_file(dir / "results.md").starts_with("Measured on a test device.\n\n"));
+  const double now[] = {1.2, 2.6, 0.9}, then[] = {1.0, 2.0, 1.0};  // the dataset's rows re-measured
+  const auto drift = hat::latency_drift_of(now, then);
+  CHECK(drift.rows == 3);
+  CHECK(drift.median == Approx(1.2));
+  CHECK(drift.low == Approx(0.9));
+  CHECK(drift.high == Approx(1.3));
+  CHECK(drift.suspicious());
+  const std::string md = hat::write_pipeline_results(dir, rows, "a test device", drift);
+  CHECK(md.find("| 50pct (1.50 ms) | 1.25 | 1.38 | 1.10 | 1.00 | 2.500 | 30.50 | 31.25 | `enc 64` |") != std::string::npos);
+  const std::string md_file = hat::read_file(dir / "results.md");
+  CHECK(md_file.starts_with("Measured on a test device.\n\n"));
+  CHECK_THAT(md_file, Catch::Contains("Latency check: 3 rows of the latency dataset, re-measured with the results, took 1.20x "
+                                      "their recorded latency (median; 0.90-1.30). The device ran at another speed"));
   CHECK(hat::read_file(dir / "results.csv") ==
-        "constraint,limit_ms,predicted_ms,measured_ms,params,flops,bleu,bleu_tokenized,arch\n"
-        "50pct,1.5,1.25,1.375,1000000,2500000000,30.5,31.25,\"enc 64\"\n"
-        "100ms,100,90,80,500000,1000000000,20,21,\"enc 32\"\n");
+        "constraint,limit_ms,predicted_ms,measured_ms,dataset_drift,params,flops,bleu,bleu_tokenized,arch\n"
+        "50pct,1.5,1.25,1.375,1.2,1000000,2500000000,30.5,31.25,\"enc 64\"\n"
+        "100ms,100,90,80,1.2,500000,1000000000,20,21,\"enc 32\"\n");
   const auto j = hat::read_json(dir / "results.json");
   REQUIRE(j.size() == 2);
   CHECK(j[0]["flops"].get<std::int64_t>() == 2500000000);
   CHECK(j[1]["constraint"] == "100ms");
+  CHECK(j[1]["dataset_drift"].get<double>() == Approx(1.2));
+  const double steady[] = {1.05, 0.97};
+  const double ones[] = {1.0, 1.0};
+  CHECK_FALSE(hat::latency_drift_of(steady, ones).suspicious());  // within 10 %
   const std::string before = hat::read_file(dir / "results.md") + hat::read_file(dir / "results.csv");
   rows[1].measured_ms = std::nan("");
-  CHECK_THROWS_WITH(hat::write_pipeline_results(dir, rows, "a test device"), Catch::Contains("'[1].measured_ms' = nan"));
+  CHECK_THROWS_WITH(hat::write_pipeline_results(dir, rows, "a test device", drift), Catch::Contains("'[1].measured_ms' = nan"));
   CHECK(hat::read_file(dir / "results.md") + hat::read_file(dir / "results.csv") == before);
   std::filesystem::remove_all(dir);
 }
@@ -306,4 +320,21 @@ TEST_CASE("latency step: continues its own rows, refuses another seed's file and
     CHECK_THROWS_WITH(hat::train_latency_predictor(be, bad), Catch::Contains("lat_norm"));
   }
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("latency check rows: spread over the recorded latencies, fastest and slowest included", "[train][pipeline]") {
+  hat::latency_table t;
+  for (double ms : {5.0, 1.0, 9.0, 3.0, 7.0, 2.0, 8.0, 4.0, 6.0}) {
+    hat::latency_row r;
+    r.encoder_ms = ms;
+    t.rows.push_back(r);
+  }
+  CHECK(hat::latency_check_rows(t, 3) == std::vector<std::size_t>{1, 0, 2});  // 1, 5 and 9 ms
+  CHECK(hat::latency_check_rows(t, 100).size() == 9);
+  CHECK(hat::latency_check_rows(t, 1) == std::vector<std::size_t>{1});
+  CHECK(hat::latency_check_rows({}, 8).empty());
+  // The architectures are those the dataset step samples, in its order.
+  const auto a = hat::latency_dataset_archs<hat::number_words_space>(5, 3), b = hat::latency_dataset_archs<hat::number_words_space>(7, 3);
+  REQUIRE(a.size() == 5);
+  for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i].to_string() == b[i].to_string());
 }

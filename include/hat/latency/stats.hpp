@@ -22,6 +22,12 @@ struct latency_options {
   std::size_t warmup = 5;
   std::size_t iters = 20;          // timed runs of the encoder and of the decoder loop each
   trim_rule trim = trim_rule::dataset;
+  /// Of a set of architectures (a latency dataset, the pipeline's results): how many times the
+  /// whole set is measured, each pass in the opposite order to the one before, each architecture
+  /// keeping its fastest pass. 1 is HAT's protocol. A slowdown that lasts a while (another
+  /// process on a shared core, a frequency change) inflates a run of consecutive rows by a third
+  /// or more on a 2-core machine; a second pass meets it at other rows (docs/pipeline.md).
+  std::size_t passes = 1;
 };
 
 /// Mean and (population) standard deviation of the kept runs, in ms.

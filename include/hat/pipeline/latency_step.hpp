@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <span>
 #include <string>
 #include <utility>
@@ -47,6 +48,29 @@ struct latency_dataset_outputs {
   double slowest_ms = 0, fastest_ms = 0, mean_ms = 0;
 };
 
+/// The architectures a latency dataset of `samples` rows and `seed` holds, in its order.
+template <transformer_space S>
+std::vector<arch<S>> latency_dataset_archs(std::size_t samples, std::uint64_t seed) {
+  rng g(seed);
+  std::vector<arch<S>> archs;
+  for (std::size_t i = 0; i < samples; ++i) archs.push_back(arch<S>::sample(g));
+  return archs;
+}
+
+/// Rows of a latency table to re-measure later (the pipeline's drift check): `count` rows spread
+/// evenly over the range of recorded total latency, slowest and fastest included; their indices.
+inline std::vector<std::size_t> latency_check_rows(const latency_table& t, std::size_t count) {
+  std::vector<std::size_t> order(t.rows.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return t.rows[a].total_ms() < t.rows[b].total_ms(); });
+  count = std::min(count, order.size());
+  std::vector<std::size_t> out;
+  for (std::size_t k = 0; k < count; ++k)
+    out.push_back(order[count == 1 ? 0 : k * (order.size() - 1) / (count - 1)]);
+  return out;
+}
+
 /// Samples in.samples architectures of S with rng(seed), times each on `be` with HAT's
 /// protocol on a SuperTransformer with random weights (latency does not depend on them; HAT's
 /// latency_dataset.py loads none either), and writes HAT's CSV plus every gene as an extra
@@ -58,9 +82,7 @@ latency_dataset_outputs measure_latency_dataset(Backend& be, const latency_datas
   if (in.samples == 0) throw config_error(out + ": a latency dataset needs at least one sample");
   super_transformer_for<S, Backend> super(be, {in.vocab, in.vocab, in.shared_embeddings ? embedding_sharing::all : embedding_sharing::none});
   super.init_hat(be, in.seed);
-  rng g(in.seed);
-  std::vector<arch<S>> archs;
-  for (std::size_t i = 0; i < in.samples; ++i) archs.push_back(arch<S>::sample(g));
+  const auto archs = latency_dataset_archs<S>(in.samples, in.seed);
 
   latency_dataset_outputs result;
   latency_table& table = result.table;
@@ -105,6 +127,23 @@ latency_dataset_outputs measure_latency_dataset(Backend& be, const latency_datas
       if (i + 1 == in.samples) std::fprintf(in.progress, "\n");
     }
   }
+  // Further passes over the rows measured now, written once at the end (an interrupted pass
+  // leaves the rows of the passes before it).
+  for (std::size_t pass = 2; pass <= lo.passes && first < in.samples; ++pass) {
+    const std::size_t count = in.samples - first;
+    for (std::size_t j = 0; j < count; ++j) {
+      const std::size_t i = pass % 2 == 0 ? in.samples - 1 - j : first + j;
+      auto row = latency_dataset_row(archs[i], measure_latency(be, super, config_of(archs[i]), lo));
+      if (row.total_ms() < table.rows[i].total_ms()) table.rows[i] = std::move(row);
+      const auto now = std::chrono::steady_clock::now();
+      if (in.progress && (j + 1 == count || now - last_print > std::chrono::seconds(1))) {
+        last_print = now;
+        std::fprintf(in.progress, "\rhat latency-dataset: pass %zu/%zu, %zu/%zu rows   ", pass, lo.passes, j + 1, count);
+        if (j + 1 == count) std::fprintf(in.progress, "\n");
+      }
+    }
+    write_latency_csv(table, in.out);
+  }
   if (table.rows.size() == first) write_latency_csv(table, in.out);  // nothing new: still a complete file
   result.measured_now = table.rows.size() - first;
   double sum = 0;
@@ -119,15 +158,19 @@ latency_dataset_outputs measure_latency_dataset(Backend& be, const latency_datas
 }
 
 /// The total latency (ms) of each SubTransformer of space S, on a SuperTransformer with random
-/// weights and every embedding shared, timed as measure_latency_dataset times its rows (the
-/// pipeline's last step: measured against predicted latency).
+/// weights and every embedding shared, timed as measure_latency_dataset times its rows, passes
+/// included (the pipeline's last step: measured against predicted latency).
 template <transformer_space S, backend_policy Backend>
 std::vector<double> measure_totals(Backend& be, std::span<const transformer_config> configs, std::size_t vocab,
                                    std::uint64_t seed, const latency_options& lo) {
   super_transformer_for<S, Backend> model(be, {vocab, vocab, embedding_sharing::all});
   model.init_hat(be, seed);
-  std::vector<double> ms;
-  for (const auto& c : configs) ms.push_back(measure_latency(be, model, c, lo).total_ms());
+  std::vector<double> ms(configs.size(), std::numeric_limits<double>::infinity());
+  for (std::size_t pass = 1; pass <= std::max<std::size_t>(1, lo.passes); ++pass)
+    for (std::size_t j = 0; j < configs.size(); ++j) {
+      const std::size_t i = pass % 2 == 0 ? configs.size() - 1 - j : j;
+      ms[i] = std::min(ms[i], measure_latency(be, model, configs[i], lo).total_ms());
+    }
   return ms;
 }
 

@@ -71,6 +71,7 @@ struct pipeline_outputs {
   std::vector<pipeline_row> rows;  // one per latency constraint (empty when stopped)
   std::string device;              // where the rows' latencies were measured
   std::string table;               // results.md's table
+  latency_drift drift;             // the dataset's rows re-measured with the results, against their record
   bool stopped = false;
 };
 
@@ -192,6 +193,7 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
   protocol.beam = cfg.latency_beam;
   protocol.iters = cfg.latency_iters;
   protocol.warmup = cfg.latency_warmup;
+  protocol.passes = cfg.latency_passes;
   double slowest = 0;
   step("measure the latency dataset on this device", false, [&] {
     latency_dataset_inputs l;
@@ -315,21 +317,37 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
     out.rows.push_back(r);
   }
 
-  // 7. Predicted against measured latency of each result, timed as the dataset was.
+  // 7. Predicted against measured latency of each result, timed as the dataset was, with a few
+  // of the dataset's own rows re-measured beside them: if those now take another time than
+  // they did, the device's speed drifted, and the comparison says so instead of blaming the
+  // predictor.
+  const auto dataset = read_latency_csv(folder.latency_csv());
+  const auto check_rows = latency_check_rows(dataset, std::min<std::size_t>(8, dataset.rows.size()));
+  const auto dataset_archs = latency_dataset_archs<S>(cfg.latency_samples, cfg.seed);
+  std::vector<transformer_config> timed = configs;
+  for (auto i : check_rows) timed.push_back(config_of(dataset_archs.at(i)));
   if (progress)
-    std::fprintf(progress, "\nhat pipeline: last step, measure the latency of each result (%zu timed runs, sentences of %zu tokens)\n",
-                 cfg.latency_iters, length);
+    std::fprintf(progress, "\nhat pipeline: last step, measure the latency of each result and of %zu dataset rows (%zu timed runs, sentences of %zu tokens)\n",
+                 check_rows.size(), cfg.latency_iters, length);
   measured_latencies measured;
   if (dev.measure) {
-    measured = dev.measure(configs, subwords.size(), cfg.seed, protocol);
+    measured = dev.measure(timed, subwords.size(), cfg.seed, protocol);
   } else {
     detail::set_backend_threads<Backend>(cfg.latency_threads);
-    measured.ms = measure_totals<S>(be, std::span<const transformer_config>(configs), subwords.size(), cfg.seed, protocol);
+    measured.ms = measure_totals<S>(be, std::span<const transformer_config>(timed), subwords.size(), cfg.seed, protocol);
     measured.device = describe_backend(be);
   }
   for (std::size_t i = 0; i < out.rows.size(); ++i) out.rows[i].measured_ms = measured.ms[i];
+  std::vector<double> now, then;
+  for (std::size_t k = 0; k < check_rows.size(); ++k) {
+    now.push_back(measured.ms[configs.size() + k]);
+    then.push_back(dataset.rows[check_rows[k]].total_ms());
+  }
+  const auto drift = latency_drift_of(now, then);
+  if (progress && drift.suspicious()) std::fprintf(progress, "hat pipeline: warning: %s\n", drift.sentence().c_str());
   out.device = measured.device;
-  out.table = write_pipeline_results(folder.root, out.rows, out.device);
+  out.drift = drift;
+  out.table = write_pipeline_results(folder.root, out.rows, out.device, drift);
   if (progress)
     std::fprintf(progress, "hat pipeline: done in %.0f s; %s/results.md, .csv, .json; plots: supertransformer/loss.svg, "
                            "predictor/fit.svg, search/*.svg\n", step.seconds(), folder.root.c_str());

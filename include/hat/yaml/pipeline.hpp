@@ -44,6 +44,7 @@ struct pipeline_config {
   // latency dataset (HAT's latency_dataset.py) on this device
   std::size_t latency_samples = 200, latency_iters = 10, latency_warmup = 2, latency_beam = 5;
   std::size_t latency_source_length = 0;     // 0: the mean length of the validation sources
+  std::size_t latency_passes = 1;            // the dataset and the results measured this many times (1: HAT's)
   int latency_threads = 1;
   std::string latency_device = "cpu";        // cpu, or cuda: the dataset and the results timed on the first GPU
   // predictor (HAT's latency_predictor.py)
@@ -114,6 +115,10 @@ inline pipeline_config parse_pipeline_yaml(const std::string& text, const std::s
     else if (k == "latency-samples") c.latency_samples = positive_count();
     else if (k == "latency-iters") c.latency_iters = positive_count();
     else if (k == "latency-warmup") c.latency_warmup = count();
+    else if (k == "latency-passes") {
+      c.latency_passes = positive_count();
+      if (c.latency_passes > 16) throw config_error(detail::where(file, m) + ": key 'latency-passes': at most 16");
+    }
     else if (k == "latency-beam") c.latency_beam = positive_count();
     else if (k == "latency-source-length") c.latency_source_length = count();
     else if (k == "latency-threads") c.latency_threads = static_cast<int>(positive_count());
