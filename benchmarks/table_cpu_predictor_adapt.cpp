@@ -15,7 +15,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
-#include <numeric>
 #include <string>
 #include <vector>
 
@@ -25,6 +24,7 @@
 #include <hat/io/svg_plot.hpp>
 #include <hat/predictor/latency_predictor.hpp>
 #include <hat/predictor/metrics.hpp>
+#include <hat/predictor/split.hpp>
 
 namespace {
 
@@ -41,14 +41,6 @@ rows all_rows(const hat::latency_table& t) {
   rows r;
   for (const auto& row : t.rows) r.add(row.features, row.total_ms());
   return r;
-}
-
-std::vector<std::size_t> shuffled(std::size_t n, std::uint64_t seed) {
-  std::vector<std::size_t> order(n);
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  hat::rng g(seed);
-  for (std::size_t i = n; i > 1; --i) std::swap(order[i - 1], order[static_cast<std::size_t>(g.below(i))]);
-  return order;
 }
 
 double median(std::vector<double> v) {
@@ -101,7 +93,7 @@ int main(int argc, char** argv) {
     for (std::size_t t = 0; t < data.size(); ++t) {
       if (t == s) continue;
       pair_names.push_back(names[s] + " -> " + names[t]);
-      const auto split = shuffled(data[t].y.size(), 1);
+      const auto split = hat::shuffled_rows(data[t].y.size(), 1);
       const std::size_t n_test = data[t].y.size() / 5;
       rows test, pool;
       for (std::size_t i = 0; i < split.size(); ++i) (i < n_test ? test : pool).add(data[t].x[split[i]], data[t].y[split[i]]);
@@ -116,18 +108,16 @@ int main(int argc, char** argv) {
       for (std::size_t n : sizes) {
         std::array<std::vector<score>, method_count> per_draw;
         for (int d = 1; d <= draws; ++d) {
-          const auto pick = shuffled(pool.y.size(), static_cast<std::uint64_t>(d));
+          const auto pick = hat::shuffled_rows(pool.y.size(), static_cast<std::uint64_t>(d));
           rows few;
-          std::vector<std::array<double, 1>> few_source;
+          std::vector<double> few_source;
           for (std::size_t i = 0; i < n; ++i) {
             few.add(pool.x[pick[i]], pool.y[pick[i]]);
-            few_source.push_back({source_pool[pick[i]]});
+            few_source.push_back(source_pool[pick[i]]);
           }
           // The source rescaled: least squares on its prediction alone (ranks as the source does).
           hat::linear_model<1> rescale;
-          std::vector<double> flat;
-          for (const auto& v : few_source) flat.push_back(v[0]);
-          rescale.fit(flat, few.y);
+          rescale.fit(few_source, few.y);
           std::vector<double> rescaled;
           for (double v : source_test) rescaled.push_back(rescale.predict(std::array<double, 1>{v}));
           const auto m = hat::evaluate_predictions(test.y, rescaled);

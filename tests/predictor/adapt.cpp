@@ -20,6 +20,7 @@
 #include <hat/predictor/latency_predictor.hpp>
 #include <hat/predictor/metrics.hpp>
 #include <hat/predictor/ridge_loo.hpp>
+#include <hat/predictor/split.hpp>
 #include <hat/io/checksum.hpp>
 #include <hat/io/read_file.hpp>
 #include <hat/space/random.hpp>
@@ -202,10 +203,7 @@ TEST_CASE("adapt: on HAT's datasets, 20 rows of the Xeon adapt a TITAN Xp predic
   // Five seeded draws of 20 rows; each is scored on the 1,980 rows it did not see.
   std::vector<double> tau_adapted, tau_scratch, tau_source;
   for (std::uint64_t seed = 1; seed <= 5; ++seed) {
-    std::vector<std::size_t> order(dx.size());
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    hat::rng g(seed);
-    for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[static_cast<std::size_t>(g.below(i))]);
+    const auto order = hat::shuffled_rows(dx.size(), seed);
     std::vector<features> fx, tx;
     std::vector<double> fy, ty;
     for (std::size_t i = 0; i < order.size(); ++i)
