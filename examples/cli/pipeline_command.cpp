@@ -3,7 +3,9 @@
 // the space the training config names, on this CPU or, with train-device / latency-device cuda,
 // with those steps on the first GPU. A step whose output exists is skipped, and the training and
 // latency steps resume themselves, so rerunning an interrupted pipeline resumes it.
-// `hat demo`: the same on a built-in task (number words) that needs no download.
+// `hat demo`: the same on a built-in task that needs no download: a generated German-English
+// grammar corpus where capacity matters, with uniformly scaled baselines (docs/demo.md), or
+// number words for the seconds-long smoke run.
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -14,6 +16,7 @@
 #include <string>
 
 #include <hat/backend/cpu.hpp>
+#include <hat/data/grammar_corpus.hpp>
 #include <hat/data/number_words.hpp>
 #include <hat/interop/xtensor.hpp>
 #include <hat/io/atomic_file.hpp>
@@ -82,12 +85,13 @@ void run_pipeline(const std::string& config_path, const std::string& run_dir, co
     throw exit_code{128 + sig};
   }
   std::printf("\n%s", out.table.c_str());
+  if (out.families.pairs) std::printf("\n%s\n", out.families.sentence().c_str());
   if (out.drift.rows) std::printf("\n%s\n", out.drift.sentence().c_str());
 }
 
 // --- hat demo -------------------------------------------------------------------------------
 
-constexpr const char* demo_training_yaml = R"(# The demo's SuperTransformer: German number words to English ones.
+constexpr const char* demo_training_yaml = R"(# The demo's SuperTransformer: German to English on a built-in corpus.
 # HAT's keys keep HAT's meaning; `space`, `*-subset`, `bpe-*`, `sampling` and the
 # `*-interval-updates` keys are hat's.
 space: number-words
@@ -148,7 +152,7 @@ decoder-ende-attention-heads-choice: [4, 2]
 decoder-arbitrary-ende-attn-choice: [-1, 1]
 )";
 
-constexpr const char* demo_pipeline_yaml = R"(# hat demo: the whole HAT pipeline on number words (hat pipeline --config this file).
+constexpr const char* demo_pipeline_yaml = R"(# hat demo: the whole HAT pipeline on a built-in corpus (hat pipeline --config this file).
 training-config: training.yml
 data: ../data
 # latency dataset on this device
@@ -172,14 +176,17 @@ seed: 1
 # SubTransformers: fine-tuned from the inherited weights, then tested
 subtransformer-updates: 200
 subtransformer-init: inherit
+# and, with baselines, a uniformly scaled Transformer at each constraint, trained and tested alike
+baselines: False
 test-split: test
 beam: 5
+max-len-a: 0
 max-len-b: 40
 threads: 2
 )";
 
 struct demo_cli_options {
-  std::string run_dir = "runs/demo", data, valid_split = "valid", test_split = "test", source_lang = "de", target_lang = "en";
+  std::string run_dir = "runs/demo", data, task, valid_split = "valid", test_split = "test", source_lang = "de", target_lang = "en";
   std::size_t bpe_vocab_size = 0;
   int threads = 0;
   bool quick = false;
@@ -187,16 +194,27 @@ struct demo_cli_options {
 
 void run_demo(const demo_cli_options& o) {
   const fs::path run = o.run_dir, cfg_dir = run / "config";
+  // grammar: the capacity task with baselines; number words: the smoke run's task (--quick)
+  const std::string task = !o.task.empty() ? o.task : o.quick ? "number-words" : "grammar";
   fs::create_directories(cfg_dir);
   std::string data = o.data;
   if (data.empty()) {
     data = (run / "data").string();
     if (!fs::exists(run / "data" / "test.en")) {
-      hat::number_words_options nw;
-      if (o.quick) nw.train = 3000, nw.valid = 100, nw.test = 50;
-      hat::write_number_words_corpus(run / "data", nw);
-      std::fprintf(stderr, "hat demo: wrote %zu German/English number pairs to %s (train, valid, test)\n",
-                   nw.train + nw.valid + nw.test, data.c_str());
+      std::size_t pairs = 0;
+      if (task == "grammar") {
+        hat::grammar_corpus_options g;
+        if (o.quick) g.train = 3000, g.valid = 100, g.test = 50;
+        hat::write_grammar_corpus(run / "data", g);
+        pairs = g.train + g.valid + g.test;
+      } else {
+        hat::number_words_options nw;
+        if (o.quick) nw.train = 3000, nw.valid = 100, nw.test = 50;
+        hat::write_number_words_corpus(run / "data", nw);
+        pairs = nw.train + nw.valid + nw.test;
+      }
+      std::fprintf(stderr, "hat demo: wrote %zu German/English %s pairs to %s (train, valid, test)\n", pairs,
+                   task == "grammar" ? "sentence" : "number", data.c_str());
     }
   } else {
     data = fs::absolute(data).string();
@@ -216,6 +234,17 @@ void run_demo(const demo_cli_options& o) {
     set(pipeline, "data", data);
     set(training, "bpe-vocab-size", "8000");
   }
+  if (task == "grammar") {  // the calibrated budget (docs/demo.md): 3 constraints and their baselines
+    if (o.data.empty()) set(training, "bpe-vocab-size", "2000");
+    set(training, "max-update", "1200");
+    set(training, "validate-interval-updates", "400");
+    set(training, "save-interval-updates", "400");
+    set(pipeline, "subtransformer-updates", "100");
+    set(pipeline, "latency-constraints", "[40%, 60%, 80%]");
+    set(pipeline, "baselines", "True");
+    set(pipeline, "max-len-a", "1.5");
+    set(pipeline, "max-len-b", "10");
+  }
   if (o.bpe_vocab_size) set(training, "bpe-vocab-size", std::to_string(o.bpe_vocab_size));
   if (o.quick) {  // the plumbing only, in well under a minute: what the command-line test runs
     set(training, "max-update", "30");
@@ -234,6 +263,7 @@ void run_demo(const demo_cli_options& o) {
     set(pipeline, "subtransformer-updates", "5");
     set(pipeline, "beam", "2");
     set(pipeline, "predictor-model", "linear");
+    set(pipeline, "baselines", "True");  // the smoke run goes through the baselines' steps too
   }
   // Written once: a rerun resumes with the configs the run started with (edit them to change it).
   if (!fs::exists(cfg_dir / "training.yml")) hat::write_file_atomic(cfg_dir / "training.yml", training);
@@ -256,8 +286,12 @@ void add_pipeline_command(CLI::App& app) {
   cmd->callback([o] { run_pipeline(o->config, o->run_dir, o->data, o->threads); });
 
   auto d = std::make_shared<demo_cli_options>();
-  auto* dc = app.add_subcommand("demo", "the pipeline on a built-in task (German to English number words), no download");
+  auto* dc = app.add_subcommand("demo", "the pipeline on a built-in German-English task against uniformly scaled "
+                                        "Transformers, no download");
   dc->add_option("--run-dir", d->run_dir, "run folder; rerun to resume")->capture_default_str();
+  dc->add_option("--task", d->task, "the built-in corpus: grammar (sentences where capacity matters; the default), or "
+                                    "number-words (the default with --quick)")
+      ->check(CLI::IsMember({"grammar", "number-words"}));
   dc->add_option("--data", d->data, "run on this corpus instead (<split>.<lang>, see --*-split, --*-lang)")
       ->check(CLI::ExistingDirectory);
   dc->add_option("--source-lang", d->source_lang, "with --data")->capture_default_str();
@@ -266,7 +300,7 @@ void add_pipeline_command(CLI::App& app) {
   dc->add_option("--test-split", d->test_split, "with --data")->capture_default_str();
   dc->add_option("--bpe-vocab-size", d->bpe_vocab_size, "joint BPE size (default: 400, or 8000 with --data)");
   dc->add_option("--threads", d->threads, "threads (default: the config's, 2)")->check(positive_count());
-  dc->add_flag("--quick", d->quick, "a minute-long smoke run of every step (tiny budgets)");
+  dc->add_flag("--quick", d->quick, "a seconds-long smoke run of every step (tiny budgets)");
   dc->callback([d] { run_demo(*d); });
 }
 

@@ -145,6 +145,11 @@ check "latency-dataset: neither --task nor --space is an error" test $? -ne 0
 "$hat" demo --quick --run-dir "$work/demo" >"$work/demo.out" 2>"$work/demo.err"
 check "demo --quick: exit 0" test $? -eq 0
 check "demo --quick: the final table" grep -q '^| 75pct (' "$work/demo/results.md"
+check "demo --quick: a uniformly scaled baseline beside the searched network, compared in words and in a plot" \
+  bash -c "grep -q '^| 75pct ([0-9.]* ms) | baseline | ' '$work/demo/results.md' && grep -q 'HAT against uniformly scaled Transformers under the same constraints' '$work/demo.out' && grep -q 'Transformer, uniformly scaled' '$work/demo/results.svg' && grep -q 'encoder-embed-dim-subtransformer' '$work/demo/baseline/75pct.yml' && grep -q '^75pct,baseline,' '$work/demo/results.csv'"
+"$hat" demo --quick --task grammar --run-dir "$work/gdemo" >/dev/null 2>"$work/gdemo.err"
+check "demo --quick --task grammar: the grammar corpus through every step" \
+  bash -c "test $? -eq 0 && grep -q 'wrote 3150 German/English sentence pairs' '$work/gdemo.err' && grep -q '^| 75pct (.*| baseline |' '$work/gdemo/results.md'"
 # A second run on the demo's SuperTransformer: its own fine-tuning schedule, and the demo's
 # predictor adapted to this run's latency dataset instead of one trained from scratch.
 grep -v '^predictor-model:' "$work/demo/config/pipeline.yml" >"$work/demo/config/fine.yml"
@@ -165,13 +170,13 @@ check "latency --space: a space's SubTransformers measured as latency-dataset --
 "$hat" latency --space number-words --task wmt14.en-de --space-max >/dev/null 2>"$work/lat4.err"
 check "latency: --task and --space together are refused" bash -c "test $? -ne 0 && grep -q 'exactly one of --task and --space' '$work/lat4.err'"
 check "demo --quick: results JSON with latency and BLEU" \
-  test "$(grep -Ec '^ +"(predicted_ms|measured_ms|params|flops|bleu)": [0-9]' "$work/demo/results.json")" -eq 5
+  test "$(grep -Ec '^ +"(predicted_ms|measured_ms|params|flops|bleu)": [0-9]' "$work/demo/results.json")" -eq 10
 check "demo --quick: plots (loss curve, predictor fit, search front)" \
   bash -c "grep -q '</svg>' '$work/demo/supertransformer/loss.svg' && grep -q '</svg>' '$work/demo/predictor/fit.svg' && grep -q '</svg>' '$work/demo/search/75pct.svg'"
 cp "$work/demo/test/75pct.json" "$work/demo_test.json"
 "$hat" demo --quick --run-dir "$work/demo" >/dev/null 2>"$work/demo2.err"
 check "demo rerun: every finished step is skipped or already done" \
-  bash -c "test $? -eq 0 && test \$(grep -c 'done already, skipped' '$work/demo2.err') -eq 3 && grep -q 'resumed from' '$work/demo2.err' && cmp -s '$work/demo/test/75pct.json' '$work/demo_test.json'"
+  bash -c "test $? -eq 0 && test \$(grep -c 'done already, skipped' '$work/demo2.err') -eq 5 && grep -q 'resumed from' '$work/demo2.err' && cmp -s '$work/demo/test/75pct.json' '$work/demo_test.json'"
 printf '{"split": "test", "bleu": 1.5,' >"$work/demo/test/75pct.json"  # cut short
 "$hat" demo --quick --run-dir "$work/demo" >/dev/null 2>"$work/demo3.err"
 check "demo rerun: a broken test JSON is an error naming the file, kept as it was" \

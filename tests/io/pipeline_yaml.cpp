@@ -26,7 +26,10 @@ predictor-model: quadratic
 threads: 2
 latency-device: cuda
 train-device: cuda
+baselines: True
 )");
+  CHECK(c.baselines);
+  CHECK_FALSE(parse("training-config: t.yml\nlatency-constraints: [5]\n").baselines);  // HAT's pipeline has none
   CHECK(c.training_config == "runs/x/training.yml");
   CHECK(c.data == "runs/data");
   CHECK(c.supertransformer_checkpoint == "runs/x/super/checkpoint_last.hat");
@@ -84,6 +87,7 @@ TEST_CASE("pipeline YAML: bad input names the line and key", "[io][pipeline_yaml
   fails("training-config: t.yml\nlatency-constraints: [150%]\n", "'150%' is not a percentage");
   fails("training-config: t.yml\nlatency-constraints: [abc%]\n", "is not a percentage");
   fails(ok + "fitness: bleu\n", "pipeline.yml:3: key 'fitness': 'bleu' is not one of valid-loss, params, flops");
+  fails(ok + "baselines: some\n", "baselines");
   fails(ok + "subtransformer-init: warm\n", "'warm' is not one of inherit, scratch");
   fails(ok + "latency-device: gpu\n", "pipeline.yml:3: key 'latency-device': 'gpu' is not one of cpu, cuda");
   fails(ok + "train-device: tpu\n", "pipeline.yml:3: key 'train-device': 'tpu' is not one of cpu, cuda");

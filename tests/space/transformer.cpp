@@ -4,6 +4,10 @@
 
 #include <hat/space/hat_spaces.hpp>
 #include <hat/space/transformer.hpp>
+#include <hat/space/uniform.hpp>
+
+#include <set>
+#include <string>
 #include "test_spaces.hpp"
 
 using hat_test::tiny_transformer;
@@ -56,4 +60,51 @@ TEST_CASE("transformer: HAT tasks know their space and dummy sentence length", "
   const int ffn = hat::with_task_space(*hat::find_task("iwslt14.de-en"),
                                        []<class Sp>() { return Sp::template max<"encoder_ffn_embed_dim">(); });
   CHECK(ffn == 2048);
+}
+
+TEST_CASE("uniform archs: one width, FFN and head count everywhere, last-layer attention, every depth", "[space][transformer]") {
+  const auto all = hat::uniform_archs<hat::hat_wmt_space>();
+  // WMT: embed 640/512 (both sides), FFN 3072/2048/1024, heads 8/4, encoder 6, decoder 1-6
+  CHECK(all.size() == 2 * 3 * 2 * 1 * 6);
+  std::set<std::string> seen;
+  for (const auto& a : all) {
+    CHECK_NOTHROW(hat::validate_transformer(a));
+    CHECK(a.get<"encoder_embed_dim">() == a.get<"decoder_embed_dim">());
+    const int f = a.get<"encoder_ffn_embed_dim">(0), h = a.get<"encoder_self_attention_heads">(0);
+    for (std::size_t l = 0; l < 6; ++l) {
+      CHECK(a.get<"encoder_ffn_embed_dim">(l) == f);
+      CHECK(a.get<"decoder_ffn_embed_dim">(l) == f);
+      CHECK(a.get<"decoder_self_attention_heads">(l) == h);
+      CHECK(a.get<"decoder_ende_attention_heads">(l) == h);
+      CHECK(a.get<"decoder_arbitrary_ende_attn">(l) == -1);
+    }
+    seen.insert(a.canonical().to_string());
+  }
+  CHECK(seen.size() == all.size());  // all different networks
+  CHECK(all.front().get<"encoder_embed_dim">() == 640);  // widest and deepest first
+  CHECK(all.front().get<"encoder_ffn_embed_dim">(0) == 3072);
+  CHECK(all.front().get<"encoder_self_attention_heads">(0) == 8);
+  CHECK(all.front().get<"decoder_layer_num">() == 6);
+  CHECK(all.back().get<"encoder_embed_dim">() == 512);
+  CHECK(all.back().get<"decoder_layer_num">() == 1);
+}
+
+TEST_CASE("uniform pick: the slowest predicted under the limit; the fastest when none fits", "[space][transformer]") {
+  using S = hat::hat_wmt_space;
+  // A predictor that counts width x depth: a stand-in for latency with a known order.
+  const auto cost = [](const hat::arch<S>& a) {
+    return a.get<"encoder_embed_dim">() / 64.0 * (a.get<"decoder_layer_num">() + 1) +
+           a.get<"encoder_ffn_embed_dim">(0) / 1024.0;
+  };
+  const auto p = hat::pick_uniform<S>(cost, 40.0);
+  CHECK(p.meets_limit);
+  CHECK(p.predicted_ms <= 40.0);
+  for (const auto& a : hat::uniform_archs<S>())
+    if (cost(a) <= 40.0) CHECK(cost(a) <= p.predicted_ms);
+  CHECK(p.predicted_ms == Approx(cost(p.network)));
+  const auto none = hat::pick_uniform<S>(cost, 1.0);
+  CHECK_FALSE(none.meets_limit);
+  CHECK(none.network.get<"decoder_layer_num">() == 1);
+  CHECK(none.network.get<"encoder_embed_dim">() == 512);
+  CHECK(none.network.get<"encoder_ffn_embed_dim">(0) == 1024);
 }

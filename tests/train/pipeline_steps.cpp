@@ -201,19 +201,22 @@ TEST_CASE("results: Markdown, CSV and JSON of the same rows; a NaN writes nothin
   CHECK(drift.high == Approx(1.3));
   CHECK(drift.suspicious());
   const std::string md = hat::write_pipeline_results(dir, rows, "a test device", drift);
-  CHECK(md.find("| 50pct (1.50 ms) | 1.25 | 1.38 | 1.10 | 1.00 | 2.500 | 30.50 | 31.25 | `enc 64` |") != std::string::npos);
+  CHECK(md.find("| 50pct (1.50 ms) | hat | 1.25 | 1.38 | 1.10 | 1.00 | 2.500 | 30.50 | 31.25 | `enc 64` |") != std::string::npos);
   const std::string md_file = hat::read_file(dir / "results.md");
   CHECK(md_file.starts_with("Measured on a test device.\n\n"));
   CHECK_THAT(md_file, Catch::Contains("Latency check: 3 rows of the latency dataset, re-measured with the results, took 1.20x "
                                       "their recorded latency (median; 0.90-1.30). The device ran at another speed"));
   CHECK(hat::read_file(dir / "results.csv") ==
-        "constraint,limit_ms,predicted_ms,measured_ms,dataset_drift,params,flops,bleu,bleu_tokenized,arch\n"
-        "50pct,1.5,1.25,1.375,1.2,1000000,2500000000,30.5,31.25,\"enc 64\"\n"
-        "100ms,100,90,80,1.2,500000,1000000000,20,21,\"enc 32\"\n");
+        "constraint,family,limit_ms,predicted_ms,measured_ms,dataset_drift,params,flops,bleu,bleu_tokenized,arch\n"
+        "50pct,hat,1.5,1.25,1.375,1.2,1000000,2500000000,30.5,31.25,\"enc 64\"\n"
+        "100ms,hat,100,90,80,1.2,500000,1000000000,20,21,\"enc 32\"\n");
   const auto j = hat::read_json(dir / "results.json");
   REQUIRE(j.size() == 2);
   CHECK(j[0]["flops"].get<std::int64_t>() == 2500000000);
   CHECK(j[1]["constraint"] == "100ms");
+  CHECK(j[1]["family"] == "hat");
+  CHECK_THAT(hat::read_file(dir / "results.svg"), Catch::Contains("HAT (searched SubTransformers)"));
+  CHECK_THAT(md_file, !Catch::Contains("uniformly scaled"));  // no baselines, no comparison
   CHECK(j[1]["dataset_drift"].get<double>() == Approx(1.2));
   const double steady[] = {1.05, 0.97};
   const double ones[] = {1.0, 1.0};
@@ -222,6 +225,37 @@ TEST_CASE("results: Markdown, CSV and JSON of the same rows; a NaN writes nothin
   rows[1].measured_ms = std::nan("");
   CHECK_THROWS_WITH(hat::write_pipeline_results(dir, rows, "a test device", drift), Catch::Contains("'[1].measured_ms' = nan"));
   CHECK(hat::read_file(dir / "results.md") + hat::read_file(dir / "results.csv") == before);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("results: HAT's rows against the baselines of the same constraints", "[train][pipeline]") {
+  const auto dir = fresh_dir("families");
+  std::vector<hat::pipeline_row> rows(6);
+  //              constraint  arch     limit predicted measured BLEU  tok.  params flops family
+  rows[0] = {"50pct", "a", 2, 1.9, 2.0, 30, 31, 10, 20, "hat"};
+  rows[1] = {"50pct", "b", 2, 1.8, 2.02, 25, 26, 10, 20, "baseline"};  // HAT: +5 BLEU, 1 % faster: a win
+  rows[2] = {"75pct", "c", 3, 2.9, 3.3, 33, 34, 10, 20, "hat"};
+  rows[3] = {"75pct", "d", 3, 2.5, 3.0, 32, 33, 10, 20, "baseline"};  // HAT: +1 BLEU but 10 % slower: mixed
+  rows[4] = {"100pct", "e", 4, 3.9, 4.0, 34, 35, 10, 20, "hat"};
+  rows[5] = {"100pct", "f", 4, 3.9, 4.1, 36, 37, 10, 20, "baseline"};  // HAT: -2 BLEU, 2.5 % faster: a loss
+  const auto c = hat::compare_families(rows);
+  CHECK(c.pairs == 3);
+  CHECK(c.wins == 1);
+  CHECK(c.losses == 1);
+  CHECK(c.mean_bleu_gain == Approx((5.0 + 1.0 - 2.0) / 3));
+  CHECK(c.mean_latency_ratio == Approx(std::cbrt(2.0 / 2.02 * 3.3 / 3.0 * 4.0 / 4.1)));
+  CHECK_THAT(c.sentence(), Catch::Contains("neither family wins overall on this run (1 win(s), 1 loss(es), 1 mixed of 3); BLEU +1.33"));
+  rows[5].bleu = 30;  // now HAT wins there too
+  CHECK_THAT(hat::compare_families(rows).sentence(), Catch::Contains("HAT's networks win more often than they lose"));
+  rows[3].bleu = 20;
+  rows[3].measured_ms = 3.3;
+  CHECK_THAT(hat::compare_families(rows).sentence(), Catch::Contains("HAT's networks win at every constraint"));
+  hat::write_pipeline_results(dir, rows, "a test device");
+  CHECK_THAT(hat::read_file(dir / "results.md"), Catch::Contains("| 75pct (3.00 ms) | baseline | 2.50 |") &&
+                                                     Catch::Contains("HAT's networks win at every constraint"));
+  const std::string svg = hat::read_file(dir / "results.svg");
+  CHECK_THAT(svg, Catch::Contains("HAT (searched SubTransformers)") && Catch::Contains("Transformer, uniformly scaled"));
+  CHECK(hat::read_json(dir / "results.json")[5]["family"] == "baseline");
   std::filesystem::remove_all(dir);
 }
 

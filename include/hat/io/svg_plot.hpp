@@ -27,6 +27,7 @@ struct plot_options {
   std::string x_label;
   std::string y_label;
   bool diagonal = false;  // draw y = x (predicted against measured)
+  bool legend_low = false;  // legend in the lower right corner (for series that rise to the upper right)
 };
 
 namespace detail {
@@ -108,7 +109,8 @@ inline std::string svg_plot(const std::vector<plot_series>& series, const plot_o
   if (o.diagonal)
     s += "<path d=\"M" + fx(ax.lo) + " " + fy(ax.lo) + " L" + fx(ax.hi) + " " + fy(ax.hi) +
          "\" stroke=\"#888\" stroke-dasharray=\"4 3\" fill=\"none\"/>\n";
-  double legend_y = 62;
+  const auto labelled = std::count_if(series.begin(), series.end(), [](const plot_series& x) { return !x.label.empty(); });
+  double legend_y = o.legend_low ? 418 - 18.0 * static_cast<double>(labelled) : 62;
   std::string legend;
   for (const auto& ser : series) {
     std::vector<std::pair<double, double>> pts;

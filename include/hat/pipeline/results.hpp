@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
-// results: the pipeline's final table, one row per latency constraint, as Markdown (for people), CSV
-// (for plots) and JSON (for programs), each written atomically.
+// results: the pipeline's final table, one row per latency constraint and family (HAT's searched
+// SubTransformer, and with `baselines: true` a uniformly scaled Transformer), as Markdown (for
+// people), CSV (for plots) and JSON (for programs), with BLEU against measured latency as SVG;
+// each file written atomically.
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +16,7 @@
 
 #include <hat/io/atomic_file.hpp>
 #include <hat/io/json.hpp>
+#include <hat/io/svg_plot.hpp>
 
 namespace hat {
 
@@ -54,14 +58,81 @@ inline latency_drift latency_drift_of(std::span<const double> now, std::span<con
   return d;
 }
 
-/// One searched, trained and tested SubTransformer.
+/// One trained and tested SubTransformer: searched (family "hat") or the uniformly scaled
+/// baseline picked under the same constraint (family "baseline").
 struct pipeline_row {
   std::string constraint;  // its name: "75pct", "120ms"
   std::string arch;        // the architecture, as arch<S>::to_string
   double limit_ms = 0, predicted_ms = 0, measured_ms = 0;
   double bleu = 0, bleu_tokenized = 0;
   std::int64_t params = 0, flops = 0;
+  std::string family = "hat";
 };
+
+/// HAT's rows against the baselines picked under the same constraints. A pair is a win when
+/// HAT's network scores the higher BLEU and is not slower than the baseline by more than the
+/// latency tolerance (5 %: the spread of repeated measurements at these sizes), a loss the
+/// other way round, and mixed when one is faster and the other more accurate.
+struct family_comparison {
+  std::size_t pairs = 0, wins = 0, losses = 0;
+  double mean_bleu_gain = 0;      // HAT's BLEU minus the baseline's, mean over pairs
+  double mean_latency_ratio = 1;  // HAT's measured latency over the baseline's, geometric mean
+
+  std::string sentence() const {
+    if (!pairs) return "";
+    char buf[400];
+    const char* verdict = wins == pairs     ? "HAT's networks win at every constraint"
+                          : losses == pairs ? "the uniformly scaled baselines win at every constraint"
+                          : wins > losses   ? "HAT's networks win more often than they lose"
+                          : losses > wins   ? "the uniformly scaled baselines win more often than they lose"
+                                            : "neither family wins overall";
+    std::snprintf(buf, sizeof buf,
+                  "HAT against uniformly scaled Transformers under the same constraints: %s on this run (%zu win(s), "
+                  "%zu loss(es), %zu mixed of %zu); BLEU %+.2f on average at %.2fx the baselines' measured latency.",
+                  verdict, wins, losses, pairs - wins - losses, pairs, mean_bleu_gain, mean_latency_ratio);
+    return buf;
+  }
+};
+
+inline family_comparison compare_families(const std::vector<pipeline_row>& rows, double latency_tolerance = 1.05) {
+  family_comparison c;
+  double log_ratio = 0;
+  for (const auto& h : rows) {
+    if (h.family != "hat") continue;
+    const auto b = std::find_if(rows.begin(), rows.end(),
+                                [&](const pipeline_row& r) { return r.family == "baseline" && r.constraint == h.constraint; });
+    if (b == rows.end() || !(h.measured_ms > 0) || !(b->measured_ms > 0)) continue;
+    ++c.pairs;
+    const double gain = h.bleu - b->bleu, ratio = h.measured_ms / b->measured_ms;
+    c.mean_bleu_gain += gain;
+    log_ratio += std::log(ratio);
+    if (gain > 0 && ratio <= latency_tolerance) ++c.wins;
+    else if (gain < 0 && ratio >= 1 / latency_tolerance) ++c.losses;
+  }
+  if (c.pairs) {
+    c.mean_bleu_gain /= static_cast<double>(c.pairs);
+    c.mean_latency_ratio = std::exp(log_ratio / static_cast<double>(c.pairs));
+  }
+  return c;
+}
+
+/// BLEU against measured latency, one series per family (the paper's trade-off figure).
+inline std::string results_plot(const std::vector<pipeline_row>& rows, const std::string& device) {
+  std::vector<plot_series> series;
+  for (const char* family : {"hat", "baseline"}) {
+    plot_series s;
+    for (const auto& r : rows)
+      if (r.family == family) s.points.emplace_back(r.measured_ms, r.bleu);
+    if (s.points.empty()) continue;
+    std::sort(s.points.begin(), s.points.end());
+    s.line = true;
+    s.radius = 4;
+    s.label = std::string(family) == "hat" ? "HAT (searched SubTransformers)" : "Transformer, uniformly scaled";
+    s.color = std::string(family) == "hat" ? "#d62728" : "#1f77b4";
+    series.push_back(std::move(s));
+  }
+  return svg_plot(series, {"BLEU against measured latency", "latency (ms), " + device, "BLEU", false, true});
+}
 
 namespace detail {
 inline std::string number(double v, const char* format) {
@@ -74,10 +145,10 @@ inline std::string number(double v, const char* format) {
 /// The rows as a Markdown table.
 inline std::string results_markdown(const std::vector<pipeline_row>& rows) {
   using detail::number;
-  std::string md = "| constraint | predicted latency (ms) | measured latency (ms) | measured / predicted | #params (M) | FLOPs (G) | BLEU | tokenized BLEU | architecture |\n"
-                   "|---|---|---|---|---|---|---|---|---|\n";
+  std::string md = "| constraint | family | predicted latency (ms) | measured latency (ms) | measured / predicted | #params (M) | FLOPs (G) | BLEU | tokenized BLEU | architecture |\n"
+                   "|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& r : rows)
-    md += "| " + r.constraint + " (" + number(r.limit_ms, "%.2f") + " ms) | " + number(r.predicted_ms, "%.2f") + " | " +
+    md += "| " + r.constraint + " (" + number(r.limit_ms, "%.2f") + " ms) | " + r.family + " | " + number(r.predicted_ms, "%.2f") + " | " +
           number(r.measured_ms, "%.2f") + " | " + number(r.measured_ms / r.predicted_ms, "%.2f") + " | " +
           number(static_cast<double>(r.params) / 1e6, "%.2f") + " | " +
           number(static_cast<double>(r.flops) / 1e9, "%.3f") + " | " + number(r.bleu, "%.2f") + " | " +
@@ -85,20 +156,22 @@ inline std::string results_markdown(const std::vector<pipeline_row>& rows) {
   return md;
 }
 
-/// Writes results.md (with the device the latencies were measured on and the latency check),
-/// results.csv (exact doubles) and results.json into `dir`; returns the Markdown table. A value
+/// Writes results.md (with the device the latencies were measured on, the comparison of the
+/// families when there are baselines, and the latency check), results.csv (exact doubles),
+/// results.json and results.svg into `dir`; returns the Markdown table. A value
 /// that is not a finite number is a config_error naming it, and then no file is written.
 inline std::string write_pipeline_results(const std::filesystem::path& dir, const std::vector<pipeline_row>& rows,
                                           const std::string& device, const latency_drift& drift = {}) {
   using detail::number;
-  std::string csv = "constraint,limit_ms,predicted_ms,measured_ms,dataset_drift,params,flops,bleu,bleu_tokenized,arch\n";
+  std::string csv = "constraint,family,limit_ms,predicted_ms,measured_ms,dataset_drift,params,flops,bleu,bleu_tokenized,arch\n";
   json all = json::array();
   for (const auto& r : rows) {
-    csv += r.constraint + "," + number(r.limit_ms, "%.17g") + "," + number(r.predicted_ms, "%.17g") + "," +
+    csv += r.constraint + "," + r.family + "," + number(r.limit_ms, "%.17g") + "," + number(r.predicted_ms, "%.17g") + "," +
            number(r.measured_ms, "%.17g") + "," + number(drift.median, "%.17g") + "," + std::to_string(r.params) + "," +
            std::to_string(r.flops) + "," + number(r.bleu, "%.17g") + "," + number(r.bleu_tokenized, "%.17g") + ",\"" +
            r.arch + "\"\n";
     all.push_back({{"constraint", r.constraint},
+                   {"family", r.family},
                    {"limit_ms", r.limit_ms},
                    {"predicted_ms", r.predicted_ms},
                    {"measured_ms", r.measured_ms},
@@ -111,10 +184,13 @@ inline std::string write_pipeline_results(const std::filesystem::path& dir, cons
   }
   const std::string md = results_markdown(rows);
   const std::string json_file = json_text(all, 2);  // first: a value that is not a number writes nothing
+  const auto families = compare_families(rows);
   write_file_atomic(dir / "results.md", "Measured on " + device + ".\n\n" + md +
+                                            (families.pairs ? "\n" + families.sentence() + "\n" : std::string()) +
                                             (drift.rows ? "\n" + drift.sentence() + "\n" : std::string()));
   write_file_atomic(dir / "results.csv", csv);
   write_file_atomic(dir / "results.json", json_file);
+  write_file_atomic(dir / "results.svg", results_plot(rows, device));
   return md;
 }
 

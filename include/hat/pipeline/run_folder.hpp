@@ -32,11 +32,29 @@ struct run_folder {
   std::filesystem::path test_hypotheses(const std::string& constraint) const { return root / "test" / (constraint + ".hyp"); }
   std::filesystem::path test_record(const std::string& constraint) const { return root / "test" / (constraint + ".json"); }
 
+  // The uniformly scaled baseline picked at each constraint (`baselines: true`).
+  std::filesystem::path baseline_arch(const std::string& constraint) const { return root / "baseline" / (constraint + ".yml"); }
+  std::filesystem::path baseline_dir(const std::string& constraint) const { return root / "baseline" / constraint; }
+  std::filesystem::path baseline_checkpoint(const std::string& constraint) const {
+    return baseline_dir(constraint) / "checkpoint_last.hat";
+  }
+  std::filesystem::path baseline_hypotheses(const std::string& constraint) const {
+    return root / "test" / (constraint + ".baseline.hyp");
+  }
+  std::filesystem::path baseline_record(const std::string& constraint) const {
+    return root / "test" / (constraint + ".baseline.json");
+  }
+  std::filesystem::path results_plot() const { return root / "results.svg"; }
+
   /// Whether a step that is skipped once its output exists is done: the predictor, a search, a
   /// test. Training and the latency dataset always run: they resume themselves.
   bool predictor_done() const { return std::filesystem::exists(predictor_file()); }
   bool search_done(const std::string& constraint) const { return std::filesystem::exists(search_arch(constraint)); }
   bool test_done(const std::string& constraint) const { return std::filesystem::exists(test_record(constraint)); }
+  bool baseline_done(const std::string& constraint) const { return std::filesystem::exists(baseline_arch(constraint)); }
+  bool baseline_test_done(const std::string& constraint) const {
+    return std::filesystem::exists(baseline_record(constraint));
+  }
 };
 
 }  // namespace hat

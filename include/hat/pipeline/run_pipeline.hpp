@@ -39,6 +39,7 @@
 #include <hat/pipeline/subtransformer_schedule.hpp>
 #include <hat/pipeline/train_step.hpp>
 #include <hat/predictor/latency_predictor.hpp>
+#include <hat/space/uniform.hpp>
 #include <hat/yaml/pipeline.hpp>
 #include <hat/yaml/subtransformer.hpp>
 #include <hat/yaml/training.hpp>
@@ -72,6 +73,7 @@ struct pipeline_outputs {
   std::string device;              // where the rows' latencies were measured
   std::string table;               // results.md's table
   latency_drift drift;             // the dataset's rows re-measured with the results, against their record
+  family_comparison families;      // HAT's rows against the baselines (none without `baselines: true`)
   bool stopped = false;
 };
 
@@ -148,7 +150,7 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
   const std::string threads_text = std::to_string(threads) + " threads";
   FILE* const progress = in.quiet ? nullptr : stderr;
   pipeline_outputs out;
-  detail::pipeline_steps step(3 + 3 * cfg.latency_constraints.size(), in.quiet);
+  detail::pipeline_steps step(3 + (cfg.baselines ? 6 : 3) * cfg.latency_constraints.size(), in.quiet);
   const auto train = [&](const training_config& c, train_inputs t) {
     t.progress = progress;
     t.stop_requested = in.stop_requested;
@@ -239,6 +241,57 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
   const auto predicted = [&](const arch<S>& a) { return predictor(a); };
 
   std::vector<transformer_config> configs;  // of each row, in order
+  // Trains the SubTransformer of `arch_file` (inherited weights unless `subtransformer-init:
+  // scratch`) in `dir`, tests it (BLEU both ways, #params, FLOPs) into `record`: one row.
+  const auto train_and_test = [&](const std::string& name, double ms, const fs::path& arch_file, const fs::path& dir,
+                                  const fs::path& record, const fs::path& hypotheses, const std::string& family) {
+    const std::string what = family == "hat" ? "the SubTransformer found under " + name : "the baseline under " + name;
+    const fs::path ckpt = dir / "checkpoint_last.hat";
+    step("train " + what, false, [&] {
+      training_config c = tc;
+      c.trainer.max_update = cfg.subtransformer_updates;
+      c.trainer.schedule = sub_schedule;
+      train_inputs t;
+      t.save_dir = dir;
+      t.arch = arch_file.string();
+      if (cfg.subtransformer_inherit && !fs::exists(ckpt)) t.restore_file = super_ckpt.string();
+      out.stopped = train(c, t).stopped;
+    });
+    pipeline_row r;
+    if (out.stopped) return r;
+    const auto a = read_subtransformer_yaml<S>(arch_file.string());
+    configs.push_back(config_of(a));  // for the last step
+    step("test " + what, fs::exists(record), [&] {
+      test_inputs t;
+      t.checkpoint = ckpt.string();
+      t.data = tc.data;
+      t.split = cfg.test_split.empty() ? tc.test_split : cfg.test_split;
+      t.translate.generation.beam = cfg.beam;
+      t.translate.generation.lenpen = cfg.lenpen;
+      t.translate.generation.max_len_a = cfg.max_len_a;
+      t.translate.generation.max_len_b = cfg.max_len_b;
+      t.flops_length = length;
+      t.hypotheses_out = hypotheses;
+      fs::create_directories(record.parent_path());
+      t.record_out = record;
+      detail::set_backend_threads<Backend>(threads);
+      const auto res = test_subtransformer<S>(be, a, t);
+      if (progress)
+        std::fprintf(progress, "hat pipeline: %s: %zu sentences, BLEU %.2f (tokenized %.2f)\n", t.split.c_str(),
+                     res.sentences, res.sacrebleu.score, res.tokenized.score);
+    });
+    const json j = read_json(record);  // also when skipped: the record is the step's result
+    r.constraint = name;
+    r.family = family;
+    r.arch = a.to_string();
+    r.limit_ms = ms;
+    r.predicted_ms = predicted(a);
+    r.bleu = json_get<double>(j, "bleu", record.string());
+    r.bleu_tokenized = json_get<double>(j, "bleu_tokenized", record.string());
+    r.params = json_get<std::int64_t>(j, "params", record.string());
+    r.flops = json_get<std::int64_t>(j, "flops", record.string());
+    return r;
+  };
   for (const auto& limit : cfg.latency_constraints) {
     const std::string name = limit.name();
     const double ms = limit.ms(slowest);
@@ -269,52 +322,26 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
                      r.predicted_ms, r.fitness_name.c_str(), r.result.best_fitness);
     });
     // 5. SubTransformer training: inherited weights unless `subtransformer-init: scratch`.
-    const fs::path sub_ckpt = folder.subtransformer_checkpoint(name);
-    step("train the SubTransformer found under " + name, false, [&] {
-      training_config c = tc;
-      c.trainer.max_update = cfg.subtransformer_updates;
-      c.trainer.schedule = sub_schedule;
-      train_inputs t;
-      t.save_dir = folder.subtransformer_dir(name);
-      t.arch = arch_file.string();
-      if (cfg.subtransformer_inherit && !fs::exists(sub_ckpt)) t.restore_file = super_ckpt.string();
-      out.stopped = train(c, t).stopped;
-    });
-    if (out.stopped) return out;
     // 6. Test: BLEU both ways, #params, FLOPs.
-    const auto a = read_subtransformer_yaml<S>(arch_file.string());
-    configs.push_back(config_of(a));  // for the last step
-    const fs::path record = folder.test_record(name);
-    step("test the SubTransformer found under " + name, folder.test_done(name), [&] {
-      test_inputs t;
-      t.checkpoint = sub_ckpt.string();
-      t.data = tc.data;
-      t.split = cfg.test_split.empty() ? tc.test_split : cfg.test_split;
-      t.translate.generation.beam = cfg.beam;
-      t.translate.generation.lenpen = cfg.lenpen;
-      t.translate.generation.max_len_a = cfg.max_len_a;
-      t.translate.generation.max_len_b = cfg.max_len_b;
-      t.flops_length = length;
-      t.hypotheses_out = folder.test_hypotheses(name);
-      fs::create_directories(record.parent_path());
-      t.record_out = record;
-      detail::set_backend_threads<Backend>(threads);
-      const auto r = test_subtransformer<S>(be, a, t);
+    out.rows.push_back(train_and_test(name, ms, arch_file, folder.subtransformer_dir(name), folder.test_record(name),
+                                      folder.test_hypotheses(name), "hat"));
+    if (out.stopped) return out;
+    if (!cfg.baselines) continue;
+    // The baseline HAT's paper compares with: the uniformly scaled Transformer of the space
+    // with the largest predicted latency under the same constraint, trained and tested as the
+    // searched one was.
+    const fs::path base_file = folder.baseline_arch(name);
+    step("pick the uniformly scaled Transformer under " + name, folder.baseline_done(name), [&] {
+      const auto pick = pick_uniform<S>(predicted, ms);
+      fs::create_directories(base_file.parent_path());
+      write_subtransformer_yaml(pick.network, base_file);
       if (progress)
-        std::fprintf(progress, "hat pipeline: %s: %zu sentences, BLEU %.2f (tokenized %.2f)\n", t.split.c_str(), r.sentences,
-                     r.sacrebleu.score, r.tokenized.score);
+        std::fprintf(progress, "hat pipeline: baseline %s: predicted %.2f ms%s\n", pick.network.to_string().c_str(),
+                     pick.predicted_ms, pick.meets_limit ? "" : " (none meets the constraint: the fastest)");
     });
-    const json j = read_json(record);  // also when skipped: the record is the step's result
-    pipeline_row r;
-    r.constraint = name;
-    r.arch = a.to_string();
-    r.limit_ms = ms;
-    r.predicted_ms = predicted(a);
-    r.bleu = json_get<double>(j, "bleu", record.string());
-    r.bleu_tokenized = json_get<double>(j, "bleu_tokenized", record.string());
-    r.params = json_get<std::int64_t>(j, "params", record.string());
-    r.flops = json_get<std::int64_t>(j, "flops", record.string());
-    out.rows.push_back(r);
+    out.rows.push_back(train_and_test(name, ms, base_file, folder.baseline_dir(name), folder.baseline_record(name),
+                                      folder.baseline_hypotheses(name), "baseline"));
+    if (out.stopped) return out;
   }
 
   // 7. Predicted against measured latency of each result, timed as the dataset was, with a few
@@ -347,10 +374,12 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
   if (progress && drift.suspicious()) std::fprintf(progress, "hat pipeline: warning: %s\n", drift.sentence().c_str());
   out.device = measured.device;
   out.drift = drift;
+  out.families = compare_families(out.rows);
   out.table = write_pipeline_results(folder.root, out.rows, out.device, drift);
   if (progress)
     std::fprintf(progress, "hat pipeline: done in %.0f s; %s/results.md, .csv, .json; plots: supertransformer/loss.svg, "
-                           "predictor/fit.svg, search/*.svg\n", step.seconds(), folder.root.c_str());
+                           "predictor/fit.svg, search/*.svg%s\n", step.seconds(), folder.root.c_str(),
+                 cfg.baselines ? ", results.svg (BLEU against latency, both families)" : ", results.svg");
   return out;
 }
 

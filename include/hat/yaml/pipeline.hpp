@@ -63,6 +63,7 @@ struct pipeline_config {
   bool subtransformer_inherit = true;        // `subtransformer-init: inherit` (default) or `scratch` (HAT's)
   double subtransformer_lr = 0;              // peak learning rate (0: the training config's)
   std::optional<std::size_t> subtransformer_warmup;  // warm-up updates (none: the training config's)
+  bool baselines = false;                    // also a uniformly scaled Transformer at each constraint
   std::string test_split;                    // empty: the training config's test-subset
   std::size_t beam = 5;
   double lenpen = 1.0, max_len_a = 0.0;
@@ -162,6 +163,7 @@ inline pipeline_config parse_pipeline_yaml(const std::string& text, const std::s
     else if (k == "subtransformer-init") c.subtransformer_inherit = one_of({"inherit", "scratch"}) == "inherit";
     else if (k == "subtransformer-lr") c.subtransformer_lr = detail::yaml_positive(v, file, k, m);
     else if (k == "subtransformer-warmup-updates") c.subtransformer_warmup = count();
+    else if (k == "baselines") c.baselines = detail::yaml_bool(v, file, k, m);
     else if (k == "test-split") c.test_split = text_value();
     else if (k == "beam") c.beam = positive_count();
     else if (k == "lenpen") c.lenpen = detail::yaml_double(v, file, k, m);
