@@ -264,6 +264,7 @@ void run_demo(const demo_cli_options& o) {
     set(pipeline, "beam", "2");
     set(pipeline, "predictor-model", "linear");
     set(pipeline, "baselines", "True");  // the smoke run goes through the baselines' steps too
+    if (o.data.empty() && !o.bpe_vocab_size) set(training, "bpe-vocab-size", "400");
   }
   // Written once: a rerun resumes with the configs the run started with (edit them to change it).
   if (!fs::exists(cfg_dir / "training.yml")) hat::write_file_atomic(cfg_dir / "training.yml", training);
