@@ -10,6 +10,7 @@
 #include <hat/eval/bleu.hpp>
 #include <hat/eval/chrf.hpp>
 #include <hat/eval/fairseq_bleu.hpp>
+#include <hat/eval/paired_bootstrap.hpp>
 
 #include "commands.hpp"
 #include "json_output.hpp"
@@ -25,6 +26,8 @@ struct bleu_cli_options {
   bool fairseq = false;
   bool sentence = false;
   bool json = false;
+  std::string compare;  // another system's hypotheses: paired bootstrap of the two
+  hat::paired_bootstrap_options bootstrap;
 };
 
 /// Lines as `sacrebleu -i` reads them: the right end stripped.
@@ -69,6 +72,26 @@ int run(const bleu_cli_options& o) {
     if (refs.back().size() != hyps.size())
       throw hat::config_error(r + " has " + std::to_string(refs.back().size()) + " lines but " + o.hyp + " has " +
                               std::to_string(hyps.size()));
+  }
+  if (!o.compare.empty()) {
+    if (refs.size() != 1) throw hat::config_error("--compare tests against exactly one --ref");
+    if (o.fairseq || o.sentence || o.chrf) throw hat::config_error("--compare goes with neither --fairseq, --sentence nor --chrf");
+    const auto other = read_stripped(o.compare);
+    if (other.size() != hyps.size())
+      throw hat::config_error(o.compare + " has " + std::to_string(other.size()) + " lines but " + o.hyp + " has " +
+                              std::to_string(hyps.size()));
+    hat::paired_bootstrap_options b = o.bootstrap;
+    b.bleu = o.bleu;
+    const auto r = hat::paired_bootstrap_bleu(hyps, other, refs[0], b);
+    if (o.json)
+      print_json({{"bleu", r.bleu_a}, {"bleu_compared", r.bleu_b}, {"difference", r.bleu_a - r.bleu_b}, {"ci_low", r.ci_low},
+                  {"ci_high", r.ci_high}, {"p_value", r.p_value}, {"samples", r.samples}});
+    else
+      std::printf("BLEU %.2f against %.2f: difference %+.2f, 95 %% interval %+.2f to %+.2f, p = %.4f (paired bootstrap, %zu "
+                  "resamples)%s\n",
+                  r.bleu_a, r.bleu_b, r.bleu_a - r.bleu_b, r.ci_low, r.ci_high, r.p_value, r.samples,
+                  r.significant() ? "" : ": not significant at 0.05");
+    return 0;
   }
   if (o.fairseq) {
     if (refs.size() != 1) throw hat::config_error("--fairseq scores against exactly one --ref");
@@ -129,6 +152,12 @@ void add_bleu_command(CLI::App& app) {
   cmd->add_flag("--sentence", o->sentence, "sentence BLEU of each line (effective order) instead of the corpus score");
   cmd->add_flag("--fairseq", o->fairseq,
                 "HAT's tokenized BLEU instead: compound splitting and fairseq's scorer on whitespace tokens");
+  cmd->add_option("--compare", o->compare, "another system's hypotheses: is the difference in BLEU significant? (paired "
+                                           "bootstrap: 95 % interval and p-value)");
+  cmd->add_option("--samples", o->bootstrap.samples, "with --compare: resampled test sets")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}))
+      ->capture_default_str();
+  cmd->add_option("--seed", o->bootstrap.seed, "with --compare: seed of the resampling")->capture_default_str();
   cmd->add_flag("--json", o->json, "print JSON (score, counts, totals, precisions, bp, sys_len, ref_len, signature)");
   cmd->callback([o] {
     try {

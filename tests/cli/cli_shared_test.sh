@@ -42,7 +42,14 @@ out=$("$hat" bleu "$hyp" -r "$wmt/newstest2021.de-en.ref.A.en" -r "$wmt/newstest
 check "bleu --json, two references, intl" bash -c "echo \"\$0\" | grep -q '\"score\":52.5312890305569[0-9]*,\"counts\":\[16836,11904,8474,5963\]' && echo \"\$0\" | grep -q '\"signature\":\"nrefs:2|case:mixed|eff:no|tok:intl|smooth:exp|version:2.6.0\"'" "$out"
 check "bleu --sentence: one score per line" test "$("$hat" bleu "$hyp" -r "$wmt/newstest2021.de-en.ref.A.en" --sentence | wc -l)" -eq 1000
 check "bleu --fairseq: HAT's tokenized BLEU" bash -c "'$hat' bleu '$hyp' -r '$wmt/newstest2021.de-en.ref.A.en' --fairseq | grep -q '^BLEU4 = [0-9]*\.[0-9][0-9], '"
+out=$("$hat" bleu "$hyp" -r "$wmt/newstest2021.de-en.ref.A.en" --compare "$bleu/newstest2021.de-en.hyp.Manifold.en" --json)
+check "bleu --compare: two WMT21 systems' BLEU, and their difference significant" \
+  bash -c "echo \"\$0\" | grep -q '\"bleu\":34.474' && echo \"\$0\" | grep -q '\"bleu_compared\":32.97' && echo \"\$0\" | grep -q '\"p_value\":0.000999'" "$out"
+check "bleu --compare: a system against itself is not significantly different" \
+  bash -c "'$hat' bleu '$hyp' -r '$wmt/newstest2021.de-en.ref.A.en' --compare '$hyp' --samples 200 | grep -q 'difference +0.00, .* p = 1.0000 (paired bootstrap, 200 resamples): not significant'"
 head -3 "$hyp" >"$work/short.txt"
+"$hat" bleu "$hyp" -r "$wmt/newstest2021.de-en.ref.A.en" --compare "$work/short.txt" 2>"$work/bleu.err"
+check "bleu --compare: line counts that differ are named" bash -c "test $? -eq 1 && grep -q 'short.txt has 3 lines but' '$work/bleu.err'"
 "$hat" bleu "$work/short.txt" -r "$wmt/newstest2021.de-en.ref.A.en" 2>"$work/bleu.err"
 check "bleu: line counts that differ are named" bash -c "test $? -eq 1 && grep -q 'ref.A.en has 1000 lines but .*short.txt has 3' '$work/bleu.err'"
 printf 'ok\n\xff\n' >"$work/bad.txt"

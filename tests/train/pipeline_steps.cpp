@@ -207,14 +207,15 @@ TEST_CASE("results: Markdown, CSV and JSON of the same rows; a NaN writes nothin
   CHECK_THAT(md_file, Catch::Contains("Latency check: 3 rows of the latency dataset, re-measured with the results, took 1.20x "
                                       "their recorded latency (median; 0.90-1.30). The device ran at another speed"));
   CHECK(hat::read_file(dir / "results.csv") ==
-        "constraint,family,limit_ms,predicted_ms,measured_ms,dataset_drift,params,flops,bleu,bleu_tokenized,arch\n"
-        "50pct,hat,1.5,1.25,1.375,1.2,1000000,2500000000,30.5,31.25,\"enc 64\"\n"
-        "100ms,hat,100,90,80,1.2,500000,1000000000,20,21,\"enc 32\"\n");
+        "constraint,family,limit_ms,predicted_ms,measured_ms,dataset_drift,params,flops,bleu,bleu_tokenized,bleu_p_value,arch\n"
+        "50pct,hat,1.5,1.25,1.375,1.2,1000000,2500000000,30.5,31.25,,\"enc 64\"\n"
+        "100ms,hat,100,90,80,1.2,500000,1000000000,20,21,,\"enc 32\"\n");
   const auto j = hat::read_json(dir / "results.json");
   REQUIRE(j.size() == 2);
   CHECK(j[0]["flops"].get<std::int64_t>() == 2500000000);
   CHECK(j[1]["constraint"] == "100ms");
   CHECK(j[1]["family"] == "hat");
+  CHECK_FALSE(j[1].contains("bleu_p_value"));  // no baseline, no test of the difference
   CHECK_THAT(hat::read_file(dir / "results.svg"), Catch::Contains("HAT (searched SubTransformers)"));
   CHECK_THAT(md_file, !Catch::Contains("uniformly scaled"));  // no baselines, no comparison
   CHECK(j[1]["dataset_drift"].get<double>() == Approx(1.2));
@@ -238,24 +239,41 @@ TEST_CASE("results: HAT's rows against the baselines of the same constraints", "
   rows[3] = {"75pct", "d", 3, 2.5, 3.0, 32, 33, 10, 20, "baseline"};  // HAT: +1 BLEU but 10 % slower: mixed
   rows[4] = {"100pct", "e", 4, 3.9, 4.0, 34, 35, 10, 20, "hat"};
   rows[5] = {"100pct", "f", 4, 3.9, 4.1, 36, 37, 10, 20, "baseline"};  // HAT: -2 BLEU, 2.5 % faster: a loss
-  const auto c = hat::compare_families(rows);
+  const auto c = hat::compare_families(rows);  // no p-values: every BLEU difference counts
   CHECK(c.pairs == 3);
   CHECK(c.wins == 1);
   CHECK(c.losses == 1);
+  CHECK(c.ties == 0);
+  CHECK(c.mixed() == 1);
   CHECK(c.mean_bleu_gain == Approx((5.0 + 1.0 - 2.0) / 3));
   CHECK(c.mean_latency_ratio == Approx(std::cbrt(2.0 / 2.02 * 3.3 / 3.0 * 4.0 / 4.1)));
-  CHECK_THAT(c.sentence(), Catch::Contains("neither family wins overall on this run (1 win(s), 1 loss(es), 1 mixed of 3); BLEU +1.33"));
+  CHECK_THAT(c.sentence(), Catch::Contains("neither family wins overall on this run (1 win(s), 1 loss(es), 0 tie(s), 1 mixed of 3;") &&
+                               Catch::Contains("BLEU +1.33"));
+  rows[4].bleu_p_value = rows[5].bleu_p_value = 0.4;  // the -2 BLEU is noise: at the same latency, a tie
+  const auto t = hat::compare_families(rows);
+  CHECK(t.ties == 1);
+  CHECK(t.losses == 0);
+  CHECK_THAT(t.sentence(), Catch::Contains("HAT's networks win more often than they lose"));
+  rows[4].measured_ms = 3.5;  // the same BLEU 12.5 % faster: a win
+  CHECK(hat::compare_families(rows).wins == 2);
+  rows[4].measured_ms = 4.0;
+  rows[4].bleu_p_value = rows[5].bleu_p_value = 0.01;  // significant again: a loss
+  CHECK(hat::compare_families(rows).losses == 1);
+  rows[4].bleu_p_value = rows[5].bleu_p_value = std::nullopt;
   rows[5].bleu = 30;  // now HAT wins there too
   CHECK_THAT(hat::compare_families(rows).sentence(), Catch::Contains("HAT's networks win more often than they lose"));
   rows[3].bleu = 20;
   rows[3].measured_ms = 3.3;
   CHECK_THAT(hat::compare_families(rows).sentence(), Catch::Contains("HAT's networks win at every constraint"));
+  rows[0].bleu_p_value = rows[1].bleu_p_value = 0.002;
   hat::write_pipeline_results(dir, rows, "a test device");
   CHECK_THAT(hat::read_file(dir / "results.md"), Catch::Contains("| 75pct (3.00 ms) | baseline | 2.50 |") &&
                                                      Catch::Contains("HAT's networks win at every constraint"));
   const std::string svg = hat::read_file(dir / "results.svg");
   CHECK_THAT(svg, Catch::Contains("HAT (searched SubTransformers)") && Catch::Contains("Transformer, uniformly scaled"));
   CHECK(hat::read_json(dir / "results.json")[5]["family"] == "baseline");
+  CHECK(hat::read_json(dir / "results.json")[1]["bleu_p_value"].get<double>() == 0.002);
+  CHECK_THAT(hat::read_file(dir / "results.csv"), Catch::Contains(",25,26,0.002,\"b\"\n"));
   std::filesystem::remove_all(dir);
 }
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -67,20 +68,27 @@ struct pipeline_row {
   double bleu = 0, bleu_tokenized = 0;
   std::int64_t params = 0, flops = 0;
   std::string family = "hat";
+  /// With baselines: the paired bootstrap's p-value of the BLEU difference between the two
+  /// families at this constraint (the same on both rows; include/hat/eval/paired_bootstrap.hpp).
+  std::optional<double> bleu_p_value{};
 };
 
-/// HAT's rows against the baselines picked under the same constraints. A pair is a win when
-/// HAT's network scores the higher BLEU and is not slower than the baseline by more than the
-/// latency tolerance (5 %: the spread of repeated measurements at these sizes), a loss the
-/// other way round, and mixed when one is faster and the other more accurate.
+/// HAT's rows against the baselines picked under the same constraints. In each pair, BLEU is
+/// better or worse when the difference is significant (the paired bootstrap's p < 0.05; rows
+/// without a p-value count any difference) and the same otherwise; latency is faster or slower
+/// past the tolerance (5 %: the spread of repeated measurements at these sizes) and the same
+/// within it. A **win** is better BLEU at the same or lower latency, or the same BLEU faster; a
+/// **loss** the other way round; a **tie** the same BLEU at the same latency; **mixed** one
+/// faster and the other better.
 struct family_comparison {
-  std::size_t pairs = 0, wins = 0, losses = 0;
+  std::size_t pairs = 0, wins = 0, losses = 0, ties = 0;
   double mean_bleu_gain = 0;      // HAT's BLEU minus the baseline's, mean over pairs
   double mean_latency_ratio = 1;  // HAT's measured latency over the baseline's, geometric mean
 
+  std::size_t mixed() const noexcept { return pairs - wins - losses - ties; }
   std::string sentence() const {
     if (!pairs) return "";
-    char buf[400];
+    char buf[500];
     const char* verdict = wins == pairs     ? "HAT's networks win at every constraint"
                           : losses == pairs ? "the uniformly scaled baselines win at every constraint"
                           : wins > losses   ? "HAT's networks win more often than they lose"
@@ -88,13 +96,15 @@ struct family_comparison {
                                             : "neither family wins overall";
     std::snprintf(buf, sizeof buf,
                   "HAT against uniformly scaled Transformers under the same constraints: %s on this run (%zu win(s), "
-                  "%zu loss(es), %zu mixed of %zu); BLEU %+.2f on average at %.2fx the baselines' measured latency.",
-                  verdict, wins, losses, pairs - wins - losses, pairs, mean_bleu_gain, mean_latency_ratio);
+                  "%zu loss(es), %zu tie(s), %zu mixed of %zu; BLEU differences with p >= 0.05 count as ties); "
+                  "BLEU %+.2f on average at %.2fx the baselines' measured latency.",
+                  verdict, wins, losses, ties, mixed(), pairs, mean_bleu_gain, mean_latency_ratio);
     return buf;
   }
 };
 
-inline family_comparison compare_families(const std::vector<pipeline_row>& rows, double latency_tolerance = 1.05) {
+inline family_comparison compare_families(const std::vector<pipeline_row>& rows, double latency_tolerance = 1.05,
+                                          double alpha = 0.05) {
   family_comparison c;
   double log_ratio = 0;
   for (const auto& h : rows) {
@@ -106,8 +116,12 @@ inline family_comparison compare_families(const std::vector<pipeline_row>& rows,
     const double gain = h.bleu - b->bleu, ratio = h.measured_ms / b->measured_ms;
     c.mean_bleu_gain += gain;
     log_ratio += std::log(ratio);
-    if (gain > 0 && ratio <= latency_tolerance) ++c.wins;
-    else if (gain < 0 && ratio >= 1 / latency_tolerance) ++c.losses;
+    const bool significant = !h.bleu_p_value || *h.bleu_p_value < alpha;
+    const int bleu = !significant || gain == 0 ? 0 : gain > 0 ? 1 : -1;  // HAT's: better, same, worse
+    const int speed = ratio < 1 / latency_tolerance ? 1 : ratio > latency_tolerance ? -1 : 0;  // faster, same, slower
+    if ((bleu > 0 && speed >= 0) || (bleu == 0 && speed > 0)) ++c.wins;
+    else if ((bleu < 0 && speed <= 0) || (bleu == 0 && speed < 0)) ++c.losses;
+    else if (bleu == 0 && speed == 0) ++c.ties;
   }
   if (c.pairs) {
     c.mean_bleu_gain /= static_cast<double>(c.pairs);
@@ -163,12 +177,13 @@ inline std::string results_markdown(const std::vector<pipeline_row>& rows) {
 inline std::string write_pipeline_results(const std::filesystem::path& dir, const std::vector<pipeline_row>& rows,
                                           const std::string& device, const latency_drift& drift = {}) {
   using detail::number;
-  std::string csv = "constraint,family,limit_ms,predicted_ms,measured_ms,dataset_drift,params,flops,bleu,bleu_tokenized,arch\n";
+  std::string csv = "constraint,family,limit_ms,predicted_ms,measured_ms,dataset_drift,params,flops,bleu,bleu_tokenized,bleu_p_value,arch\n";
   json all = json::array();
   for (const auto& r : rows) {
     csv += r.constraint + "," + r.family + "," + number(r.limit_ms, "%.17g") + "," + number(r.predicted_ms, "%.17g") + "," +
            number(r.measured_ms, "%.17g") + "," + number(drift.median, "%.17g") + "," + std::to_string(r.params) + "," +
-           std::to_string(r.flops) + "," + number(r.bleu, "%.17g") + "," + number(r.bleu_tokenized, "%.17g") + ",\"" +
+           std::to_string(r.flops) + "," + number(r.bleu, "%.17g") + "," + number(r.bleu_tokenized, "%.17g") + "," +
+           (r.bleu_p_value ? number(*r.bleu_p_value, "%.17g") : std::string()) + ",\"" +
            r.arch + "\"\n";
     all.push_back({{"constraint", r.constraint},
                    {"family", r.family},
@@ -181,6 +196,7 @@ inline std::string write_pipeline_results(const std::filesystem::path& dir, cons
                    {"bleu", r.bleu},
                    {"bleu_tokenized", r.bleu_tokenized},
                    {"arch", r.arch}});
+    if (r.bleu_p_value) all.back()["bleu_p_value"] = *r.bleu_p_value;
   }
   const std::string md = results_markdown(rows);
   const std::string json_file = json_text(all, 2);  // first: a value that is not a number writes nothing

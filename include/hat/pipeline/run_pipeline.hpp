@@ -27,6 +27,7 @@
 #include <hat/data/load_corpus.hpp>
 #include <hat/data/subword_model.hpp>
 #include <hat/data/text_reader.hpp>
+#include <hat/eval/paired_bootstrap.hpp>
 #include <hat/io/json.hpp>
 #include <hat/nn/checkpoint.hpp>
 #include <hat/pipeline/latency_step.hpp>
@@ -342,6 +343,19 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
     out.rows.push_back(train_and_test(name, ms, base_file, folder.baseline_dir(name), folder.baseline_record(name),
                                       folder.baseline_hypotheses(name), "baseline"));
     if (out.stopped) return out;
+    // Whether the two BLEU scores differ by more than the test set's sampling noise: the paired
+    // bootstrap over both translation files (a second; from the files, so also when skipped).
+    const std::string split = cfg.test_split.empty() ? tc.test_split : cfg.test_split;
+    const corpus_location at{tc.data, tc.source_lang, tc.target_lang};
+    paired_bootstrap_options bo;
+    bo.seed = cfg.seed;
+    const auto boot = paired_bootstrap_bleu(read_lines(folder.test_hypotheses(name).string()),
+                                            read_lines(folder.baseline_hypotheses(name).string()),
+                                            read_lines(at.file(split, tc.target_lang)), bo);
+    out.rows[out.rows.size() - 2].bleu_p_value = out.rows.back().bleu_p_value = boot.p_value;
+    if (progress)
+      std::fprintf(progress, "hat pipeline: %s: HAT %.2f against the baseline's %.2f BLEU: difference %+.2f (95 %% interval %+.2f to %+.2f), p = %.3f\n",
+                   name.c_str(), boot.bleu_a, boot.bleu_b, boot.bleu_a - boot.bleu_b, boot.ci_low, boot.ci_high, boot.p_value);
   }
 
   // 7. Predicted against measured latency of each result, timed as the dataset was, with a few
