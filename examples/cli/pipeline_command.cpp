@@ -4,7 +4,7 @@
 // with those steps on the first GPU. A step whose output exists is skipped, and the training and
 // latency steps resume themselves, so rerunning an interrupted pipeline resumes it.
 // `hat demo`: the same on a built-in task that needs no download: a generated German-English
-// grammar corpus where capacity matters, with uniformly scaled baselines (docs/demo.md), or
+// grammar corpus where capacity matters, with uniformly scaled baselines (docs/pipeline.md), or
 // number words for the seconds-long smoke run.
 #include <csignal>
 #include <cstdint>
@@ -234,7 +234,7 @@ void run_demo(const demo_cli_options& o) {
     set(pipeline, "data", data);
     set(training, "bpe-vocab-size", "8000");
   }
-  if (task == "grammar") {  // the calibrated budget (docs/demo.md): 3 constraints and their baselines
+  if (task == "grammar") {  // the calibrated budget (docs/pipeline.md): 3 constraints and their baselines
     if (o.data.empty()) set(training, "bpe-vocab-size", "2000");
     set(training, "max-update", "1200");
     set(training, "validate-interval-updates", "400");

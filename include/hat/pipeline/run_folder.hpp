@@ -47,14 +47,10 @@ struct run_folder {
   std::filesystem::path results_plot() const { return root / "results.svg"; }
 
   /// Whether a step that is skipped once its output exists is done: the predictor, a search, a
-  /// test. Training and the latency dataset always run: they resume themselves.
+  /// baseline's pick (a test is done once its record exists). Training and the latency dataset always run: they resume themselves.
   bool predictor_done() const { return std::filesystem::exists(predictor_file()); }
   bool search_done(const std::string& constraint) const { return std::filesystem::exists(search_arch(constraint)); }
-  bool test_done(const std::string& constraint) const { return std::filesystem::exists(test_record(constraint)); }
   bool baseline_done(const std::string& constraint) const { return std::filesystem::exists(baseline_arch(constraint)); }
-  bool baseline_test_done(const std::string& constraint) const {
-    return std::filesystem::exists(baseline_record(constraint));
-  }
 };
 
 }  // namespace hat

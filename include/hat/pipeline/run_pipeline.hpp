@@ -242,18 +242,18 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
   const auto predicted = [&](const arch<S>& a) { return predictor(a); };
 
   std::vector<transformer_config> configs;  // of each row, in order
+  const std::string test_split = cfg.test_split.empty() ? tc.test_split : cfg.test_split;
   // Trains the SubTransformer of `arch_file` (inherited weights unless `subtransformer-init:
-  // scratch`) in `dir`, tests it (BLEU both ways, #params, FLOPs) into `record`: one row.
-  const auto train_and_test = [&](const std::string& name, double ms, const fs::path& arch_file, const fs::path& dir,
+  // scratch`) into `ckpt`, tests it (BLEU both ways, #params, FLOPs) into `record`: one row.
+  const auto train_and_test = [&](const std::string& name, double ms, const fs::path& arch_file, const fs::path& ckpt,
                                   const fs::path& record, const fs::path& hypotheses, const std::string& family) {
     const std::string what = family == "hat" ? "the SubTransformer found under " + name : "the baseline under " + name;
-    const fs::path ckpt = dir / "checkpoint_last.hat";
     step("train " + what, false, [&] {
       training_config c = tc;
       c.trainer.max_update = cfg.subtransformer_updates;
       c.trainer.schedule = sub_schedule;
       train_inputs t;
-      t.save_dir = dir;
+      t.save_dir = ckpt.parent_path();
       t.arch = arch_file.string();
       if (cfg.subtransformer_inherit && !fs::exists(ckpt)) t.restore_file = super_ckpt.string();
       out.stopped = train(c, t).stopped;
@@ -266,7 +266,7 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
       test_inputs t;
       t.checkpoint = ckpt.string();
       t.data = tc.data;
-      t.split = cfg.test_split.empty() ? tc.test_split : cfg.test_split;
+      t.split = test_split;
       t.translate.generation.beam = cfg.beam;
       t.translate.generation.lenpen = cfg.lenpen;
       t.translate.generation.max_len_a = cfg.max_len_a;
@@ -324,7 +324,7 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
     });
     // 5. SubTransformer training: inherited weights unless `subtransformer-init: scratch`.
     // 6. Test: BLEU both ways, #params, FLOPs.
-    out.rows.push_back(train_and_test(name, ms, arch_file, folder.subtransformer_dir(name), folder.test_record(name),
+    out.rows.push_back(train_and_test(name, ms, arch_file, folder.subtransformer_checkpoint(name), folder.test_record(name),
                                       folder.test_hypotheses(name), "hat"));
     if (out.stopped) return out;
     if (!cfg.baselines) continue;
@@ -340,18 +340,17 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
         std::fprintf(progress, "hat pipeline: baseline %s: predicted %.2f ms%s\n", pick.network.to_string().c_str(),
                      pick.predicted_ms, pick.meets_limit ? "" : " (none meets the constraint: the fastest)");
     });
-    out.rows.push_back(train_and_test(name, ms, base_file, folder.baseline_dir(name), folder.baseline_record(name),
+    out.rows.push_back(train_and_test(name, ms, base_file, folder.baseline_checkpoint(name), folder.baseline_record(name),
                                       folder.baseline_hypotheses(name), "baseline"));
     if (out.stopped) return out;
     // Whether the two BLEU scores differ by more than the test set's sampling noise: the paired
     // bootstrap over both translation files (a second; from the files, so also when skipped).
-    const std::string split = cfg.test_split.empty() ? tc.test_split : cfg.test_split;
     const corpus_location at{tc.data, tc.source_lang, tc.target_lang};
     paired_bootstrap_options bo;
     bo.seed = cfg.seed;
     const auto boot = paired_bootstrap_bleu(read_lines(folder.test_hypotheses(name).string()),
                                             read_lines(folder.baseline_hypotheses(name).string()),
-                                            read_lines(at.file(split, tc.target_lang)), bo);
+                                            read_lines(at.file(test_split, tc.target_lang)), bo);
     out.rows[out.rows.size() - 2].bleu_p_value = out.rows.back().bleu_p_value = boot.p_value;
     if (progress)
       std::fprintf(progress, "hat pipeline: %s: HAT %.2f against the baseline's %.2f BLEU: difference %+.2f (95 %% interval %+.2f to %+.2f), p = %.3f\n",
