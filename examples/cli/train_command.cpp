@@ -26,6 +26,7 @@
 #include "validators.hpp"
 #include "per_file.hpp"
 #include "json_output.hpp"
+#include "ranks.hpp"
 #include "train_runs.hpp"
 
 namespace hat_cli {
@@ -48,10 +49,17 @@ void run_train(train_cli_options o) {
     o.initial_weights = &weights.tensors;
     o.initial_share_all = weights.share_all;
   }
-  if (o.device == "cuda") return run_train_cuda(o, c);
-  hat::cpu::set_threads(o.threads);
-  hat::cpu be;
-  train_run(be, o, c, std::to_string(o.threads) + " threads");
+  with_ranks("train", [&](hat::communicator* comm) {
+    o.comm = comm;
+    if (o.device == "cuda") {
+      if (comm && comm->size() > 1)
+        throw hat::config_error("hat train --device cuda: data-parallel training over several ranks runs on --device cpu for now");
+      return run_train_cuda(o, c);
+    }
+    hat::cpu::set_threads(o.threads);
+    hat::cpu be;
+    train_run(be, o, c, std::to_string(o.threads) + " threads");
+  });
 }
 
 struct valid_cli_options {

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include <hat/dist/communicator.hpp>
 #include <hat/io/atomic_file.hpp>
 #include <hat/pipeline/train_step.hpp>
 #include <hat/yaml/training.hpp>
@@ -37,6 +38,7 @@ struct train_cli_options {
   // --restore-file of HAT's fairseq (a .pt): its weights, read by the CPU's TU before the run
   const hat::named_tensors* initial_weights = nullptr;
   std::optional<bool> initial_share_all;
+  hat::communicator* comm = nullptr;  // the ranks under mpirun (ranks.hpp), else null
 };
 
 // On the GPU (cuda_commands.cu where nvcc built hat, else a clear error).
@@ -76,6 +78,8 @@ void train_space(Backend& be, const train_cli_options& cli, const hat::training_
   in.initial_share_all = cli.initial_share_all;
   in.arch = cli.arch;
   in.device = device;
+  in.comm = cli.comm;
+  const bool lead = !cli.comm || cli.comm->rank() == 0;  // prints the outcome; the others end quietly
   std::ofstream log;
   in.on_start = [&](std::size_t first) {
     trim_log(cli.log, first);
@@ -94,17 +98,20 @@ void train_space(Backend& be, const train_cli_options& cli, const hat::training_
   try {
     r = hat::train_model<S>(be, c, in);
   } catch (const hat::training_diverged& e) {
-    std::cerr << "hat train: " << e.what() << "; the last checkpoint (" << (in.save_dir / "checkpoint_last.hat").string()
-              << ") is untouched\n";
+    if (lead)
+      std::cerr << "hat train: " << e.what() << "; the last checkpoint (" << (in.save_dir / "checkpoint_last.hat").string()
+                << ") is untouched\n";
     throw exit_code{1};
   }
   if (r.stopped) {
-    const int sig = train_stop_signal.load();
-    std::fprintf(stderr, "hat train: %s at update %zu: saved %s; the same command resumes it\n",
-                 sig == SIGINT ? "interrupted" : "terminated", r.updates, r.checkpoint.c_str());
+    // Under mpirun the signal may have reached another rank only: every rank stopped with it.
+    const int sig = train_stop_signal.load() ? train_stop_signal.load() : SIGTERM;
+    if (lead)
+      std::fprintf(stderr, "hat train: %s at update %zu: saved %s; the same command resumes it\n",
+                   sig == SIGINT ? "interrupted" : "terminated", r.updates, r.checkpoint.c_str());
     throw exit_code{128 + sig};
   }
-  if (r.resumed && r.updates >= c.trainer.max_update)
+  if (lead && r.resumed && r.updates >= c.trainer.max_update)
     std::fprintf(stderr, "hat train: already done (%zu updates); %s\n", r.updates, r.checkpoint.c_str());
 }
 

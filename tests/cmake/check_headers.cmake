@@ -1,7 +1,7 @@
 # Compiles every public header alone (included twice, for the include guard) with
 # -fsyntax-only and warnings as errors. Usage: cmake -DCXX= -DINCLUDE_DIR= -DWORK_DIR= -DHEADERS= -P
 # With -DNVCC=path, compiles the headers that need nvcc instead (as .cu files, host and device
-# code, nvcc's warnings as errors).
+# code, nvcc's warnings as errors). -DFLAGS=... adds compiler flags (a library's include folders).
 file(MAKE_DIRECTORY ${WORK_DIR})
 set(failed "")
 foreach(h IN LISTS HEADERS)
@@ -12,7 +12,7 @@ foreach(h IN LISTS HEADERS)
                 -o ${WORK_DIR}/${id}.o)
   else()
     set(tu ${WORK_DIR}/${id}.cpp)
-    set(command ${CXX} -std=c++20 -fsyntax-only -Wall -Wextra -Wpedantic -Werror -I${INCLUDE_DIR} ${tu})
+    set(command ${CXX} -std=c++20 -fsyntax-only -Wall -Wextra -Wpedantic -Werror -I${INCLUDE_DIR} ${FLAGS} ${tu})
   endif()
   file(WRITE ${tu} "#include <${h}>\n#include <${h}>\nint main() { return 0; }\n")
   execute_process(COMMAND ${command} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)

@@ -19,35 +19,15 @@
 #include <hat/space/space.hpp>
 #include <hat/train/trainer.hpp>
 
+#include "reverse_task.hpp"
+
 namespace {
 
-using tiny_space = hat::space<
-    hat::choice<"encoder_embed_dim", 16, 12>, hat::choice<"encoder_layer_num", 2>,
-    hat::per_layer<2, hat::choice<"encoder_ffn_embed_dim", 32, 16>>,
-    hat::per_layer<2, hat::choice<"encoder_self_attention_heads", 4, 2>>, hat::choice<"decoder_embed_dim", 16, 12>,
-    hat::choice<"decoder_layer_num", 2, 1>, hat::per_layer<2, hat::choice<"decoder_ffn_embed_dim", 32, 16>>,
-    hat::per_layer<2, hat::choice<"decoder_self_attention_heads", 4, 2>>,
-    hat::per_layer<2, hat::choice<"decoder_ende_attention_heads", 4, 2>>,
-    hat::per_layer<2, hat::choice<"decoder_arbitrary_ende_attn", -1, 1>>, hat::fixed<"qkv_dim", 16>>;
+using tiny_space = hat_test::reverse_space;
 using trainer_t = hat::trainer<tiny_space, hat::cpu>;
 using model_t = trainer_t::model_type;
-constexpr std::size_t vocab = 20;
-
-// Reverse a sequence of ids 4..19: needs attention, learnable by a tiny model.
-hat::parallel_corpus reverse_task(std::size_t n, std::uint64_t seed) {
-  hat::parallel_corpus c;
-  hat::rng g(seed);
-  for (std::size_t i = 0; i < n; ++i) {
-    std::vector<int> s;
-    for (std::size_t k = 0, len = 2 + g.below(5); k < len; ++k) s.push_back(4 + static_cast<int>(g.below(vocab - 4)));
-    std::vector<int> t(s.rbegin(), s.rend());
-    s.push_back(hat::special_tokens::eos);
-    t.push_back(hat::special_tokens::eos);
-    c.source.push_back(s);
-    c.target.push_back(t);
-  }
-  return c;
-}
+constexpr std::size_t vocab = hat_test::reverse_vocab;
+using hat_test::reverse_task;
 
 hat::trainer_options options() {
   hat::trainer_options o;
@@ -257,7 +237,8 @@ TEST_CASE("trainer: update-freq sums the micro-batches' gradients, then divides 
   trainer_t t(be, by_trainer, train, o);
   const auto r = t.step();
 
-  // The same update written out: the first two batches of epoch 1, gradients summed.
+  // The same update written out: the first two batches of epoch 1, each one's gradient on its
+  // own (what a rank of data-parallel training computes), then summed.
   const auto batches = hat::epoch_batches(train, o.batching, 1);
   std::vector<float> grad(by_hand.size(), 0.0f);
   hat::training_tape<hat::cpu, float> tape;
@@ -267,7 +248,9 @@ TEST_CASE("trainer: update-freq sums the micro-batches' gradients, then divides 
   for (std::size_t k = 0; k < 2; ++k) {
     const auto b = hat::make_batch(train, batches[k]);
     const auto s = hat::training_forward(be, by_hand, o.fixed, b.source, b.target, 0.1, o.dropout, 0, tape);
-    hat::training_backward(be, by_hand, tape, 1.0f, grad.data(), ws);
+    std::vector<float> micro(by_hand.size(), 0.0f);
+    hat::training_backward(be, by_hand, tape, 1.0f, micro.data(), ws);
+    for (std::size_t i = 0; i < grad.size(); ++i) grad[i] += micro[i];
     tokens += s.tokens;
     loss += s.loss;
   }

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +21,8 @@
 #include <hat/data/load_corpus.hpp>
 #include <hat/data/subword_model.hpp>
 #include <hat/data/text_reader.hpp>
+#include <hat/dist/communicator.hpp>
+#include <hat/io/checksum.hpp>
 #include <hat/io/same_file.hpp>
 #include <hat/io/atomic_file.hpp>
 #include <hat/io/read_file.hpp>
@@ -58,6 +61,11 @@ struct train_inputs {
   /// can drop what a resumed run will redo).
   std::function<void(std::size_t first_update)> on_start;
   std::function<void(const update_record&)> on_update;  // after every update
+  /// The ranks of data-parallel training (docs/distributed.md; null: this process alone). Every
+  /// rank calls train_model with the same config and data; rank 0 alone writes the save folder,
+  /// prints progress and calls on_start / on_update; the save folder must be one folder for all
+  /// ranks (a shared file system when they run on several machines).
+  communicator* comm = nullptr;
 };
 
 struct train_outputs {
@@ -133,7 +141,9 @@ template <transformer_space S, backend_policy Backend>
 train_outputs train_model(Backend& be, training_config c, const train_inputs& in) {
   using trainer_t = trainer<S, Backend>;
   using model_t = typename trainer_t::model_type;
-  std::FILE* const out = in.progress;
+  communicator& comm = in.comm ? *in.comm : this_process_alone();
+  const bool lead = comm.rank() == 0;  // writes, prints, calls back
+  std::FILE* const out = lead ? in.progress : nullptr;
   if (c.has_space_keys) {
     const auto diffs = space_yaml_differences<S>(c.text, c.file);
     if (!diffs.empty()) {
@@ -162,6 +172,15 @@ train_outputs train_model(Backend& be, training_config c, const train_inputs& in
       if (std::string(name) != "subwords.model" || (c.bpe_model.empty() && !binarized))  // with bpe-model, none is written
         refuse_to_overwrite(save_dir / name, "the save folder's " + std::string(name), read);
   }
+  // The ranks agree on what they train before anything is written.
+  if (comm.size() > 1) {
+    const auto hash = [](const std::string& text) { return "FNV-1a " + std::to_string(fnv1a(text)); };
+    require_same_on_every_rank(comm, c.file + ", " + hash(c.text), "config");
+    require_same_on_every_rank(comm, in.arch + ", " + hash(in.arch.empty() ? std::string() : read_file(in.arch, model_file_limit)),
+                               "architecture (--arch)");
+    require_same_on_every_rank(comm, c.data + "|" + save_dir.string() + "|" + in.restore_file, "data folder, save folder or restore file");
+  }
+  const bool save_dir_existed = std::filesystem::exists(save_dir);
   std::filesystem::create_directories(save_dir);
   // The checkpoint to start from (this run's, or restore_file) and the subword model: weights
   // from another run keep the vocabulary they were trained with, unless the config names one.
@@ -184,11 +203,17 @@ train_outputs train_model(Backend& be, training_config c, const train_inputs& in
   }
   const bool inherit_subwords = !binarized && !restore.empty() && c.bpe_model.empty() &&
                                 !std::filesystem::exists(save_dir / "subwords.model") && restored.value("subwords");
-  if (inherit_subwords) {  // a copy in the save folder keeps the run whole when folders move
-    const auto from = checkpoint_subwords(restored, restore, "");
-    write_file_atomic(save_dir / "subwords.model", read_file(from.path(), model_file_limit));
-    if (out) std::fprintf(out, "hat train: the subword model of %s, copied to %s\n", restore.c_str(), (save_dir / "subwords.model").c_str());
-  }
+  // Rank 0 writes the save folder's subword model (copied, or learned); the others then read it.
+  const bool subwords_existed = std::filesystem::exists(save_dir / "subwords.model");
+  on_every_rank(comm, [&] {
+    if (!lead) return;
+    if (inherit_subwords) {  // a copy in the save folder keeps the run whole when folders move
+      const auto from = checkpoint_subwords(restored, restore, "");
+      write_file_atomic(save_dir / "subwords.model", read_file(from.path(), model_file_limit));
+      if (out) std::fprintf(out, "hat train: the subword model of %s, copied to %s\n", restore.c_str(), (save_dir / "subwords.model").c_str());
+    }
+    if (!binarized) (void)subwords_for(c, at, save_dir, out);
+  });
   std::optional<subword_model> subwords;
   checkpoint_extras dictionary_hashes;  // on binarized data: what the checkpoints record of them
   parallel_corpus train, valid;
@@ -259,7 +284,15 @@ train_outputs train_model(Backend& be, training_config c, const train_inputs& in
     model = std::make_unique<model_t>(be, v);
     model->init_hat(be, c.init_seed);
   }
-  trainer_t t(be, *model, train, c.trainer);
+  std::optional<trainer_t> made;  // every rank agrees on the batches, or none trains
+  try {
+    on_every_rank(comm, [&] { made.emplace(be, *model, train, c.trainer, &comm); });
+  } catch (const rank_failed&) {  // the ranks cannot share these batches: leave nothing behind
+    if (lead && !subwords_existed) std::filesystem::remove(save_dir / "subwords.model");
+    if (lead && !save_dir_existed && std::filesystem::is_empty(save_dir)) std::filesystem::remove(save_dir);
+    throw;
+  }
+  trainer_t& t = *made;
   train_outputs result{last, subwords ? subwords->path() : std::string(), 0, false, false};
   if (!restore.empty()) {
     const std::string* kind = extras.value("run");
@@ -279,7 +312,7 @@ train_outputs train_model(Backend& be, training_config c, const train_inputs& in
   result.updates = t.updates();
   // A finished run is done: validating and saving it again would only repeat its last rows.
   if (result.resumed && t.done()) return result;
-  if (in.on_start) in.on_start(t.updates());
+  if (lead && in.on_start) in.on_start(t.updates());
 
   const bool fixed = c.trainer.sampling == sampling_rule::fixed;
   const std::vector<std::pair<std::string, transformer_config>> watched =
@@ -289,7 +322,7 @@ train_outputs train_model(Backend& be, training_config c, const train_inputs& in
   validation_log vlog;
   const std::filesystem::path vlog_path = save_dir / "valid.csv";
   if (std::filesystem::exists(vlog_path)) vlog = read_validation_log(vlog_path.string(), t.updates());
-  const auto validate = [&] {
+  const auto validate_here = [&] {
     for (const auto& [name, cfg] : watched) {
       const auto s = validation_loss(be, *model, cfg, valid, c.trainer.valid_max_tokens, c.valid_batches, c.trainer.label_smoothing);
       const double bits = per_token_bits(s.loss, s.tokens), nll = per_token_bits(s.nll, s.tokens);
@@ -299,7 +332,9 @@ train_outputs train_model(Backend& be, training_config c, const train_inputs& in
                      name.c_str(), bits, nll, std::exp2(nll), s.tokens);
     }
   };
-  const auto save = [&] {
+  // Rank 0 validates and saves; the others wait for it (and fail with it).
+  const auto validate = [&] { on_every_rank(comm, [&] { if (lead) validate_here(); }); };
+  const auto save_here = [&] {
     checkpoint_extras run;
     describe_run(run, c, subwords ? &*subwords : nullptr, save_dir);
     run.values.insert(run.values.end(), dictionary_hashes.values.begin(), dictionary_hashes.values.end());
@@ -307,20 +342,28 @@ train_outputs train_model(Backend& be, training_config c, const train_inputs& in
     write_loss_curve(t.history(), vlog, (save_dir / "loss").string());
     write_validation_log(vlog, vlog_path.string());
   };
+  const auto save = [&] { on_every_rank(comm, [&] { if (lead) save_here(); }); };
+  // Whether any rank was asked to stop (a signal may reach the ranks at different updates).
+  const auto stop_requested = [&] {
+    std::uint64_t stop = in.stop_requested && in.stop_requested() ? 1 : 0;
+    if (comm.size() > 1) comm.sum(std::span<std::uint64_t>(&stop, 1));
+    return stop != 0;
+  };
 
   const std::size_t first = t.updates();
   const auto start = std::chrono::steady_clock::now();
   std::size_t tokens = 0;
   if (out)
-    std::fprintf(out, "hat train: %s, %zu updates (%s), %zu-token batches x %zu, %s\n", c.space.c_str(), c.trainer.max_update,
+    std::fprintf(out, "hat train: %s, %zu updates (%s), %zu-token batches x %zu%s, %s\n", c.space.c_str(), c.trainer.max_update,
                  fixed                                           ? "one fixed SubTransformer"
                  : c.trainer.sampling == sampling_rule::sandwich ? "sandwich rule"
                                                                  : "one random SubTransformer each",
-                 c.trainer.batching.max_tokens, c.trainer.update_freq, in.device.c_str());
+                 c.trainer.batching.max_tokens, c.trainer.update_freq,
+                 comm.size() > 1 ? (" x " + std::to_string(comm.size()) + " ranks").c_str() : "", in.device.c_str());
   while (!t.done()) {
     const update_record r = t.step();
     tokens += r.tokens;
-    if (in.on_update) in.on_update(r);
+    if (lead && in.on_update) in.on_update(r);
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const std::size_t done_here = t.updates() - first;
     if (out && c.log_interval && (t.updates() % c.log_interval == 0 || t.done())) {
@@ -330,7 +373,7 @@ train_outputs train_model(Backend& be, training_config c, const train_inputs& in
     }
     if (c.validate_interval_updates && t.updates() % c.validate_interval_updates == 0 && !t.done()) validate();
     if (c.save_interval_updates && t.updates() % c.save_interval_updates == 0 && !t.done()) save();
-    if (in.stop_requested && in.stop_requested()) {
+    if (stop_requested()) {
       save();
       result.updates = t.updates();
       result.stopped = true;

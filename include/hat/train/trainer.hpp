@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -17,6 +18,7 @@
 #include <hat/backend/dropout_mask.hpp>
 #include <hat/config.hpp>
 #include <hat/data/parallel_corpus.hpp>
+#include <hat/dist/communicator.hpp>
 #include <hat/io/checksum.hpp>
 #include <hat/nn/checkpoint.hpp>
 #include <hat/nn/super_transformer.hpp>
@@ -41,23 +43,44 @@ struct training_diverged : std::runtime_error {
 /// Everything an update depends on is a function of (options, update count, data position),
 /// so a run restored from a checkpoint written by save() continues exactly as the run that
 /// wrote it would have, on the same backend and thread count.
+///
+/// Data-parallel (fairseq's distributed training): with a communicator of n ranks, an update
+/// reads n x update_freq micro-batches of one global stream of batches, rank r the r-th run of
+/// update_freq of them; the ranks sum their gradients, losses and token counts and take the
+/// same Adam step, so every rank keeps the same weights. Each micro-batch's gradient is summed
+/// into the update's as a whole, so 2 ranks with update_freq 1 give bit for bit what 1 rank with
+/// update_freq 2 gives. The data position is global: a run resumes on any number of ranks.
 template <transformer_space S, backend_policy Backend>
 class trainer {
  public:
   using model_type = super_transformer_for<S, Backend>;
   using arch_type = arch<S>;
 
-  trainer(Backend& be, model_type& model, const parallel_corpus& train, trainer_options o)
+  /// `comm`: the ranks of data-parallel training (null: this process alone); it must outlive
+  /// the trainer, and every rank constructs its trainer with the same options and corpus.
+  trainer(Backend& be, model_type& model, const parallel_corpus& train, trainer_options o, communicator* comm = nullptr)
       : be_(be),
         model_(model),
         train_(train),
         o_(std::move(o)),
+        comm_(comm ? comm : &this_process_alone()),
         adam_(model.size(), o_.adam),
         grad_(model.size()),
         corpus_(fingerprint_(train)) {
     if (train_.size() == 0) throw config_error("trainer: the training corpus is empty");
     if (o_.update_freq == 0) throw config_error("trainer: update_freq must be at least 1");
     if (o_.sampling == sampling_rule::fixed) model_.check_config(o_.fixed);
+    if (o_.update_freq > 1) micro_grad_ = typename Backend::template buffer<float>(model.size());
+    if (comm_->size() > 1) {
+      require_same_on_every_rank(*comm_, corpus_, "training corpus");
+      // Every micro-batch of an update must be another batch of the epoch.
+      const std::size_t per_epoch = epoch_batches(train_, o_.batching, 1).size(), wanted = comm_->size() * o_.update_freq;
+      if (per_epoch < wanted)
+        throw config_error("trainer: the corpus makes " + std::to_string(per_epoch) + " batches of " +
+                           std::to_string(o_.batching.max_tokens) + " tokens per epoch, fewer than the " + std::to_string(wanted) +
+                           " an update reads (" + std::to_string(comm_->size()) + " ranks x update-freq " +
+                           std::to_string(o_.update_freq) + "): lower max-tokens, update-freq or the number of ranks");
+    }
   }
 
   const trainer_options& options() const noexcept { return o_; }
@@ -85,28 +108,62 @@ class trainer {
     return arch_type::sample(g);
   }
 
-  /// One optimiser update: update_freq micro-batches through every SubTransformer the rule
-  /// gives, gradients summed and divided by the target tokens (fairseq's normalisation),
-  /// clipped, then Adam at the schedule's rate for this update. Throws training_diverged when
-  /// the loss or the gradient norm is not finite (the weights are left as before the update).
+  /// One optimiser update: update_freq micro-batches (on every rank) through every
+  /// SubTransformer the rule gives, gradients summed and divided by the target tokens
+  /// (fairseq's normalisation), clipped, then Adam at the schedule's rate for this update.
+  /// Throws training_diverged when the loss or the gradient norm is not finite (the weights are
+  /// left as before the update), on every rank alike; an error on one rank becomes rank_failed
+  /// on all of them.
   update_record step() {
     const auto start = std::chrono::steady_clock::now();
     const std::vector<transformer_config> configs = configs_for(updates_);
-    be_.fill(dense(grad_.data(), 1, grad_.size()), 0.0f);
+    const std::size_t n = grad_.size(), ranks = comm_->size(), F = o_.update_freq;
+    be_.fill(dense(grad_.data(), 1, n), 0.0f);
     loss_sums sum;
     std::size_t sentences = 0;
-    for (std::size_t micro = 0; micro < o_.update_freq; ++micro) {
-      const corpus_batch& b = next_batch_();
-      sentences += b.items.size();
-      for (std::size_t k = 0; k < configs.size(); ++k) {
-        const std::uint64_t key = dropout_key(dropout_key(o_.seed, updates_), micro * 16 + k);
-        const loss_sums s =
-            training_forward(be_, model_, configs[k], b.source, b.target, o_.label_smoothing, o_.dropout, key, tape_);
-        training_backward(be_, model_, tape_, 1.0f, grad_.data(), ws_);
-        sum.loss += s.loss;
-        sum.nll += s.nll;
-        sum.tokens += s.tokens;
+    const auto work = [&] {
+      // Micro-batch j of the update's ranks x F is rank j / F's; the dropout masks follow j, so
+      // they do not depend on how many ranks share the update.
+      for (std::size_t j = 0; j < ranks * F; ++j) {
+        const bool mine = j / F == comm_->rank();
+        const corpus_batch* b = next_batch_(mine);
+        if (!mine) continue;
+        sentences += b->items.size();
+        // The first micro-batch's gradient goes straight into grad_ (onto zeros: exact), every
+        // other one into its own zeroed buffer and is then added whole: the same additions a
+        // sum over ranks makes.
+        float* g = grad_.data();
+        if (j % F > 0) {
+          be_.fill(dense(micro_grad_.data(), 1, n), 0.0f);
+          g = micro_grad_.data();
+        }
+        loss_sums micro;
+        for (std::size_t k = 0; k < configs.size(); ++k) {
+          const std::uint64_t key = dropout_key(dropout_key(o_.seed, updates_), j * 16 + k);
+          const loss_sums s =
+              training_forward(be_, model_, configs[k], b->source, b->target, o_.label_smoothing, o_.dropout, key, tape_);
+          training_backward(be_, model_, tape_, 1.0f, g, ws_);
+          micro.loss += s.loss;
+          micro.nll += s.nll;
+          micro.tokens += s.tokens;
+        }
+        if (j % F > 0) be_.add(dense(micro_grad_.data(), 1, n), dense(grad_.data(), 1, n));
+        sum.loss += micro.loss;
+        sum.nll += micro.nll;
+        sum.tokens += micro.tokens;
       }
+    };
+    if (ranks == 1) {
+      work();
+    } else {
+      std::string error;
+      try {
+        work();
+      } catch (const std::exception& e) {
+        error = "update " + std::to_string(updates_ + 1) + ": " + e.what();
+      }
+      raise_if_any_failed(*comm_, error);
+      reduce_(sum, sentences);
     }
     update_record r;
     r.update = updates_ + 1;
@@ -209,22 +266,45 @@ class trainer {
         h = fnv1a(std::string_view(reinterpret_cast<const char*>(s.data()), s.size() * sizeof(int)), h);
     return std::to_string(c.size()) + " pairs, " + std::to_string(h);
   }
-  const corpus_batch& next_batch_() {
+  // The next batch of the global stream (epoch after epoch); made only where `mine` (another
+  // rank's is only counted).
+  const corpus_batch* next_batch_(bool mine) {
     if (epoch_ == 0 || position_ >= batches_.size()) {
       ++epoch_;
       batches_ = epoch_batches(train_, o_.batching, epoch_);
       position_ = 0;
     }
-    batch_ = make_batch(train_, batches_[position_++]);
-    return batch_;
+    const std::size_t at = position_++;
+    if (!mine) return nullptr;
+    batch_ = make_batch(train_, batches_[at]);
+    return &batch_;
+  }
+  // The sums over the ranks: the gradient (through host memory), losses, tokens, sentences.
+  void reduce_(loss_sums& sum, std::size_t& sentences) {
+    const std::size_t n = grad_.size();
+    host_grad_.resize(n);
+    be_.download(grad_.data(), n, host_grad_.data());
+    comm_->sum(std::span<float>(host_grad_));
+    be_.upload(host_grad_.data(), n, grad_.data());
+    double losses[2] = {sum.loss, sum.nll};
+    comm_->sum(std::span<double>(losses));
+    std::uint64_t counts[2] = {sum.tokens, sentences};
+    comm_->sum(std::span<std::uint64_t>(counts));
+    sum.loss = losses[0];
+    sum.nll = losses[1];
+    sum.tokens = static_cast<std::size_t>(counts[0]);
+    sentences = static_cast<std::size_t>(counts[1]);
   }
 
   Backend& be_;
   model_type& model_;
   const parallel_corpus& train_;
   trainer_options o_;
+  communicator* comm_;
   adam<Backend, float> adam_;
   typename Backend::template buffer<float> grad_;
+  typename Backend::template buffer<float> micro_grad_;  // update_freq > 1: one micro-batch's gradient
+  std::vector<float> host_grad_;                         // ranks > 1: the gradient the ranks sum
   training_tape<Backend, float> tape_;
   model_workspace<Backend, float> ws_;
   std::size_t updates_ = 0, epoch_ = 0, position_ = 0;  // epoch 0: not started

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+// communicator: what data-parallel training asks of a group of processes (ranks): element-wise sums
+// every rank receives, and every rank's text in rank order. One process needs no MPI at all
+// (single_process); mpi.hpp implements it on MPI, docs/distributed.md says how to launch it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <hat/config.hpp>
+
+namespace hat {
+
+/// A group of `size()` processes, this one being `rank()` (0-based). Every call is collective:
+/// each rank makes the same calls in the same order, or the group waits for the missing one.
+class communicator {
+ public:
+  virtual ~communicator() = default;
+  virtual std::size_t rank() const noexcept = 0;
+  virtual std::size_t size() const noexcept = 0;
+  /// In place, element-wise: the sum over the ranks, the same on every rank. With two ranks the
+  /// sum is exact to the bit whatever the order (a + b == b + a in IEEE arithmetic); with more,
+  /// the order the implementation adds in may differ from a single process's.
+  virtual void sum(std::span<float> values) = 0;
+  virtual void sum(std::span<double> values) = 0;
+  virtual void sum(std::span<std::uint64_t> values) = 0;
+  /// Every rank's `text`, in rank order, on every rank.
+  virtual std::vector<std::string> gather(const std::string& text) = 0;
+};
+
+/// The group of one: sums are the values themselves.
+class single_process final : public communicator {
+ public:
+  std::size_t rank() const noexcept override { return 0; }
+  std::size_t size() const noexcept override { return 1; }
+  void sum(std::span<float>) override {}
+  void sum(std::span<double>) override {}
+  void sum(std::span<std::uint64_t>) override {}
+  std::vector<std::string> gather(const std::string& text) override { return {text}; }
+};
+
+/// The group of this process alone (stateless: one instance serves every caller).
+inline communicator& this_process_alone() {
+  static single_process alone;
+  return alone;
+}
+
+/// Thrown on every rank when one rank failed: the same message everywhere, naming that rank, so
+/// a job ends as one instead of leaving the others waiting in the next collective.
+struct rank_failed : config_error {
+  using config_error::config_error;
+};
+
+/// Collective: each rank reports `error` (empty: none). When any rank has one, every rank throws
+/// rank_failed with the first failing rank's message (prefixed "rank r of n: " in a group).
+inline void raise_if_any_failed(communicator& comm, const std::string& error) {
+  if (comm.size() == 1) {
+    if (!error.empty()) throw rank_failed(error);
+    return;
+  }
+  std::uint64_t failed = error.empty() ? 0 : 1;
+  comm.sum(std::span<std::uint64_t>(&failed, 1));
+  if (failed == 0) return;
+  const auto all = comm.gather(error);
+  for (std::size_t r = 0; r < all.size(); ++r)
+    if (!all[r].empty()) throw rank_failed("rank " + std::to_string(r) + " of " + std::to_string(all.size()) + ": " + all[r]);
+}
+
+/// Runs `work` on every rank; a rank's exception becomes rank_failed on all of them (collective).
+template <class Work>
+void on_every_rank(communicator& comm, Work&& work) {
+  std::string error;
+  try {
+    work();
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  raise_if_any_failed(comm, error);
+}
+
+/// Collective: throws rank_failed on every rank when the ranks' `what` differ (a config, a
+/// corpus, a binary), naming the first rank that differs from rank 0. `what_name` says what.
+inline void require_same_on_every_rank(communicator& comm, const std::string& what, const std::string& what_name) {
+  if (comm.size() == 1) return;
+  const auto all = comm.gather(what);
+  for (std::size_t r = 1; r < all.size(); ++r)
+    if (all[r] != all[0])
+      throw rank_failed("rank " + std::to_string(r) + " of " + std::to_string(all.size()) + " has another " + what_name +
+                         " than rank 0 (" + all[r] + " against " + all[0] + "): every rank must run the same binary on the same "
+                         "config and data");
+}
+
+}  // namespace hat

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# `mpirun -np 2 hat train`: data-parallel training against one process, resuming on another number
+# of ranks, a rank killed mid-run, and refused inputs (docs/distributed.md).
+# Usage: mpi_test.sh HAT_EXE MPIEXEC WORK_DIR WITH_MPI   (exit 77: skipped, no MPI here)
+set -u
+hat=$1 mpiexec=$2 work=$3 with_mpi=$4
+if [ "$with_mpi" != "ON" ] || [ ! -x "$mpiexec" ]; then
+  echo "skipped: hat was built without MPI, or no mpiexec"; exit 77
+fi
+rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
+fails=0 passes=0
+check() {  # check "description" command...: the command must succeed
+  local what=$1; shift
+  if "$@"; then passes=$((passes + 1)); else echo "FAILED: $what"; fails=$((fails + 1)); fi
+}
+# Two ranks on this machine whatever its cores, as root in a container too.
+run2() { "$mpiexec" --allow-run-as-root --oversubscribe -np 2 "$@"; }
+
+# The built-in number-words corpus and its training config; 8 updates, saved every 4.
+"$hat" demo --quick --run-dir demo >/dev/null 2>&1 || { echo "FAILED: hat demo --quick"; exit 1; }
+sed 's/^update-freq: .*/update-freq: 2/; s/^max-update: .*/max-update: 8/; s/^validate-interval-updates: .*/validate-interval-updates: 4/; s/^save-interval-updates: .*/save-interval-updates: 4/' \
+  demo/config/training.yml >uf2.yml
+sed 's/^update-freq: .*/update-freq: 1/' uf2.yml >uf1.yml
+# Bytes of the checkpoint before the loss history of 8 updates (5 floats each, one of them wall-clock
+# seconds) and the checksum: the weights, Adam's moments and the training state.
+same_state() {
+  python3 -c "import sys; a, b = (open(f, 'rb').read() for f in sys.argv[1:]); n = 8 * 5 * 4 + 8; sys.exit(not (len(a) == len(b) and a[:-n] == b[:-n]))" "$1" "$2"
+}
+no_seconds() { sed 's/"seconds":[^,}]*//' "$1"; }
+
+"$hat" train --config uf2.yml --data demo/data --save-dir one --log one.jsonl >/dev/null 2>&1
+check "1 rank, update-freq 2: trains" test -s one/checkpoint_last.hat
+run2 "$hat" train --config uf1.yml --data demo/data --save-dir two --log two.jsonl >two.out 2>&1
+check "2 ranks, update-freq 1: exit 0" test $? -eq 0
+check "2 ranks: the opening line names them" grep -q 'x 1 x 2 ranks' two.out
+check "2 ranks: every update's loss, nll, tokens and gradient norm equal 1 rank with update-freq 2, bit for bit" \
+  diff <(no_seconds one.jsonl) <(no_seconds two.jsonl)
+check "2 ranks: weights and optimiser state equal 1 rank with update-freq 2, bit for bit" \
+  same_state one/checkpoint_last.hat two/checkpoint_last.hat
+check "2 ranks: rank 0 alone prints (one 'done' line)" test "$(grep -c 'hat train: done' two.out)" -eq 1
+
+# Resume on another number of ranks: 4 updates on 2 ranks, the rest on 1 rank with update-freq 2.
+run2 "$hat" train --config uf1.yml --data demo/data --save-dir mixed --max-updates 4 >/dev/null 2>&1
+"$hat" train --config uf2.yml --data demo/data --save-dir mixed >mixed.out 2>&1
+check "2 ranks then 1: resumed at update 4" grep -q 'resumed from .* at update 4' mixed.out
+check "2 ranks then 1: the same weights as 1 rank throughout, bit for bit" \
+  same_state one/checkpoint_last.hat mixed/checkpoint_last.hat
+
+# A rank killed (kill -9) mid-run ends the job within seconds; the checkpoint left loads and resumes.
+sed 's/^max-update: .*/max-update: 100000/' uf1.yml >long.yml
+run2 "$hat" train --config long.yml --data demo/data --save-dir killed >killed.out 2>&1 &
+job=$!
+for _ in $(seq 1 300); do [ -e killed/checkpoint_last.hat ] && break; sleep 0.1; done
+victim=$(pgrep -f -- "hat train .*[-]-save-dir killed" | tail -1)  # a rank (mpiexec's line names no 'hat train')
+kill -9 "$victim"
+start=$(date +%s)
+wait $job
+rc=$?
+took=$(( $(date +%s) - start ))
+check "a rank killed: the job ends non-zero (rc $rc)" test $rc -ne 0
+check "a rank killed: the job ends within 10 s (took $took s)" test $took -le 10
+check "a rank killed: no rank left running" bash -c "! pgrep -f -- '[-]-save-dir killed' >/dev/null"
+"$hat" valid-loss --checkpoint killed/checkpoint_last.hat --data demo/data --batches 1 demo/search/75pct.yml >/dev/null 2>killed.err
+check "a rank killed: the last checkpoint loads" test $? -eq 0
+run2 "$hat" train --config long.yml --data demo/data --save-dir killed --max-updates 20 >resumed.out 2>&1
+check "a rank killed: rerunning resumes" bash -c "test $? -eq 0 && grep -q 'resumed from' resumed.out"
+
+# Refused: ranks with other configs (nothing written), and more ranks than batches per update.
+"$mpiexec" --allow-run-as-root --oversubscribe -np 1 "$hat" train --config uf1.yml --data demo/data --save-dir differ : \
+  -np 1 "$hat" train --config uf2.yml --data demo/data --save-dir differ >differ.out 2>&1
+check "ranks with other configs: exit non-zero" test $? -ne 0
+check "ranks with other configs: says which rank and what" grep -q 'rank 1 of 2 has another config than rank 0 (uf2.yml, ' differ.out
+check "ranks with other configs: nothing written" test ! -e differ
+sed 's/^max-tokens: .*/max-tokens: 1000000/' uf1.yml >huge.yml
+run2 "$hat" train --config huge.yml --data demo/data --save-dir huge >huge.out 2>&1
+check "an epoch of fewer batches than ranks: exit non-zero" test $? -ne 0
+check "an epoch of fewer batches than ranks: says so" grep -q 'fewer than the 2 an update reads (2 ranks x update-freq 1)' huge.out
+check "an epoch of fewer batches than ranks: nothing written" test ! -e huge
+
+echo "mpi: $passes passed, $fails failed"
+test $fails -eq 0
