@@ -30,6 +30,7 @@
 #include "fairseq_inputs.hpp"
 #include "validators.hpp"
 #include "json_output.hpp"
+#include "ranks.hpp"
 
 namespace hat_cli {
 namespace {
@@ -58,10 +59,12 @@ void search_space(hat::cpu& be, hat::latency_predictor<hat::cpu>& pred, const se
   hat::search_outputs<S> found;
   try {
     found = hat::search_architecture<S>(be, pred, in, std::move(valid_loss));
-  } catch (const hat::infeasible_constraint& e) {
-    std::cerr << "hat search: " << e.what() << "\n";
+  } catch (const hat::infeasible_constraint& e) {  // on every rank alike
+    if (!in.comm || in.comm->rank() == 0) std::cerr << "hat search: " << e.what() << "\n";
     throw exit_code{3};
   }
+  // Under mpirun the ranks scored together; rank 0 reports (and computes a Pareto front alone).
+  if (in.comm && in.comm->rank() != 0) return;
   const auto& result = found.result;
   const double lat = found.predicted_ms;
   if (o.json)
@@ -98,7 +101,7 @@ void search_space(hat::cpu& be, hat::latency_predictor<hat::cpu>& pred, const se
                svg.c_str());
 }
 
-void run_search(const search_options& o) {
+void run_search(const search_options& o, hat::communicator* comm) {
   hat::cpu::set_threads(o.threads);
   hat::cpu be;
   auto pred = hat::latency_predictor<hat::cpu>::load(be, o.predictor);
@@ -141,6 +144,7 @@ void run_search(const search_options& o) {
     hat::refuse_to_overwrite(std::filesystem::path(o.pareto).replace_extension(".svg"), "--pareto's plot", {o.predictor, o.checkpoint});
   }
   in.progress = o.quiet ? nullptr : &std::cerr;
+  in.comm = comm;
   if (!fairseq) {
     in.title = o.task.empty() ? space : o.task;
     return with_space<space_role::measurable>(space, "--space", [&]<class S>() { search_space<S>(be, pred, o, in, len); });
@@ -217,7 +221,7 @@ void add_search_command(CLI::App& app) {
       std::cerr << "hat search: " << e.what() << "\n";
       throw exit_code{2};
     }
-    run_search(*o);
+    with_ranks("search", [&](hat::communicator* comm) { run_search(*o, comm); });
   });
 }
 

@@ -68,6 +68,7 @@ struct valid_cli_options {
   std::int64_t batches = 0, max_tokens = 4096;
   int threads = 1;
   bool json = false;
+  hat::communicator* comm = nullptr;  // under mpirun: the ranks share each file's batches
 };
 
 /// The loss of each SubTransformer file on `valid` with the weights of `model`.
@@ -76,7 +77,8 @@ void score_files(hat::cpu& be, const Model& model, const hat::parallel_corpus& v
   const std::size_t failed = for_each_file("valid-loss", o.files, [&](std::size_t, const std::string& file) {
     const auto cfg = hat::config_of(hat::read_subtransformer_yaml<S>(file));
     const auto s = hat::validation_loss(be, model, cfg, valid, static_cast<std::size_t>(o.max_tokens),
-                                        static_cast<std::size_t>(o.batches));
+                                        static_cast<std::size_t>(o.batches), 0.1, o.comm);
+    if (o.comm && o.comm->rank() != 0) return;  // rank 0 prints
     const double bits = hat::per_token_bits(s.loss, s.tokens), nll = hat::per_token_bits(s.nll, s.tokens);
     if (o.json)
       print_json({{"file", file}, {"loss", bits}, {"nll", nll}, {"tokens", s.tokens}});
@@ -173,7 +175,12 @@ void add_train_command(CLI::App& app) {
   vc->add_option("--threads", v->threads, "OpenBLAS threads")->check(positive_count())->capture_default_str();
   vc->add_flag("--json", v->json, "one JSON object per file: file, loss, nll, tokens");
   vc->add_option("files", v->files, "SubTransformer YAML files")->required()->check(CLI::ExistingFile);
-  vc->callback([v] { run_valid(*v); });
+  vc->callback([v] {
+    with_ranks("valid-loss", [&](hat::communicator* comm) {
+      v->comm = comm;
+      run_valid(*v);
+    });
+  });
 }
 
 }  // namespace hat_cli

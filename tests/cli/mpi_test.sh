@@ -39,6 +39,21 @@ check "2 ranks: weights and optimiser state equal 1 rank with update-freq 2, bit
   same_state one/checkpoint_last.hat two/checkpoint_last.hat
 check "2 ranks: rank 0 alone prints (one 'done' line)" test "$(grep -c 'hat train: done' two.out)" -eq 1
 
+# The search with HAT's fitness: each generation's new networks split over the ranks; the same files.
+search=(search --space number-words --predictor demo/predictor/latency.pred --latency-constraint 1000 --fitness valid-loss
+        --checkpoint one/checkpoint_last.hat --data demo/data --valid-batches 2 --iterations 4 --population 10 --parents 3
+        --mutations 4 --crossovers 3 --quiet)
+"$hat" "${search[@]}" --out s1.yml --history s1.csv >s1.out 2>&1
+run2 "$hat" "${search[@]}" --out s2.yml --history s2.csv >s2.out 2>&1
+check "search on 2 ranks: exit 0" test $? -eq 0
+check "search on 2 ranks: the architecture, history and plot of 1 rank, byte for byte" \
+  bash -c "cmp s1.yml s2.yml && cmp s1.csv s2.csv && cmp s1.svg s2.svg"
+check "search on 2 ranks: one report" test "$(grep -c '^best: ' s2.out)" -eq 1
+# valid-loss: each file's batches split over the ranks, summed in batch order: the same numbers.
+"$hat" valid-loss --checkpoint one/checkpoint_last.hat --data demo/data --json demo/search/75pct.yml s1.yml >v1.out 2>&1
+run2 "$hat" valid-loss --checkpoint one/checkpoint_last.hat --data demo/data --json demo/search/75pct.yml s1.yml >v2.out 2>&1
+check "valid-loss on 2 ranks: the losses of 1 rank, to the last digit, printed once" bash -c "test -s v1.out && cmp v1.out v2.out"
+
 # Resume on another number of ranks: 4 updates on 2 ranks, the rest on 1 rank with update-freq 2.
 run2 "$hat" train --config uf1.yml --data demo/data --save-dir mixed --max-updates 4 >/dev/null 2>&1
 "$hat" train --config uf2.yml --data demo/data --save-dir mixed >mixed.out 2>&1

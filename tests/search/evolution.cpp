@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
+#include <vector>
 #include <unordered_set>
 
 #include <hat/profile/flops.hpp>
@@ -77,6 +79,39 @@ TEST_CASE("evolution: each network is scored once and only feasible ones are sco
   CHECK(r.evaluations == scored.size());
   CHECK(r.evaluations < 30 * 125);
   CHECK(r.cache_hits == 30 * 125 - r.evaluations);
+}
+
+TEST_CASE("evolution: a prefetching fitness gets each generation's new networks at once, and the same search", "[search][evolution]") {
+  // What a fitness shared by the ranks of a job does: score a generation's new networks together.
+  struct prefetching {
+    std::vector<std::size_t> batch_sizes;
+    std::unordered_set<A> prefetched;
+    std::size_t asked = 0, asked_unprefetched = 0, prefetched_twice = 0;
+    void prefetch(std::span<const A> networks) {
+      batch_sizes.push_back(networks.size());
+      for (const A& a : networks) prefetched_twice += prefetched.insert(a.canonical()).second ? 0 : 1;
+    }
+    double operator()(const A& a) {
+      ++asked;
+      asked_unprefetched += prefetched.contains(a.canonical()) ? 0 : 1;
+      return minus_params(a);
+    }
+  };
+  static_assert(hat::prefetching_fitness<prefetching, S>);
+  prefetching f;
+  const hat::evolution_options o{.iterations = 6, .population = 40, .parents = 10, .mutations = 15, .crossovers = 15, .seed = 2};
+  const auto limit = hat::at_most(tiny_flops, flops_limit);
+  const auto with = hat::evolution<S>{o}.run(f, limit);
+  const auto without = hat::evolution<S>{o}.run(minus_params, limit);
+  CHECK(with.best == without.best);
+  CHECK(with.evaluations == without.evaluations);
+  CHECK(with.cache_hits == without.cache_hits);
+  REQUIRE(f.batch_sizes.size() == 6);  // one batch per scored generation
+  CHECK(f.batch_sizes[0] <= 40);
+  CHECK(f.asked == with.evaluations);  // every network asked for once, and every one was prefetched
+  CHECK(f.asked_unprefetched == 0);
+  CHECK(f.prefetched_twice == 0);
+  CHECK(f.prefetched.size() == with.evaluations);
 }
 
 TEST_CASE("evolution: finds the brute-force optimum of the tiny space", "[search][evolution]") {

@@ -229,3 +229,35 @@ TEST_CASE("data-parallel: ranks with other corpora, or too few batches for them,
   });
   for (const auto& s : few) CHECK_THAT(s, Catch::Contains("fewer than the 2 an update reads (2 ranks x update-freq 1)"));
 }
+
+TEST_CASE("data-parallel: the validation loss over ranks is one process's, bit for bit", "[train][dist]") {
+  hat::cpu be;
+  model_t model(be, vocab);
+  model.init_hat(be, 5);
+  const auto valid = reverse_task(90, 4);
+  const auto c = hat::config_of(hat::represent_largest<hat_test::reverse_space>());
+  const auto alone = hat::validation_loss(be, model, c, valid, 40, 0);
+  REQUIRE(alone.tokens > 0);
+  for (std::size_t ranks : {2u, 3u}) {
+    std::vector<hat::loss_sums> got(ranks);
+    on_threads(ranks, [&](std::size_t r, hat::communicator& comm) {
+      hat::cpu own;
+      got[r] = hat::validation_loss(own, model, c, valid, 40, 0, 0.1, &comm);
+    });
+    for (const auto& s : got) {
+      CHECK(s.loss == alone.loss);
+      CHECK(s.nll == alone.nll);
+      CHECK(s.tokens == alone.tokens);
+    }
+  }
+  // the first batches only, as the search's fitness reads them
+  const auto first = hat::validation_loss(be, model, c, valid, 40, 2);
+  std::vector<hat::loss_sums> got(2);
+  on_threads(2, [&](std::size_t r, hat::communicator& comm) {
+    hat::cpu own;
+    got[r] = hat::validation_loss(own, model, c, valid, 40, 2, 0.1, &comm);
+  });
+  CHECK(got[0].loss == first.loss);
+  CHECK(got[1].tokens == first.tokens);
+  CHECK(first.tokens < alone.tokens);
+}

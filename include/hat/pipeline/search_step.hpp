@@ -8,12 +8,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -21,6 +24,7 @@
 #include <hat/config.hpp>
 #include <hat/data/load_corpus.hpp>
 #include <hat/data/subword_model.hpp>
+#include <hat/dist/communicator.hpp>
 #include <hat/io/same_file.hpp>
 #include <hat/nn/checkpoint.hpp>
 #include <hat/pipeline/fairseq_data.hpp>
@@ -63,6 +67,45 @@ struct search_inputs {
   std::string title;              // of the history plot
   std::vector<std::filesystem::path> inputs;  // files the caller read (the predictor's): never overwritten
   std::ostream* progress = &std::cerr;  // a line per iteration (null: quiet)
+  /// The ranks that share the scoring (docs/distributed.md; null: this process alone). Every rank
+  /// runs the same search; each generation's new networks are split over the ranks, every rank
+  /// gets every score, so the result is the same as on one rank. Rank 0 alone writes and prints.
+  communicator* comm = nullptr;
+};
+
+/// A search's fitness scored by the ranks together: rank r scores the r-th, (r + n)-th, ... of a
+/// generation's new networks, and every rank receives every value (exact: their bytes), so the
+/// search runs the same on each rank and on one.
+template <transformer_space S>
+struct fitness_over_ranks {
+  communicator* comm = nullptr;  // null or one rank: no prefetching, each network scored when asked
+  std::function<double(const arch<S>&)> score;
+  std::unordered_map<arch<S>, double, std::hash<arch<S>>> ready;  // by canonical network
+
+  void prefetch(std::span<const arch<S>> networks) {
+    if (!comm || comm->size() == 1) return;
+    std::string mine, error;
+    try {
+      for (std::size_t i = comm->rank(); i < networks.size(); i += comm->size()) {
+        const double v = score(networks[i]);
+        mine.append(reinterpret_cast<const char*>(&v), sizeof v);
+      }
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    raise_if_any_failed(*comm, error);
+    const auto all = comm->gather(mine);
+    for (std::size_t r = 0; r < all.size(); ++r)
+      for (std::size_t k = 0; k * sizeof(double) < all[r].size(); ++k) {
+        double v = 0;
+        std::memcpy(&v, all[r].data() + k * sizeof(double), sizeof v);
+        ready[networks[r + k * all.size()].canonical()] = v;
+      }
+  }
+  double operator()(const arch<S>& a) {
+    if (auto it = ready.find(a.canonical()); it != ready.end()) return it->second;
+    return score(a);
+  }
 };
 
 template <transformer_space S>
@@ -115,6 +158,22 @@ struct valid_loss_fitness {
   }
 };
 
+/// The search's files: the history (CSV and SVG), then the best architecture (last: it marks the
+/// search done).
+template <transformer_space S>
+void write_search_files(const search_inputs& in, const search_outputs<S>& out) {
+  if (!in.history.empty()) {
+    write_pareto_csv(in.history, out.scored, std::array<std::string_view, 2>{out.fitness_name, "predicted_latency_ms"});
+    char limit[32];
+    std::snprintf(limit, sizeof limit, "%g", in.limit_ms);
+    write_pareto_svg(std::filesystem::path(in.history).replace_extension(".svg"), out.scored, pareto_front(out.scored),
+                     out.fitness_name, "predicted latency (ms)",
+                     "Search: " + in.title + ", predicted latency <= " + limit + " ms (" + std::to_string(out.scored.size()) +
+                         " networks scored)");
+  }
+  write_subtransformer_yaml(out.result.best, in.out);
+}
+
 /// Searches S under `in.limit_ms` of `predictor`'s latency (any callable arch<S> -> ms). Throws
 /// infeasible_constraint when nothing meets it, config_error on a checkpoint of another space.
 /// `valid_loss`, when given, is the valid-loss fitness (a model the caller loaded, HAT's .pt
@@ -151,27 +210,31 @@ search_outputs<S> search_architecture(Backend& be, Predictor& predictor, const s
   }
   const auto latency = [&](const arch<S>& a) { return predictor(a); };
   const auto feasible = at_most(latency, in.limit_ms);
-  // Every architecture the search scores (each once: the fitness is cached).
-  const auto recording_fitness = [&](const arch<S>& a) {
-    const double f = out.fitness(a);
-    out.scored.push_back({a, {f, latency(a)}});
-    return f;
+  communicator& comm = in.comm ? *in.comm : this_process_alone();
+  const bool lead = comm.rank() == 0;
+  // Every architecture the search scores (each once: the fitness is cached), recorded in the
+  // order the search asks for them, which is the same on every rank.
+  struct recording {
+    fitness_over_ranks<S> scores;
+    search_outputs<S>* out;
+    const decltype(latency)* latency_of;
+    void prefetch(std::span<const arch<S>> networks) { scores.prefetch(networks); }
+    double operator()(const arch<S>& a) {
+      const double f = scores(a);
+      out->scored.push_back({a, {f, (*latency_of)(a)}});
+      return f;
+    }
   };
+  recording recording_fitness{{&comm, out.fitness, {}}, &out, &latency};
   evolution<S> search(in.evo);
-  out.result = in.progress ? search.run(recording_fitness, feasible, print_progress{*in.progress})
-                           : search.run(recording_fitness, feasible);
+  out.result = in.progress && lead ? search.run(recording_fitness, feasible, print_progress{*in.progress})
+                                   : search.run(recording_fitness, feasible);
   out.predicted_ms = latency(out.result.best);
-  if (!in.history.empty()) {
-    write_pareto_csv(in.history, out.scored, std::array<std::string_view, 2>{out.fitness_name, "predicted_latency_ms"});
-    char limit[32];
-    std::snprintf(limit, sizeof limit, "%g", in.limit_ms);
-    write_pareto_svg(std::filesystem::path(in.history).replace_extension(".svg"), out.scored, pareto_front(out.scored),
-                     out.fitness_name, "predicted latency (ms)",
-                     "Search: " + in.title + ", predicted latency <= " + limit + " ms (" + std::to_string(out.scored.size()) +
-                         " networks scored)");
-  }
-  write_subtransformer_yaml(out.result.best, in.out);
+  on_every_rank(comm, [&] {
+    if (lead) write_search_files(in, out);
+  });
   return out;
 }
+
 
 }  // namespace hat

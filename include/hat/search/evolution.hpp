@@ -7,7 +7,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <numeric>  // iota
+#include <span>
 #include <type_traits>
+#include <unordered_set>
 #include <utility>  // as_const
 #include <vector>
 
@@ -28,6 +30,14 @@ namespace hat {
 template <class F, class Space>
 concept fitness_function = std::invocable<F&, const arch<Space>&> &&
                            std::convertible_to<std::invoke_result_t<F&, const arch<Space>&>, double>;
+
+/// A fitness that can score many networks together (across the ranks of a job, or in a batch):
+/// given the networks of a generation not scored yet, `f.prefetch(networks)` computes their
+/// values, and `f(a)` then returns them. The search's result is the same as without it.
+template <class F, class Space>
+concept prefetching_fitness = fitness_function<F, Space> && requires(F& f, std::span<const arch<Space>> networks) {
+  f.prefetch(networks);
+};
 
 /// HAT's evolutionary search over `Space`, exactly as HAT's Evolution (fairseq/evolution.py) runs
 /// it: a random feasible population, then per iteration score everyone, keep the best `parents`,
@@ -89,6 +99,14 @@ search_result<Space> evolution<Space>::run(Fitness&& fitness, Constraint&& feasi
   std::vector<std::size_t> order(o.population);
   for (std::size_t it = 0; it < o.iterations; ++it) {
     // a. score everyone (parents come from the cache), b. stable sort, best first
+    if constexpr (prefetching_fitness<std::remove_reference_t<Fitness>, Space>) {
+      // the networks this generation scores, each once, in the order they are scored below
+      std::vector<A> fresh;
+      std::unordered_set<A, std::hash<A>> seen;
+      for (const A& a : population)
+        if (!cache.contains(a) && seen.insert(a.canonical()).second) fresh.push_back(a.canonical());
+      fitness.prefetch(std::span<const A>(fresh));
+    }
     for (std::size_t i = 0; i < o.population; ++i) score[i] = cache(population[i], fitness);
     std::iota(order.begin(), order.end(), std::size_t{0});
     std::stable_sort(order.begin(), order.end(),

@@ -2,6 +2,7 @@
 // trainer: HAT's SuperTransformer training (one random SubTransformer per update) and SubTransformer training, resumable bit for bit.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
@@ -317,21 +318,49 @@ class trainer {
 /// fairseq's validation loss of SubTransformer `c` with the model's (inherited) weights: the
 /// label-smoothed loss (eps) in base 2 per target token over the first `max_batches` batches
 /// of `valid` in length order (0: all), as HAT's search fitness (validate_all in
-/// HAT's fairseq/evolution.py).
+/// HAT's fairseq/evolution.py). With a communicator of n ranks (collective), rank r scores the
+/// batches r, r + n, ... and every rank gets the sums over all batches, added in batch order as
+/// one process adds them: the same value to the bit.
 template <class M, backend_policy Backend>
 loss_sums validation_loss(Backend& be, const super_transformer<M, Backend, float>& model, const transformer_config& c,
-                          const parallel_corpus& valid, std::size_t max_tokens, std::size_t max_batches, double eps = 0.1) {
+                          const parallel_corpus& valid, std::size_t max_tokens, std::size_t max_batches, double eps = 0.1,
+                          communicator* comm = nullptr) {
   batching_options o;
   o.max_tokens = max_tokens;
   o.shuffle = false;
   const auto batches = epoch_batches(valid, o, 1);
+  const std::size_t n = max_batches == 0 ? batches.size() : std::min(max_batches, batches.size());
+  const std::size_t ranks = comm ? comm->size() : 1, rank = comm ? comm->rank() : 0;
   model_workspace<Backend, float> ws;
   typename Backend::template buffer<float> logits;
   encoder_output<Backend, float> enc;
+  std::vector<loss_sums> each(n);  // this rank's batches
+  std::string error;
+  try {
+    for (std::size_t i = rank; i < n; i += ranks) {
+      const corpus_batch b = make_batch(valid, batches[i]);
+      each[i] = model.loss(be, c, b.source, b.target, eps, ws, logits, enc);
+    }
+  } catch (const std::exception& e) {
+    if (ranks == 1) throw;
+    error = e.what();
+  }
+  if (ranks > 1) {  // every batch's sums to every rank: loss and nll as they are, tokens as counts
+    raise_if_any_failed(*comm, error);
+    std::vector<double> values(2 * n, 0.0);
+    std::vector<std::uint64_t> tokens(n, 0);
+    for (std::size_t i = rank; i < n; i += ranks) {
+      values[2 * i] = each[i].loss;
+      values[2 * i + 1] = each[i].nll;
+      tokens[i] = each[i].tokens;
+    }
+    // one rank holds each entry, the others add zeros: exact (x + 0 == x)
+    comm->sum(std::span<double>(values));
+    comm->sum(std::span<std::uint64_t>(tokens));
+    for (std::size_t i = 0; i < n; ++i) each[i] = {values[2 * i], values[2 * i + 1], static_cast<std::size_t>(tokens[i])};
+  }
   loss_sums total;
-  for (std::size_t i = 0; i < batches.size() && (max_batches == 0 || i < max_batches); ++i) {
-    const corpus_batch b = make_batch(valid, batches[i]);
-    const loss_sums s = model.loss(be, c, b.source, b.target, eps, ws, logits, enc);
+  for (const loss_sums& s : each) {
     total.loss += s.loss;
     total.nll += s.nll;
     total.tokens += s.tokens;
