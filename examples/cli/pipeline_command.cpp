@@ -29,6 +29,7 @@
 #include "commands.hpp"
 #include "validators.hpp"
 #include "latency_runs.hpp"
+#include "ranks.hpp"
 #include "train_runs.hpp"
 
 namespace hat_cli {
@@ -41,13 +42,16 @@ struct pipeline_cli_options {
   int threads = 0;
 };
 
-void run_pipeline(const std::string& config_path, const std::string& run_dir, const std::string& data_override, int threads_override) {
+void run_pipeline(const std::string& config_path, const std::string& run_dir, const std::string& data_override, int threads_override,
+                  hat::communicator* comm) {
   const auto cfg = hat::read_pipeline_yaml(config_path);
   const auto tc = hat::parse_training_yaml(hat::read_file(cfg.training_config), cfg.training_config);
   hat::pipeline_inputs in;
   in.folder.root = run_dir.empty() ? fs::path(config_path).parent_path() / "run" : fs::path(run_dir);
   in.data = data_override;
   in.threads = threads_override;
+  in.comm = comm;
+  const bool lead = !comm || comm->rank() == 0;  // prints; the other ranks end quietly
   in.predictor.least_squares = hat::lapack_least_squares;
   in.stop_requested = [] { return train_stop_signal.load() != 0; };
   std::signal(SIGINT, hat_cli_on_stop_signal);
@@ -63,27 +67,31 @@ void run_pipeline(const std::string& config_path, const std::string& run_dir, co
   const auto keep_copy = [](const fs::path& copy, const std::string& original, const std::string& text) {
     if (!hat::same_file(copy, original)) hat::write_file_atomic(copy, text);
   };
-  keep_copy(in.folder.config_dir() / "pipeline.yml", config_path, hat::read_file(config_path));
-  keep_copy(in.folder.config_dir() / "training.yml", cfg.training_config, tc.text);
-  if (const auto w = hat::cpu::blas_warning(); !w.empty()) std::cerr << "hat: warning: " << w << "\n";
+  hat::on_rank0(comm ? *comm : hat::this_process_alone(), [&] {
+    keep_copy(in.folder.config_dir() / "pipeline.yml", config_path, hat::read_file(config_path));
+    keep_copy(in.folder.config_dir() / "training.yml", cfg.training_config, tc.text);
+  });
+  if (const auto w = hat::cpu::blas_warning(); lead && !w.empty()) std::cerr << "hat: warning: " << w << "\n";
   hat::cpu be;
   hat::pipeline_outputs out;
   try {
     with_space<space_role::trainable>(tc.space, cfg.training_config,
                                       [&]<class S>() { out = hat::run_pipeline<S>(be, cfg, tc, in); });
-  } catch (const hat::infeasible_constraint& e) {
-    std::cerr << "hat pipeline: " << e.what() << "\n";
+  } catch (const hat::infeasible_constraint& e) {  // on every rank alike
+    if (lead) std::cerr << "hat pipeline: " << e.what() << "\n";
     throw exit_code{3};
   } catch (const hat::training_diverged& e) {
-    std::cerr << "hat pipeline: " << e.what() << "; the last checkpoint is untouched\n";
+    if (lead) std::cerr << "hat pipeline: " << e.what() << "; the last checkpoint is untouched\n";
     throw exit_code{1};
   }
   if (out.stopped) {
-    const int sig = train_stop_signal.load();
-    std::fprintf(stderr, "hat pipeline: %s: the checkpoint is saved; the same command resumes the run\n",
-                 sig == SIGINT ? "interrupted" : "terminated");
+    const int sig = train_stop_signal.load() ? train_stop_signal.load() : SIGTERM;
+    if (lead)
+      std::fprintf(stderr, "hat pipeline: %s: the checkpoint is saved; the same command resumes the run\n",
+                   sig == SIGINT ? "interrupted" : "terminated");
     throw exit_code{128 + sig};
   }
+  if (!lead) return;
   std::printf("\n%s", out.table.c_str());
   if (out.families.pairs) std::printf("\n%s\n", out.families.sentence().c_str());
   if (out.drift.rows) std::printf("\n%s\n", out.drift.sentence().c_str());
@@ -192,7 +200,8 @@ struct demo_cli_options {
   bool quick = false;
 };
 
-void run_demo(const demo_cli_options& o) {
+void run_demo(const demo_cli_options& o, hat::communicator* comm) {
+  hat::communicator& ranks = comm ? *comm : hat::this_process_alone();  // rank 0 writes the corpus and configs
   const fs::path run = o.run_dir, cfg_dir = run / "config";
   // grammar: the capacity task with baselines; number words: the smoke run's task (--quick)
   const std::string task = !o.task.empty() ? o.task : o.quick ? "number-words" : "grammar";
@@ -200,6 +209,7 @@ void run_demo(const demo_cli_options& o) {
   std::string data = o.data;
   if (data.empty()) {
     data = (run / "data").string();
+    hat::on_rank0(ranks, [&] {
     if (!fs::exists(run / "data" / "test.en")) {
       std::size_t pairs = 0;
       if (task == "grammar") {
@@ -216,6 +226,7 @@ void run_demo(const demo_cli_options& o) {
       std::fprintf(stderr, "hat demo: wrote %zu German/English %s pairs to %s (train, valid, test)\n", pairs,
                    task == "grammar" ? "sentence" : "number", data.c_str());
     }
+    });
   } else {
     data = fs::absolute(data).string();
   }
@@ -267,9 +278,11 @@ void run_demo(const demo_cli_options& o) {
     if (o.data.empty() && !o.bpe_vocab_size) set(training, "bpe-vocab-size", "400");
   }
   // Written once: a rerun resumes with the configs the run started with (edit them to change it).
-  if (!fs::exists(cfg_dir / "training.yml")) hat::write_file_atomic(cfg_dir / "training.yml", training);
-  if (!fs::exists(cfg_dir / "pipeline.yml")) hat::write_file_atomic(cfg_dir / "pipeline.yml", pipeline);
-  run_pipeline((cfg_dir / "pipeline.yml").string(), run.string(), "", o.threads);
+  hat::on_rank0(ranks, [&] {
+    if (!fs::exists(cfg_dir / "training.yml")) hat::write_file_atomic(cfg_dir / "training.yml", training);
+    if (!fs::exists(cfg_dir / "pipeline.yml")) hat::write_file_atomic(cfg_dir / "pipeline.yml", pipeline);
+  });
+  run_pipeline((cfg_dir / "pipeline.yml").string(), run.string(), "", o.threads, comm);
 }
 
 }  // namespace
@@ -284,7 +297,9 @@ void add_pipeline_command(CLI::App& app) {
   cmd->add_option("--data", o->data, "corpus folder; overrides the configs' 'data'")->check(CLI::ExistingDirectory);
   cmd->add_option("--threads", o->threads, "threads for training, search and test (default: the config's)")
       ->check(positive_count());
-  cmd->callback([o] { run_pipeline(o->config, o->run_dir, o->data, o->threads); });
+  cmd->callback([o] {
+    with_ranks("pipeline", [&](hat::communicator* comm) { run_pipeline(o->config, o->run_dir, o->data, o->threads, comm); });
+  });
 
   auto d = std::make_shared<demo_cli_options>();
   auto* dc = app.add_subcommand("demo", "the pipeline on a built-in German-English task against uniformly scaled "
@@ -302,7 +317,7 @@ void add_pipeline_command(CLI::App& app) {
   dc->add_option("--bpe-vocab-size", d->bpe_vocab_size, "joint BPE size (default: 400, or 8000 with --data)");
   dc->add_option("--threads", d->threads, "threads (default: the config's, 2)")->check(positive_count());
   dc->add_flag("--quick", d->quick, "a seconds-long smoke run of every step (tiny budgets)");
-  dc->callback([d] { run_demo(*d); });
+  dc->callback([d] { with_ranks("demo", [&](hat::communicator* comm) { run_demo(*d, comm); }); });
 }
 
 }  // namespace hat_cli

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@
 #include "fairseq_inputs.hpp"
 #include "validators.hpp"
 #include "json_output.hpp"
+#include "ranks.hpp"
 
 namespace hat_cli {
 namespace {
@@ -38,6 +40,8 @@ struct translate_cli_options {
   double lenpen = 1.0, max_len_a = 0.0;
   int threads = 1;
   bool json = false, quiet = false;
+  hat::communicator* comm = nullptr;  // under mpirun: the ranks share the batches; rank 0 prints
+  bool lead() const { return !comm || comm->rank() == 0; }
 };
 
 template <class S>
@@ -57,9 +61,10 @@ hat::translate_options generation_of(const translate_cli_options& o, bool test, 
   to.generation.max_len_a = o.max_len_a;
   to.generation.max_len_b = o.max_len_b;
   to.batch_sentences = o.batch;
+  to.comm = o.comm;
   const auto start = std::chrono::steady_clock::now();
   auto last_print = std::make_shared<std::chrono::steady_clock::time_point>(start);
-  const bool quiet = o.quiet;
+  const bool quiet = o.quiet || !o.lead();  // rank 0 shows its share's progress
   to.progress = [start, last_print, quiet, test](std::size_t done, std::size_t total) {
     const auto now = std::chrono::steady_clock::now();
     if (quiet || (done < total && now - *last_print < std::chrono::seconds(1))) return;  // a line a second at most
@@ -73,6 +78,7 @@ hat::translate_options generation_of(const translate_cli_options& o, bool test, 
 }
 
 void print_test(const translate_cli_options& o, const hat::translate_options& to, const hat::test_outputs& r, bool tokenized_text) {
+  if (!o.lead()) return;
   if (o.json) {
     print_json(r.record());
     return;
@@ -113,8 +119,16 @@ void test_binarized(hat::cpu& be, const translate_cli_options& o, const Model& m
 template <class Model, class Text>
 void translate_stdin(hat::cpu& be, const Model& model, const hat::transformer_config& c, const Text& text, const hat::translate_options& to) {
   std::vector<std::string> lines;
-  for (std::string l; std::getline(std::cin, l);) lines.push_back(l);
-  for (const auto& t : hat::translate(be, model, c, text, lines, to)) std::printf("%s\n", t.c_str());
+  std::string all;
+  for (std::string l; std::getline(std::cin, l);) lines.push_back(l), all += l + "\n";
+  if (to.comm && to.comm->size() > 1) {  // mpirun gives standard input to rank 0 only: its lines for every rank
+    lines.clear();
+    std::istringstream in(to.comm->gather(to.comm->rank() == 0 ? all : std::string())[0]);
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+  }
+  const auto found = hat::translate(be, model, c, text, lines, to);
+  if (to.comm && to.comm->rank() != 0) return;
+  for (const auto& t : found) std::printf("%s\n", t.c_str());
 }
 
 /// hat translate of standard input with a model HAT's fairseq trained (a .pt, or imported): the
@@ -223,7 +237,12 @@ void add_translate_command(CLI::App& app) {
   cmd->add_option("--bpe-codes", o->bpe_codes, "a model HAT's fairseq trained: subword-nmt's BPE codes to segment the input with "
                                                "(default: the input is segmented already)")
       ->check(CLI::ExistingFile);
-  cmd->callback([o] { run(*o, false); });
+  cmd->callback([o] {
+    with_ranks("translate", [&](hat::communicator* comm) {
+      o->comm = comm;
+      run(*o, false);
+    });
+  });
 
   auto t = std::make_shared<translate_cli_options>();
   auto* tc = app.add_subcommand("test", "translate a test split and score it: sacreBLEU (13a), tokenized BLEU, #params, FLOPs");
@@ -236,7 +255,12 @@ void add_translate_command(CLI::App& app) {
   tc->add_option("--out-json", t->out_json, "also write the JSON object to this file");
   tc->add_option("--flops-length", t->flops_length, "source length for FLOPs (HAT: 30)")->capture_default_str();
   tc->add_flag("--json", t->json, "one JSON object: bleu, bleu_tokenized, bp, signature, params, flops, sentences_per_s");
-  tc->callback([t] { run(*t, true); });
+  tc->callback([t] {
+    with_ranks("test", [&](hat::communicator* comm) {
+      t->comm = comm;
+      run(*t, true);
+    });
+  });
 }
 
 }  // namespace hat_cli

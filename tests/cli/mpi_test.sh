@@ -14,7 +14,7 @@ check() {  # check "description" command...: the command must succeed
   if "$@"; then passes=$((passes + 1)); else echo "FAILED: $what"; fails=$((fails + 1)); fi
 }
 # Two ranks on this machine whatever its cores, as root in a container too.
-run2() { "$mpiexec" --allow-run-as-root --oversubscribe -np 2 "$@"; }
+run2() { "$mpiexec" --allow-run-as-root --oversubscribe --timeout 300 -np 2 "$@"; }  # a hang fails, not waits
 
 # The built-in number-words corpus and its training config; 8 updates, saved every 4.
 "$hat" demo --quick --run-dir demo >/dev/null 2>&1 || { echo "FAILED: hat demo --quick"; exit 1; }
@@ -32,7 +32,7 @@ no_seconds() { sed 's/"seconds":[^,}]*//' "$1"; }
 check "1 rank, update-freq 2: trains" test -s one/checkpoint_last.hat
 run2 "$hat" train --config uf1.yml --data demo/data --save-dir two --log two.jsonl >two.out 2>&1
 check "2 ranks, update-freq 1: exit 0" test $? -eq 0
-check "2 ranks: the opening line names them" grep -q 'x 1 x 2 ranks' two.out
+check "2 ranks: the opening line names them and the all-reduce" grep -q "x 1 x 2 ranks (an all-reduce of the [0-9.]* MB gradient per update)" two.out
 check "2 ranks: every update's loss, nll, tokens and gradient norm equal 1 rank with update-freq 2, bit for bit" \
   diff <(no_seconds one.jsonl) <(no_seconds two.jsonl)
 check "2 ranks: weights and optimiser state equal 1 rank with update-freq 2, bit for bit" \
@@ -54,6 +54,19 @@ check "search on 2 ranks: one report" test "$(grep -c '^best: ' s2.out)" -eq 1
 run2 "$hat" valid-loss --checkpoint one/checkpoint_last.hat --data demo/data --json demo/search/75pct.yml s1.yml >v2.out 2>&1
 check "valid-loss on 2 ranks: the losses of 1 rank, to the last digit, printed once" bash -c "test -s v1.out && cmp v1.out v2.out"
 
+# test and translate: rank r beam-searches batches r, r + n, ... of one process's batches.
+tst=(test --checkpoint one/checkpoint_last.hat --arch largest --data demo/data --batch 8 --quiet)
+"$hat" "${tst[@]}" --out t1.hyp --out-json t1.json >t1.out 2>&1
+run2 "$hat" "${tst[@]}" --out t2.hyp --out-json t2.json >t2.out 2>&1
+check "test on 2 ranks: exit 0" test $? -eq 0
+no_rate() { python3 -c "import json, sys; r = json.load(open(sys.argv[1])); r.pop('sentences_per_s'); print(json.dumps(r, sort_keys=True))" "$1"; }
+no_rate t1.json >t1.scores 2>&1; no_rate t2.json >t2.scores 2>&1
+check "test on 2 ranks: the translations and scores of 1 rank, printed once" \
+  bash -c "cmp t1.hyp t2.hyp && grep -q bleu t1.scores && cmp t1.scores t2.scores && test \$(grep -c '^sacreBLEU' t2.out) -eq 1"
+head -20 demo/data/test.de | "$hat" translate --checkpoint one/checkpoint_last.hat --arch largest --batch 4 --quiet >tr1.txt 2>&1
+head -20 demo/data/test.de | run2 "$hat" translate --checkpoint one/checkpoint_last.hat --arch largest --batch 4 --quiet >tr2.txt 2>&1
+check "translate on 2 ranks: rank 0's standard input, the same 20 lines out" bash -c "test \$(wc -l <tr1.txt) -eq 20 && cmp tr1.txt tr2.txt"
+
 # Resume on another number of ranks: 4 updates on 2 ranks, the rest on 1 rank with update-freq 2.
 run2 "$hat" train --config uf1.yml --data demo/data --save-dir mixed --max-updates 4 >/dev/null 2>&1
 "$hat" train --config uf2.yml --data demo/data --save-dir mixed >mixed.out 2>&1
@@ -66,7 +79,8 @@ sed 's/^max-update: .*/max-update: 100000/' uf1.yml >long.yml
 run2 "$hat" train --config long.yml --data demo/data --save-dir killed >killed.out 2>&1 &
 job=$!
 for _ in $(seq 1 300); do [ -e killed/checkpoint_last.hat ] && break; sleep 0.1; done
-victim=$(pgrep -f -- "hat train .*[-]-save-dir killed" | tail -1)  # a rank (mpiexec's line names no 'hat train')
+launcher=$(pgrep -f -- "^$mpiexec .*[-]-save-dir killed" | head -1)
+victim=$(pgrep -P "$launcher" | tail -1)  # a rank: a child of the launcher
 kill -9 "$victim"
 start=$(date +%s)
 wait $job
@@ -80,8 +94,13 @@ check "a rank killed: the last checkpoint loads" test $? -eq 0
 run2 "$hat" train --config long.yml --data demo/data --save-dir killed --max-updates 20 >resumed.out 2>&1
 check "a rank killed: rerunning resumes" bash -c "test $? -eq 0 && grep -q 'resumed from' resumed.out"
 
+# The whole pipeline on 2 ranks (training, search and test shared; rank 0 alone measures latency).
+run2 "$hat" demo --quick --run-dir demo2 >demo2.out 2>&1
+check "demo --quick on 2 ranks: exit 0 with its results" bash -c "test $? -eq 0 && grep -q '^| 75pct' demo2/results.md"
+check "demo --quick on 2 ranks: rank 0 alone prints (one header per step)" test "$(grep -c 'hat pipeline: step 1/' demo2.out)" -eq 1
+
 # Refused: ranks with other configs (nothing written), and more ranks than batches per update.
-"$mpiexec" --allow-run-as-root --oversubscribe -np 1 "$hat" train --config uf1.yml --data demo/data --save-dir differ : \
+"$mpiexec" --allow-run-as-root --oversubscribe --timeout 300 -np 1 "$hat" train --config uf1.yml --data demo/data --save-dir differ : \
   -np 1 "$hat" train --config uf2.yml --data demo/data --save-dir differ >differ.out 2>&1
 check "ranks with other configs: exit non-zero" test $? -ne 0
 check "ranks with other configs: says which rank and what" grep -q 'rank 1 of 2 has another config than rank 0 (uf2.yml, ' differ.out

@@ -50,6 +50,7 @@ class thread_group {
     std::copy(result<T>().begin(), result<T>().end(), v.begin());
     barrier_.arrive_and_wait();
   }
+  void barrier() { barrier_.arrive_and_wait(); }
   std::vector<std::string> gather(std::size_t rank, const std::string& text) {
     texts_[rank] = text;
     barrier_.arrive_and_wait();
@@ -91,6 +92,7 @@ class thread_rank final : public hat::communicator {
   void sum(std::span<double> v) override { g_.sum(rank_, v); }
   void sum(std::span<std::uint64_t> v) override { g_.sum(rank_, v); }
   std::vector<std::string> gather(const std::string& text) override { return g_.gather(rank_, text); }
+  void barrier() override { g_.barrier(); }
 
  private:
   thread_group& g_;
@@ -260,4 +262,25 @@ TEST_CASE("data-parallel: the validation loss over ranks is one process's, bit f
   CHECK(got[0].loss == first.loss);
   CHECK(got[1].tokens == first.tokens);
   CHECK(first.tokens < alone.tokens);
+}
+
+TEST_CASE("data-parallel: work on rank 0 alone, its value and its error shared", "[train][dist]") {
+  std::vector<int> ran(3, 0);
+  std::vector<double> value(3, 0.0);
+  std::vector<std::string> seen(3);
+  on_threads(3, [&](std::size_t r, hat::communicator& comm) {
+    hat::on_rank0(comm, [&] {
+      ran[r] = 1;
+      value[r] = 0.1 + 0.2;  // not a round number: shared by its bytes
+    });
+    hat::share_from_rank0(comm, value[r]);
+    try {
+      hat::on_rank0(comm, [] { throw std::runtime_error("the disk is full"); });
+    } catch (const hat::rank_failed& e) {
+      seen[r] = e.what();
+    }
+  });
+  CHECK(ran == std::vector<int>{1, 0, 0});
+  for (double v : value) CHECK(v == 0.1 + 0.2);
+  for (const auto& s : seen) CHECK(s == "rank 0 of 3: the disk is full");
 }

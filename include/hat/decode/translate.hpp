@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <numeric>
 #include <string>
@@ -18,6 +20,7 @@
 #include <hat/decode/beam_search.hpp>
 #include <hat/nn/super_transformer.hpp>
 #include <hat/data/token_batch.hpp>
+#include <hat/dist/communicator.hpp>
 #include <hat/nn/transformer_config.hpp>
 
 namespace hat {
@@ -28,8 +31,12 @@ struct translate_options {
   /// Source sentences longer than this many subwords (with </s>) are cut to it: the position
   /// table bounds what the encoder can read. 0: the model's position count.
   std::size_t max_source_tokens = 0;
-  /// Called after each batch with (sentences done, total).
+  /// Called after each batch with (sentences done, total); on several ranks, of this rank's share.
   std::function<void(std::size_t, std::size_t)> progress;
+  /// The ranks that share the batches (collective; null: this process alone): rank r translates
+  /// batches r, r + n, ... of the ones a single process makes, and every rank gets every
+  /// translation, so the result is a single process's, token for token.
+  communicator* comm = nullptr;
 };
 
 /// The best hypothesis of beam search for each source (ids ending in </s>, as a subword model or
@@ -52,13 +59,51 @@ std::vector<std::vector<int>> translate_ids(Backend& be, const super_transformer
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return ids[a].size() < ids[b].size(); });
   std::vector<std::vector<int>> out(ids.size());
   model_workspace<Backend, T> ws;
-  for (std::size_t b = 0; b < order.size(); b += o.batch_sentences) {
-    const std::size_t end = std::min(order.size(), b + o.batch_sentences);
-    std::vector<std::vector<int>> rows;
-    for (std::size_t k = b; k < end; ++k) rows.push_back(ids[order[k]]);
-    const auto found = beam_search(be, model, c, token_batch::pad(rows, true), o.generation, ws);
-    for (std::size_t k = 0; k < rows.size(); ++k) out[order[b + k]] = found[k].front().tokens;
-    if (o.progress) o.progress(end, order.size());
+  const std::size_t ranks = o.comm ? o.comm->size() : 1, rank = o.comm ? o.comm->rank() : 0;
+  const std::size_t step = o.batch_sentences * ranks;
+  std::size_t share = 0, done = 0;  // this rank's sentences
+  for (std::size_t b = rank * o.batch_sentences; b < order.size(); b += step) share += std::min(order.size() - b, o.batch_sentences);
+  std::string error;
+  try {
+    for (std::size_t b = rank * o.batch_sentences; b < order.size(); b += step) {
+      const std::size_t end = std::min(order.size(), b + o.batch_sentences);
+      std::vector<std::vector<int>> rows;
+      for (std::size_t k = b; k < end; ++k) rows.push_back(ids[order[k]]);
+      const auto found = beam_search(be, model, c, token_batch::pad(rows, true), o.generation, ws);
+      for (std::size_t k = 0; k < rows.size(); ++k) out[order[b + k]] = found[k].front().tokens;
+      done += rows.size();
+      if (o.progress) o.progress(ranks == 1 ? end : done, ranks == 1 ? order.size() : share);
+    }
+  } catch (const std::exception& e) {
+    if (ranks == 1) throw;
+    error = e.what();
+  }
+  if (ranks == 1) return out;
+  // Every rank's translations to every rank: "<sentence> <length> <ids...>" as 32-bit integers.
+  raise_if_any_failed(*o.comm, error);
+  std::string mine;
+  const auto put = [&](std::uint32_t v) { mine.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  for (std::size_t b = rank * o.batch_sentences; b < order.size(); b += step)
+    for (std::size_t k = b; k < std::min(order.size(), b + o.batch_sentences); ++k) {
+      const auto& t = out[order[k]];
+      put(static_cast<std::uint32_t>(order[k]));
+      put(static_cast<std::uint32_t>(t.size()));
+      for (int id : t) put(static_cast<std::uint32_t>(id));
+    }
+  for (const std::string& theirs : o.comm->gather(mine)) {
+    std::size_t at = 0;
+    const auto get = [&] {
+      std::uint32_t v = 0;
+      std::memcpy(&v, theirs.data() + at, sizeof v);
+      at += sizeof v;
+      return v;
+    };
+    while (at < theirs.size()) {
+      const std::size_t i = get(), n = get();
+      std::vector<int> t(n);
+      for (auto& id : t) id = static_cast<int>(get());
+      out[i] = std::move(t);
+    }
   }
   return out;
 }

@@ -6,8 +6,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <exception>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <hat/config.hpp>
@@ -29,6 +32,9 @@ class communicator {
   virtual void sum(std::span<std::uint64_t> values) = 0;
   /// Every rank's `text`, in rank order, on every rank.
   virtual std::vector<std::string> gather(const std::string& text) = 0;
+  /// Returns once every rank has called it, waiting without keeping a core busy (ranks idle
+  /// while rank 0 alone measures latency must not disturb it).
+  virtual void barrier() = 0;
 };
 
 /// The group of one: sums are the values themselves.
@@ -40,6 +46,7 @@ class single_process final : public communicator {
   void sum(std::span<double>) override {}
   void sum(std::span<std::uint64_t>) override {}
   std::vector<std::string> gather(const std::string& text) override { return {text}; }
+  void barrier() override {}
 };
 
 /// The group of this process alone (stateless: one instance serves every caller).
@@ -70,8 +77,10 @@ inline void raise_if_any_failed(communicator& comm, const std::string& error) {
 }
 
 /// Runs `work` on every rank; a rank's exception becomes rank_failed on all of them (collective).
+/// In a group of one it is just `work()`.
 template <class Work>
 void on_every_rank(communicator& comm, Work&& work) {
+  if (comm.size() == 1) return work();
   std::string error;
   try {
     work();
@@ -79,6 +88,34 @@ void on_every_rank(communicator& comm, Work&& work) {
     error = e.what();
   }
   raise_if_any_failed(comm, error);
+}
+
+/// Collective: runs `work` on rank 0 alone while the others wait quietly (barrier); an exception
+/// there becomes rank_failed on every rank.
+template <class Work>
+void on_rank0(communicator& comm, Work&& work) {
+  std::string error;
+  if (comm.rank() == 0) {
+    try {
+      work();
+    } catch (const std::exception& e) {
+      if (comm.size() == 1) throw;
+      error = e.what();
+    }
+  }
+  if (comm.size() == 1) return;
+  comm.barrier();
+  raise_if_any_failed(comm, error);
+}
+
+/// Collective: rank 0's `value` on every rank (its bytes: exact).
+template <class T>
+  requires std::is_trivially_copyable_v<T>
+void share_from_rank0(communicator& comm, T& value) {
+  if (comm.size() == 1) return;
+  const std::string mine = comm.rank() == 0 ? std::string(reinterpret_cast<const char*>(&value), sizeof value) : std::string();
+  const std::string first = comm.gather(mine)[0];
+  std::memcpy(&value, first.data(), sizeof value);
 }
 
 /// Collective: throws rank_failed on every rank when the ranks' `what` differ (a config, a

@@ -7,6 +7,7 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cstddef>
 #include <cstdint>
@@ -14,6 +15,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <hat/dist/communicator.hpp>
@@ -97,6 +99,18 @@ class mpi_communicator final : public communicator {
     for (std::size_t r = 0; r < size_; ++r)
       out[r] = all.substr(static_cast<std::size_t>(offsets[r]), static_cast<std::size_t>(lengths[r]));
     return out;
+  }
+
+  void barrier() override {
+    // MPI_Barrier would spin a core until the last rank arrives; a non-blocking barrier polled
+    // every 2 ms leaves it to whoever is working (rank 0 measuring latency, say).
+    MPI_Request request = MPI_REQUEST_NULL;
+    MPI_Ibarrier(comm_, &request);
+    for (int done = 0;;) {
+      MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+      if (done) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
   }
 
   /// Ends every rank of the job (MPI_Abort): for a rank that cannot go on while the others

@@ -25,6 +25,7 @@
 #include <hat/backend/concepts.hpp>
 #include <hat/config.hpp>
 #include <hat/data/load_corpus.hpp>
+#include <hat/dist/communicator.hpp>
 #include <hat/data/subword_model.hpp>
 #include <hat/data/text_reader.hpp>
 #include <hat/eval/paired_bootstrap.hpp>
@@ -67,6 +68,10 @@ struct pipeline_inputs {
   /// Polled during training: true saves the checkpoint and returns with `stopped` set.
   std::function<bool()> stop_requested{};
   pipeline_devices devices{};
+  /// The ranks of a job under mpirun (docs/distributed.md; null: this process alone): training,
+  /// search and test are shared by them; rank 0 alone measures latency (the others wait without
+  /// using a core), fits the predictor, writes the run folder and prints.
+  communicator* comm = nullptr;
 };
 
 struct pipeline_outputs {
@@ -101,7 +106,9 @@ void set_backend_threads(int n) {
 /// Announces each step, skips it when its output exists, and names it when it fails.
 class pipeline_steps {
  public:
-  pipeline_steps(std::size_t total, bool quiet) : total_(total), quiet_(quiet), start_(std::chrono::steady_clock::now()) {}
+  /// `silent`: not even a failed step is named (the ranks other than 0 of a job).
+  pipeline_steps(std::size_t total, bool quiet, bool silent = false)
+      : total_(total), quiet_(quiet || silent), silent_(silent), start_(std::chrono::steady_clock::now()) {}
 
   template <class F>
   void operator()(const std::string& what, bool done, F&& run) {
@@ -114,8 +121,9 @@ class pipeline_steps {
     try {
       run();
     } catch (...) {
-      std::fprintf(stderr, "hat pipeline: step %zu (%s) failed; fix the cause and run the pipeline again to resume from this step\n",
-                   k_, what.c_str());
+      if (!silent_)
+        std::fprintf(stderr, "hat pipeline: step %zu (%s) failed; fix the cause and run the pipeline again to resume from this step\n",
+                     k_, what.c_str());
       throw;
     }
   }
@@ -123,7 +131,7 @@ class pipeline_steps {
 
  private:
   std::size_t total_, k_ = 0;
-  bool quiet_;
+  bool quiet_, silent_;
   std::chrono::steady_clock::time_point start_;
 };
 
@@ -149,12 +157,18 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
   const lr_schedule sub_schedule = subtransformer_schedule(tc.trainer.schedule, cfg);  // checked before any step
   const int threads = in.threads > 0 ? in.threads : cfg.threads;
   const std::string threads_text = std::to_string(threads) + " threads";
-  FILE* const progress = in.quiet ? nullptr : stderr;
+  communicator& comm = in.comm ? *in.comm : this_process_alone();
+  const bool lead = comm.rank() == 0;
+  if (comm.size() > 1 && (dev.train || dev.latency_dataset))
+    throw config_error(cfg.file + ": a pipeline on " + std::to_string(comm.size()) + " ranks trains and measures on the CPU; "
+                       "train-device and latency-device cuda run in one process");
+  FILE* const progress = in.quiet || !lead ? nullptr : stderr;
   pipeline_outputs out;
-  detail::pipeline_steps step(3 + (cfg.baselines ? 6 : 3) * cfg.latency_constraints.size(), in.quiet);
+  detail::pipeline_steps step(3 + (cfg.baselines ? 6 : 3) * cfg.latency_constraints.size(), in.quiet, !lead);
   const auto train = [&](const training_config& c, train_inputs t) {
     t.progress = progress;
     t.stop_requested = in.stop_requested;
+    t.comm = &comm;
     if (dev.train) return dev.train(c, t);
     detail::set_backend_threads<Backend>(threads);
     t.device = threads_text;
@@ -198,7 +212,7 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
   protocol.warmup = cfg.latency_warmup;
   protocol.passes = cfg.latency_passes;
   double slowest = 0;
-  step("measure the latency dataset on this device", false, [&] {
+  step("measure the latency dataset on this device", false, [&] { on_rank0(comm, [&] {
     latency_dataset_inputs l;
     l.out = folder.latency_csv();
     fs::create_directories(l.out.parent_path());
@@ -213,11 +227,12 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
     if (progress)
       std::fprintf(progress, "hat pipeline: %s: %zu rows, total latency %.2f - %.2f ms (mean %.2f)\n", l.out.c_str(),
                    r.table.rows.size(), r.fastest_ms, r.slowest_ms, r.mean_ms);
-  });
+  }); });
+  share_from_rank0(comm, slowest);  // the constraints are fractions of it
 
   // 3. The latency predictor.
   const fs::path pred_file = folder.predictor_file();
-  step("train the latency predictor", folder.predictor_done(), [&] {
+  step("train the latency predictor", folder.predictor_done(), [&] { on_rank0(comm, [&] {
     predictor_inputs p;
     p.csv = folder.latency_csv();
     p.out = pred_file;
@@ -236,7 +251,7 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
     else if (progress)
       std::fprintf(progress, "hat pipeline: predictor (%s) on the test split (%zu rows): RMSE %.2f ms, MAPE %.2f %%\n",
                    predictor_model_name(r.model).c_str(), r.test.rows, r.test.rmse_ms, 100 * r.test.mape);
-  });
+  }); });
   detail::set_backend_threads<Backend>(threads);
   auto predictor = latency_predictor<Backend>::load(be, pred_file.string());
   const auto predicted = [&](const arch<S>& a) { return predictor(a); };
@@ -262,7 +277,7 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
     if (out.stopped) return r;
     const auto a = read_subtransformer_yaml<S>(arch_file.string());
     configs.push_back(config_of(a));  // for the last step
-    step("test " + what, fs::exists(record), [&] {
+    step("test " + what, fs::exists(record), [&] { on_every_rank(comm, [&] {  // the record is there for every rank after
       test_inputs t;
       t.checkpoint = ckpt.string();
       t.data = tc.data;
@@ -275,12 +290,13 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
       t.hypotheses_out = hypotheses;
       fs::create_directories(record.parent_path());
       t.record_out = record;
+      t.translate.comm = &comm;
       detail::set_backend_threads<Backend>(threads);
       const auto res = test_subtransformer<S>(be, a, t);
       if (progress)
         std::fprintf(progress, "hat pipeline: %s: %zu sentences, BLEU %.2f (tokenized %.2f)\n", t.split.c_str(),
                      res.sentences, res.sacrebleu.score, res.tokenized.score);
-    });
+    }); });
     const json j = read_json(record);  // also when skipped: the record is the step's result
     r.constraint = name;
     r.family = family;
@@ -316,7 +332,8 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
       fs::create_directories(arch_file.parent_path());
       s.history = folder.search_history(name);
       s.title = tc.space;
-      s.progress = in.quiet ? nullptr : &std::cerr;
+      s.progress = in.quiet || !lead ? nullptr : &std::cerr;
+      s.comm = &comm;
       const auto r = search_architecture<S>(be, predicted, s);
       if (progress)
         std::fprintf(progress, "hat pipeline: best %s: predicted %.2f ms, %s %.4g\n", r.result.best.to_string().c_str(),
@@ -332,14 +349,14 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
     // with the largest predicted latency under the same constraint, trained and tested as the
     // searched one was.
     const fs::path base_file = folder.baseline_arch(name);
-    step("pick the uniformly scaled Transformer under " + name, folder.baseline_done(name), [&] {
+    step("pick the uniformly scaled Transformer under " + name, folder.baseline_done(name), [&] { on_rank0(comm, [&] {
       const auto pick = pick_uniform<S>(predicted, ms);
       fs::create_directories(base_file.parent_path());
       write_subtransformer_yaml(pick.network, base_file);
       if (progress)
         std::fprintf(progress, "hat pipeline: baseline %s: predicted %.2f ms%s\n", pick.network.to_string().c_str(),
                      pick.predicted_ms, pick.meets_limit ? "" : " (none meets the constraint: the fastest)");
-    });
+    }); });
     out.rows.push_back(train_and_test(name, ms, base_file, folder.baseline_checkpoint(name), folder.baseline_record(name),
                                       folder.baseline_hypotheses(name), "baseline"));
     if (out.stopped) return out;
@@ -361,38 +378,41 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
   // of the dataset's own rows re-measured beside them: if those now take another time than
   // they did, the device's speed drifted, and the comparison says so instead of blaming the
   // predictor.
-  const auto dataset = read_latency_csv(folder.latency_csv());
-  const auto check_rows = latency_check_rows(dataset, std::min<std::size_t>(8, dataset.rows.size()));
-  const auto dataset_archs = latency_dataset_archs<S>(cfg.latency_samples, cfg.seed);
-  std::vector<transformer_config> timed = configs;
-  for (auto i : check_rows) timed.push_back(config_of(dataset_archs.at(i)));
-  if (progress)
-    std::fprintf(progress, "\nhat pipeline: last step, measure the latency of each result and of %zu dataset rows (%zu timed runs, sentences of %zu tokens)\n",
-                 check_rows.size(), cfg.latency_iters, length);
-  measured_latencies measured;
-  if (dev.measure) {
-    measured = dev.measure(timed, subwords.size(), cfg.seed, protocol);
-  } else {
-    detail::set_backend_threads<Backend>(cfg.latency_threads);
-    measured.ms = measure_totals<S>(be, std::span<const transformer_config>(timed), subwords.size(), cfg.seed, protocol);
-    measured.device = describe_backend(be);
-  }
-  for (std::size_t i = 0; i < out.rows.size(); ++i) out.rows[i].measured_ms = measured.ms[i];
-  std::vector<double> now, then;
-  for (std::size_t k = 0; k < check_rows.size(); ++k) {
-    now.push_back(measured.ms[configs.size() + k]);
-    then.push_back(dataset.rows[check_rows[k]].total_ms());
-  }
-  const auto drift = latency_drift_of(now, then);
-  if (progress && drift.suspicious()) std::fprintf(progress, "hat pipeline: warning: %s\n", drift.sentence().c_str());
-  out.device = measured.device;
-  out.drift = drift;
-  out.families = compare_families(out.rows);
-  out.table = write_pipeline_results(folder.root, out.rows, out.device, drift);
-  if (progress)
-    std::fprintf(progress, "hat pipeline: done in %.0f s; %s/results.md, .csv, .json; plots: supertransformer/loss.svg, "
-                           "predictor/fit.svg, search/*.svg%s\n", step.seconds(), folder.root.c_str(),
-                 cfg.baselines ? ", results.svg (BLEU against latency, both families)" : ", results.svg");
+  // Rank 0 alone, the others waiting without using a core; their outputs keep the rows unmeasured.
+  on_rank0(comm, [&] {
+    const auto dataset = read_latency_csv(folder.latency_csv());
+    const auto check_rows = latency_check_rows(dataset, std::min<std::size_t>(8, dataset.rows.size()));
+    const auto dataset_archs = latency_dataset_archs<S>(cfg.latency_samples, cfg.seed);
+    std::vector<transformer_config> timed = configs;
+    for (auto i : check_rows) timed.push_back(config_of(dataset_archs.at(i)));
+    if (progress)
+      std::fprintf(progress, "\nhat pipeline: last step, measure the latency of each result and of %zu dataset rows (%zu timed runs, sentences of %zu tokens)\n",
+                   check_rows.size(), cfg.latency_iters, length);
+    measured_latencies measured;
+    if (dev.measure) {
+      measured = dev.measure(timed, subwords.size(), cfg.seed, protocol);
+    } else {
+      detail::set_backend_threads<Backend>(cfg.latency_threads);
+      measured.ms = measure_totals<S>(be, std::span<const transformer_config>(timed), subwords.size(), cfg.seed, protocol);
+      measured.device = describe_backend(be);
+    }
+    for (std::size_t i = 0; i < out.rows.size(); ++i) out.rows[i].measured_ms = measured.ms[i];
+    std::vector<double> now, then;
+    for (std::size_t k = 0; k < check_rows.size(); ++k) {
+      now.push_back(measured.ms[configs.size() + k]);
+      then.push_back(dataset.rows[check_rows[k]].total_ms());
+    }
+    const auto drift = latency_drift_of(now, then);
+    if (progress && drift.suspicious()) std::fprintf(progress, "hat pipeline: warning: %s\n", drift.sentence().c_str());
+    out.device = measured.device;
+    out.drift = drift;
+    out.families = compare_families(out.rows);
+    out.table = write_pipeline_results(folder.root, out.rows, out.device, drift);
+    if (progress)
+      std::fprintf(progress, "hat pipeline: done in %.0f s; %s/results.md, .csv, .json; plots: supertransformer/loss.svg, "
+                             "predictor/fit.svg, search/*.svg%s\n", step.seconds(), folder.root.c_str(),
+                   cfg.baselines ? ", results.svg (BLEU against latency, both families)" : ", results.svg");
+  });
   return out;
 }
 

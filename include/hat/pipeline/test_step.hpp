@@ -95,7 +95,9 @@ test_outputs test_subtransformer(Backend& be, const arch<S>& a, const test_input
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   out.sentences = out.hypotheses.size();
   out.sentences_per_s = static_cast<double>(out.sentences) / seconds;
-  if (!in.hypotheses_out.empty()) {
+  // Under mpirun the ranks translated together and hold the same result; rank 0 writes it.
+  const bool lead = !in.translate.comm || in.translate.comm->rank() == 0;
+  if (lead && !in.hypotheses_out.empty()) {
     std::string text;
     for (const auto& h : out.hypotheses) text += h + "\n";
     write_file_atomic(in.hypotheses_out, text);
@@ -113,7 +115,7 @@ test_outputs test_subtransformer(Backend& be, const arch<S>& a, const test_input
   out.tokenized = fairseq_bleu(hyp_tok, ref_tok);
   out.params = params(a);
   out.flops = flops(a, static_cast<std::int64_t>(in.flops_length));
-  if (!in.record_out.empty()) write_json_atomic(in.record_out, out.record());
+  if (lead && !in.record_out.empty()) write_json_atomic(in.record_out, out.record());
   return out;
 }
 
@@ -165,7 +167,9 @@ test_outputs test_binarized(Backend& be, const super_transformer<M, Backend, T>&
     out.hypotheses.push_back(split.target_dict.string(found[i], in.remove_bpe));
     refs.push_back(split.target_dict.string(split.corpus.target[i], in.remove_bpe));
   }
-  if (!in.hypotheses_out.empty()) {
+  // Under mpirun the ranks translated together and hold the same result; rank 0 writes it.
+  const bool lead = !in.translate.comm || in.translate.comm->rank() == 0;
+  if (lead && !in.hypotheses_out.empty()) {
     std::string text;
     for (const auto& h : out.hypotheses) text += h + "\n";
     write_file_atomic(in.hypotheses_out, text);
@@ -174,7 +178,7 @@ test_outputs test_binarized(Backend& be, const super_transformer<M, Backend, T>&
   out.tokenized = fairseq_bleu(out.hypotheses, refs);
   out.params = params(a);
   out.flops = flops(a, static_cast<std::int64_t>(in.flops_length));
-  if (!in.record_out.empty()) write_json_atomic(in.record_out, out.record());
+  if (lead && !in.record_out.empty()) write_json_atomic(in.record_out, out.record());
   return out;
 }
 

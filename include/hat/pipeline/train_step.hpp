@@ -353,13 +353,18 @@ train_outputs train_model(Backend& be, training_config c, const train_inputs& in
   const std::size_t first = t.updates();
   const auto start = std::chrono::steady_clock::now();
   std::size_t tokens = 0;
+  std::string ranks;  // and what they send: one all-reduce of the fp32 gradient per update
+  if (comm.size() > 1) {
+    char mb[64];
+    std::snprintf(mb, sizeof mb, "%.1f MB", static_cast<double>(model->size()) * sizeof(float) / 1e6);
+    ranks = " x " + std::to_string(comm.size()) + " ranks (an all-reduce of the " + mb + " gradient per update)";
+  }
   if (out)
     std::fprintf(out, "hat train: %s, %zu updates (%s), %zu-token batches x %zu%s, %s\n", c.space.c_str(), c.trainer.max_update,
                  fixed                                           ? "one fixed SubTransformer"
                  : c.trainer.sampling == sampling_rule::sandwich ? "sandwich rule"
                                                                  : "one random SubTransformer each",
-                 c.trainer.batching.max_tokens, c.trainer.update_freq,
-                 comm.size() > 1 ? (" x " + std::to_string(comm.size()) + " ranks").c_str() : "", in.device.c_str());
+                 c.trainer.batching.max_tokens, c.trainer.update_freq, ranks.c_str(), in.device.c_str());
   while (!t.done()) {
     const update_record r = t.step();
     tokens += r.tokens;
