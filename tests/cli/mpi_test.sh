@@ -39,6 +39,19 @@ check "2 ranks: weights and optimiser state equal 1 rank with update-freq 2, bit
   same_state one/checkpoint_last.hat two/checkpoint_last.hat
 check "2 ranks: rank 0 alone prints (one 'done' line)" test "$(grep -c 'hat train: done' two.out)" -eq 1
 
+# 3 ranks: MPI may add three gradients in another order than one process (docs/distributed.md):
+# the same tokens, every loss within a relative 1e-6 of 1 rank with update-freq 3.
+sed 's/^update-freq: .*/update-freq: 3/' uf1.yml >uf3.yml
+"$hat" train --config uf3.yml --data demo/data --save-dir three1 --log three1.jsonl >/dev/null 2>&1
+"$mpiexec" --allow-run-as-root --oversubscribe --timeout 300 -np 3 "$hat" train --config uf1.yml --data demo/data \
+  --save-dir three3 --log three3.jsonl >three3.out 2>&1
+check "3 ranks: exit 0" test $? -eq 0
+check "3 ranks: the tokens of 1 rank with update-freq 3, every loss within a relative 1e-6" python3 -c "
+import json, sys
+a, b = ([json.loads(l) for l in open(f)] for f in sys.argv[1:])
+sys.exit(not (len(a) == len(b) == 8 and all(x['tokens'] == y['tokens'] and abs(x['loss'] - y['loss']) <= 1e-6 * x['loss']
+                                           for x, y in zip(a, b))))" three1.jsonl three3.jsonl
+
 # The search with HAT's fitness: each generation's new networks split over the ranks; the same files.
 search=(search --space number-words --predictor demo/predictor/latency.pred --latency-constraint 1000 --fitness valid-loss
         --checkpoint one/checkpoint_last.hat --data demo/data --valid-batches 2 --iterations 4 --population 10 --parents 3
