@@ -63,8 +63,7 @@ std::vector<std::vector<int>> translate_ids(Backend& be, const super_transformer
   const std::size_t step = o.batch_sentences * ranks;
   std::size_t share = 0, done = 0;  // this rank's sentences
   for (std::size_t b = rank * o.batch_sentences; b < order.size(); b += step) share += std::min(order.size() - b, o.batch_sentences);
-  std::string error;
-  try {
+  on_every_rank(o.comm ? *o.comm : this_process_alone(), [&] {
     for (std::size_t b = rank * o.batch_sentences; b < order.size(); b += step) {
       const std::size_t end = std::min(order.size(), b + o.batch_sentences);
       std::vector<std::vector<int>> rows;
@@ -74,13 +73,9 @@ std::vector<std::vector<int>> translate_ids(Backend& be, const super_transformer
       done += rows.size();
       if (o.progress) o.progress(ranks == 1 ? end : done, ranks == 1 ? order.size() : share);
     }
-  } catch (const std::exception& e) {
-    if (ranks == 1) throw;
-    error = e.what();
-  }
+  });
   if (ranks == 1) return out;
   // Every rank's translations to every rank: "<sentence> <length> <ids...>" as 32-bit integers.
-  raise_if_any_failed(*o.comm, error);
   std::string mine;
   const auto put = [&](std::uint32_t v) { mine.append(reinterpret_cast<const char*>(&v), sizeof v); };
   for (std::size_t b = rank * o.batch_sentences; b < order.size(); b += step)

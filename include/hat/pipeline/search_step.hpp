@@ -84,16 +84,13 @@ struct fitness_over_ranks {
 
   void prefetch(std::span<const arch<S>> networks) {
     if (!comm || comm->size() == 1) return;
-    std::string mine, error;
-    try {
+    std::string mine;
+    on_every_rank(*comm, [&] {
       for (std::size_t i = comm->rank(); i < networks.size(); i += comm->size()) {
         const double v = score(networks[i]);
         mine.append(reinterpret_cast<const char*>(&v), sizeof v);
       }
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-    raise_if_any_failed(*comm, error);
+    });
     const auto all = comm->gather(mine);
     for (std::size_t r = 0; r < all.size(); ++r)
       for (std::size_t k = 0; k * sizeof(double) < all[r].size(); ++k) {

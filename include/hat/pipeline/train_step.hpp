@@ -205,6 +205,7 @@ train_outputs train_model(Backend& be, training_config c, const train_inputs& in
                                 !std::filesystem::exists(save_dir / "subwords.model") && restored.value("subwords");
   // Rank 0 writes the save folder's subword model (copied, or learned); the others then read it.
   const bool subwords_existed = std::filesystem::exists(save_dir / "subwords.model");
+  std::optional<subword_model> subwords;  // rank 0's now; the others read what it wrote
   on_every_rank(comm, [&] {
     if (!lead) return;
     if (inherit_subwords) {  // a copy in the save folder keeps the run whole when folders move
@@ -212,9 +213,8 @@ train_outputs train_model(Backend& be, training_config c, const train_inputs& in
       write_file_atomic(save_dir / "subwords.model", read_file(from.path(), model_file_limit));
       if (out) std::fprintf(out, "hat train: the subword model of %s, copied to %s\n", restore.c_str(), (save_dir / "subwords.model").c_str());
     }
-    if (!binarized) (void)subwords_for(c, at, save_dir, out);
+    if (!binarized) subwords = subwords_for(c, at, save_dir, out);
   });
-  std::optional<subword_model> subwords;
   checkpoint_extras dictionary_hashes;  // on binarized data: what the checkpoints record of them
   parallel_corpus train, valid;
   vocabulary_sizes v;
@@ -235,7 +235,7 @@ train_outputs train_model(Backend& be, training_config c, const train_inputs& in
                      split->c_str(), corpus->size(), d.dropped, c.max_positions, corpus->target_tokens());
     }
   } else {
-    subwords = subwords_for(c, at, save_dir, out);
+    if (!subwords) subwords = subwords_for(c, at, save_dir, out);
     if (!restore.empty()) check_subwords(restored, restore, *subwords);
     corpus_stats st;
     train = load_corpus(at, c.train_split, *subwords, c.max_positions, &st);

@@ -335,18 +335,13 @@ loss_sums validation_loss(Backend& be, const super_transformer<M, Backend, float
   typename Backend::template buffer<float> logits;
   encoder_output<Backend, float> enc;
   std::vector<loss_sums> each(n);  // this rank's batches
-  std::string error;
-  try {
+  on_every_rank(comm ? *comm : this_process_alone(), [&] {
     for (std::size_t i = rank; i < n; i += ranks) {
       const corpus_batch b = make_batch(valid, batches[i]);
       each[i] = model.loss(be, c, b.source, b.target, eps, ws, logits, enc);
     }
-  } catch (const std::exception& e) {
-    if (ranks == 1) throw;
-    error = e.what();
-  }
+  });
   if (ranks > 1) {  // every batch's sums to every rank: loss and nll as they are, tokens as counts
-    raise_if_any_failed(*comm, error);
     std::vector<double> values(2 * n, 0.0);
     std::vector<std::uint64_t> tokens(n, 0);
     for (std::size_t i = rank; i < n; i += ranks) {
