@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// `--device cuda` of hat latency, latency-dataset and train (and the pipeline's GPU latencies): the CPU's runs on hat::cuda (nvcc).
+// `--device cuda` of hat latency, latency-dataset and train (and the pipeline's GPU latencies): the CPU's runs on hat::cuda (nvcc);
+// train under mpirun: one GPU per rank, the gradient summed by NCCL.
 #include <cstdio>
 #include <span>
 #include <string>
@@ -7,6 +8,9 @@
 #include <vector>
 
 #include <hat/backend/cuda.hpp>
+#if HAT_WITH_NCCL
+#include <hat/dist/nccl.hpp>
+#endif
 
 #include "latency_runs.hpp"
 #include "train_runs.hpp"
@@ -33,8 +37,37 @@ void run_latency_dataset_cuda(const latency_dataset_cli_options& o) {
 }
 
 void run_train_cuda(const train_cli_options& o, const hat::training_config& c) {
+  if (!o.comm) {
+    hat::cuda be = open_device();
+    return train_run(be, o, c, be.describe());
+  }
+#if HAT_WITH_NCCL
+  // Under mpirun (one rank included): rank i of a machine's ranks takes its GPU i, and NCCL sums
+  // the gradient there (docs/distributed.md). Every rank checks first, so all stop alike.
+  hat::communicator& host = *o.comm;
+  const hat::machine_place place = hat::place_on_machine(host);
+  hat::on_every_rank(host, [&] {
+    const int gpus = hat::cuda_device_count();
+    if (gpus == 0) throw hat::config_error("--device cuda: no CUDA device is visible to this process");
+    if (place.count > static_cast<std::size_t>(gpus))
+      throw hat::config_error("--device cuda: " + std::to_string(place.count) + " ranks on this machine, " + std::to_string(gpus) +
+                              " CUDA devices visible: one GPU per rank (start at most " + std::to_string(gpus) +
+                              " ranks per machine, e.g. mpirun --map-by ppr:" + std::to_string(gpus) + ":node)");
+  });
+  hat::cuda be(static_cast<int>(place.index));
+  hat::nccl_communicator nccl(host, be);
+  if (host.rank() == 0) std::fprintf(stderr, "hat: %zu ranks, NCCL %s\n", host.size(), hat::nccl_version().c_str());
+  train_cli_options on_gpus = o;
+  on_gpus.comm = &nccl;
+  train_run(be, on_gpus, c, be.describe());
+#else
+  if (o.comm->size() > 1)
+    throw hat::config_error("hat train --device cuda on " + std::to_string(o.comm->size()) +
+                            " ranks: this hat was built without NCCL (nccl.h was not found at configure time); train on "
+                            "--device cpu across ranks, or on one GPU");
   hat::cuda be = open_device();
   train_run(be, o, c, be.describe());
+#endif
 }
 
 hat::measured_latencies measure_configs_cuda(const std::string& space, std::span<const hat::transformer_config> configs,

@@ -51,11 +51,7 @@ void run_train(train_cli_options o) {
   }
   with_ranks("train", [&](hat::communicator* comm) {
     o.comm = comm;
-    if (o.device == "cuda") {
-      if (comm && comm->size() > 1)
-        throw hat::config_error("hat train --device cuda: data-parallel training over several ranks runs on --device cpu for now");
-      return run_train_cuda(o, c);
-    }
+    if (o.device == "cuda") return run_train_cuda(o, c);  // under mpirun: a GPU per rank, NCCL sums
     hat::cpu::set_threads(o.threads);
     hat::cpu be;
     train_run(be, o, c, std::to_string(o.threads) + " threads");

@@ -123,6 +123,13 @@ run2 "$hat" train --config huge.yml --data demo/data --save-dir huge >huge.out 2
 check "an epoch of fewer batches than ranks: exit non-zero" test $? -ne 0
 check "an epoch of fewer batches than ranks: says so" grep -q 'fewer than the 2 an update reads (2 ranks x update-freq 1)' huge.out
 check "an epoch of fewer batches than ranks: nothing written" test ! -e huge
+if ! command -v nvidia-smi >/dev/null; then  # GPUs per rank: refused alike on every rank where there are none
+  run2 "$hat" train --device cuda --config uf1.yml --data demo/data --save-dir gpus >gpus.out 2>&1
+  check "--device cuda on 2 ranks without a GPU: exit non-zero" test $? -ne 0
+  check "--device cuda on 2 ranks without a GPU: says so once" \
+    test "$(grep -c -e 'no CUDA device is visible' -e 'built without CUDA' gpus.out)" -eq 1
+  check "--device cuda on 2 ranks without a GPU: nothing written" test ! -e gpus
+fi
 
 echo "mpi: $passes passed, $fails failed"
 test $fails -eq 0

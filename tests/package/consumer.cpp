@@ -1,7 +1,7 @@
 // A consumer of the installed (or add_subdirectory'd) package: declares a space, reads nothing,
 // profiles the largest architecture. With HAT_CONSUMER_CPU it also uses the cpu component's BLAS,
 // with HAT_CONSUMER_TEXT the text component's SentencePiece, with HAT_CONSUMER_TORCH the torch
-// component's libzip.
+// component's libzip, with HAT_CONSUMER_NCCL the nccl component's run-time loading of NCCL.
 #include <hat/profile/params.hpp>
 #include <hat/space/hat_spaces.hpp>
 #include <iostream>
@@ -15,6 +15,9 @@
 #endif
 #ifdef HAT_CONSUMER_TORCH
 #include <hat/io/torch_file.hpp>
+#endif
+#ifdef HAT_CONSUMER_NCCL
+#include <hat/dist/nccl.hpp>
 #endif
 
 using my_space = hat::space<hat::choice<"width", 32, 16>, hat::choice<"depth", 2, 1>,
@@ -44,6 +47,13 @@ int main() {
     return 1;
   } catch (const hat::config_error& e) {
     std::cout << "consumer: torch component links (" << e.what() << ")\n";
+  }
+#endif
+#ifdef HAT_CONSUMER_NCCL
+  try {  // NCCL is loaded at run time: a version where the loader finds it, a clear error where not
+    std::cout << "consumer: nccl component loads NCCL " << hat::nccl_version() << "\n";
+  } catch (const hat::nccl_error& e) {
+    std::cout << "consumer: nccl component builds (" << e.what() << ")\n";
   }
 #endif
   return 0;

@@ -11,6 +11,7 @@
 #include <hat/space/choice.hpp>
 #include <hat/space/random.hpp>
 #include <hat/space/space.hpp>
+#include <hat/train/options.hpp>
 
 namespace hat_test {
 
@@ -38,6 +39,17 @@ inline hat::parallel_corpus reverse_task(std::size_t n, std::uint64_t seed) {
     c.target.push_back(t);
   }
   return c;
+}
+
+/// The data-parallel tests' training: `updates` updates of update_freq F, batches of 48 tokens, dropout on.
+inline hat::trainer_options reverse_options(std::size_t F, std::size_t updates) {
+  hat::trainer_options o;
+  o.max_update = updates;
+  o.schedule = hat::inverse_sqrt_schedule{3e-3, 1e-7, 20};
+  o.batching.max_tokens = 48;
+  o.dropout = {0.1, 0.1, 0.0, true, true};
+  o.update_freq = F;
+  return o;
 }
 
 }  // namespace hat_test

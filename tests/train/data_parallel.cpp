@@ -4,7 +4,6 @@
 // The MPI path itself: tests/cli/mpi_test.sh.
 #include <catch2/catch.hpp>
 
-#include <barrier>
 #include <cmath>
 #include <cstdint>
 #include <exception>
@@ -12,7 +11,6 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <hat/backend/cpu.hpp>
@@ -22,117 +20,21 @@
 #include <hat/train/trainer.hpp>
 
 #include "reverse_task.hpp"
+#include "thread_ranks.hpp"
 
 namespace {
 
 using trainer_t = hat::trainer<hat_test::reverse_space, hat::cpu>;
 using model_t = trainer_t::model_type;
+using hat_test::on_threads;
 using hat_test::reverse_task;
 const hat::vocabulary_sizes vocab{hat_test::reverse_vocab, hat_test::reverse_vocab, hat::embedding_sharing::all};
-
-// Ranks as threads: each sum adds the ranks' values in rank order (((r0 + r1) + r2) + ...).
-class thread_group {
- public:
-  explicit thread_group(std::size_t n) : n_(n), barrier_(static_cast<std::ptrdiff_t>(n)), floats_(n), doubles_(n), counts_(n), texts_(n) {}
-  std::size_t size() const { return n_; }
-
-  template <class T>
-  void sum(std::size_t rank, std::span<T> v) {
-    slots<T>()[rank] = v;
-    barrier_.arrive_and_wait();
-    if (rank == 0) {
-      auto& all = slots<T>();
-      result<T>().assign(all[0].begin(), all[0].end());
-      for (std::size_t r = 1; r < n_; ++r)
-        for (std::size_t i = 0; i < v.size(); ++i) result<T>()[i] += all[r][i];
-    }
-    barrier_.arrive_and_wait();
-    std::copy(result<T>().begin(), result<T>().end(), v.begin());
-    barrier_.arrive_and_wait();
-  }
-  void barrier() { barrier_.arrive_and_wait(); }
-  std::vector<std::string> gather(std::size_t rank, const std::string& text) {
-    texts_[rank] = text;
-    barrier_.arrive_and_wait();
-    std::vector<std::string> all = texts_;
-    barrier_.arrive_and_wait();
-    return all;
-  }
-
- private:
-  template <class T>
-  std::vector<std::span<T>>& slots() {
-    if constexpr (std::is_same_v<T, float>) return floats_;
-    else if constexpr (std::is_same_v<T, double>) return doubles_;
-    else return counts_;
-  }
-  template <class T>
-  std::vector<T>& result() {
-    if constexpr (std::is_same_v<T, float>) return float_sum_;
-    else if constexpr (std::is_same_v<T, double>) return double_sum_;
-    else return count_sum_;
-  }
-  std::size_t n_;
-  std::barrier<> barrier_;
-  std::vector<std::span<float>> floats_;
-  std::vector<std::span<double>> doubles_;
-  std::vector<std::span<std::uint64_t>> counts_;
-  std::vector<float> float_sum_;
-  std::vector<double> double_sum_;
-  std::vector<std::uint64_t> count_sum_;
-  std::vector<std::string> texts_;
-};
-
-class thread_rank final : public hat::communicator {
- public:
-  thread_rank(thread_group& g, std::size_t rank) : g_(g), rank_(rank) {}
-  std::size_t rank() const noexcept override { return rank_; }
-  std::size_t size() const noexcept override { return g_.size(); }
-  void sum(std::span<float> v) override { g_.sum(rank_, v); }
-  void sum(std::span<double> v) override { g_.sum(rank_, v); }
-  void sum(std::span<std::uint64_t> v) override { g_.sum(rank_, v); }
-  std::vector<std::string> gather(const std::string& text) override { return g_.gather(rank_, text); }
-  void barrier() override { g_.barrier(); }
-
- private:
-  thread_group& g_;
-  std::size_t rank_;
-};
-
-// Runs work(rank, comm) on n threads; the first exception of any rank is rethrown here.
-void on_threads(std::size_t n, const std::function<void(std::size_t, hat::communicator&)>& work) {
-  thread_group g(n);
-  std::vector<std::exception_ptr> errors(n);
-  std::vector<std::thread> threads;
-  for (std::size_t r = 0; r < n; ++r)
-    threads.emplace_back([&, r] {
-      thread_rank comm(g, r);
-      try {
-        work(r, comm);
-      } catch (...) {
-        errors[r] = std::current_exception();
-      }
-    });
-  for (auto& t : threads) t.join();
-  for (auto& e : errors)
-    if (e) std::rethrow_exception(e);
-}
 
 struct run_result {
   std::vector<float> weights;
   std::vector<double> losses, grad_norms;
   std::vector<std::size_t> tokens;
 };
-
-hat::trainer_options options(std::size_t update_freq, std::size_t updates) {
-  hat::trainer_options o;
-  o.max_update = updates;
-  o.schedule = hat::inverse_sqrt_schedule{3e-3, 1e-7, 20};
-  o.batching.max_tokens = 48;
-  o.dropout = {0.1, 0.1, 0.0, true, true};
-  o.update_freq = update_freq;
-  return o;
-}
 
 // `ranks` ranks with update_freq `F` each; rank 0's result (every rank's weights are checked equal).
 run_result train(std::size_t ranks, std::size_t F, std::size_t updates, hat::sampling_rule rule = hat::sampling_rule::hat_random) {
@@ -142,7 +44,7 @@ run_result train(std::size_t ranks, std::size_t F, std::size_t updates, hat::sam
     hat::cpu be;
     model_t model(be, vocab);
     model.init_hat(be, 3);
-    auto o = options(F, updates);
+    auto o = hat_test::reverse_options(F, updates);
     o.sampling = rule;
     trainer_t t(be, model, data, o, ranks > 1 ? &comm : nullptr);
     while (!t.done()) {
@@ -211,7 +113,7 @@ TEST_CASE("data-parallel: ranks with other corpora, or too few batches for them,
     model_t model(be, vocab);
     const auto data = reverse_task(120, 1 + r);
     try {
-      trainer_t t(be, model, data, options(1, 2), &comm);
+      trainer_t t(be, model, data, hat_test::reverse_options(1, 2), &comm);
     } catch (const hat::rank_failed& e) {
       seen[r] = e.what();
     }
@@ -224,7 +126,7 @@ TEST_CASE("data-parallel: ranks with other corpora, or too few batches for them,
     model_t model(be, vocab);
     const auto data = reverse_task(3, 1);  // one batch per epoch
     try {
-      trainer_t t(be, model, data, options(1, 2), &comm);
+      trainer_t t(be, model, data, hat_test::reverse_options(1, 2), &comm);
     } catch (const hat::config_error& e) {
       few[r] = e.what();
     }

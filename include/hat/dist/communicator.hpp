@@ -9,11 +9,14 @@
 #include <cstring>
 #include <exception>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include <hat/config.hpp>
+
+#include <unistd.h>  // gethostname
 
 namespace hat {
 
@@ -35,6 +38,17 @@ class communicator {
   /// Returns once every rank has called it, waiting without keeping a core busy (ranks idle
   /// while rank 0 alone measures latency must not disturb it).
   virtual void barrier() = 0;
+
+  /// The CUDA device whose memory sum_device() sums in place; -1 (the default): host memory
+  /// only. A GPU communicator (nccl.hpp) is made for one backend's device and stream.
+  virtual int cuda_device() const noexcept { return -1; }
+  /// In place, element-wise, like sum(float), on `n` floats in cuda_device()'s memory, ordered
+  /// after the work already queued on the stream of the backend the communicator was made for
+  /// (and before what is queued next): the gradient is summed where it is, never copied to
+  /// the host. Only where cuda_device() >= 0.
+  virtual void sum_device(float* /*values*/, std::size_t /*n*/) {
+    throw std::logic_error("hat::communicator::sum_device: this communicator sums host memory only (cuda_device() is -1)");
+  }
 };
 
 /// The group of one: sums are the values themselves.
@@ -53,6 +67,28 @@ class single_process final : public communicator {
 inline communicator& this_process_alone() {
   static single_process alone;
   return alone;
+}
+
+/// Where a rank runs: its index among the ranks on the same machine, and how many those are.
+struct machine_place {
+  std::size_t index = 0, count = 1;
+};
+
+/// Collective: this rank's place among the ranks whose host name is its own (in rank order):
+/// the GPU a rank takes when each machine's ranks share its GPUs one each. Host names come
+/// from gethostname, as MPI launchers tell machines apart.
+inline machine_place place_on_machine(communicator& comm) {
+  if (comm.size() == 1) return {};
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) name[0] = '\0';
+  const auto all = comm.gather(name);
+  machine_place p{0, 0};
+  for (std::size_t r = 0; r < all.size(); ++r) {
+    if (all[r] != all[comm.rank()]) continue;
+    if (r < comm.rank()) ++p.index;
+    ++p.count;
+  }
+  return p;
 }
 
 /// Thrown on every rank when one rank failed: the same message everywhere, naming that rank, so

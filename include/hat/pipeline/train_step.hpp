@@ -354,10 +354,11 @@ train_outputs train_model(Backend& be, training_config c, const train_inputs& in
   const auto start = std::chrono::steady_clock::now();
   std::size_t tokens = 0;
   std::string ranks;  // and what they send: one all-reduce of the fp32 gradient per update
-  if (comm.size() > 1) {
+  if (comm.size() > 1 || t.sums_on_device()) {
     char mb[64];
     std::snprintf(mb, sizeof mb, "%.1f MB", static_cast<double>(model->size()) * sizeof(float) / 1e6);
-    ranks = " x " + std::to_string(comm.size()) + " ranks (an all-reduce of the " + mb + " gradient per update)";
+    ranks = " x " + std::to_string(comm.size()) + (comm.size() == 1 ? " rank" : " ranks") + " (an all-reduce of the " + mb +
+            " gradient per update" + (t.sums_on_device() ? " on the GPUs" : "") + ")";
   }
   if (out)
     std::fprintf(out, "hat train: %s, %zu updates (%s), %zu-token batches x %zu%s, %s\n", c.space.c_str(), c.trainer.max_update,

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -85,6 +86,14 @@ class trainer {
   }
 
   const trainer_options& options() const noexcept { return o_; }
+  /// Whether the ranks sum the gradient in the backend's device memory (a GPU communicator on
+  /// this backend's device: NCCL), rather than through a copy in host memory.
+  bool sums_on_device() const noexcept {
+    if constexpr (requires(Backend& b) { { b.runtime().device() } -> std::convertible_to<int>; })
+      return comm_->cuda_device() >= 0 && comm_->cuda_device() == be_.runtime().device();
+    else
+      return false;
+  }
   std::size_t updates() const noexcept { return updates_; }
   std::size_t epoch() const noexcept { return epoch_; }
   bool done() const noexcept { return updates_ >= o_.max_update; }
@@ -164,8 +173,9 @@ class trainer {
         error = "update " + std::to_string(updates_ + 1) + ": " + e.what();
       }
       raise_if_any_failed(*comm_, error);
-      reduce_(sum, sentences);
     }
+    // A GPU communicator sums even a group of one (what a 1-GPU NCCL run checks); a host group of one has nothing to add.
+    if (ranks > 1 || sums_on_device()) reduce_(sum, sentences);
     update_record r;
     r.update = updates_ + 1;
     r.tokens = sum.tokens;
@@ -280,13 +290,18 @@ class trainer {
     batch_ = make_batch(train_, batches_[at]);
     return &batch_;
   }
-  // The sums over the ranks: the gradient (through host memory), losses, tokens, sentences.
+  // The sums over the ranks: the gradient (on the GPU where the communicator sums device
+  // memory, else through host memory), losses, tokens, sentences.
   void reduce_(loss_sums& sum, std::size_t& sentences) {
     const std::size_t n = grad_.size();
-    host_grad_.resize(n);
-    be_.download(grad_.data(), n, host_grad_.data());
-    comm_->sum(std::span<float>(host_grad_));
-    be_.upload(host_grad_.data(), n, grad_.data());
+    if (sums_on_device()) {
+      comm_->sum_device(grad_.data(), n);
+    } else {
+      host_grad_.resize(n);
+      be_.download(grad_.data(), n, host_grad_.data());
+      comm_->sum(std::span<float>(host_grad_));
+      be_.upload(host_grad_.data(), n, grad_.data());
+    }
     double losses[2] = {sum.loss, sum.nll};
     comm_->sum(std::span<double>(losses));
     std::uint64_t counts[2] = {sum.tokens, sentences};
