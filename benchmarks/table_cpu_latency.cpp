@@ -10,12 +10,11 @@
 // columns are medians of per-round ratios (the variants run back to back within a round).
 //   table_cpu_latency [--threads N] [--iters N] [--rounds N] [FILE.yml ...]
 // Files default to HAT's released WMT'14 En-De Xeon configs; "max" is the space0 maximum.
-#include <xmmintrin.h>  // _mm_prefetch
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -26,6 +25,8 @@
 #include <hat/latency/measure.hpp>
 #include <hat/space/hat_spaces.hpp>
 
+#include "support/bandwidth.hpp"
+
 namespace {
 
 using wmt_space = hat::hat_wmt_space;
@@ -35,38 +36,6 @@ constexpr std::size_t vocab = 32768;  // HAT's WMT'14 En-De joined dictionary
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
-}
-
-// This machine's memory bandwidth, measured next to each round (it is shared, and what it
-// gives moves by 2x): STREAM's triad a = b + s c over arrays far larger than the caches,
-// bytes = 3 x 4 per element (STREAM's convention, which does not count the write-allocate
-// read), and a read-only stream (a sum over one array: what decoding does). Best of `reps`,
-// as STREAM reports.
-struct bandwidth {
-  double triad_gbs, read_gbs;
-};
-bandwidth measure_bandwidth() {
-  const std::size_t n = std::size_t{1} << 25;  // 128 MB per array
-  static std::vector<float> a(n, 0.0f), b(n, 1.0f), c(n, 2.0f);
-  double triad = 1e30, read = 1e30;
-  float sum = 0;
-  for (int r = 0; r < 5; ++r) {
-    auto t0 = std::chrono::steady_clock::now();
-    for (std::size_t i = 0; i < n; ++i) a[i] = b[i] + 3.0f * c[i];
-    triad = std::min(triad, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    t0 = std::chrono::steady_clock::now();
-    float acc[16] = {};
-    for (std::size_t i = 0; i < n; i += 16) {
-      // prefetched 2 kB ahead, as the few-row kernel does: the floor is what software can get
-      _mm_prefetch(reinterpret_cast<const char*>(b.data() + std::min(i + 512, n - 16)), _MM_HINT_T0);
-      for (std::size_t u = 0; u < 16; ++u) acc[u] += b[i + u];
-    }
-    sum += acc[0] + acc[15];
-    read = std::min(read, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
-  volatile float sink = a[n / 2] + sum;
-  (void)sink;
-  return {3.0 * 4.0 * static_cast<double>(n) / triad / 1e9, 4.0 * static_cast<double>(n) / read / 1e9};
 }
 
 // Bytes one incremental decoder step reads: every active decoder weight and bias, the layer
@@ -86,7 +55,7 @@ double bytes_per_step(const hat::transformer_config& c, std::size_t beam, std::s
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int run(int argc, char** argv) {
   int threads = 1, rounds = 3;
   std::size_t iters = 10;
   std::vector<std::string> files;
@@ -95,9 +64,13 @@ int main(int argc, char** argv) {
     if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (a == "--iters" && i + 1 < argc) iters = static_cast<std::size_t>(std::atoi(argv[++i]));
     else if (a == "--rounds" && i + 1 < argc) rounds = std::atoi(argv[++i]);
-    else files.push_back(a);
+    else if (!a.empty() && a[0] == '-') {  // an unknown flag: the usage line below
+      threads = 0;
+      break;
+    } else
+      files.push_back(a);
   }
-  if (files.empty()) {
+  if (files.empty() && threads > 0) {
     const std::filesystem::path dir = HAT_DEFAULT_CONFIG_DIR;
     for (const auto& e : std::filesystem::directory_iterator(dir))
       if (e.path().filename().string().find("xeon") != std::string::npos) files.push_back(e.path().string());
@@ -110,14 +83,20 @@ int main(int argc, char** argv) {
   }
   hat::cpu::set_threads(threads);
   const char* coretype = std::getenv("OPENBLAS_CORETYPE");
-  std::printf("OpenBLAS kernels %s (OPENBLAS_CORETYPE=%s), threads %d; few-row kernel: %s\n", hat::cpu::blas_core().c_str(),
-              coretype ? coretype : "unset", threads,
+  std::printf("OpenBLAS kernels %s (OPENBLAS_CORETYPE=%s), threads %d; few-row kernel: %s, prefetching into %s\n",
+              hat::cpu::blas_core().c_str(), coretype ? coretype : "unset", threads,
 #ifdef HAT_FEW_ROWS_X86
               hat::detail::simd() == hat::detail::simd_level::avx512 ? "AVX-512"
               : hat::detail::simd() == hat::detail::simd_level::avx2 ? "AVX2"
                                                                      : "none (BLAS)"
 #else
               "none (BLAS)"
+#endif
+              ,
+#ifdef HAT_FEW_ROWS_X86
+              hat::detail::prefetch_to_l2() ? "L2" : "L1"
+#else
+              "-"
 #endif
   );
   std::printf("medians of %d rounds x %zu timed runs; WMT'14 En-De, |V| = %zu, beam 5, L = 30\n\n", rounds, iters, vocab);
@@ -138,7 +117,7 @@ int main(int argc, char** argv) {
     std::vector<double> enc, dec, tot, dtot, btot, overhead, speedup, triad, read, roof_triad, roof_read;
     const double mb = bytes_per_step(c, 5, 30) / 1e6;
     for (int r = 0; r < rounds; ++r) {  // interleaved, so drift hits every variant alike
-      const bandwidth bw = measure_bandwidth();
+      const hat_bench::bandwidth bw = hat_bench::measure_bandwidth();
       const auto s = hat::measure_latency(be, super, c, lo);
       const auto d = hat::measure_latency(be, dense, c, lo);
       const auto b = hat::measure_latency(blas, super, c, lo);
@@ -162,5 +141,15 @@ int main(int argc, char** argv) {
                 median(speedup), mb, step_ms, mb / step_ms, median(triad), 100.0 * median(roof_triad), median(read),
                 100.0 * median(roof_read));
     std::fflush(stdout);
+  }
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {  // a config that does not read: its message, not a crash
+    std::fprintf(stderr, "table_cpu_latency: %s\n", e.what());
+    return 1;
   }
 }

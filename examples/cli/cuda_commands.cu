@@ -18,6 +18,23 @@
 namespace hat_cli {
 
 namespace {
+#if HAT_WITH_NCCL
+// The GPU's UUID (as nvidia-smi -L prints it): how ranks tell whether they hold the same GPU.
+std::string gpu_uuid(int device) {
+  cudaDeviceProp p{};
+  if (cudaGetDeviceProperties(&p, device) != cudaSuccess)
+    throw hat::config_error("--device cuda: cannot query CUDA device " + std::to_string(device));
+  std::string id = "GPU-";
+  char hex[3];
+  for (int i = 0; i < 16; ++i) {
+    std::snprintf(hex, sizeof hex, "%02x", static_cast<unsigned char>(p.uuid.bytes[i]));
+    id += hex;
+    if (i == 3 || i == 5 || i == 7 || i == 9) id += '-';
+  }
+  return id;
+}
+#endif
+
 hat::cuda open_device() {
   if (hat::cuda_device_count() == 0) throw hat::config_error("--device cuda: no CUDA device is visible to this process");
   hat::cuda be(0);
@@ -42,19 +59,33 @@ void run_train_cuda(const train_cli_options& o, const hat::training_config& c) {
     return train_run(be, o, c, be.describe());
   }
 #if HAT_WITH_NCCL
-  // Under mpirun (one rank included): rank i of a machine's ranks takes its GPU i, and NCCL sums
-  // the gradient there (docs/distributed.md). Every rank checks first, so all stop alike.
+  // Under mpirun (one rank included): rank i of a machine's ranks takes its GPU i, or the one GPU
+  // it sees where the launcher gave each rank its own (CUDA_VISIBLE_DEVICES, srun
+  // --gpus-per-task=1); NCCL sums the gradient there (docs/distributed.md). Every rank checks
+  // first, so all stop alike.
   hat::communicator& host = *o.comm;
   const hat::machine_place place = hat::place_on_machine(host);
+  int device = 0;
+  std::string uuid;
   hat::on_every_rank(host, [&] {
     const int gpus = hat::cuda_device_count();
     if (gpus == 0) throw hat::config_error("--device cuda: no CUDA device is visible to this process");
-    if (place.count > static_cast<std::size_t>(gpus))
+    if (place.count <= static_cast<std::size_t>(gpus))
+      device = static_cast<int>(place.index);
+    else if (gpus > 1)
       throw hat::config_error("--device cuda: " + std::to_string(place.count) + " ranks on this machine, " + std::to_string(gpus) +
                               " CUDA devices visible: one GPU per rank (start at most " + std::to_string(gpus) +
                               " ranks per machine, e.g. mpirun --map-by ppr:" + std::to_string(gpus) + ":node)");
+    uuid = gpu_uuid(device);
   });
-  hat::cuda be(static_cast<int>(place.index));
+  // NCCL refuses two ranks on one GPU: say which ranks share one.
+  const std::vector<std::string> uuids = host.gather(uuid);
+  for (std::size_t a = 0; a < uuids.size(); ++a)
+    for (std::size_t b = a + 1; b < uuids.size(); ++b)
+      if (uuids[a] == uuids[b])
+        throw hat::rank_failed("--device cuda: ranks " + std::to_string(a) + " and " + std::to_string(b) + " would share the GPU " +
+                               uuids[a] + ": give each rank its own GPU (one rank per visible GPU on each machine)");
+  hat::cuda be(device);
   hat::nccl_communicator nccl(host, be);
   if (host.rank() == 0) std::fprintf(stderr, "hat: %zu ranks, NCCL %s\n", host.size(), hat::nccl_version().c_str());
   train_cli_options on_gpus = o;

@@ -68,9 +68,17 @@ TEST_CASE("cuda emulator: ranks summing the gradient in device memory equal one 
   CHECK(single.device_sums == std::vector<std::size_t>{2});
   CHECK(single.weights == one.weights);
 
-  // A communicator for another device is not this backend's: the gradient goes through host memory.
-  const run_result elsewhere = train(2, 1, 1);
-  CHECK_FALSE(elsewhere.on_device);
-  CHECK(elsewhere.device_sums == std::vector<std::size_t>{0, 0});
-  CHECK(elsewhere.weights == one.weights);
+}
+
+TEST_CASE("cuda emulator: a communicator of another device sums through host memory", "[cuda][emulator][dist]") {
+  hat_test::on_threads(
+      1,
+      [](std::size_t, hat_test::thread_rank& comm) {
+        hat::cuda_emulator be;
+        trainer_t::model_type model(be, vocab);
+        const hat::parallel_corpus data = hat_test::reverse_task(8, 1);
+        const trainer_t t(be, model, data, hat_test::reverse_options(1, 1), &comm);
+        CHECK_FALSE(t.sums_on_device());  // device 1, the backend's is 0
+      },
+      1);
 }

@@ -7,6 +7,9 @@
 // binary built without -march flags still streams weights with the widest vectors the CPU has.
 #include <cstddef>
 
+#include <cstdlib>
+#include <cstring>
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #define HAT_FEW_ROWS_X86 1
@@ -35,6 +38,30 @@ inline simd_level simd() noexcept {
   return level;
 }
 
+/// Which cache the kernels prefetch the next block of W into. Intel Xeon: L1 (prefetcht0; the
+/// kernel reached 83-92 % of the bandwidth roofline so). AMD Zen 4: L2 (prefetcht1): with
+/// prefetcht0 the 32768 x 512 vocabulary product at 5 rows read 11-12 GB/s, with prefetcht1
+/// 20-21 GB/s (docs/performance.md). HAT_FEW_ROWS_PREFETCH=l1 or l2 overrides (benchmarks).
+inline bool prefetch_to_l2() noexcept {
+  static const bool l2 = [] {
+    if (const char* v = std::getenv("HAT_FEW_ROWS_PREFETCH")) {
+      if (std::strcmp(v, "l1") == 0) return false;
+      if (std::strcmp(v, "l2") == 0) return true;
+    }
+    __builtin_cpu_init();
+    return __builtin_cpu_is("amd") != 0;
+  }();
+  return l2;
+}
+
+/// Prefetches the cache line at p into L2 (`l2`) or L1: a branch the loop predicts every time.
+inline void prefetch_line(const void* p, bool l2) noexcept {
+  if (l2)
+    _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T1);
+  else
+    _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T0);
+}
+
 // GCC 12's unmasked 512->256 extracts (and _mm512_reduce_add_ps, which uses them) start from
 // _mm256_undefined_pd() and trip -Wuninitialized in its own header; the masked forms with an
 // explicit zero source are the same instruction.
@@ -58,6 +85,7 @@ template <int MR, int NR>
 [[gnu::target("avx512f")]] inline void few_rows_block_avx512(const float* x, std::size_t ldx, const float* const* w,
                                                              const float* const* next, std::size_t k,
                                                              float* acc_out /*[MR * NR]*/) noexcept {
+  const bool l2 = prefetch_to_l2();
   __m512 acc[MR][NR];
   for (int i = 0; i < MR; ++i)
     for (int j = 0; j < NR; ++j) acc[i][j] = _mm512_setzero_ps();
@@ -66,7 +94,7 @@ template <int MR, int NR>
     __m512 wv[NR];
     for (int j = 0; j < NR; ++j) {
       wv[j] = _mm512_loadu_ps(w[j] + c);
-      _mm_prefetch(reinterpret_cast<const char*>(next[j] + c), _MM_HINT_T0);
+      prefetch_line(next[j] + c, l2);
     }
     for (int i = 0; i < MR; ++i) {
       const __m512 xv = _mm512_loadu_ps(x + static_cast<std::size_t>(i) * ldx + c);
@@ -96,6 +124,7 @@ template <int MR, int NR>
 [[gnu::target("avx2,fma")]] inline void few_rows_block_avx2(const float* x, std::size_t ldx, const float* const* w,
                                                            const float* const* next, std::size_t k,
                                                            float* acc_out /*[MR * NR]*/) noexcept {
+  const bool l2 = prefetch_to_l2();
   __m256 acc[MR][NR];
   for (int i = 0; i < MR; ++i)
     for (int j = 0; j < NR; ++j) acc[i][j] = _mm256_setzero_ps();
@@ -104,7 +133,7 @@ template <int MR, int NR>
     __m256 wv[NR];
     for (int j = 0; j < NR; ++j) {
       wv[j] = _mm256_loadu_ps(w[j] + c);
-      _mm_prefetch(reinterpret_cast<const char*>(next[j] + c), _MM_HINT_T0);
+      prefetch_line(next[j] + c, l2);
     }
     for (int i = 0; i < MR; ++i) {
       const __m256 xv = _mm256_loadu_ps(x + static_cast<std::size_t>(i) * ldx + c);
@@ -137,15 +166,27 @@ inline void few_rows_chunk(const float* x, std::size_t ldx, const float* const* 
     few_rows_block_avx2<MR, NR>(x, ldx, w, next, k, acc);
 }
 
-template <simd_level L>
-inline void few_rows_kernel(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* x, std::size_t ldx,
-                            const float* w, std::size_t ldw, float beta, float* y, std::size_t ldy) noexcept {
-  constexpr std::size_t MR = few_rows_tile<L>::mr, NR = few_rows_tile<L>::nr;
+// Calls f.template operator()<R>() for R = rows (1..Max): a block kernel instantiated per row count.
+template <int Max, class F>
+inline void with_row_count(std::size_t rows, F&& f) {
+  if constexpr (Max == 1) {
+    f.template operator()<1>();
+  } else {
+    if (rows >= static_cast<std::size_t>(Max)) return f.template operator()<Max>();
+    with_row_count<Max - 1>(rows, f);
+  }
+}
+
+// Blocks of NR rows of W (of any element type: the low-precision kernels use them too) against
+// tiles of up to MR rows of x; rows past n repeat the last row (in bounds, not stored), and the
+// block's kernel prefetches the next block (`next`, see few_rows_block_avx512).
+// block(i0, rows, w_rows, next_rows, acc [MR * NR]); store(i0, rows, j0, cols, acc).
+template <std::size_t MR, std::size_t NR, class W, class Block, class Store>
+inline void few_rows_tiles(std::size_t m, std::size_t n, const W* w, std::size_t ldw, Block&& block, Store&& store) {
   float acc[MR * NR];
   for (std::size_t j0 = 0; j0 < n; j0 += NR) {
-    // Rows past n repeat the last row (always in bounds) and are not stored.
-    const float* rows[NR];
-    const float* next[NR];
+    const W* rows[NR];
+    const W* next[NR];
     const std::size_t nr = n - j0 < NR ? n - j0 : NR;
     for (std::size_t j = 0; j < NR; ++j) {
       rows[j] = w + (j0 + (j < nr ? j : nr - 1)) * ldw;
@@ -153,22 +194,28 @@ inline void few_rows_kernel(std::size_t m, std::size_t n, std::size_t k, float a
     }
     for (std::size_t i0 = 0; i0 < m; i0 += MR) {
       const std::size_t mr = m - i0 < MR ? m - i0 : MR;
-      const float* xi = x + i0 * ldx;
-      switch (mr) {
-        case 6: few_rows_chunk<L, (MR >= 6 ? 6 : 1)>(xi, ldx, rows, next, k, acc); break;
-        case 5: few_rows_chunk<L, 5>(xi, ldx, rows, next, k, acc); break;
-        case 4: few_rows_chunk<L, 4>(xi, ldx, rows, next, k, acc); break;
-        case 3: few_rows_chunk<L, 3>(xi, ldx, rows, next, k, acc); break;
-        case 2: few_rows_chunk<L, 2>(xi, ldx, rows, next, k, acc); break;
-        default: few_rows_chunk<L, 1>(xi, ldx, rows, next, k, acc); break;
-      }
-      for (std::size_t i = 0; i < mr; ++i)
-        for (std::size_t j = 0; j < nr; ++j) {
-          float& out = y[(i0 + i) * ldy + j0 + j];
-          out = beta == 0.0f ? alpha * acc[i * NR + j] : alpha * acc[i * NR + j] + beta * out;
-        }
+      block(i0, mr, rows, next, acc);
+      store(i0, mr, j0, nr, acc);
     }
   }
+}
+
+template <simd_level L>
+inline void few_rows_kernel(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* x, std::size_t ldx,
+                            const float* w, std::size_t ldw, float beta, float* y, std::size_t ldy) noexcept {
+  constexpr std::size_t MR = few_rows_tile<L>::mr, NR = few_rows_tile<L>::nr;
+  few_rows_tiles<MR, NR>(
+      m, n, w, ldw,
+      [&](std::size_t i0, std::size_t mr, const float* const* rows, const float* const* next, float* acc) {
+        with_row_count<static_cast<int>(MR)>(mr, [&]<int R>() { few_rows_chunk<L, R>(x + i0 * ldx, ldx, rows, next, k, acc); });
+      },
+      [&](std::size_t i0, std::size_t mr, std::size_t j0, std::size_t nr, const float* acc) {
+        for (std::size_t i = 0; i < mr; ++i)
+          for (std::size_t j = 0; j < nr; ++j) {
+            float& out = y[(i0 + i) * ldy + j0 + j];
+            out = beta == 0.0f ? alpha * acc[i * NR + j] : alpha * acc[i * NR + j] + beta * out;
+          }
+      });
 }
 
 /// y [m, n] = alpha x [m, k] W [n, k]^T + beta y, for m <= few_rows_max, on AVX-512 or AVX2;

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -97,7 +98,8 @@ inline std::string nccl_version() {
 /// For two ranks the sums are exact whatever NCCL's algorithm (a + b == b + a); for more,
 /// NCCL's ring or tree decides the order of the additions (docs/distributed.md).
 /// Collective to make (every rank of `host`, each with its own device) and to destroy;
-/// `host` must outlive it.
+/// `host` must outlive it. A rank whose ncclCommInitRank fails throws nccl_error while the
+/// others wait in theirs: under MPI the job then ends (hat's command line calls MPI_Abort).
 class nccl_communicator final : public communicator {
  public:
   /// Every rank of `host` passes the GPU it uses and the stream its backend queues work on.
@@ -122,8 +124,10 @@ class nccl_communicator final : public communicator {
   nccl_communicator(communicator& host, Backend& be) : nccl_communicator(host, be.runtime().device(), be.runtime().stream()) {}
   nccl_communicator(const nccl_communicator&) = delete;
   nccl_communicator& operator=(const nccl_communicator&) = delete;
-  /// Waits for the sums still queued (ncclCommDestroy).
+  /// Waits for the sums still queued (ncclCommDestroy); while an exception unwinds the stack it
+  /// abandons them instead (ncclCommAbort), since the other ranks may never join them.
   ~nccl_communicator() override {
+    if (std::uncaught_exceptions() > unwinding_) abort();
     if (comm_) lib_->destroy(comm_);
   }
 
@@ -153,6 +157,7 @@ class nccl_communicator final : public communicator {
   cudaStream_t stream_;
   const nccl_detail::library* lib_ = nullptr;
   ncclComm_t comm_ = nullptr;
+  int unwinding_ = std::uncaught_exceptions();  // exceptions in flight when this was made
 };
 
 }  // namespace hat
