@@ -9,7 +9,7 @@
 
 #include <hat/backend/cuda.hpp>
 #if HAT_WITH_NCCL
-#include <hat/dist/nccl.hpp>
+#include <hat/backend/cuda/nccl.hpp>
 #endif
 
 #include "latency_runs.hpp"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // hat::nccl_communicator on real GPUs: the trainer's gradient summed by NCCL on hat::cuda's stream.
 #include <hat/backend/cuda.hpp>
-#include <hat/dist/nccl.hpp>
+#include <hat/backend/cuda/nccl.hpp>
 #include <hat/train/trainer.hpp>
 
 #include <algorithm>

@@ -17,7 +17,7 @@
 #include <hat/io/torch_file.hpp>
 #endif
 #ifdef HAT_CONSUMER_NCCL
-#include <hat/dist/nccl.hpp>
+#include <hat/backend/cuda/nccl.hpp>
 #endif
 
 using my_space = hat::space<hat::choice<"width", 32, 16>, hat::choice<"depth", 2, 1>,

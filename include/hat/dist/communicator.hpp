@@ -40,7 +40,7 @@ class communicator {
   virtual void barrier() = 0;
 
   /// The CUDA device whose memory sum_device() sums in place; -1 (the default): host memory
-  /// only. A GPU communicator (nccl.hpp) is made for one backend's device and stream.
+  /// only. A GPU communicator (backend/cuda/nccl.hpp) is made for one backend's device and stream.
   virtual int cuda_device() const noexcept { return -1; }
   /// In place, element-wise, like sum(float), on `n` floats in cuda_device()'s memory, ordered
   /// after the work already queued on the stream of the backend the communicator was made for
