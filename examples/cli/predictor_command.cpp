@@ -50,7 +50,7 @@ struct adapt_options {
   std::string model, csv, out, plot;
   bool json = false;
 };
-struct import_options {
+struct predictor_import_options {
   std::string pt, out;
   double lat_norm = 0;
   bool json = false;
@@ -142,7 +142,7 @@ void run_adapt(const adapt_options& o) {
                 r.predictor.cost_penalty());
 }
 
-void run_import(const import_options& o) {
+void run_predictor_import(const predictor_import_options& o) {
   hat::refuse_to_overwrite(o.out, "--out", {o.pt});
   hat::cpu be;
   const auto file = hat::torch_file::read(o.pt);
@@ -217,7 +217,7 @@ void add_predictor_command(CLI::App& app) {
   eval->add_flag("--json", e->json, "one JSON object: rmse_ms, mape, within10, kendall_tau, ...");
   eval->callback([e] { run_eval(*e); });
 
-  auto im = std::make_shared<import_options>();
+  auto im = std::make_shared<predictor_import_options>();
   auto* import = cmd->add_subcommand("import", "one of HAT's shipped predictors (a torch.save .pt of its state dict) as a hat predictor");
   import->add_option("--pt", im->pt, "HAT's predictor file (latency_dataset/predictors/*.pt)")->required()->check(CLI::ExistingFile);
   import->add_option("--lat-norm", im->lat_norm,
@@ -226,7 +226,7 @@ void add_predictor_command(CLI::App& app) {
       ->check(positive_number());
   import->add_option("--out", im->out, "predictor file to write")->required();
   import->add_flag("--json", im->json, "one JSON object: out, format, lat_norm");
-  import->callback([im] { run_import(*im); });
+  import->callback([im] { run_predictor_import(*im); });
 
   auto p = std::make_shared<predict_options>();
   auto* predict = cmd->add_subcommand("predict", "predicted latency of SubTransformer YAML files");
