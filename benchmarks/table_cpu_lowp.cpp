@@ -4,7 +4,8 @@
 // 512 MB of fp32 weights (256 MB bf16, 128 MB int8: all beyond the last-level cache) as
 // consecutive [n, k] matrices of one decoder shape, y = x W^T per matrix, m rows of x (1: greedy,
 // 5: HAT's beam). Rounds interleave the precisions and a read-bandwidth measurement; medians.
-//   table_cpu_lowp [--rounds N] [--paths]   (--paths: every kernel path this CPU has, not just the best)
+//   table_cpu_lowp [--rounds N] [--paths] [--threads N]   (--paths: every kernel path this CPU has, not
+//   just the best; --threads: the worker pool's threads, every precision alike)
 // The fp32 column is the fp32 few-row kernel (cpu_few_rows.hpp) at its best path.
 #include <algorithm>
 #include <chrono>
@@ -47,17 +48,20 @@ struct shape {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int rounds = 5;
+  int rounds = 5, threads = 1;
   bool all_paths = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--rounds" && i + 1 < argc) rounds = std::max(1, std::atoi(argv[++i]));
+    else if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (a == "--paths") all_paths = true;
-    else {
-      std::fprintf(stderr, "usage: table_cpu_lowp [--rounds N] [--paths]\n");
+    else threads = 0;
+    if (threads < 1) {
+      std::fprintf(stderr, "usage: table_cpu_lowp [--rounds N] [--paths] [--threads N]\n");
       return 2;
     }
   }
+  hat::detail::worker_pool::instance().set_threads(threads);
   using hat::detail::lowp_path;
   std::vector<lowp_path> paths{hat::detail::best_lowp_path()};
   if (all_paths) {
@@ -66,7 +70,8 @@ int main(int argc, char** argv) {
       if (hat::detail::lowp_path_available(p)) paths.push_back(p);
   }
 
-  std::printf("prefetch into %s (HAT_FEW_ROWS_PREFETCH=l1|l2 overrides)\n", hat::detail::prefetch_to_l2() ? "L2" : "L1");
+  std::printf("prefetch into %s (HAT_FEW_ROWS_PREFETCH=l1|l2 overrides); %d thread(s)\n", hat::detail::prefetch_to_l2() ? "L2" : "L1",
+              hat::detail::worker_pool::instance().threads());
   const std::size_t total = std::size_t{1} << 27;  // weights per pass: 512 MB in fp32
   std::printf("filling %zu MB of fp32 weights and their bf16 and int8 copies...\n", total * 4 >> 20);
   buffer<float> w32(total);

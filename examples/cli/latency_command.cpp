@@ -37,7 +37,8 @@ void add_latency_command(CLI::App& app) {
   cmd->add_option("--device", o->device, "cpu, or cuda (the first GPU; timed with CUDA events, as HAT's GPU protocol)")
       ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();
-  cmd->add_option("--threads", o->threads, "OpenBLAS threads")->check(positive_count())->capture_default_str();
+  cmd->add_option("--threads", o->threads, "threads (OpenBLAS and the decoder's few-row products)")
+      ->check(positive_count())->capture_default_str();
   cmd->add_option("--iters", o->iters, "timed runs of the encoder and of the decoder loop")
       ->check(positive_count())
       ->capture_default_str();

@@ -46,7 +46,8 @@ void add_latency_dataset_command(CLI::App& app) {
   cmd->add_option("--device", o->device, "cpu, or cuda (the first GPU; CUDA events)")
       ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();
-  cmd->add_option("--threads", o->threads, "OpenBLAS threads")->check(positive_count())->capture_default_str();
+  cmd->add_option("--threads", o->threads, "threads (OpenBLAS and the decoder's few-row products)")
+      ->check(positive_count())->capture_default_str();
   cmd->add_flag("--quiet", o->quiet, "no progress on stderr");
   cmd->callback([o] { run(*o); });
 }

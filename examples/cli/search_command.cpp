@@ -196,7 +196,8 @@ void add_search_command(CLI::App& app) {
   cmd->add_option("--source-lang", o->source_lang, "the source language (default: the checkpoint's)");
   cmd->add_option("--target-lang", o->target_lang, "the target language (default: the checkpoint's)");
   cmd->add_option("--bpe-model", o->bpe_model, "SentencePiece model (default: the one training used)")->check(CLI::ExistingFile);
-  cmd->add_option("--threads", o->threads, "OpenBLAS threads")->check(positive_count())->capture_default_str();
+  cmd->add_option("--threads", o->threads, "threads (OpenBLAS and the decoder's few-row products)")
+      ->check(positive_count())->capture_default_str();
   cmd->add_option("--out", o->out, "best architecture, as HAT SubTransformer YAML")->required();
   cmd->add_option("--seed", o->evo.seed, "random seed: the same seed gives the same result")->capture_default_str();
   cmd->add_option("--iterations", o->evo.iterations, "evolution iterations")->capture_default_str();

@@ -149,7 +149,8 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--device", o->device, "cpu, or cuda (the first GPU)")
       ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();
-  cmd->add_option("--threads", o->threads, "OpenBLAS threads")->check(positive_count())->capture_default_str();
+  cmd->add_option("--threads", o->threads, "threads (OpenBLAS and the decoder's few-row products)")
+      ->check(positive_count())->capture_default_str();
   cmd->callback([o] { run_train(*o); });
 
   auto v = std::make_shared<valid_cli_options>();
@@ -168,7 +169,8 @@ void add_train_command(CLI::App& app) {
   vc->add_option("--max-tokens", v->max_tokens, "tokens per validation batch")->check(positive_count())->capture_default_str();
   vc->add_option("--split", v->split, "validation split (default: the one training used)");
   vc->add_option("--bpe-model", v->bpe_model, "SentencePiece model (default: the one training used)")->check(CLI::ExistingFile);
-  vc->add_option("--threads", v->threads, "OpenBLAS threads")->check(positive_count())->capture_default_str();
+  vc->add_option("--threads", v->threads, "threads (OpenBLAS and the decoder's few-row products)")
+      ->check(positive_count())->capture_default_str();
   vc->add_flag("--json", v->json, "one JSON object per file: file, loss, nll, tokens");
   vc->add_option("files", v->files, "SubTransformer YAML files")->required()->check(CLI::ExistingFile);
   vc->callback([v] {

@@ -222,7 +222,8 @@ void add_generation_options(CLI::App* cmd, translate_cli_options& o) {
   cmd->add_option("--target-lang", o.target_lang, "fairseq's files: the target language (default: the checkpoint's)");
   cmd->add_option("--remove-bpe", o.remove_bpe, "fairseq's files: the BPE continuation to remove (fairseq's --remove-bpe)")
       ->capture_default_str();
-  cmd->add_option("--threads", o.threads, "OpenBLAS threads")->check(positive_count())->capture_default_str();
+  cmd->add_option("--threads", o.threads, "threads (OpenBLAS and the decoder's few-row products)")
+      ->check(positive_count())->capture_default_str();
   cmd->add_flag("--quiet", o.quiet, "no progress on stderr");
 }
 

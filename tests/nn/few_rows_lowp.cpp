@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // bf16 and int8 weights: the conversions, and the few-row kernels on every path this CPU has
-// (scalar, AVX2, AVX-512, AVX512-VNNI) against double-precision references.
+// (scalar, AVX2, AVX-512, AVX512-VNNI) against double-precision references, and on the worker
+// pool's threads against one thread.
 #include <catch2/catch.hpp>
 
 #include <bit>
@@ -194,4 +195,44 @@ TEST_CASE("few-row low-precision kernels: a NaN or an infinity in x reaches y", 
     hat::detail::few_rows_gemm_bf16(path, 1, 2, k, 1.0f, x.data(), k, b.data(), k, 0.0f, y.data(), 2);
     CHECK(std::isinf(y[1]));
   }
+}
+
+TEST_CASE("few-row low-precision kernels on threads: the same bits on 1, 2 and 3 threads, every path",
+          "[nn][cpu][lowp][threads]") {
+  hat::rng g(17);
+  auto& pool = hat::detail::worker_pool::instance();
+  const auto paths = paths_here();
+  for (std::size_t m : {1u, 5u})
+    for (std::size_t n : {2100u, 4099u}) {
+      const std::size_t k = 512;  // 2-4 MB of bf16, 1-2 MB of int8: split on every thread count here
+      INFO("m " << m << " n " << n);
+      problem p = random_problem(m, n, k, g);
+      std::vector<hat::bf16> b(p.w.size());
+      for (std::size_t i = 0; i < b.size(); ++i) b[i] = hat::to_bf16(p.w[i]);
+      std::vector<std::int8_t> q(p.w.size());
+      std::vector<float> scale(n);
+      for (std::size_t j = 0; j < n; ++j) {
+        scale[j] = hat::int8_row_scale(p.w.data() + j * p.ldw, k);
+        hat::quantize_int8(p.w.data() + j * p.ldw, k, scale[j], q.data() + j * p.ldw);
+      }
+      for (lowp_path path : paths) {
+        INFO("path " << hat::detail::lowp_path_name(path));
+        std::vector<float> want_b, want_q;
+        for (int threads : {1, 2, 3}) {
+          pool.set_threads(threads);
+          std::vector<float> yb = p.y, yq = p.y;
+          hat::detail::few_rows_gemm_bf16(path, m, n, k, 0.75f, p.x.data(), p.ldx, b.data(), p.ldw, 0.5f, yb.data(), p.ldy);
+          hat::detail::few_rows_gemm_int8(path, m, n, k, 0.75f, p.x.data(), p.ldx, q.data(), p.ldw, scale.data(), 0.5f,
+                                          yq.data(), p.ldy);
+          if (threads == 1) {
+            want_b = yb;
+            want_q = yq;
+          } else {
+            CHECK(yb == want_b);
+            CHECK(yq == want_q);
+          }
+        }
+        pool.set_threads(1);
+      }
+    }
 }

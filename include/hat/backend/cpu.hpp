@@ -36,7 +36,8 @@ namespace hat {
 
 /// The CPU backend: host memory, OpenBLAS GEMMs on strided views (leading dimension = the
 /// super width, so an elastic slice is never copied), a weight-streaming kernel for products
-/// with few rows (decoding), plain loops elsewhere. Thread count is OpenBLAS's, process-wide.
+/// with few rows (decoding), plain loops elsewhere. The thread count (set_threads) is
+/// process-wide: OpenBLAS's and the few-row kernel's.
 struct cpu {
   template <class T>
   using buffer = std::vector<T, detail::huge_page_allocator<T>>;
@@ -504,8 +505,13 @@ struct cpu {
   }
   void synchronize() const noexcept {}
 
-  // --- OpenBLAS ---
-  static void set_threads(int n) noexcept { openblas_set_num_threads(n); }
+  // --- threads and OpenBLAS ---
+  /// OpenBLAS's threads (the GEMMs of the encoder and of training) and the worker pool's (the
+  /// few-row products of decoding, split by output columns: the same bits on any count).
+  static void set_threads(int n) noexcept {
+    openblas_set_num_threads(n);
+    detail::worker_pool::instance().set_threads(n);
+  }
   static int threads() noexcept { return openblas_get_num_threads(); }
   /// The kernel family OpenBLAS picked for this CPU ("SkylakeX", "Haswell", "Prescott", ...).
   static std::string blas_core() { return openblas_get_corename(); }

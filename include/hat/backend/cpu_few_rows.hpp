@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <hat/backend/cpu_worker_pool.hpp>
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #define HAT_FEW_ROWS_X86 1
@@ -21,6 +23,30 @@ namespace hat::detail {
 /// rows (beam hypotheses) by every decoder weight and the vocabulary table. OpenBLAS packs W
 /// for such products and runs ~4x above the cost of just reading W; these kernels read W once.
 inline constexpr std::size_t few_rows_max = 16;
+
+/// Products with less than this many bytes of W per thread stay on one thread: waking a worker
+/// costs about what it saves below it (benchmarks/table_cpu_gemm.cpp, the thread rows).
+inline constexpr std::size_t few_rows_part_min_bytes = std::size_t{256} << 10;
+
+/// Calls part(j0, j1) on ranges of output columns [j0, j1) that cover [0, n), one range per
+/// thread of the worker pool (cpu::set_threads), each range starting at a multiple of 16 columns
+/// (no cache line of y written by two threads); one range when W (n rows of row_bytes) is small.
+/// Each column is computed whole by one thread, so y does not depend on the number of threads.
+template <class Part>
+inline void few_rows_columns(std::size_t n, std::size_t row_bytes, Part&& part) noexcept {
+  auto& pool = worker_pool::instance();
+  const std::size_t blocks = (n + 15) / 16;
+  std::size_t parts = static_cast<std::size_t>(pool.threads());
+  if (const std::size_t by_size = n * row_bytes / few_rows_part_min_bytes; by_size < parts) parts = by_size;
+  if (blocks < parts) parts = blocks;
+  if (parts <= 1) return part(std::size_t{0}, n);
+  auto range = [&](int p) {
+    const auto at = [&](std::size_t q) { return q * blocks / parts * 16 < n ? q * blocks / parts * 16 : n; };
+    const std::size_t j0 = at(static_cast<std::size_t>(p)), j1 = at(static_cast<std::size_t>(p) + 1);
+    if (j0 < j1) part(j0, j1);
+  };
+  pool.run(static_cast<int>(parts), range);
+}
 
 #ifdef HAT_FEW_ROWS_X86
 
@@ -220,13 +246,18 @@ inline void few_rows_kernel(std::size_t m, std::size_t n, std::size_t k, float a
 
 /// y [m, n] = alpha x [m, k] W [n, k]^T + beta y, for m <= few_rows_max, on AVX-512 or AVX2;
 /// false (nothing done) when the CPU has neither, so the caller falls back to BLAS.
+/// The output columns are split across the worker pool's threads (few_rows_columns).
 inline bool few_rows_gemm(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* x, std::size_t ldx,
                           const float* w, std::size_t ldw, float beta, float* y, std::size_t ldy) noexcept {
-  switch (simd()) {
-    case simd_level::avx512: few_rows_kernel<simd_level::avx512>(m, n, k, alpha, x, ldx, w, ldw, beta, y, ldy); return true;
-    case simd_level::avx2: few_rows_kernel<simd_level::avx2>(m, n, k, alpha, x, ldx, w, ldw, beta, y, ldy); return true;
-    default: return false;
-  }
+  const simd_level level = simd();
+  if (level == simd_level::none) return false;
+  few_rows_columns(n, k * sizeof(float), [&](std::size_t j0, std::size_t j1) {
+    if (level == simd_level::avx512)
+      few_rows_kernel<simd_level::avx512>(m, j1 - j0, k, alpha, x, ldx, w + j0 * ldw, ldw, beta, y + j0, ldy);
+    else
+      few_rows_kernel<simd_level::avx2>(m, j1 - j0, k, alpha, x, ldx, w + j0 * ldw, ldw, beta, y + j0, ldy);
+  });
+  return true;
 }
 
 #else

@@ -145,16 +145,18 @@ inline void few_rows_gemm_bf16(lowp_path p, std::size_t m, std::size_t n, std::s
     auto& xp = lowp_scratch<float>();
     xp.resize(m * kp);
     prepare_bf16_x(m, k, x, ldx, Lanes, kp, xp.data());
-    few_rows_tiles<MR, NR>(
-        m, n, w, ldw,
-        [&](std::size_t i0, std::size_t mr, const bf16* const* rows, const bf16* const* next, float* acc) {
-          with_row_count<static_cast<int>(MR)>(
-              mr, [&]<int R>() { block.template operator()<R>(xp.data() + i0 * kp, kp, rows, next, acc); });
-        },
-        [&](std::size_t i0, std::size_t mr, std::size_t j0, std::size_t nr, const float* acc) {
-          for (std::size_t i = 0; i < mr; ++i)
-            for (std::size_t j = 0; j < nr; ++j) store_one(i0 + i, j0 + j, acc[i * NR + j]);
-        });
+    few_rows_columns(n, k * sizeof(bf16), [&](std::size_t c0, std::size_t c1) {  // on the worker pool
+      few_rows_tiles<MR, NR>(
+          m, c1 - c0, w + c0 * ldw, ldw,
+          [&](std::size_t i0, std::size_t mr, const bf16* const* rows, const bf16* const* next, float* acc) {
+            with_row_count<static_cast<int>(MR)>(
+                mr, [&]<int R>() { block.template operator()<R>(xp.data() + i0 * kp, kp, rows, next, acc); });
+          },
+          [&](std::size_t i0, std::size_t mr, std::size_t j0, std::size_t nr, const float* acc) {
+            for (std::size_t i = 0; i < mr; ++i)
+              for (std::size_t j = 0; j < nr; ++j) store_one(i0 + i, c0 + j0 + j, acc[i * NR + j]);
+          });
+    });
   };
   // Register budgets: AVX-512 (32 registers): 5 x 4 accumulators + 8 widened W vectors + 2 of x;
   // AVX2 (16): 5 x 2 + 4, x read from memory by the FMAs.

@@ -177,16 +177,18 @@ inline void few_rows_gemm_int8(lowp_path p, std::size_t m, std::size_t n, std::s
   }
 #ifdef HAT_FEW_ROWS_X86
   const auto run = [&]<std::size_t MR, std::size_t NR>(auto block) {
-    few_rows_tiles<MR, NR>(
-        m, n, w, ldw,
-        [&](std::size_t i0, std::size_t mr, const std::int8_t* const* rows, const std::int8_t* const* next, float* acc) {
-          with_row_count<static_cast<int>(MR)>(
-              mr, [&]<int R>() { block.template operator()<R>(xq.data() + i0 * kp, rows, next, acc); });
-        },
-        [&](std::size_t i0, std::size_t mr, std::size_t j0, std::size_t nr, const float* acc) {
-          for (std::size_t i = 0; i < mr; ++i)
-            for (std::size_t j = 0; j < nr; ++j) store_one(i0 + i, j0 + j, acc[i * NR + j]);
-        });
+    few_rows_columns(n, k, [&](std::size_t c0, std::size_t c1) {  // on the worker pool
+      few_rows_tiles<MR, NR>(
+          m, c1 - c0, w + c0 * ldw, ldw,
+          [&](std::size_t i0, std::size_t mr, const std::int8_t* const* rows, const std::int8_t* const* next, float* acc) {
+            with_row_count<static_cast<int>(MR)>(
+                mr, [&]<int R>() { block.template operator()<R>(xq.data() + i0 * kp, rows, next, acc); });
+          },
+          [&](std::size_t i0, std::size_t mr, std::size_t j0, std::size_t nr, const float* acc) {
+            for (std::size_t i = 0; i < mr; ++i)
+              for (std::size_t j = 0; j < nr; ++j) store_one(i0 + i, c0 + j0 + j, acc[i * NR + j]);
+          });
+    });
   };
   // Register budgets: AVX-512: 6 x 4 int32 accumulators + 4 widened W vectors; AVX2: 5 x 2 + 2.
   switch (p) {
