@@ -26,17 +26,17 @@
 #include <hat/space/hat_spaces.hpp>
 
 #include "support/bandwidth.hpp"
+#include "support/latency_args.hpp"
+#include "support/median.hpp"
+#include "support/table_main.hpp"
 
 namespace {
+
+using hat_bench::median;
 
 using wmt_space = hat::hat_wmt_space;
 using model_t = hat::super_transformer_for<wmt_space, hat::cpu>;
 constexpr std::size_t vocab = 32768;  // HAT's WMT'14 En-De joined dictionary
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 // Bytes one incremental decoder step reads: every active decoder weight and bias, the layer
 // norms, the vocabulary slice, and the self-attention KV cache (average over the L steps).
@@ -56,31 +56,14 @@ double bytes_per_step(const hat::transformer_config& c, std::size_t beam, std::s
 }  // namespace
 
 static int run(int argc, char** argv) {
-  int threads = 1, rounds = 3;
-  std::size_t iters = 10;
-  std::vector<std::string> files;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
-    else if (a == "--iters" && i + 1 < argc) iters = static_cast<std::size_t>(std::atoi(argv[++i]));
-    else if (a == "--rounds" && i + 1 < argc) rounds = std::atoi(argv[++i]);
-    else if (!a.empty() && a[0] == '-') {  // an unknown flag: the usage line below
-      threads = 0;
-      break;
-    } else
-      files.push_back(a);
-  }
-  if (files.empty() && threads > 0) {
-    const std::filesystem::path dir = HAT_DEFAULT_CONFIG_DIR;
-    for (const auto& e : std::filesystem::directory_iterator(dir))
-      if (e.path().filename().string().find("xeon") != std::string::npos) files.push_back(e.path().string());
-    std::sort(files.begin(), files.end());
-    files.push_back("max");
-  }
-  if (threads < 1 || iters < 1 || rounds < 1) {
+  const auto args = hat_bench::parse_latency_args(argc, argv, {}, HAT_DEFAULT_CONFIG_DIR);
+  if (!args.ok) {
     std::fprintf(stderr, "usage: %s [--threads N] [--iters N] [--rounds N] [FILE.yml ...]\n", argv[0]);
     return 2;
   }
+  const int threads = args.threads, rounds = args.rounds;
+  const std::size_t iters = args.iters;
+  const std::vector<std::string>& files = args.files;
   hat::cpu::set_threads(threads);
   const char* coretype = std::getenv("OPENBLAS_CORETYPE");
   std::printf("OpenBLAS kernels %s (OPENBLAS_CORETYPE=%s), threads %d; few-row kernel: %s, prefetching into %s\n",
@@ -135,7 +118,7 @@ static int run(int argc, char** argv) {
       roof_read.push_back(mb / bw.read_gbs / step_ms);
     }
     const double step_ms = median(dec) / 30.0;
-    const std::string name = file == "max" ? "space0 max" : std::filesystem::path(file).stem().string();
+    const std::string name = hat_bench::config_name(file);
     std::printf("| %s | %.1f | %.1f | %.1f | %.1f | %+.1f %% | %.1f | %.2fx | %.0f | %.2f | %.1f | %.1f | %.0f %% | %.1f | %.0f %% |\n",
                 name.c_str(), median(enc), median(dec), median(tot), median(dtot), 100.0 * median(overhead), median(btot),
                 median(speedup), mb, step_ms, mb / step_ms, median(triad), 100.0 * median(roof_triad), median(read),
@@ -145,11 +128,4 @@ static int run(int argc, char** argv) {
   return 0;
 }
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {  // a config that does not read: its message, not a crash
-    std::fprintf(stderr, "table_cpu_latency: %s\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return hat_bench::table_main("table_cpu_latency", run, argc, argv); }

@@ -23,16 +23,14 @@
 #include <hat/space/random.hpp>
 
 #include "support/bandwidth.hpp"
+#include "support/median.hpp"
 
 namespace {
 
+using hat_bench::median;
+
 template <class T>
 using buffer = std::vector<T, hat::detail::huge_page_allocator<T>>;
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 double seconds(const std::function<void()>& f) {
   const auto t0 = std::chrono::steady_clock::now();

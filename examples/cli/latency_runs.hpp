@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include <hat/backend/precision.hpp>
 #include <hat/io/latency_csv.hpp>
 #include <hat/yaml/subtransformer.hpp>
 #include <hat/nn/dense_export.hpp>
@@ -38,6 +39,7 @@ struct latency_cli_options {
   std::int64_t vocab = 0;  // 0: 32768 for a task (HAT's WMT'14 En-De), else 8000 (as latency-dataset)
   std::uint64_t seed = 1;
   std::string weights = "super";
+  std::string precision = "fp32";  // of the decoder's weights (CPU)
   bool json = false;
   bool space_max = false;
 };
@@ -67,31 +69,39 @@ void latency_run_space(Backend& be, const latency_cli_options& o, std::size_t so
   lo.beam = static_cast<std::size_t>(o.beam);
   lo.iters = static_cast<std::size_t>(o.iters);
   lo.warmup = static_cast<std::size_t>(o.warmup);
-  if (!o.json)
-    std::printf("%-44s %10s %10s %10s %9s\n", "file", "encoder_ms", "decoder_ms", "total_ms", "std_ms");
-  const auto start = std::chrono::steady_clock::now();
-  std::vector<std::string> files = o.files;
-  if (o.space_max) files.push_back("space-max");
-  const auto progress = [&](std::size_t done) {
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double per = elapsed / static_cast<double>(done);
-    if (files.size() > 1)
-      std::fprintf(stderr, "hat latency: %zu/%zu files, %.2f s/file, ETA %.0f s\n", done, files.size(), per,
-                   per * static_cast<double>(files.size() - done));
+  // --precision bf16: the weights measured are converted once, before any clock starts (the
+  // SuperTransformer's for every file; a dense export's with it).
+  const auto p = hat::parse_precision(o.precision, "--precision");
+  const auto dense_latency = [&](const auto& dense, const hat::transformer_config& config) {
+    return hat::with_decode_precision(be, dense, p, [&](Backend& run) { return hat::measure_latency(run, dense, config, lo); });
   };
-  const auto measure = [&](std::size_t i, const std::string& file) {
-    const auto config =
-        hat::config_of(o.space_max && i + 1 == files.size() ? hat::arch<S>::largest() : hat::read_subtransformer_yaml<S>(file));
-    const auto r = o.weights == "dense" ? hat::measure_latency(be, hat::export_dense(be, super, config), config, lo)
-                                        : hat::measure_latency(be, super, config, lo);
-    if (o.json)
-      std::fputs(latency_json_line(file, r).c_str(), stdout);
-    else
-      std::printf("%-44s %10.2f %10.2f %10.2f %9.2f\n", std::filesystem::path(file).filename().c_str(), r.encoder.mean_ms,
-                  r.decoder.mean_ms, r.total_ms(), r.encoder.std_ms + r.decoder.std_ms);
-    std::fflush(stdout);
-  };
-  if (for_each_file("latency", files, measure, progress)) throw exit_code{1};
+  hat::with_decode_precision(be, super, o.weights == "dense" ? hat::precision::fp32 : p, [&](Backend& super_be) {
+    if (!o.json)
+      std::printf("%-44s %10s %10s %10s %9s\n", "file", "encoder_ms", "decoder_ms", "total_ms", "std_ms");
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<std::string> files = o.files;
+    if (o.space_max) files.push_back("space-max");
+    const auto progress = [&](std::size_t done) {
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double per = elapsed / static_cast<double>(done);
+      if (files.size() > 1)
+        std::fprintf(stderr, "hat latency: %zu/%zu files, %.2f s/file, ETA %.0f s\n", done, files.size(), per,
+                     per * static_cast<double>(files.size() - done));
+    };
+    const auto measure = [&](std::size_t i, const std::string& file) {
+      const auto config =
+          hat::config_of(o.space_max && i + 1 == files.size() ? hat::arch<S>::largest() : hat::read_subtransformer_yaml<S>(file));
+      const auto r = o.weights == "dense" ? dense_latency(hat::export_dense(be, super, config), config)
+                                          : hat::measure_latency(super_be, super, config, lo);
+      if (o.json)
+        std::fputs(latency_json_line(file, r).c_str(), stdout);
+      else
+        std::printf("%-44s %10.2f %10.2f %10.2f %9.2f\n", std::filesystem::path(file).filename().c_str(), r.encoder.mean_ms,
+                    r.decoder.mean_ms, r.total_ms(), r.encoder.std_ms + r.decoder.std_ms);
+      std::fflush(stdout);
+    };
+    if (for_each_file("latency", files, measure, progress)) throw exit_code{1};
+  });
 }
 
 /// A task fixes the space, the sentence length and the tables (HAT's); a space is measured as

@@ -39,6 +39,7 @@ struct translate_cli_options {
   std::size_t beam = 5, batch = 32, max_len_b = 200, flops_length = 30;
   double lenpen = 1.0, max_len_a = 0.0;
   int threads = 1;
+  std::string precision = "fp32";  // of the decoder's weights
   bool json = false, quiet = false;
   hat::communicator* comm = nullptr;  // under mpirun: the ranks share the batches; rank 0 prints
   bool lead() const { return !comm || comm->rank() == 0; }
@@ -83,8 +84,8 @@ void print_test(const translate_cli_options& o, const hat::translate_options& to
     print_json(r.record());
     return;
   }
-  std::printf("%s: %zu sentences, beam %zu, lenpen %.2f, %.1f sentences/s\n", o.split.c_str(), r.sentences, to.generation.beam,
-              to.generation.lenpen, r.sentences_per_s);
+  std::printf("%s: %zu sentences, beam %zu, lenpen %.2f, %s weights, %.1f sentences/s\n", o.split.c_str(), r.sentences,
+              to.generation.beam, to.generation.lenpen, std::string(hat::precision_name(r.weights)).c_str(), r.sentences_per_s);
   std::printf("sacreBLEU  %s\n           %s%s\n", r.sacrebleu.formatted().c_str(), r.sacrebleu.signature.c_str(),
               tokenized_text ? " (on the tokenized text: not detokenized as HAT's sacre mode)" : "");
   std::printf("tokenized  %s\n", r.tokenized.formatted().c_str());
@@ -111,13 +112,15 @@ void test_binarized(hat::cpu& be, const translate_cli_options& o, const Model& m
   in.flops_length = o.flops_length;
   in.hypotheses_out = o.out;
   in.record_out = o.out_json;
+  in.weights = hat::parse_precision(o.precision, "--precision");
   print_test(o, in.translate, hat::test_binarized<S>(be, model, named_arch<S>(o.arch), in), true);
 }
 
 /// Standard input translated line by line to standard output; `text` reads and writes the text
 /// (a subword model, or fairseq's dictionaries and BPE codes).
 template <class Model, class Text>
-void translate_stdin(hat::cpu& be, const Model& model, const hat::transformer_config& c, const Text& text, const hat::translate_options& to) {
+void translate_stdin(hat::cpu& be, const Model& model, const hat::transformer_config& c, const Text& text, const hat::translate_options& to,
+                     hat::precision weights) {
   std::vector<std::string> lines;
   std::string all;
   for (std::string l; std::getline(std::cin, l);) lines.push_back(l), all += l + "\n";
@@ -126,7 +129,8 @@ void translate_stdin(hat::cpu& be, const Model& model, const hat::transformer_co
     std::istringstream in(to.comm->gather(to.comm->rank() == 0 ? all : std::string())[0]);
     for (std::string l; std::getline(in, l);) lines.push_back(l);
   }
-  const auto found = hat::translate(be, model, c, text, lines, to);
+  const auto found =
+      hat::with_decode_precision(be, model, weights, [&](hat::cpu& run) { return hat::translate(run, model, c, text, lines, to); });
   if (to.comm && to.comm->rank() != 0) return;
   for (const auto& t : found) std::printf("%s\n", t.c_str());
 }
@@ -144,7 +148,8 @@ void translate_fairseq_text(hat::cpu& be, const translate_cli_options& o, const 
   const auto text = hat::fairseq_text_for(model.vocabulary(), o.data, language_of(o.source_lang, src, o.checkpoint, "--source-lang"),
                                           language_of(o.target_lang, tgt, o.checkpoint, "--target-lang"), o.bpe_codes, o.remove_bpe,
                                           &x, o.checkpoint);
-  translate_stdin(be, model, hat::config_of(named_arch<S>(o.arch)), text, generation_of(o, false, space));
+  translate_stdin(be, model, hat::config_of(named_arch<S>(o.arch)), text, generation_of(o, false, space),
+                  hat::parse_precision(o.precision, "--precision"));
 }
 
 template <class S>
@@ -159,7 +164,7 @@ void run_space(const translate_cli_options& o, bool test, const std::string& spa
     if (!o.data.empty() || !o.bpe_codes.empty())  // an imported model, read with fairseq's dictionaries
       return translate_fairseq_text<S>(be, o, model, space, x);
     const auto subwords = hat::checkpoint_subwords(x, o.checkpoint, o.bpe_model);
-    return translate_stdin(be, model, hat::config_of(a), subwords, to);
+    return translate_stdin(be, model, hat::config_of(a), subwords, to, hat::parse_precision(o.precision, "--precision"));
   }
   if (hat::is_fairseq_binarized(o.data)) {
     hat::checkpoint_extras x;
@@ -175,6 +180,7 @@ void run_space(const translate_cli_options& o, bool test, const std::string& spa
   in.flops_length = o.flops_length;
   in.hypotheses_out = o.out;
   in.record_out = o.out_json;
+  in.weights = hat::parse_precision(o.precision, "--precision");
   print_test(o, to, hat::test_subtransformer<S>(be, a, in), false);
 }
 
@@ -224,6 +230,9 @@ void add_generation_options(CLI::App* cmd, translate_cli_options& o) {
       ->capture_default_str();
   cmd->add_option("--threads", o.threads, "threads (OpenBLAS and the decoder's few-row products)")
       ->check(positive_count())->capture_default_str();
+  cmd->add_option("--precision", o.precision, "the decoder's weights: fp32, or bf16 (converted once at load)")
+      ->check(CLI::IsMember({"fp32", "bf16"}))
+      ->capture_default_str();
   cmd->add_flag("--quiet", o.quiet, "no progress on stderr");
 }
 

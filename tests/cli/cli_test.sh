@@ -169,6 +169,17 @@ check "pipeline: predictor-adapt-from with predictor-model mlp is refused, namin
 "$hat" latency --space number-words --iters 2 --warmup 0 --space-max --json "$work/demo/search/75pct.yml" >"$work/lat_space.json"
 check "latency --space: a space's SubTransformers measured as latency-dataset --space does" \
   bash -c "test $? -eq 0 && test \$(grep -c '\"total_ms\":' '$work/lat_space.json') -eq 2"
+"$hat" latency --space number-words --iters 2 --warmup 0 --space-max --precision bf16 --json "$work/demo/search/75pct.yml" >"$work/lat_bf16.json"
+check "latency --precision bf16: both measured" bash -c "test $? -eq 0 && test \$(grep -c '\"total_ms\":' '$work/lat_bf16.json') -eq 2"
+"$hat" latency --space number-words --iters 2 --warmup 0 --weights dense --precision bf16 "$work/demo/search/75pct.yml" >/dev/null 2>&1
+check "latency --precision bf16 --weights dense: measured" test $? -eq 0
+"$hat" latency --space number-words --precision int8 "$work/demo/search/75pct.yml" >/dev/null 2>"$work/prec.err"
+check "latency --precision int8: refused, the choices named" bash -c "test $? -ne 0 && grep -q 'fp32' '$work/prec.err' && grep -q 'bf16' '$work/prec.err'"
+"$hat" test --checkpoint "$work/demo/subtransformer/75pct/checkpoint_last.hat" --arch "$work/demo/search/75pct.yml" \
+  --data "$work/demo/data" --precision bf16 --json --quiet \
+  >"$work/test_bf16.json" 2>"$work/test_bf16.err"
+check "test --precision bf16: scored, the record says bf16" \
+  bash -c "test $? -eq 0 && grep -q '\"precision\": *\"bf16\"' '$work/test_bf16.json' && grep -q '\"bleu\": *[0-9]' '$work/test_bf16.json'"
 "$hat" latency --space number-words --task wmt14.en-de --space-max >/dev/null 2>"$work/lat4.err"
 check "latency: --task and --space together are refused" bash -c "test $? -ne 0 && grep -q 'exactly one of --task and --space' '$work/lat4.err'"
 check "demo --quick: results JSON with latency and BLEU" \
@@ -365,6 +376,8 @@ printf 'three hundred two\nseven\n' >"$work/rt.in"
 "$hat" translate --checkpoint "$sup/checkpoint_last.hat" --arch largest <"$work/rt.in" >"$work/rt.a" 2>/dev/null
 "$hat" translate --checkpoint "$sup/roundtrip.hat" --arch largest <"$work/rt.in" >"$work/rt.b" 2>/dev/null
 check "export then import: the same translations" bash -c "test -s '$work/rt.a' && cmp -s '$work/rt.a' '$work/rt.b'"
+"$hat" translate --checkpoint "$sup/checkpoint_last.hat" --arch largest --precision bf16 <"$work/rt.in" >"$work/rt.bf16" 2>/dev/null
+check "translate --precision bf16: a translation per line" bash -c "test $? -eq 0 && test \$(wc -l <'$work/rt.bf16') -eq 2"
 "$hat" export --checkpoint "$sup/checkpoint_last.hat" --arch "$work/demo/search/75pct.yml" --out "$work/dense.safetensors" >/dev/null
 check "export --arch: the dense SubTransformer is smaller" test "$(stat -c %s "$work/dense.safetensors")" -lt "$(stat -c %s "$work/demo.safetensors")"
 "$hat" import --checkpoint "$work/dense.safetensors" --out "$work/dense.hat" 2>"$work/imp.err"

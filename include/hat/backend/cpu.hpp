@@ -13,17 +13,21 @@
 #include <cmath>
 #include <limits>
 #include <cstddef>
+#include <memory>  // std::shared_ptr
 #include <string>
 #include <type_traits>
 #include <utility>  // std::pair
 #include <vector>
 
 #include <hat/backend/concepts.hpp>
+#include <hat/backend/cpu_decode_weights.hpp>
 #include <hat/backend/cpu_few_rows.hpp>
+#include <hat/backend/cpu_few_rows_bf16.hpp>
 #include <hat/backend/cpu_vector_math.hpp>
 #include <hat/backend/dropout_mask.hpp>
 #include <hat/backend/flush_subnormals.hpp>
 #include <hat/backend/huge_page_allocator.hpp>
+#include <hat/backend/precision.hpp>
 #include <hat/config.hpp>
 
 extern "C" {
@@ -46,6 +50,19 @@ struct cpu {
   /// AVX2 or AVX-512 CPUs); false sends every product to OpenBLAS (benchmarks, cross-checks).
   bool few_rows = true;
 
+  /// When set, few-row products whose weights lie in the model it was made from read its bf16
+  /// copy instead (set_decode_precision); other products, and every other kernel, stay fp32.
+  std::shared_ptr<const detail::decode_weights> decode;
+
+  /// Decoding on `p` weights of `model` (anything whose data() and size() span its fp32
+  /// parameters, e.g. a super_transformer): bf16 converts them once, here, and every copy of
+  /// this backend shares the conversion; fp32 drops it. Call it again after the weights change.
+  template <class Model>
+  void set_decode_precision(precision p, const Model& model) {
+    decode = p == precision::bf16 ? std::make_shared<const detail::decode_weights>(model.data(), model.size()) : nullptr;
+  }
+  precision decode_precision() const noexcept { return decode ? precision::bf16 : precision::fp32; }
+
   // --- GEMM ---
   template <class T>
   void gemm(matrix_cref<T> a, op ta, matrix_cref<T> b, op tb, matrix_ref<T> c, T alpha, T beta) const {
@@ -53,9 +70,14 @@ struct cpu {
     if (m == 0 || n == 0) return;
     const detail::flush_subnormals ftz;
     if constexpr (std::is_same_v<T, float>)
-      if (few_rows && ta == op::none && tb == op::transpose && m <= detail::few_rows_max && k > 0 &&
-          detail::few_rows_gemm(m, n, k, alpha, a.data, a.ld, b.data, b.ld, beta, c.data, c.ld))
-        return;
+      if (few_rows && ta == op::none && tb == op::transpose && m <= detail::few_rows_max && k > 0) {
+        if (decode)
+          if (const bf16* w = decode->find(b.data, n, k, b.ld)) {
+            detail::few_rows_gemm_bf16(detail::best_lowp_path(), m, n, k, alpha, a.data, a.ld, w, b.ld, beta, c.data, c.ld);
+            return;
+          }
+        if (detail::few_rows_gemm(m, n, k, alpha, a.data, a.ld, b.data, b.ld, beta, c.data, c.ld)) return;
+      }
     const auto tra = ta == op::none ? CblasNoTrans : CblasTrans;
     const auto trb = tb == op::none ? CblasNoTrans : CblasTrans;
     const auto i = [](std::size_t v) { return static_cast<CBLAS_INT>(v); };

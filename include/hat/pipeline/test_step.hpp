@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <hat/backend/concepts.hpp>
+#include <hat/backend/precision.hpp>
 #include <hat/config.hpp>
 #include <hat/data/fairseq_binarized.hpp>
 #include <hat/data/load_corpus.hpp>
@@ -43,6 +44,7 @@ struct test_inputs {
   std::size_t flops_length = 30;         // source length of the FLOPs count (HAT: 30)
   std::filesystem::path hypotheses_out;  // the translations, one a line (empty: not written)
   std::filesystem::path record_out;      // the record as JSON, written last (empty: not written)
+  precision weights = precision::fp32;   // of the decoder's products (backend/precision.hpp)
 };
 
 /// What a test measured; `record` is its JSON (the pipeline's test/<constraint>.json).
@@ -54,6 +56,7 @@ struct test_outputs {
   std::int64_t params = 0, flops = 0;
   double sentences_per_s = 0;
   std::vector<std::string> hypotheses;
+  precision weights = precision::fp32;  // the decoder's, as asked
 
   json record() const {
     return {{"split", split},
@@ -64,7 +67,8 @@ struct test_outputs {
             {"signature", sacrebleu.signature},
             {"params", params},
             {"flops", flops},
-            {"sentences_per_s", sentences_per_s}};
+            {"sentences_per_s", sentences_per_s},
+            {"precision", precision_name(weights)}};
   }
 };
 
@@ -91,7 +95,10 @@ test_outputs test_subtransformer(Backend& be, const arch<S>& a, const test_input
   const auto start = std::chrono::steady_clock::now();
   test_outputs out;
   out.split = in.split;
-  out.hypotheses = translate(be, model, config_of(a), subwords, src, in.translate);
+  out.weights = in.weights;
+  out.hypotheses = with_decode_precision(be, model, in.weights, [&](Backend& run) {
+    return translate(run, model, config_of(a), subwords, src, in.translate);
+  });
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   out.sentences = out.hypotheses.size();
   out.sentences_per_s = static_cast<double>(out.sentences) / seconds;
@@ -131,6 +138,7 @@ struct binarized_test_inputs {
   std::size_t flops_length = 30;
   std::filesystem::path hypotheses_out;
   std::filesystem::path record_out;
+  precision weights = precision::fp32;  // of the decoder's products
 };
 
 /// HAT's test.sh on its own data: the split's source ids translated by SubTransformer `a` of
@@ -156,9 +164,12 @@ test_outputs test_binarized(Backend& be, const super_transformer<M, Backend, T>&
   refuse_to_overwrite(in.hypotheses_out, "the translations file", read);
   refuse_to_overwrite(in.record_out, "the record", read);
   const auto start = std::chrono::steady_clock::now();
-  const auto found = translate_ids(be, model, config_of(a), split.corpus.source, in.translate);
+  const auto found = with_decode_precision(be, model, in.weights, [&](Backend& run) {
+    return translate_ids(run, model, config_of(a), split.corpus.source, in.translate);
+  });
   test_outputs out;
   out.split = in.split;
+  out.weights = in.weights;
   out.sentences = found.size();
   out.sentences_per_s = static_cast<double>(out.sentences) /
                         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
