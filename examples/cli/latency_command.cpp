@@ -39,7 +39,7 @@ void add_latency_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--threads", o->threads, "threads (OpenBLAS and the decoder's few-row products)")
       ->check(positive_count())->capture_default_str();
-  cmd->add_option("--precision", o->precision, "the decoder's weights: fp32, or bf16 (CPU; converted before timing)")
+  cmd->add_option("--precision", o->precision, "the model's weights: fp32, or bf16 (CPU; converted before timing)")
       ->check(CLI::IsMember({"fp32", "bf16"}))
       ->capture_default_str();
   cmd->add_option("--iters", o->iters, "timed runs of the encoder and of the decoder loop")

@@ -39,7 +39,7 @@ struct latency_cli_options {
   std::int64_t vocab = 0;  // 0: 32768 for a task (HAT's WMT'14 En-De), else 8000 (as latency-dataset)
   std::uint64_t seed = 1;
   std::string weights = "super";
-  std::string precision = "fp32";  // of the decoder's weights (CPU)
+  std::string precision = "fp32";  // of the model's weights (CPU)
   bool json = false;
   bool space_max = false;
 };

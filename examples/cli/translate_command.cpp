@@ -39,7 +39,7 @@ struct translate_cli_options {
   std::size_t beam = 5, batch = 32, max_len_b = 200, flops_length = 30;
   double lenpen = 1.0, max_len_a = 0.0;
   int threads = 1;
-  std::string precision = "fp32";  // of the decoder's weights
+  std::string precision = "fp32";  // of the model's weights
   bool json = false, quiet = false;
   hat::communicator* comm = nullptr;  // under mpirun: the ranks share the batches; rank 0 prints
   bool lead() const { return !comm || comm->rank() == 0; }
@@ -230,7 +230,7 @@ void add_generation_options(CLI::App* cmd, translate_cli_options& o) {
       ->capture_default_str();
   cmd->add_option("--threads", o.threads, "threads (OpenBLAS and the decoder's few-row products)")
       ->check(positive_count())->capture_default_str();
-  cmd->add_option("--precision", o.precision, "the decoder's weights: fp32, or bf16 (converted once at load)")
+  cmd->add_option("--precision", o.precision, "the model's weights: fp32, or bf16 (converted once, before translating)")
       ->check(CLI::IsMember({"fp32", "bf16"}))
       ->capture_default_str();
   cmd->add_flag("--quiet", o.quiet, "no progress on stderr");

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-// cpu::set_decode_precision: few-row products over a model's weights read its bf16 copy (the
-// same bits as the bf16 kernel on the converted weights, slices included); everything else
-// stays fp32; a PyTorch-trained model's logits move by a bounded amount.
+// cpu::set_decode_precision: products x W^T over a model's weights read its bf16 copy (the same
+// bits as the bf16 kernel on the converted weights, slices included, any number of rows);
+// everything else stays fp32; a PyTorch-trained model's logits move by a bounded amount.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -34,7 +34,7 @@ std::vector<float> product(const hat::cpu& be, std::size_t m, std::size_t n, std
 
 }  // namespace
 
-TEST_CASE("decode precision bf16: few-row products over the model's weights read its bf16 copy", "[nn][cpu][precision]") {
+TEST_CASE("decode precision bf16: products over the model's weights read its bf16 copy", "[nn][cpu][precision]") {
   hat::rng g(21);
   // A 96 x 80 "super weight" in an arena, and a 40 x 24 slice of it at row 8, column 16.
   const std::size_t rows = 96, ld = 80;
@@ -69,10 +69,16 @@ TEST_CASE("decode precision bf16: few-row products over the model's weights read
     const float* tail = storage.data() + (rows - 2) * ld;  // 3 rows of 80 from here pass the end by 73
     CHECK(product(bf, m, 3, ld, x.data(), ld, tail, ld) == product(fp32, m, 3, ld, x.data(), ld, tail, ld));
   }
-  // More than few_rows_max rows of x (an encoder GEMM): OpenBLAS on the fp32 weights.
-  std::vector<float> x17(17 * ld);
-  for (auto& v : x17) v = static_cast<float>(g.uniform());
-  CHECK(product(bf, 17, 40, 24, x17.data(), ld, storage.data(), ld) == product(fp32, 17, 40, 24, x17.data(), ld, storage.data(), ld));
+  // More rows than the few-row kernel takes in fp32 (a batch of beams, an encoder): bf16 too, so
+  // that the precision asked is the one that runs.
+  for (std::size_t m : {17u, 40u}) {
+    std::vector<float> xm(m * ld);
+    for (auto& v : xm) v = static_cast<float>(g.uniform());
+    std::vector<float> want(m * 40, 0.25f);
+    hat::detail::few_rows_gemm_bf16(lowp, m, 40, 24, 0.5f, xm.data(), ld, converted.data(), ld, 0.75f, want.data(), 40);
+    CHECK(product(bf, m, 40, 24, xm.data(), ld, storage.data(), ld) == want);
+    CHECK(product(fp32, m, 40, 24, xm.data(), ld, storage.data(), ld) != want);
+  }
 
   bf.set_decode_precision(hat::precision::fp32, a);
   REQUIRE(bf.decode == nullptr);
@@ -133,6 +139,11 @@ TEST_CASE("with_decode_precision: fp32 runs on the backend itself; a backend wit
   CHECK(hat::with_decode_precision(be, a, hat::precision::fp32, [&](hat::cpu& b) { return &b == &be && !b.decode; }));
   CHECK(hat::with_decode_precision(be, a, hat::precision::bf16, [&](hat::cpu& b) { return &b != &be && b.decode; }));
   CHECK(be.decode == nullptr);  // the caller's backend is left as it was
+  hat::cpu bf = be;
+  bf.set_decode_precision(hat::precision::bf16, a);
+  CHECK(hat::with_decode_precision(bf, a, hat::precision::bf16, [&](hat::cpu& b) { return &b == &bf; }));
+  CHECK(hat::with_decode_precision(bf, a, hat::precision::fp32, [&](hat::cpu& b) { return &b != &bf && !b.decode; }));
+  CHECK(bf.decode != nullptr);
   CHECK(hat::parse_precision("bf16", "--precision") == hat::precision::bf16);
   CHECK_THROWS_WITH(hat::parse_precision("int8", "--precision"), "--precision: unknown precision 'int8' (fp32, bf16)");
 }

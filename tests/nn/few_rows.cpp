@@ -117,6 +117,15 @@ TEST_CASE("worker pool: every part runs once, on its own thread", "[nn][cpu][few
   }
 }
 
+TEST_CASE("worker pool: more parts than threads (the pool shrank since they were counted) all run",
+          "[nn][cpu][few_rows][threads]") {
+  const pool_threads scope(2);
+  std::vector<int> count(5, 0);
+  auto part = [&](int p) { ++count[static_cast<std::size_t>(p)]; };
+  hat::detail::worker_pool::instance().run(5, part);
+  REQUIRE(count == std::vector<int>{1, 1, 1, 1, 1});
+}
+
 TEST_CASE("worker pool: two callers at once both finish (the second runs its parts itself)",
           "[nn][cpu][few_rows][threads]") {
   const pool_threads scope(2);

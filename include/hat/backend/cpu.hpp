@@ -50,13 +50,16 @@ struct cpu {
   /// AVX2 or AVX-512 CPUs); false sends every product to OpenBLAS (benchmarks, cross-checks).
   bool few_rows = true;
 
-  /// When set, few-row products whose weights lie in the model it was made from read its bf16
-  /// copy instead (set_decode_precision); other products, and every other kernel, stay fp32.
+  /// When set, products x W^T whose weights W lie in the model it was made from read its bf16
+  /// copy instead (set_decode_precision), with fp32 x and accumulation; every other kernel stays
+  /// fp32.
   std::shared_ptr<const detail::decode_weights> decode;
 
-  /// Decoding on `p` weights of `model` (anything whose data() and size() span its fp32
+  /// Inference on `p` weights of `model` (anything whose data() and size() span its fp32
   /// parameters, e.g. a super_transformer): bf16 converts them once, here, and every copy of
-  /// this backend shares the conversion; fp32 drops it. Call it again after the weights change.
+  /// this backend shares the conversion; fp32 drops it. The copy is found by the address of the
+  /// model's parameters: use the backend only while the model lives, and set it again after the
+  /// weights change (training never sets it).
   template <class Model>
   void set_decode_precision(precision p, const Model& model) {
     decode = p == precision::bf16 ? std::make_shared<const detail::decode_weights>(model.data(), model.size()) : nullptr;
@@ -70,13 +73,18 @@ struct cpu {
     if (m == 0 || n == 0) return;
     const detail::flush_subnormals ftz;
     if constexpr (std::is_same_v<T, float>)
-      if (few_rows && ta == op::none && tb == op::transpose && m <= detail::few_rows_max && k > 0) {
+      if (ta == op::none && tb == op::transpose && k > 0) {
+        // bf16 weights for every x W^T on the model's weights, whatever the rows (a batch of
+        // beams too), so that what --precision says is what ran; the kernel reads each block of
+        // W once for all rows.
         if (decode)
           if (const bf16* w = decode->find(b.data, n, k, b.ld)) {
             detail::few_rows_gemm_bf16(detail::best_lowp_path(), m, n, k, alpha, a.data, a.ld, w, b.ld, beta, c.data, c.ld);
             return;
           }
-        if (detail::few_rows_gemm(m, n, k, alpha, a.data, a.ld, b.data, b.ld, beta, c.data, c.ld)) return;
+        if (few_rows && m <= detail::few_rows_max &&
+            detail::few_rows_gemm(m, n, k, alpha, a.data, a.ld, b.data, b.ld, beta, c.data, c.ld))
+          return;
       }
     const auto tra = ta == op::none ? CblasNoTrans : CblasTrans;
     const auto trb = tb == op::none ? CblasNoTrans : CblasTrans;

@@ -36,10 +36,14 @@ class worker_pool {
   worker_pool() = default;
   worker_pool(const worker_pool&) = delete;
   worker_pool& operator=(const worker_pool&) = delete;
-  ~worker_pool() { resize(1); }
+  ~worker_pool() {
+    const std::lock_guard<std::mutex> lock(busy_);
+    resize(1);
+  }
 
   /// Threads a job may use, the caller's included (n < 1 counts as 1). Call it between jobs, as
-  /// one sets OpenBLAS's thread count; a thread the system refuses leaves the pool smaller.
+  /// one sets OpenBLAS's thread count, never from inside a part; a thread the system refuses
+  /// leaves the pool smaller.
   void set_threads(int n) noexcept {
     const std::lock_guard<std::mutex> lock(busy_);
     resize(n < 1 ? 1 : n);
@@ -47,8 +51,9 @@ class worker_pool {
   int threads() const noexcept { return threads_.load(std::memory_order_relaxed); }
 
   /// Runs part(p) for every p in [0, parts) and returns when all have returned: the caller runs
-  /// part 0 and worker i part i + 1. parts must be at most threads(). While another thread of the
-  /// program is inside run() (or set_threads()), the caller runs every part itself, in order.
+  /// part 0 and worker i part i + 1, and any part beyond the workers (the pool shrank since the
+  /// caller read threads()) itself. While another thread of the program is inside run() (or
+  /// set_threads()), the caller runs every part itself, in order. A part must not call run().
   /// The caller's floating-point control (MXCSR: flush-to-zero, rounding) is the workers' too.
   template <class Part>
   void run(int parts, Part& part) noexcept {
@@ -67,6 +72,7 @@ class worker_pool {
     generation_.fetch_add(1, std::memory_order_release);
     generation_.notify_all();
     part(0);
+    for (int p = static_cast<int>(workers_.size()) + 1; p < parts; ++p) part(p);
     int left = remaining_.load(std::memory_order_acquire);
     for (std::uint32_t spins = 0; left != 0; left = remaining_.load(std::memory_order_acquire))
       if (++spins < spin_limit) pause();

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// precision: the weights' precision of decoding (`--precision`), and running a step at one.
+// precision: the weights' precision of inference (`--precision`), and running a step at one.
 #pragma once
 
 #include <string>
@@ -9,9 +9,9 @@
 
 namespace hat {
 
-/// The weights' precision in the few-row products of decoding. fp32 is the default and the
-/// reference; bf16 rounds every weight to nearest even once (the CPU backend's
-/// set_decode_precision), while activations, the accumulation and every other kernel stay fp32.
+/// The weights' precision in inference (`--precision`). fp32 is the default and the reference;
+/// bf16 rounds every weight to nearest even once (the CPU backend's set_decode_precision), while
+/// activations, the accumulation and every other kernel stay fp32.
 enum class precision { fp32, bf16 };
 
 inline std::string_view precision_name(precision p) noexcept { return p == precision::bf16 ? "bf16" : "fp32"; }
@@ -23,13 +23,13 @@ inline precision parse_precision(std::string_view name, const std::string& where
   throw config_error(where + ": unknown precision '" + std::string(name) + "' (fp32, bf16)");
 }
 
-/// f(backend) on a copy of `be` that decodes `model` at precision p (be itself unchanged); fp32
-/// calls f(be). A backend without set_decode_precision (hat::cuda) takes fp32 only: another
+/// f(backend) on a copy of `be` that runs `model` at precision p (be itself unchanged); f(be)
+/// when be is at p already. A backend without set_decode_precision (hat::cuda) takes fp32 only: another
 /// precision is a config_error naming it.
 template <class Backend, class Model, class F>
 decltype(auto) with_decode_precision(Backend& be, const Model& model, precision p, F&& f) {
   if constexpr (requires { be.set_decode_precision(p, model); }) {
-    if (p == precision::fp32) return f(be);
+    if (p == be.decode_precision()) return f(be);
     Backend run = be;
     run.set_decode_precision(p, model);
     return f(run);

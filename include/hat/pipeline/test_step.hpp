@@ -44,7 +44,7 @@ struct test_inputs {
   std::size_t flops_length = 30;         // source length of the FLOPs count (HAT: 30)
   std::filesystem::path hypotheses_out;  // the translations, one a line (empty: not written)
   std::filesystem::path record_out;      // the record as JSON, written last (empty: not written)
-  precision weights = precision::fp32;   // of the decoder's products (backend/precision.hpp)
+  precision weights = precision::fp32;   // of the model's weights (backend/precision.hpp)
 };
 
 /// What a test measured; `record` is its JSON (the pipeline's test/<constraint>.json).
@@ -92,11 +92,12 @@ test_outputs test_subtransformer(Backend& be, const arch<S>& a, const test_input
                                                 at.file(in.split, at.target_lang)};
   refuse_to_overwrite(in.hypotheses_out, "the translations file", read);
   refuse_to_overwrite(in.record_out, "the record", read);
-  const auto start = std::chrono::steady_clock::now();
+  auto start = std::chrono::steady_clock::now();
   test_outputs out;
   out.split = in.split;
   out.weights = in.weights;
   out.hypotheses = with_decode_precision(be, model, in.weights, [&](Backend& run) {
+    start = std::chrono::steady_clock::now();  // after a conversion to another precision
     return translate(run, model, config_of(a), subwords, src, in.translate);
   });
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -138,7 +139,7 @@ struct binarized_test_inputs {
   std::size_t flops_length = 30;
   std::filesystem::path hypotheses_out;
   std::filesystem::path record_out;
-  precision weights = precision::fp32;  // of the decoder's products
+  precision weights = precision::fp32;  // of the model's weights
 };
 
 /// HAT's test.sh on its own data: the split's source ids translated by SubTransformer `a` of
@@ -163,8 +164,9 @@ test_outputs test_binarized(Backend& be, const super_transformer<M, Backend, T>&
   }
   refuse_to_overwrite(in.hypotheses_out, "the translations file", read);
   refuse_to_overwrite(in.record_out, "the record", read);
-  const auto start = std::chrono::steady_clock::now();
+  auto start = std::chrono::steady_clock::now();
   const auto found = with_decode_precision(be, model, in.weights, [&](Backend& run) {
+    start = std::chrono::steady_clock::now();  // after a conversion to another precision
     return translate_ids(run, model, config_of(a), split.corpus.source, in.translate);
   });
   test_outputs out;
