@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT
 // Decoding: the baseline (1 thread, fp32 weights) against a variant (--threads N: the few-row
-// products split their output columns across the worker pool; --precision bf16: they read a bf16
-// copy of the weights, cpu::set_decode_precision), side by side in one process, baseline and
+// products split their output columns across the worker pool; --precision bf16|int8: they read a
+// bf16 or int8 copy of the weights, cpu::set_decode_precision), side by side in one process, baseline and
 // variant alternating within every round so drift hits both alike:
 //   1. the decoder's few-row products (beam 5 and greedy) at HAT's WMT shapes: GB/s of the bytes
 //      each side reads;
 //   2. HAT's latency protocol (WMT'14 En-De, |V| 32768, beam 5, L 30) on HAT's Xeon configs and the
 //      space0 maximum: decoder and total ms.
 // Ratios are medians of per-round ratios. Threads give the same bits as one thread
-// (tests/nn/few_rows.cpp); bf16 is held to fp32 in tests/nn/decode_precision.cpp.
-//   table_cpu_decode [--threads N] [--precision fp32|bf16] [--rounds N] [--iters N] [FILE.yml ...]
+// (tests/nn/few_rows.cpp); bf16 and int8 are held to fp32 in tests/nn/decode_precision.cpp.
+//   table_cpu_decode [--threads N] [--precision fp32|bf16|int8] [--rounds N] [--iters N] [FILE.yml ...]
 //   (defaults: --threads 2 --precision fp32)
 #include <algorithm>
 #include <chrono>
@@ -25,6 +25,7 @@
 
 #include <hat/backend/cpu.hpp>
 #include <hat/latency/measure.hpp>
+#include <hat/nn/parameter_list.hpp>
 #include <hat/space/hat_spaces.hpp>
 #include <hat/space/random.hpp>
 #include <hat/yaml/subtransformer.hpp>
@@ -64,6 +65,17 @@ double product_seconds(const hat::cpu& be, std::size_t m, std::size_t n, std::si
   return best;
 }
 
+// A weight [n, k] as a model of one matrix (set_decode_precision's int8 reads the list).
+struct one_matrix {
+  const std::vector<float>& w;
+  std::vector<hat::parameter_info> info;
+  one_matrix(const std::vector<float>& weights, std::size_t n, std::size_t k)
+      : w(weights), info{{"w", 0, {n, k}, {}, hat::parameter_init::zero}} {}
+  const float* data() const noexcept { return w.data(); }
+  std::size_t size() const noexcept { return w.size(); }
+  const std::vector<hat::parameter_info>& parameters() const noexcept { return info; }
+};
+
 }  // namespace
 
 static int run(int argc, char** argv) {
@@ -78,7 +90,7 @@ static int run(int argc, char** argv) {
   const auto args =
       hat_bench::parse_latency_args(static_cast<int>(rest.size()), rest.data(), defaults, HAT_DEFAULT_CONFIG_DIR);
   if (!args.ok || (args.threads == 1 && precision == hat::precision::fp32)) {
-    std::fprintf(stderr, "usage: %s [--threads N] [--precision fp32|bf16] [--iters N] [--rounds N] [FILE.yml ...]\n"
+    std::fprintf(stderr, "usage: %s [--threads N] [--precision fp32|bf16|int8] [--iters N] [--rounds N] [FILE.yml ...]\n"
                          "(the variant must differ from the baseline: 1 thread, fp32)\n", argv[0]);
     return 2;
   }
@@ -87,7 +99,7 @@ static int run(int argc, char** argv) {
   const std::vector<std::string>& files = args.files;
   const std::string variant = std::to_string(threads) + (threads == 1 ? " thread " : " threads ") +
                               std::string(hat::precision_name(precision));
-  const double bytes_per_weight = precision == hat::precision::bf16 ? 2.0 : 4.0;
+  const double bytes_per_weight = precision == hat::precision::bf16 ? 2.0 : precision == hat::precision::int8 ? 1.0 : 4.0;
   const char* coretype = std::getenv("OPENBLAS_CORETYPE");
   std::printf("CPU %s, %u hardware threads; OpenBLAS kernels %s (OPENBLAS_CORETYPE=%s); 1 thread fp32 against %s; "
               "medians of %d rounds\n\n",
@@ -122,7 +134,7 @@ static int run(int argc, char** argv) {
       for (auto& v : w) v = static_cast<float>(g.uniform() - 0.5);
       for (auto& v : x) v = static_cast<float>(g.uniform() - 0.5);
       hat::cpu variant_be;
-      variant_be.set_decode_precision(precision, w);  // w is its own arena here
+      variant_be.set_decode_precision(precision, one_matrix{w, s.n, s.k});  // w is its own arena here
       std::vector<double> one, many, ratio;
       for (int r = 0; r < rounds; ++r) {
         const auto [t1, tn] = both(r, variant_be, [&](const hat::cpu& be) { return product_seconds(be, m, s.n, s.k, w, x, y); });

@@ -4,8 +4,12 @@
 at PyTorch's best: eval mode, torch.inference_mode(), contiguous dense weights (the slices the
 SubTransformer reads, copied out), self-attention K/V cached, encoder-decoder K/V projected
 once. Prints one JSON object per file with the fields of `hat latency --json`.
+--quantize int8: PyTorch's dynamic int8 quantisation (torch.ao.quantization.quantize_dynamic) of
+every Linear layer, the vocabulary projection included (int8 weights with per-row scales, int8
+activations quantised per call; CPU only).
 
-  /usr/bin/python3 benchmarks/pytorch/hat_latency.py --task wmt14.en-de --threads 1 --iters 10 [--device cuda] FILE.yml...
+  /usr/bin/python3 benchmarks/pytorch/hat_latency.py --task wmt14.en-de --threads 1 --iters 10 [--device cuda]
+      [--quantize int8] FILE.yml...
 
 Used by benchmarks/latency_vs_pytorch.sh; needs Debian's python3-torch (not a dependency of hat).
 """
@@ -134,6 +138,10 @@ class SubTransformer(torch.nn.Module):
         # Contiguous copies of the slices each part reads (PyTorch at its best).
         self.register_buffer("enc_table", self.embed[:, :c["enc_dim"]].detach().contiguous(), persistent=False)
         self.register_buffer("dec_table", self.embed[:, :c["dec_dim"]].detach().contiguous(), persistent=False)
+        # The vocabulary projection as a Linear over the same table, so that quantize_dynamic
+        # reaches it as it reaches every other product.
+        self.project = torch.nn.Linear(c["dec_dim"], vocab, bias=False)
+        self.project.weight = torch.nn.Parameter(self.dec_table.clone())
 
     def embed_tokens(self, tokens, table, d, first=0):
         t = tokens.shape[1]
@@ -162,7 +170,7 @@ class SubTransformer(torch.nn.Module):
         x = self.embed_tokens(token, self.dec_table, self.c["dec_dim"], first=k)
         for layer, state, (mk, mv) in zip(self.dec, states, mem):
             x = layer(x, state, mk, mv)
-        return F.linear(x, self.dec_table)
+        return self.project(x)
 
     def full_decode(self, prev, mem):
         t = prev.shape[1]
@@ -170,7 +178,7 @@ class SubTransformer(torch.nn.Module):
         x = self.embed_tokens(prev, self.dec_table, self.c["dec_dim"])
         for layer, (mk, mv) in zip(self.dec, mem):
             x = layer.full(x, mk, mv, mask)
-        return F.linear(x, self.dec_table)
+        return self.project(x)
 
 
 def trimmed(ms):
@@ -228,8 +236,12 @@ def main():
     p.add_argument("--beam", type=int, default=5)
     p.add_argument("--vocab", type=int, default=32768)
     p.add_argument("--device", default="cpu", help="cpu or cuda (CUDA events, as HAT times GPUs)")
+    p.add_argument("--quantize", default="none", choices=["none", "int8"],
+                   help="int8: torch.ao.quantization.quantize_dynamic of every Linear (CPU)")
     p.add_argument("files", nargs="+")
     a = p.parse_args()
+    if a.quantize != "none" and a.device != "cpu":
+        p.error("--quantize int8: PyTorch's dynamic quantisation runs on the CPU only")
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
     length = 23 if "iwslt" in a.task else 30
@@ -239,6 +251,8 @@ def main():
                                                  dec_ende=[8] * 6, arb=[2] * 6)
         device = torch.device(a.device)
         model = SubTransformer(c, a.vocab).eval().to(device)
+        if a.quantize == "int8":
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         with torch.inference_mode():
             e, d = measure(model, length, a.beam, a.warmup, a.iters, device)
         print(json.dumps({"file": f, "encoder_ms": round(e, 4), "decoder_ms": round(d, 4), "total_ms": round(e + d, 4)}))

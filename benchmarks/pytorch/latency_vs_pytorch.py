@@ -10,8 +10,13 @@ two placements, tried every round: T intra-op threads with OpenBLAS at 1, or 1 i
 with OpenBLAS at T (both at T, OpenBLAS's and PyTorch's pools oversubscribe T cores and PyTorch
 runs several times slower: that is not PyTorch at its best).
 
+--precision P runs hat on P weights (`hat latency --precision`); --quantize int8 runs PyTorch's
+dynamic int8 quantisation of the same model (hat_latency.py --quantize int8), the peer of
+`--precision int8`.
+
   OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 benchmarks/pytorch/latency_vs_pytorch.py \
-      --hat build/examples/hat [--threads 1 2] [--rounds 3] [--iters 10] [--device cuda] [FILE.yml ... | max]
+      --hat build/examples/hat [--threads 1 2] [--rounds 3] [--iters 10] [--device cuda] \
+      [--precision fp32|bf16|int8] [--quantize none|int8] [FILE.yml ... | max]
 """
 import argparse
 import glob
@@ -38,6 +43,8 @@ def main():
     p.add_argument("--iters", type=int, default=10)
     p.add_argument("--device", default="cpu", help="cpu, or cuda: both engines on the first GPU (CUDA events)")
     p.add_argument("--configs", default=DEFAULT_DIR, help="folder of HAT's WMT'14 En-De SubTransformer YAMLs")
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "int8"], help="hat's weights")
+    p.add_argument("--quantize", default="none", choices=["none", "int8"], help="PyTorch's: int8 dynamic quantisation")
     p.add_argument("files", nargs="*")
     a = p.parse_args()
     released = "*titanxp*.yml" if a.device == "cuda" else "*xeon*.yml"
@@ -45,8 +52,9 @@ def main():
     if a.device == "cuda":
         a.threads = [1]  # host threads do not matter on the GPU
     env = dict(os.environ)
-    print("device %s, OPENBLAS_CORETYPE=%s; WMT'14 En-De, |V| = 32768, beam 5, L = 30; medians of %d rounds x %d timed runs"
-          % (a.device, env.get("OPENBLAS_CORETYPE", "unset"), a.rounds, a.iters))
+    print("device %s, OPENBLAS_CORETYPE=%s; WMT'14 En-De, |V| = 32768, beam 5, L = 30; medians of %d rounds x %d timed runs;"
+          " hat %s, PyTorch %s" % (a.device, env.get("OPENBLAS_CORETYPE", "unset"), a.rounds, a.iters, a.precision,
+                                   "fp32" if a.quantize == "none" else "dynamic int8"))
     print()
     print("| threads | config | hat enc | hat dec | hat total | PyTorch enc | PyTorch dec | PyTorch total | speed-up |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -55,12 +63,14 @@ def main():
             hat_rows, torch_rows = [], []
             for _ in range(a.rounds):
                 hat_rows.append(run([a.hat, "latency", "--task", "wmt14.en-de", "--json", "--threads", str(t), "--device",
-                                     a.device, "--iters", str(a.iters)] + (["--space-max"] if f == "max" else [f]), env))
+                                     a.device, "--iters", str(a.iters), "--precision", a.precision] +
+                                    (["--space-max"] if f == "max" else [f]), env))
                 tries = []
                 for torch_threads, blas_threads in ([(1, 1)] if t == 1 else [(t, 1), (1, t)]):
                     e2 = dict(env, OPENBLAS_NUM_THREADS=str(blas_threads))
                     tries.append(run([sys.executable, os.path.join(HERE, "hat_latency.py"), "--threads",
-                                      str(torch_threads), "--device", a.device, "--iters", str(a.iters), f], e2))
+                                      str(torch_threads), "--device", a.device, "--iters", str(a.iters),
+                                      "--quantize", a.quantize, f], e2))
                 torch_rows.append(min(tries, key=lambda r: r["total_ms"]))
             med = lambda rows, k: statistics.median(r[k] for r in rows)
             name = "space0 max" if f == "max" else os.path.splitext(os.path.basename(f))[0]

@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "validators.hpp"
 #include "latency_runs.hpp"
+#include "precision_flag.hpp"
 
 namespace hat_cli {
 namespace {
@@ -18,6 +19,7 @@ void run_latency(const latency_cli_options& o) {
   if (o.device == "cuda") return run_latency_cuda(o);
   hat::cpu::set_threads(o.threads);
   if (const auto w = hat::cpu::blas_warning(); !w.empty()) std::cerr << "hat: warning: " << w << "\n";
+  precision_flag(o.precision);  // a bad value is refused here, a slow one said before timing
   hat::cpu be;
   latency_run(be, o);
 }
@@ -39,8 +41,8 @@ void add_latency_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--threads", o->threads, "threads (OpenBLAS and the decoder's few-row products)")
       ->check(positive_count())->capture_default_str();
-  cmd->add_option("--precision", o->precision, "the model's weights: fp32, or bf16 (CPU; converted before timing)")
-      ->check(CLI::IsMember({"fp32", "bf16"}))
+  cmd->add_option("--precision", o->precision, "the model's weights: fp32, bf16 or int8 (CPU; converted before timing)")
+      ->check(CLI::IsMember({"fp32", "bf16", "int8"}))
       ->capture_default_str();
   cmd->add_option("--iters", o->iters, "timed runs of the encoder and of the decoder loop")
       ->check(positive_count())

@@ -27,6 +27,7 @@
 #include "fairseq_inputs.hpp"
 #include "validators.hpp"
 #include "json_output.hpp"
+#include "precision_flag.hpp"
 #include "ranks.hpp"
 
 namespace hat_cli {
@@ -112,7 +113,7 @@ void test_binarized(hat::cpu& be, const translate_cli_options& o, const Model& m
   in.flops_length = o.flops_length;
   in.hypotheses_out = o.out;
   in.record_out = o.out_json;
-  in.weights = hat::parse_precision(o.precision, "--precision");
+  in.weights = precision_flag(o.precision);
   print_test(o, in.translate, hat::test_binarized<S>(be, model, named_arch<S>(o.arch), in), true);
 }
 
@@ -149,7 +150,7 @@ void translate_fairseq_text(hat::cpu& be, const translate_cli_options& o, const 
                                           language_of(o.target_lang, tgt, o.checkpoint, "--target-lang"), o.bpe_codes, o.remove_bpe,
                                           &x, o.checkpoint);
   translate_stdin(be, model, hat::config_of(named_arch<S>(o.arch)), text, generation_of(o, false, space),
-                  hat::parse_precision(o.precision, "--precision"));
+                  precision_flag(o.precision));
 }
 
 template <class S>
@@ -164,7 +165,7 @@ void run_space(const translate_cli_options& o, bool test, const std::string& spa
     if (!o.data.empty() || !o.bpe_codes.empty())  // an imported model, read with fairseq's dictionaries
       return translate_fairseq_text<S>(be, o, model, space, x);
     const auto subwords = hat::checkpoint_subwords(x, o.checkpoint, o.bpe_model);
-    return translate_stdin(be, model, hat::config_of(a), subwords, to, hat::parse_precision(o.precision, "--precision"));
+    return translate_stdin(be, model, hat::config_of(a), subwords, to, precision_flag(o.precision));
   }
   if (hat::is_fairseq_binarized(o.data)) {
     hat::checkpoint_extras x;
@@ -180,7 +181,7 @@ void run_space(const translate_cli_options& o, bool test, const std::string& spa
   in.flops_length = o.flops_length;
   in.hypotheses_out = o.out;
   in.record_out = o.out_json;
-  in.weights = hat::parse_precision(o.precision, "--precision");
+  in.weights = precision_flag(o.precision);
   print_test(o, to, hat::test_subtransformer<S>(be, a, in), false);
 }
 
@@ -230,8 +231,8 @@ void add_generation_options(CLI::App* cmd, translate_cli_options& o) {
       ->capture_default_str();
   cmd->add_option("--threads", o.threads, "threads (OpenBLAS and the decoder's few-row products)")
       ->check(positive_count())->capture_default_str();
-  cmd->add_option("--precision", o.precision, "the model's weights: fp32, or bf16 (converted once, before translating)")
-      ->check(CLI::IsMember({"fp32", "bf16"}))
+  cmd->add_option("--precision", o.precision, "the model's weights: fp32, bf16 or int8 (converted once, before translating)")
+      ->check(CLI::IsMember({"fp32", "bf16", "int8"}))
       ->capture_default_str();
   cmd->add_flag("--quiet", o.quiet, "no progress on stderr");
 }

@@ -173,13 +173,21 @@ check "latency --space: a space's SubTransformers measured as latency-dataset --
 check "latency --precision bf16: both measured" bash -c "test $? -eq 0 && test \$(grep -c '\"total_ms\":' '$work/lat_bf16.json') -eq 2"
 "$hat" latency --space number-words --iters 2 --warmup 0 --weights dense --precision bf16 "$work/demo/search/75pct.yml" >/dev/null 2>&1
 check "latency --precision bf16 --weights dense: measured" test $? -eq 0
-"$hat" latency --space number-words --precision int8 "$work/demo/search/75pct.yml" >/dev/null 2>"$work/prec.err"
-check "latency --precision int8: refused, the choices named" bash -c "test $? -ne 0 && grep -q 'fp32' '$work/prec.err' && grep -q 'bf16' '$work/prec.err'"
+"$hat" latency --space number-words --iters 2 --warmup 0 --space-max --precision int8 --json "$work/demo/search/75pct.yml" >"$work/lat_int8.json"
+check "latency --precision int8: both measured" bash -c "test $? -eq 0 && test \$(grep -c '\"total_ms\":' '$work/lat_int8.json') -eq 2"
+"$hat" latency --space number-words --precision fp16 "$work/demo/search/75pct.yml" >/dev/null 2>"$work/prec.err"
+check "latency --precision fp16: refused, the choices named" \
+  bash -c "test $? -ne 0 && grep -q -- '--precision: fp16 not in {fp32,bf16,int8}' '$work/prec.err'"
 "$hat" test --checkpoint "$work/demo/subtransformer/75pct/checkpoint_last.hat" --arch "$work/demo/search/75pct.yml" \
   --data "$work/demo/data" --precision bf16 --json --quiet \
   >"$work/test_bf16.json" 2>"$work/test_bf16.err"
 check "test --precision bf16: scored, the record says bf16" \
   bash -c "test $? -eq 0 && grep -q '\"precision\": *\"bf16\"' '$work/test_bf16.json' && grep -q '\"bleu\": *[0-9]' '$work/test_bf16.json'"
+"$hat" test --checkpoint "$work/demo/subtransformer/75pct/checkpoint_last.hat" --arch "$work/demo/search/75pct.yml" \
+  --data "$work/demo/data" --precision int8 --json --quiet \
+  >"$work/test_int8.json" 2>"$work/test_int8.err"
+check "test --precision int8: scored, the record says int8" \
+  bash -c "test $? -eq 0 && grep -q '\"precision\": *\"int8\"' '$work/test_int8.json' && grep -q '\"bleu\": *[0-9]' '$work/test_int8.json'"
 "$hat" latency --space number-words --task wmt14.en-de --space-max >/dev/null 2>"$work/lat4.err"
 check "latency: --task and --space together are refused" bash -c "test $? -ne 0 && grep -q 'exactly one of --task and --space' '$work/lat4.err'"
 check "demo --quick: results JSON with latency and BLEU" \
@@ -378,6 +386,8 @@ printf 'three hundred two\nseven\n' >"$work/rt.in"
 check "export then import: the same translations" bash -c "test -s '$work/rt.a' && cmp -s '$work/rt.a' '$work/rt.b'"
 "$hat" translate --checkpoint "$sup/checkpoint_last.hat" --arch largest --precision bf16 <"$work/rt.in" >"$work/rt.bf16" 2>/dev/null
 check "translate --precision bf16: a translation per line" bash -c "test $? -eq 0 && test \$(wc -l <'$work/rt.bf16') -eq 2"
+"$hat" translate --checkpoint "$sup/checkpoint_last.hat" --arch largest --precision int8 <"$work/rt.in" >"$work/rt.int8" 2>/dev/null
+check "translate --precision int8: a translation per line" bash -c "test $? -eq 0 && test \$(wc -l <'$work/rt.int8') -eq 2"
 "$hat" export --checkpoint "$sup/checkpoint_last.hat" --arch "$work/demo/search/75pct.yml" --out "$work/dense.safetensors" >/dev/null
 check "export --arch: the dense SubTransformer is smaller" test "$(stat -c %s "$work/dense.safetensors")" -lt "$(stat -c %s "$work/demo.safetensors")"
 "$hat" import --checkpoint "$work/dense.safetensors" --out "$work/dense.hat" 2>"$work/imp.err"

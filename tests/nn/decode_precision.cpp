@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: MIT
-// cpu::set_decode_precision: products x W^T over a model's weights read its bf16 copy (the same
-// bits as the bf16 kernel on the converted weights, slices included, any number of rows);
-// everything else stays fp32; a PyTorch-trained model's logits move by a bounded amount.
+// cpu::set_decode_precision: products x W^T over a model's weights read its bf16 or int8 copy
+// (the same bits as the low-precision kernels on weights converted here, slices included, any
+// number of rows; int8 with its scales per panel or per row); everything else stays fp32; a
+// PyTorch-trained model's logits move by a bounded amount.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
+#include <limits>
 #include <cmath>
 #include <vector>
 
 #include <hat/backend/cpu.hpp>
 #include <hat/decode/beam_search.hpp>
+#include <hat/nn/parameter_list.hpp>
 #include <hat/space/random.hpp>
 
 #include "parity_fixture.hpp"
@@ -52,7 +56,7 @@ TEST_CASE("decode precision bf16: products over the model's weights read its bf1
   bf.set_decode_precision(hat::precision::bf16, a);
   REQUIRE(bf.decode_precision() == hat::precision::bf16);
   const hat::cpu copy = bf;  // copies share the conversion
-  REQUIRE(copy.decode == bf.decode);
+  REQUIRE(copy.bf16_copy == bf.bf16_copy);
 
   const auto lowp = hat::detail::best_lowp_path();
   for (std::size_t m : {1u, 5u, 16u}) {
@@ -81,16 +85,19 @@ TEST_CASE("decode precision bf16: products over the model's weights read its bf1
   }
 
   bf.set_decode_precision(hat::precision::fp32, a);
-  REQUIRE(bf.decode == nullptr);
+  REQUIRE(bf.bf16_copy == nullptr);
   CHECK(product(bf, 5, 40, 24, x.data(), ld, storage.data(), ld) == product(fp32, 5, 40, 24, x.data(), ld, storage.data(), ld));
 }
 
-TEST_CASE("decode precision bf16: a PyTorch-trained model's logits within a stated bound of fp32", "[nn][cpu][precision]") {
-  using namespace hat_test;
-  hat::cpu be;
-  const fixture fx = load("parity_shared.txt");
-  model_t model(be, fx.vocab);
-  fill(be, model, fx);
+namespace {
+
+struct drift {
+  double max_diff = 0, max_abs = 0;  // max |variant - fp32| and max |fp32| over every logit of every case
+};
+
+// The logits of every fixture case under `variant` against `fp32`, on `model` filled with `fx`.
+template <class Model>
+drift logit_drift(const Model& model, const hat_test::fixture& fx, const hat::cpu& fp32, const hat::cpu& variant) {
   const std::vector<int> src = {5, 9, 7, 11, 6, hat::special_tokens::eos};
   const std::vector<int> tgt = {8, 4, 12, 9, hat::special_tokens::eos};
   const std::size_t V = model.vocabulary().target;
@@ -104,25 +111,141 @@ TEST_CASE("decode precision bf16: a PyTorch-trained model's logits within a stat
     model.decode(run, c, enc, t.shifted_right(), hat::dense(out.data(), t.rows * t.cols, V), ws);
     return out;
   };
-  hat::cpu bf = be;
-  bf.set_decode_precision(hat::precision::bf16, model);
+  drift d;
   for (const auto& pc : fx.cases) {
-    const auto f = logits(be, pc.config), b = logits(bf, pc.config);
-    double max_diff = 0, max_abs = 0;
+    const auto f = logits(fp32, pc.config), b = logits(variant, pc.config);
     for (std::size_t i = 0; i < f.size(); ++i) {
       REQUIRE(std::isfinite(b[i]));
-      max_diff = std::max(max_diff, std::fabs(static_cast<double>(b[i]) - f[i]));
-      max_abs = std::max(max_abs, std::fabs(static_cast<double>(f[i])));
+      d.max_diff = std::max(d.max_diff, std::fabs(static_cast<double>(b[i]) - f[i]));
+      d.max_abs = std::max(d.max_abs, std::fabs(static_cast<double>(f[i])));
     }
-    INFO("max |logit| " << max_abs << ", max |bf16 - fp32| " << max_diff);
-    CHECK(max_diff > 0);  // the copy is read
-    // bf16 keeps 8 significant bits (relative error <= 2^-9 per weight): 2 % of the largest logit
-    // bounds what that does through this model's layers with room to spare.
-    CHECK(max_diff <= 0.02 * std::max(1.0, max_abs));
   }
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("decode precision bf16: a PyTorch-trained model's logits within a stated bound of fp32", "[nn][cpu][precision]") {
+  using namespace hat_test;
+  hat::cpu be;
+  const fixture fx = load("parity_shared.txt");
+  model_t model(be, fx.vocab);
+  fill(be, model, fx);
+  hat::cpu bf = be;
+  bf.set_decode_precision(hat::precision::bf16, model);
+  const drift d = logit_drift(model, fx, be, bf);
+  INFO("max |logit| " << d.max_abs << ", max |bf16 - fp32| " << d.max_diff);
+  CHECK(d.max_diff > 0);  // the copy is read
+  // bf16 keeps 8 significant bits (relative error <= 2^-9 per weight): 2 % of the largest logit
+  // bounds what that does through this model's layers with room to spare.
+  CHECK(d.max_diff <= 0.02 * std::max(1.0, d.max_abs));
   // Back to fp32: the same bits as never converted.
   bf.set_decode_precision(hat::precision::fp32, model);
-  CHECK(logits(bf, fx.cases.at(0).config) == logits(be, fx.cases.at(0).config));
+  CHECK(logit_drift(model, fx, be, bf).max_diff == 0);
+}
+
+TEST_CASE("decode precision int8: a PyTorch-trained model's logits within a stated bound of fp32, scales per panel or per row",
+          "[nn][cpu][precision]") {
+  using namespace hat_test;
+  hat::cpu be;
+  const fixture fx = load("parity_shared.txt");
+  paneled_model_t model(be, fx.vocab);  // weights in column panels: the two scale choices differ
+  fill(be, model, fx);
+  for (auto scales : {hat::int8_scales::panel, hat::int8_scales::row}) {
+    hat::cpu q = be;
+    q.set_decode_precision(hat::precision::int8, model, scales);
+    REQUIRE(q.decode_precision() == hat::precision::int8);
+    const drift d = logit_drift(model, fx, be, q);
+    INFO((scales == hat::int8_scales::row ? "row" : "panel") << " scales: max |logit| " << d.max_abs
+                                                              << ", max |int8 - fp32| " << d.max_diff);
+    CHECK(d.max_diff > 0);
+    // int8 keeps 7 bits of each row's largest weight (error <= scale / 2 = max|w| / 254) and 12
+    // of each activation row's: 8 % of the largest logit bounds what that does through this
+    // model's layers.
+    CHECK(d.max_diff <= 0.08 * std::max(1.0, d.max_abs));
+  }
+}
+
+TEST_CASE("decode precision int8: each matrix's int8 twin, its row scales per panel or per row, slices and the fp32 rest",
+          "[nn][cpu][precision]") {
+  hat::rng g(23);
+  // An arena: a plain matrix a [10, 24], a paneled matrix b [12, 40] in panels of 16 and 24
+  // columns, a bias [5].
+  struct model_like {
+    std::vector<float> storage = std::vector<float>(10 * 24 + 12 * 40 + 5);
+    std::vector<hat::parameter_info> info{{"a.weight", 0, {10, 24}, {}, hat::parameter_init::zero},
+                                          {"b.weight", 240, {12, 40}, {16, 40}, hat::parameter_init::zero},
+                                          {"b.bias", 720, {5}, {}, hat::parameter_init::zero}};
+    const float* data() const noexcept { return storage.data(); }
+    std::size_t size() const noexcept { return storage.size(); }
+    const std::vector<hat::parameter_info>& parameters() const noexcept { return info; }
+  } model;
+  for (auto& v : model.storage) v = static_cast<float>(g.uniform() * 2 - 1);
+  for (std::size_t c = 0; c < 16; ++c) model.storage[240 + 5 * 16 + c] *= 0.01f;  // b's row 5 is small in panel 0
+  std::vector<float> x(16 * 40);
+  for (auto& v : x) v = static_cast<float>(g.uniform() * 2 - 1);
+  const float* w = model.storage.data();
+  const auto lowp = hat::detail::best_lowp_path();
+  hat::cpu fp32;
+
+  for (auto scales : {hat::int8_scales::panel, hat::int8_scales::row}) {
+    INFO((scales == hat::int8_scales::panel ? "panel" : "row") << " scales");
+    hat::cpu q;
+    q.set_decode_precision(hat::precision::int8, model, scales);
+    REQUIRE(q.decode_precision() == hat::precision::int8);
+    // What the twin must hold, computed here block by block: (offset, rows, width) of each
+    // stored block, and the columns a row's scale is taken over.
+    std::vector<std::int8_t> twin(model.size());
+    std::vector<float> scale(model.size());  // by the block row's first offset
+    const auto convert = [&](std::size_t at, std::size_t rows, std::size_t width, auto&& scale_of) {
+      for (std::size_t r = 0; r < rows; ++r) {
+        scale[at + r * width] = scale_of(r);
+        hat::quantize_int8(w + at + r * width, width, scale[at + r * width], twin.data() + at + r * width);
+      }
+    };
+    convert(0, 10, 24, [&](std::size_t r) { return hat::int8_row_scale(w + r * 24, 24); });
+    for (std::size_t p = 0; p < 2; ++p) {
+      const std::size_t at = 240 + 12 * (p == 0 ? 0 : 16), width = p == 0 ? 16 : 24;
+      convert(at, 12, width, [&](std::size_t r) {
+        if (scales == hat::int8_scales::panel) return hat::int8_row_scale(w + at + r * width, width);
+        return std::max(hat::int8_row_scale(w + 240 + r * 16, 16), hat::int8_row_scale(w + 240 + 12 * 16 + r * 24, 24));
+      });
+    }
+    // A view of `rows` rows and k columns at (row r0, column c0) of the block at `at`.
+    const auto check_view = [&](std::size_t at, std::size_t width, std::size_t r0, std::size_t c0, std::size_t rows,
+                                std::size_t k) {
+      std::vector<float> row_scale(rows);
+      for (std::size_t r = 0; r < rows; ++r) row_scale[r] = scale[at + (r0 + r) * width];
+      const std::size_t off = at + r0 * width + c0;
+      for (std::size_t m : {1u, 5u, 20u}) {
+        INFO("block at " << at << ", rows " << r0 << "+" << rows << ", columns " << c0 << "+" << k << ", m " << m);
+        std::vector<float> want(m * rows, 0.25f);
+        hat::detail::few_rows_gemm_int8(lowp, m, rows, k, 0.5f, x.data(), 40, twin.data() + off, width, row_scale.data(),
+                                        0.75f, want.data(), rows);
+        CHECK(product(q, m, rows, k, x.data(), 40, w + off, width) == want);
+        CHECK(product(fp32, m, rows, k, x.data(), 40, w + off, width) != want);
+      }
+    };
+    check_view(0, 24, 0, 0, 10, 24);   // all of a
+    check_view(0, 24, 2, 3, 5, 17);    // a slice of a
+    check_view(240, 16, 0, 0, 12, 16);  // b's first panel: a SubTransformer of input width 16
+    check_view(240, 16, 4, 0, 6, 12);
+    check_view(432, 24, 3, 0, 9, 24);   // b's second panel
+    if (scales == hat::int8_scales::panel) CHECK(scale[240 + 5 * 16] < scale[432 + 5 * 24] / 10);
+    // Not one panel of one matrix with its own leading dimension, or not a matrix: fp32.
+    for (const auto& [at, rows, k, ld] : {std::array<std::size_t, 4>{240, 12, 40, 40},  // b as if plain
+                                          std::array<std::size_t, 4>{240 + 8, 2, 16, 16},  // past panel 0's width
+                                          std::array<std::size_t, 4>{240 + 11 * 16, 2, 8, 16},  // past panel 0's rows
+                                          std::array<std::size_t, 4>{720, 1, 5, 5},            // the bias
+                                          std::array<std::size_t, 4>{8 * 24, 3, 24, 24}})      // past a's rows
+      CHECK(product(q, 5, rows, k, x.data(), 40, w + at, ld) == product(fp32, 5, rows, k, x.data(), 40, w + at, ld));
+  }
+
+  // A weight int8 cannot code is refused with its matrix, row and column; nothing is converted.
+  model.storage[240 + 12 * 16 + 3 * 24 + 4] = std::numeric_limits<float>::infinity();
+  hat::cpu q;
+  CHECK_THROWS_WITH(q.set_decode_precision(hat::precision::int8, model),
+                    "precision int8: weight 'b.weight' holds a non-finite value (row 3, column 20)");
 }
 
 TEST_CASE("with_decode_precision: fp32 runs on the backend itself; a backend without bf16 refuses it by name",
@@ -136,14 +259,25 @@ TEST_CASE("with_decode_precision: fp32 runs on the backend itself; a backend wit
   hat::cpu be;
   std::vector<float> w(64, 0.5f);
   const arena a{w.data(), w.size()};
-  CHECK(hat::with_decode_precision(be, a, hat::precision::fp32, [&](hat::cpu& b) { return &b == &be && !b.decode; }));
-  CHECK(hat::with_decode_precision(be, a, hat::precision::bf16, [&](hat::cpu& b) { return &b != &be && b.decode; }));
-  CHECK(be.decode == nullptr);  // the caller's backend is left as it was
+  CHECK(hat::with_decode_precision(be, a, hat::precision::fp32, [&](hat::cpu& b) { return &b == &be && !b.bf16_copy; }));
+  CHECK(hat::with_decode_precision(be, a, hat::precision::bf16, [&](hat::cpu& b) { return &b != &be && b.bf16_copy; }));
+  CHECK(be.bf16_copy == nullptr);  // the caller's backend is left as it was
   hat::cpu bf = be;
   bf.set_decode_precision(hat::precision::bf16, a);
   CHECK(hat::with_decode_precision(bf, a, hat::precision::bf16, [&](hat::cpu& b) { return &b == &bf; }));
-  CHECK(hat::with_decode_precision(bf, a, hat::precision::fp32, [&](hat::cpu& b) { return &b != &bf && !b.decode; }));
-  CHECK(bf.decode != nullptr);
+  CHECK(hat::with_decode_precision(bf, a, hat::precision::fp32, [&](hat::cpu& b) { return &b != &bf && !b.bf16_copy; }));
+  CHECK(bf.bf16_copy != nullptr);
   CHECK(hat::parse_precision("bf16", "--precision") == hat::precision::bf16);
-  CHECK_THROWS_WITH(hat::parse_precision("int8", "--precision"), "--precision: unknown precision 'int8' (fp32, bf16)");
+  CHECK(hat::parse_precision("int8", "--precision") == hat::precision::int8);
+  // A precision this CPU runs on the portable kernels only is said (the commands print it once).
+  using hat::detail::lowp_path;
+  CHECK(hat::cpu::precision_warning(hat::precision::int8, lowp_path::scalar) ==
+        "precision int8 runs the portable scalar kernels on this CPU (no AVX2): slower than fp32, the same results");
+  CHECK(hat::cpu::precision_warning(hat::precision::bf16, lowp_path::scalar).find("precision bf16 ") == 0);
+  CHECK(hat::cpu::precision_warning(hat::precision::fp32, lowp_path::scalar).empty());
+  CHECK(hat::cpu::precision_warning(hat::precision::int8, lowp_path::avx2).empty());
+  CHECK_THROWS_WITH(hat::parse_precision("fp16", "--precision"), "--precision: unknown precision 'fp16' (fp32, bf16, int8)");
+  // int8 needs the model's list of matrices: an arena without one is refused by name.
+  CHECK_THROWS_WITH(hat::with_decode_precision(be, a, hat::precision::int8, [](hat::cpu&) { return 0; }),
+                    "precision int8: the model does not list its weight matrices (parameters())");
 }

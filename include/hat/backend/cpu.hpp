@@ -20,9 +20,11 @@
 #include <vector>
 
 #include <hat/backend/concepts.hpp>
-#include <hat/backend/cpu_decode_weights.hpp>
+#include <hat/backend/cpu_bf16_weights.hpp>
 #include <hat/backend/cpu_few_rows.hpp>
 #include <hat/backend/cpu_few_rows_bf16.hpp>
+#include <hat/backend/cpu_few_rows_int8.hpp>
+#include <hat/backend/cpu_int8_weights.hpp>
 #include <hat/backend/cpu_vector_math.hpp>
 #include <hat/backend/dropout_mask.hpp>
 #include <hat/backend/flush_subnormals.hpp>
@@ -50,21 +52,38 @@ struct cpu {
   /// AVX2 or AVX-512 CPUs); false sends every product to OpenBLAS (benchmarks, cross-checks).
   bool few_rows = true;
 
-  /// When set, products x W^T whose weights W lie in the model it was made from read its bf16
-  /// copy instead (set_decode_precision), with fp32 x and accumulation; every other kernel stays
-  /// fp32.
-  std::shared_ptr<const detail::decode_weights> decode;
+  /// When one is set, products x W^T whose weights W lie in the model it was made from read its
+  /// bf16 or int8 copy instead (set_decode_precision), with fp32 x (int8: 13-bit integers within
+  /// the product) and fp32 accumulation; every other kernel stays fp32.
+  std::shared_ptr<const detail::bf16_weights> bf16_copy;
+  std::shared_ptr<const detail::int8_weights> int8_copy;
 
   /// Inference on `p` weights of `model` (anything whose data() and size() span its fp32
-  /// parameters, e.g. a super_transformer): bf16 converts them once, here, and every copy of
-  /// this backend shares the conversion; fp32 drops it. The copy is found by the address of the
+  /// parameters, e.g. a super_transformer; int8 also reads its parameters() list for the
+  /// matrices and their panels): bf16 and int8 convert them once, here, and every copy of this
+  /// backend shares the conversion; fp32 drops it. The copy is found by the address of the
   /// model's parameters: use the backend only while the model lives, and set it again after the
   /// weights change (training never sets it).
   template <class Model>
-  void set_decode_precision(precision p, const Model& model) {
-    decode = p == precision::bf16 ? std::make_shared<const detail::decode_weights>(model.data(), model.size()) : nullptr;
+  void set_decode_precision(precision p, const Model& model, int8_scales scales = int8_scales::panel) {
+    bf16_copy = p == precision::bf16 ? std::make_shared<const detail::bf16_weights>(model.data(), model.size()) : nullptr;
+    int8_copy = nullptr;
+    if (p == precision::int8) {
+      if constexpr (requires { model.parameters(); }) {
+        std::vector<detail::int8_matrix> matrices;
+        for (const auto& info : model.parameters())
+          if (info.shape.size() == 2)
+            matrices.push_back({info.name, info.offset, info.shape[0],
+                                info.panels.empty() ? std::vector<std::size_t>{info.shape[1]} : info.panels});
+        int8_copy = std::make_shared<const detail::int8_weights>(model.data(), model.size(), std::move(matrices), scales);
+      } else {
+        throw config_error("precision int8: the model does not list its weight matrices (parameters())");
+      }
+    }
   }
-  precision decode_precision() const noexcept { return decode ? precision::bf16 : precision::fp32; }
+  precision decode_precision() const noexcept {
+    return bf16_copy ? precision::bf16 : int8_copy ? precision::int8 : precision::fp32;
+  }
 
   // --- GEMM ---
   template <class T>
@@ -74,12 +93,18 @@ struct cpu {
     const detail::flush_subnormals ftz;
     if constexpr (std::is_same_v<T, float>)
       if (ta == op::none && tb == op::transpose && k > 0) {
-        // bf16 weights for every x W^T on the model's weights, whatever the rows (a batch of
+        // bf16 or int8 weights for every x W^T on the model's weights, whatever the rows (a batch of
         // beams too), so that what --precision says is what ran; the kernel reads each block of
         // W once for all rows.
-        if (decode)
-          if (const bf16* w = decode->find(b.data, n, k, b.ld)) {
+        if (bf16_copy)
+          if (const bf16* w = bf16_copy->find(b.data, n, k, b.ld)) {
             detail::few_rows_gemm_bf16(detail::best_lowp_path(), m, n, k, alpha, a.data, a.ld, w, b.ld, beta, c.data, c.ld);
+            return;
+          }
+        if (int8_copy)
+          if (const detail::int8_view w = int8_copy->find(b.data, n, k, b.ld); w.q) {
+            detail::few_rows_gemm_int8(detail::best_lowp_path(), m, n, k, alpha, a.data, a.ld, w.q, b.ld, w.scale, beta,
+                                       c.data, c.ld);
             return;
           }
         if (few_rows && m <= detail::few_rows_max &&
@@ -559,6 +584,14 @@ struct cpu {
              " for about 5x faster matrix products";
 #endif
     return {};
+  }
+  /// A note when `p` runs on this CPU's portable scalar kernels (no AVX2: bf16 and int8 are then
+  /// slower than fp32, though they still give the same bits); empty when it runs fast. `path`:
+  /// the kernels' path, the best this CPU has unless a test says otherwise.
+  static std::string precision_warning(precision p, detail::lowp_path path = detail::best_lowp_path()) {
+    if (p == precision::fp32 || path != detail::lowp_path::scalar) return {};
+    return "precision " + std::string(precision_name(p)) +
+           " runs the portable scalar kernels on this CPU (no AVX2): slower than fp32, the same results";
   }
 };
 

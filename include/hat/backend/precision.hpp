@@ -10,22 +10,40 @@
 namespace hat {
 
 /// The weights' precision in inference (`--precision`). fp32 is the default and the reference;
-/// bf16 rounds every weight to nearest even once (the CPU backend's set_decode_precision), while
-/// activations, the accumulation and every other kernel stay fp32.
-enum class precision { fp32, bf16 };
+/// bf16 rounds every weight to nearest even once (the CPU backend's set_decode_precision); int8
+/// stores every weight matrix as symmetric int8 with one scale per row (int8_scales) and takes
+/// each activation row to 13-bit integers inside the product. Activations between products,
+/// the accumulation and every other kernel stay fp32.
+enum class precision { fp32, bf16, int8 };
 
-inline std::string_view precision_name(precision p) noexcept { return p == precision::bf16 ? "bf16" : "fp32"; }
-
-/// "fp32" or "bf16"; anything else is a config_error naming `where` and the choices.
-inline precision parse_precision(std::string_view name, const std::string& where) {
-  if (name == "fp32") return precision::fp32;
-  if (name == "bf16") return precision::bf16;
-  throw config_error(where + ": unknown precision '" + std::string(name) + "' (fp32, bf16)");
+inline std::string_view precision_name(precision p) noexcept {
+  switch (p) {
+    case precision::bf16: return "bf16";
+    case precision::int8: return "int8";
+    default: return "fp32";
+  }
 }
+
+/// "fp32", "bf16" or "int8"; anything else is a config_error naming `where` and the choices.
+inline precision parse_precision(std::string_view name, const std::string& where) {
+  for (precision p : {precision::fp32, precision::bf16, precision::int8})
+    if (name == precision_name(p)) return p;
+  throw config_error(where + ": unknown precision '" + std::string(name) + "' (fp32, bf16, int8)");
+}
+
+/// Where an int8 weight row's scale (max |w| / 127) is taken over, for a matrix stored in column
+/// panels (a SuperTransformer's weights whose input width is elastic: nn/paneled_matrix.hpp).
+/// Either way a SubTransformer's slice reuses the scales of the super weights (zero-copy).
+/// - panel: one scale per row and panel, over the columns of that panel: a slice that reads
+///   the first panels only is scaled by its own columns. The default: never less accurate
+///   than `row`, and as fast (each panel is a product of its own).
+/// - row: one scale per row, over the whole super row (every panel).
+/// A matrix stored plainly (one panel) has one scale per row in both.
+enum class int8_scales { panel, row };
 
 /// f(backend) on a copy of `be` that runs `model` at precision p (be itself unchanged); f(be)
 /// when be is at p already. A backend without set_decode_precision (hat::cuda) takes fp32 only: another
-/// precision is a config_error naming it.
+/// precision is a config_error naming it. int8 takes int8_scales' default.
 template <class Backend, class Model, class F>
 decltype(auto) with_decode_precision(Backend& be, const Model& model, precision p, F&& f) {
   if constexpr (requires { be.set_decode_precision(p, model); }) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// decode_weights: a bf16 copy of a model's weights, made once, that the CPU backend's few-row
-// products (decoding) read instead of the fp32 weights: half the bytes per decoder step.
+// bf16_weights: a bf16 copy of a model's weights, made once, that the CPU backend's products
+// x W^T read instead of the fp32 weights: half the bytes per decoder step.
 #pragma once
 
 // The copy mirrors the fp32 parameter arena element for element, so any view into the arena
@@ -20,10 +20,10 @@ namespace hat {
 
 namespace detail {
 
-class decode_weights {
+class bf16_weights {
  public:
   /// Converts the `count` floats at `begin` (a model's parameter arena).
-  decode_weights(const float* begin, std::size_t count) : begin_(begin), count_(count), bf16_(count) {
+  bf16_weights(const float* begin, std::size_t count) : begin_(begin), count_(count), bf16_(count) {
     for (std::size_t i = 0; i < count; ++i) bf16_[i] = to_bf16(begin[i]);
   }
 
@@ -36,8 +36,6 @@ class decode_weights {
     if (offset >= count_ || (rows - 1) * ld + cols > count_ - offset) return nullptr;
     return bf16_.data() + offset;
   }
-
-  std::size_t size() const noexcept { return count_; }
 
  private:
   const float* begin_;
