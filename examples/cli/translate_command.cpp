@@ -41,6 +41,7 @@ struct translate_cli_options {
   double lenpen = 1.0, max_len_a = 0.0;
   int threads = 1;
   std::string precision = "fp32";  // of the model's weights
+  std::string int8_scales = "panel";  // with --precision int8
   bool json = false, quiet = false;
   hat::communicator* comm = nullptr;  // under mpirun: the ranks share the batches; rank 0 prints
   bool lead() const { return !comm || comm->rank() == 0; }
@@ -85,8 +86,10 @@ void print_test(const translate_cli_options& o, const hat::translate_options& to
     print_json(r.record());
     return;
   }
+  const std::string weights = std::string(hat::precision_name(r.weights)) +
+                              (r.weights == hat::precision::int8 ? " (scales per " + std::string(hat::int8_scales_name(r.scales)) + ")" : "");
   std::printf("%s: %zu sentences, beam %zu, lenpen %.2f, %s weights, %.1f sentences/s\n", o.split.c_str(), r.sentences,
-              to.generation.beam, to.generation.lenpen, std::string(hat::precision_name(r.weights)).c_str(), r.sentences_per_s);
+              to.generation.beam, to.generation.lenpen, weights.c_str(), r.sentences_per_s);
   std::printf("sacreBLEU  %s\n           %s%s\n", r.sacrebleu.formatted().c_str(), r.sacrebleu.signature.c_str(),
               tokenized_text ? " (on the tokenized text: not detokenized as HAT's sacre mode)" : "");
   std::printf("tokenized  %s\n", r.tokenized.formatted().c_str());
@@ -114,6 +117,7 @@ void test_binarized(hat::cpu& be, const translate_cli_options& o, const Model& m
   in.hypotheses_out = o.out;
   in.record_out = o.out_json;
   in.weights = precision_flag(o.precision);
+  in.scales = hat::parse_int8_scales(o.int8_scales, "--int8-scales");
   print_test(o, in.translate, hat::test_binarized<S>(be, model, named_arch<S>(o.arch), in), true);
 }
 
@@ -121,7 +125,7 @@ void test_binarized(hat::cpu& be, const translate_cli_options& o, const Model& m
 /// (a subword model, or fairseq's dictionaries and BPE codes).
 template <class Model, class Text>
 void translate_stdin(hat::cpu& be, const Model& model, const hat::transformer_config& c, const Text& text, const hat::translate_options& to,
-                     hat::precision weights) {
+                     hat::precision weights, hat::int8_scales scales) {
   std::vector<std::string> lines;
   std::string all;
   for (std::string l; std::getline(std::cin, l);) lines.push_back(l), all += l + "\n";
@@ -130,8 +134,8 @@ void translate_stdin(hat::cpu& be, const Model& model, const hat::transformer_co
     std::istringstream in(to.comm->gather(to.comm->rank() == 0 ? all : std::string())[0]);
     for (std::string l; std::getline(in, l);) lines.push_back(l);
   }
-  const auto found =
-      hat::with_decode_precision(be, model, weights, [&](hat::cpu& run) { return hat::translate(run, model, c, text, lines, to); });
+  const auto found = hat::with_decode_precision(
+      be, model, weights, [&](hat::cpu& run) { return hat::translate(run, model, c, text, lines, to); }, scales);
   if (to.comm && to.comm->rank() != 0) return;
   for (const auto& t : found) std::printf("%s\n", t.c_str());
 }
@@ -150,7 +154,7 @@ void translate_fairseq_text(hat::cpu& be, const translate_cli_options& o, const 
                                           language_of(o.target_lang, tgt, o.checkpoint, "--target-lang"), o.bpe_codes, o.remove_bpe,
                                           &x, o.checkpoint);
   translate_stdin(be, model, hat::config_of(named_arch<S>(o.arch)), text, generation_of(o, false, space),
-                  precision_flag(o.precision));
+                  precision_flag(o.precision), hat::parse_int8_scales(o.int8_scales, "--int8-scales"));
 }
 
 template <class S>
@@ -165,7 +169,8 @@ void run_space(const translate_cli_options& o, bool test, const std::string& spa
     if (!o.data.empty() || !o.bpe_codes.empty())  // an imported model, read with fairseq's dictionaries
       return translate_fairseq_text<S>(be, o, model, space, x);
     const auto subwords = hat::checkpoint_subwords(x, o.checkpoint, o.bpe_model);
-    return translate_stdin(be, model, hat::config_of(a), subwords, to, precision_flag(o.precision));
+    return translate_stdin(be, model, hat::config_of(a), subwords, to, precision_flag(o.precision),
+                           hat::parse_int8_scales(o.int8_scales, "--int8-scales"));
   }
   if (hat::is_fairseq_binarized(o.data)) {
     hat::checkpoint_extras x;
@@ -182,6 +187,7 @@ void run_space(const translate_cli_options& o, bool test, const std::string& spa
   in.hypotheses_out = o.out;
   in.record_out = o.out_json;
   in.weights = precision_flag(o.precision);
+  in.scales = hat::parse_int8_scales(o.int8_scales, "--int8-scales");
   print_test(o, to, hat::test_subtransformer<S>(be, a, in), false);
 }
 
@@ -233,6 +239,11 @@ void add_generation_options(CLI::App* cmd, translate_cli_options& o) {
       ->check(positive_count())->capture_default_str();
   cmd->add_option("--precision", o.precision, "the model's weights: fp32, bf16 or int8 (converted once, before translating)")
       ->check(CLI::IsMember({"fp32", "bf16", "int8"}))
+      ->capture_default_str();
+  cmd->add_option("--int8-scales", o.int8_scales,
+                  "with --precision int8: each weight row's scale over its column panel (the columns a narrower "
+                  "SubTransformer reads) or over the whole super row")
+      ->check(CLI::IsMember({"panel", "row"}))
       ->capture_default_str();
   cmd->add_flag("--quiet", o.quiet, "no progress on stderr");
 }

@@ -186,8 +186,12 @@ check "test --precision bf16: scored, the record says bf16" \
 "$hat" test --checkpoint "$work/demo/subtransformer/75pct/checkpoint_last.hat" --arch "$work/demo/search/75pct.yml" \
   --data "$work/demo/data" --precision int8 --json --quiet \
   >"$work/test_int8.json" 2>"$work/test_int8.err"
-check "test --precision int8: scored, the record says int8" \
-  bash -c "test $? -eq 0 && grep -q '\"precision\": *\"int8\"' '$work/test_int8.json' && grep -q '\"bleu\": *[0-9]' '$work/test_int8.json'"
+check "test --precision int8: scored, the record says int8 with scales per panel" \
+  bash -c "test $? -eq 0 && grep -q '\"precision\": *\"int8\"' '$work/test_int8.json' && grep -q '\"bleu\": *[0-9]' '$work/test_int8.json' && grep -q '\"int8_scales\": *\"panel\"' '$work/test_int8.json'"
+"$hat" test --checkpoint "$work/demo/subtransformer/75pct/checkpoint_last.hat" --arch "$work/demo/search/75pct.yml" \
+  --data "$work/demo/data" --precision int8 --int8-scales row --quiet >"$work/test_int8_row.txt" 2>&1
+check "test --int8-scales row: scored, the output says so" \
+  bash -c "test $? -eq 0 && grep -q 'int8 (scales per row) weights' '$work/test_int8_row.txt'"
 "$hat" latency --space number-words --task wmt14.en-de --space-max >/dev/null 2>"$work/lat4.err"
 check "latency: --task and --space together are refused" bash -c "test $? -ne 0 && grep -q 'exactly one of --task and --space' '$work/lat4.err'"
 check "demo --quick: results JSON with latency and BLEU" \

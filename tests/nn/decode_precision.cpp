@@ -193,6 +193,14 @@ TEST_CASE("decode precision int8: each matrix's int8 twin, its row scales per pa
     hat::cpu q;
     q.set_decode_precision(hat::precision::int8, model, scales);
     REQUIRE(q.decode_precision() == hat::precision::int8);
+    CHECK(q.decodes_at(hat::precision::int8, scales));
+    const auto other = scales == hat::int8_scales::panel ? hat::int8_scales::row : hat::int8_scales::panel;
+    CHECK_FALSE(q.decodes_at(hat::precision::int8, other));
+    // with_decode_precision runs on q itself at its scales, on a converted copy at the others.
+    CHECK(hat::with_decode_precision(q, model, hat::precision::int8, [&](hat::cpu& b) { return &b == &q; }, scales));
+    CHECK(hat::with_decode_precision(
+        q, model, hat::precision::int8, [&](hat::cpu& b) { return &b != &q && b.decodes_at(hat::precision::int8, other); },
+        other));
     // What the twin must hold, computed here block by block: (offset, rows, width) of each
     // stored block, and the columns a row's scale is taken over.
     std::vector<std::int8_t> twin(model.size());
@@ -269,6 +277,9 @@ TEST_CASE("with_decode_precision: fp32 runs on the backend itself; a backend wit
   CHECK(bf.bf16_copy != nullptr);
   CHECK(hat::parse_precision("bf16", "--precision") == hat::precision::bf16);
   CHECK(hat::parse_precision("int8", "--precision") == hat::precision::int8);
+  CHECK(hat::parse_int8_scales("row", "--int8-scales") == hat::int8_scales::row);
+  CHECK(hat::int8_scales_name(hat::parse_int8_scales("panel", "--int8-scales")) == "panel");
+  CHECK_THROWS_WITH(hat::parse_int8_scales("tensor", "--int8-scales"), "--int8-scales: unknown int8 scales 'tensor' (panel, row)");
   // A precision this CPU runs on the portable kernels only is said (the commands print it once).
   using hat::detail::lowp_path;
   CHECK(hat::cpu::precision_warning(hat::precision::int8, lowp_path::scalar) ==

@@ -84,6 +84,10 @@ struct cpu {
   precision decode_precision() const noexcept {
     return bf16_copy ? precision::bf16 : int8_copy ? precision::int8 : precision::fp32;
   }
+  /// True when this backend runs at p (for int8: with `scales`) already.
+  bool decodes_at(precision p, int8_scales scales = int8_scales::panel) const noexcept {
+    return decode_precision() == p && (p != precision::int8 || int8_copy->scales() == scales);
+  }
 
   // --- GEMM ---
   template <class T>

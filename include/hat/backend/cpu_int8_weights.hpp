@@ -81,6 +81,9 @@ class int8_weights {
     }
   }
 
+  /// Where the rows' scales were taken over.
+  int8_scales scales() const noexcept { return scales_; }
+
   /// The int8 twin of the block [rows, cols] at `w` (leading dimension ld) when it lies within
   /// one panel of one converted matrix with that panel's width as ld; {} otherwise.
   int8_view find(const float* w, std::size_t rows, std::size_t cols, std::size_t ld) const noexcept {

@@ -34,22 +34,33 @@ inline precision parse_precision(std::string_view name, const std::string& where
 /// Where an int8 weight row's scale (max |w| / 127) is taken over, for a matrix stored in column
 /// panels (a SuperTransformer's weights whose input width is elastic: nn/paneled_matrix.hpp).
 /// Either way a SubTransformer's slice reuses the scales of the super weights (zero-copy).
-/// - panel: one scale per row and panel, over the columns of that panel: a slice that reads
-///   the first panels only is scaled by its own columns. The default: never less accurate
-///   than `row`, and as fast (each panel is a product of its own).
+/// - panel: one scale per row and panel, over the columns of that panel: no weight's rounding
+///   step is larger than under `row`, and a slice that reads the first panels only is scaled by
+///   its own columns. The default; as fast as `row` (each panel is a product of its own).
 /// - row: one scale per row, over the whole super row (every panel).
+/// docs/results.md has what each did to BLEU and logits where it was measured.
 /// A matrix stored plainly (one panel) has one scale per row in both.
 enum class int8_scales { panel, row };
 
+inline std::string_view int8_scales_name(int8_scales s) noexcept { return s == int8_scales::row ? "row" : "panel"; }
+
+/// "panel" or "row"; anything else is a config_error naming `where`.
+inline int8_scales parse_int8_scales(std::string_view name, const std::string& where) {
+  if (name == "panel") return int8_scales::panel;
+  if (name == "row") return int8_scales::row;
+  throw config_error(where + ": unknown int8 scales '" + std::string(name) + "' (panel, row)");
+}
+
 /// f(backend) on a copy of `be` that runs `model` at precision p (be itself unchanged); f(be)
 /// when be is at p already. A backend without set_decode_precision (hat::cuda) takes fp32 only: another
-/// precision is a config_error naming it. int8 takes int8_scales' default.
+/// precision is a config_error naming it. `scales`: int8's (ignored by the others).
 template <class Backend, class Model, class F>
-decltype(auto) with_decode_precision(Backend& be, const Model& model, precision p, F&& f) {
-  if constexpr (requires { be.set_decode_precision(p, model); }) {
-    if (p == be.decode_precision()) return f(be);
+decltype(auto) with_decode_precision(Backend& be, const Model& model, precision p, F&& f,
+                                     int8_scales scales = int8_scales::panel) {
+  if constexpr (requires { be.set_decode_precision(p, model, scales); }) {
+    if (be.decodes_at(p, scales)) return f(be);
     Backend run = be;
-    run.set_decode_precision(p, model);
+    run.set_decode_precision(p, model, scales);
     return f(run);
   } else {
     if (p != precision::fp32)

@@ -45,6 +45,7 @@ struct test_inputs {
   std::filesystem::path hypotheses_out;  // the translations, one a line (empty: not written)
   std::filesystem::path record_out;      // the record as JSON, written last (empty: not written)
   precision weights = precision::fp32;   // of the model's weights (backend/precision.hpp)
+  int8_scales scales = int8_scales::panel;  // int8's row scales: per panel or per super row
 };
 
 /// What a test measured; `record` is its JSON (the pipeline's test/<constraint>.json).
@@ -57,9 +58,10 @@ struct test_outputs {
   double sentences_per_s = 0;
   std::vector<std::string> hypotheses;
   precision weights = precision::fp32;  // the decoder's, as asked
+  int8_scales scales = int8_scales::panel;  // int8's, recorded when weights is int8
 
   json record() const {
-    return {{"split", split},
+    json r = {{"split", split},
             {"sentences", sentences},
             {"bleu", sacrebleu.score},
             {"bleu_tokenized", tokenized.score},
@@ -69,6 +71,8 @@ struct test_outputs {
             {"flops", flops},
             {"sentences_per_s", sentences_per_s},
             {"precision", precision_name(weights)}};
+    if (weights == precision::int8) r["int8_scales"] = int8_scales_name(scales);
+    return r;
   }
 };
 
@@ -96,10 +100,14 @@ test_outputs test_subtransformer(Backend& be, const arch<S>& a, const test_input
   test_outputs out;
   out.split = in.split;
   out.weights = in.weights;
-  out.hypotheses = with_decode_precision(be, model, in.weights, [&](Backend& run) {
-    start = std::chrono::steady_clock::now();  // after a conversion to another precision
-    return translate(run, model, config_of(a), subwords, src, in.translate);
-  });
+  out.scales = in.scales;
+  out.hypotheses = with_decode_precision(
+      be, model, in.weights,
+      [&](Backend& run) {
+        start = std::chrono::steady_clock::now();  // after a conversion to another precision
+        return translate(run, model, config_of(a), subwords, src, in.translate);
+      },
+      in.scales);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   out.sentences = out.hypotheses.size();
   out.sentences_per_s = static_cast<double>(out.sentences) / seconds;
@@ -140,6 +148,7 @@ struct binarized_test_inputs {
   std::filesystem::path hypotheses_out;
   std::filesystem::path record_out;
   precision weights = precision::fp32;  // of the model's weights
+  int8_scales scales = int8_scales::panel;
 };
 
 /// HAT's test.sh on its own data: the split's source ids translated by SubTransformer `a` of
@@ -165,13 +174,17 @@ test_outputs test_binarized(Backend& be, const super_transformer<M, Backend, T>&
   refuse_to_overwrite(in.hypotheses_out, "the translations file", read);
   refuse_to_overwrite(in.record_out, "the record", read);
   auto start = std::chrono::steady_clock::now();
-  const auto found = with_decode_precision(be, model, in.weights, [&](Backend& run) {
-    start = std::chrono::steady_clock::now();  // after a conversion to another precision
-    return translate_ids(run, model, config_of(a), split.corpus.source, in.translate);
-  });
+  const auto found = with_decode_precision(
+      be, model, in.weights,
+      [&](Backend& run) {
+        start = std::chrono::steady_clock::now();  // after a conversion to another precision
+        return translate_ids(run, model, config_of(a), split.corpus.source, in.translate);
+      },
+      in.scales);
   test_outputs out;
   out.split = in.split;
   out.weights = in.weights;
+  out.scales = in.scales;
   out.sentences = found.size();
   out.sentences_per_s = static_cast<double>(out.sentences) /
                         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
