@@ -42,6 +42,7 @@ struct translate_cli_options {
   int threads = 1;
   std::string precision = "fp32";  // of the model's weights
   std::string int8_scales = "panel";  // with --precision int8
+  const CLI::Option* int8_scales_given = nullptr;
   bool json = false, quiet = false;
   hat::communicator* comm = nullptr;  // under mpirun: the ranks share the batches; rank 0 prints
   bool lead() const { return !comm || comm->rank() == 0; }
@@ -200,6 +201,8 @@ void run_fairseq_test(const translate_cli_options& o) {
 }
 
 void run(const translate_cli_options& o, bool test) {
+  if (o.int8_scales_given && o.int8_scales_given->count() > 0 && o.precision != "int8")
+    throw CLI::ValidationError("--int8-scales", "applies to --precision int8 only (the precision is " + o.precision + ")");
   hat::cpu::set_threads(o.threads);
   if (is_torch_save(o.checkpoint) && !o.bpe_model.empty())
     throw hat::config_error("--bpe-model: " + o.checkpoint + " reads text with fairseq's dictionaries (--data) and BPE codes (--bpe-codes)");
@@ -240,7 +243,7 @@ void add_generation_options(CLI::App* cmd, translate_cli_options& o) {
   cmd->add_option("--precision", o.precision, "the model's weights: fp32, bf16 or int8 (converted once, before translating)")
       ->check(CLI::IsMember({"fp32", "bf16", "int8"}))
       ->capture_default_str();
-  cmd->add_option("--int8-scales", o.int8_scales,
+  o.int8_scales_given = cmd->add_option("--int8-scales", o.int8_scales,
                   "with --precision int8: each weight row's scale over its column panel (the columns a narrower "
                   "SubTransformer reads) or over the whole super row")
       ->check(CLI::IsMember({"panel", "row"}))

@@ -192,6 +192,10 @@ check "test --precision int8: scored, the record says int8 with scales per panel
   --data "$work/demo/data" --precision int8 --int8-scales row --quiet >"$work/test_int8_row.txt" 2>&1
 check "test --int8-scales row: scored, the output says so" \
   bash -c "test $? -eq 0 && grep -q 'int8 (scales per row) weights' '$work/test_int8_row.txt'"
+"$hat" test --checkpoint "$work/demo/subtransformer/75pct/checkpoint_last.hat" --arch "$work/demo/search/75pct.yml" \
+  --data "$work/demo/data" --int8-scales row --quiet >/dev/null 2>"$work/scales.err"
+check "test --int8-scales without --precision int8: refused, naming both" \
+  bash -c "test $? -ne 0 && grep -q -- '--int8-scales: applies to --precision int8 only (the precision is fp32)' '$work/scales.err'"
 "$hat" latency --space number-words --task wmt14.en-de --space-max >/dev/null 2>"$work/lat4.err"
 check "latency: --task and --space together are refused" bash -c "test $? -ne 0 && grep -q 'exactly one of --task and --space' '$work/lat4.err'"
 check "demo --quick: results JSON with latency and BLEU" \

@@ -182,7 +182,7 @@ TEST_CASE("decode precision int8: each matrix's int8 twin, its row scales per pa
   } model;
   for (auto& v : model.storage) v = static_cast<float>(g.uniform() * 2 - 1);
   for (std::size_t c = 0; c < 16; ++c) model.storage[240 + 5 * 16 + c] *= 0.01f;  // b's row 5 is small in panel 0
-  std::vector<float> x(16 * 40);
+  std::vector<float> x(20 * 40);  // up to 20 rows (check_view's largest m)
   for (auto& v : x) v = static_cast<float>(g.uniform() * 2 - 1);
   const float* w = model.storage.data();
   const auto lowp = hat::detail::best_lowp_path();
@@ -193,13 +193,14 @@ TEST_CASE("decode precision int8: each matrix's int8 twin, its row scales per pa
     hat::cpu q;
     q.set_decode_precision(hat::precision::int8, model, scales);
     REQUIRE(q.decode_precision() == hat::precision::int8);
-    CHECK(q.decodes_at(hat::precision::int8, scales));
+    CHECK(q.decodes_at(hat::precision::int8, model, scales));
+    CHECK(q.decode_int8_scales() == scales);
     const auto other = scales == hat::int8_scales::panel ? hat::int8_scales::row : hat::int8_scales::panel;
-    CHECK_FALSE(q.decodes_at(hat::precision::int8, other));
+    CHECK_FALSE(q.decodes_at(hat::precision::int8, model, other));
     // with_decode_precision runs on q itself at its scales, on a converted copy at the others.
     CHECK(hat::with_decode_precision(q, model, hat::precision::int8, [&](hat::cpu& b) { return &b == &q; }, scales));
     CHECK(hat::with_decode_precision(
-        q, model, hat::precision::int8, [&](hat::cpu& b) { return &b != &q && b.decodes_at(hat::precision::int8, other); },
+        q, model, hat::precision::int8, [&](hat::cpu& b) { return &b != &q && b.decodes_at(hat::precision::int8, model, other); },
         other));
     // What the twin must hold, computed here block by block: (offset, rows, width) of each
     // stored block, and the columns a row's scale is taken over.
@@ -239,7 +240,9 @@ TEST_CASE("decode precision int8: each matrix's int8 twin, its row scales per pa
     check_view(240, 16, 0, 0, 12, 16);  // b's first panel: a SubTransformer of input width 16
     check_view(240, 16, 4, 0, 6, 12);
     check_view(432, 24, 3, 0, 9, 24);   // b's second panel
-    if (scales == hat::int8_scales::panel) CHECK(scale[240 + 5 * 16] < scale[432 + 5 * 24] / 10);
+    // (the fixture: b's row 5 has a small panel 0, so per-panel and per-row scales differ there,
+    // which check_view's rows 4-9 of panel 0 then tell apart)
+    REQUIRE((scales == hat::int8_scales::row || scale[240 + 5 * 16] < scale[432 + 5 * 24] / 10));
     // Not one panel of one matrix with its own leading dimension, or not a matrix: fp32.
     for (const auto& [at, rows, k, ld] : {std::array<std::size_t, 4>{240, 12, 40, 40},  // b as if plain
                                           std::array<std::size_t, 4>{240 + 8, 2, 16, 16},  // past panel 0's width
@@ -249,11 +252,16 @@ TEST_CASE("decode precision int8: each matrix's int8 twin, its row scales per pa
       CHECK(product(q, 5, rows, k, x.data(), 40, w + at, ld) == product(fp32, 5, rows, k, x.data(), 40, w + at, ld));
   }
 
-  // A weight int8 cannot code is refused with its matrix, row and column; nothing is converted.
-  model.storage[240 + 12 * 16 + 3 * 24 + 4] = std::numeric_limits<float>::infinity();
+  // A weight int8 cannot code is refused with its matrix, row and column; the backend stays as
+  // it was.
   hat::cpu q;
+  q.set_decode_precision(hat::precision::int8, model, hat::int8_scales::row);
+  const auto before = q.int8_copy;
+  model.storage[240 + 12 * 16 + 3 * 24 + 4] = std::numeric_limits<float>::infinity();
   CHECK_THROWS_WITH(q.set_decode_precision(hat::precision::int8, model),
                     "precision int8: weight 'b.weight' holds a non-finite value (row 3, column 20)");
+  CHECK(q.int8_copy == before);
+  CHECK(q.decodes_at(hat::precision::int8, model, hat::int8_scales::row));
 }
 
 TEST_CASE("with_decode_precision: fp32 runs on the backend itself; a backend without bf16 refuses it by name",
@@ -273,6 +281,12 @@ TEST_CASE("with_decode_precision: fp32 runs on the backend itself; a backend wit
   hat::cpu bf = be;
   bf.set_decode_precision(hat::precision::bf16, a);
   CHECK(hat::with_decode_precision(bf, a, hat::precision::bf16, [&](hat::cpu& b) { return &b == &bf; }));
+  // A copy made from another model's weights does not count: that model gets its own.
+  std::vector<float> w2(64, 0.25f);
+  const arena a2{w2.data(), w2.size()};
+  CHECK_FALSE(bf.decodes_at(hat::precision::bf16, a2));
+  CHECK(hat::with_decode_precision(bf, a2, hat::precision::bf16,
+                                   [&](hat::cpu& b) { return &b != &bf && b.decodes_at(hat::precision::bf16, a2); }));
   CHECK(hat::with_decode_precision(bf, a, hat::precision::fp32, [&](hat::cpu& b) { return &b != &bf && !b.bf16_copy; }));
   CHECK(bf.bf16_copy != nullptr);
   CHECK(hat::parse_precision("bf16", "--precision") == hat::precision::bf16);
@@ -283,7 +297,8 @@ TEST_CASE("with_decode_precision: fp32 runs on the backend itself; a backend wit
   // A precision this CPU runs on the portable kernels only is said (the commands print it once).
   using hat::detail::lowp_path;
   CHECK(hat::cpu::precision_warning(hat::precision::int8, lowp_path::scalar) ==
-        "precision int8 runs the portable scalar kernels on this CPU (no AVX2): slower than fp32, the same results");
+        "precision int8 runs the portable scalar kernels on this CPU (no AVX2): slower than fp32 (the same results as the "
+        "vector kernels)");
   CHECK(hat::cpu::precision_warning(hat::precision::bf16, lowp_path::scalar).find("precision bf16 ") == 0);
   CHECK(hat::cpu::precision_warning(hat::precision::fp32, lowp_path::scalar).empty());
   CHECK(hat::cpu::precision_warning(hat::precision::int8, lowp_path::avx2).empty());

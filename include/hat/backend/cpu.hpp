@@ -63,11 +63,13 @@ struct cpu {
   /// matrices and their panels): bf16 and int8 convert them once, here, and every copy of this
   /// backend shares the conversion; fp32 drops it. The copy is found by the address of the
   /// model's parameters: use the backend only while the model lives, and set it again after the
-  /// weights change (training never sets it).
+  /// weights change (training never sets it). A conversion that throws (a non-finite int8
+  /// weight) leaves the backend as it was.
   template <class Model>
   void set_decode_precision(precision p, const Model& model, int8_scales scales = int8_scales::panel) {
-    bf16_copy = p == precision::bf16 ? std::make_shared<const detail::bf16_weights>(model.data(), model.size()) : nullptr;
-    int8_copy = nullptr;
+    std::shared_ptr<const detail::bf16_weights> bf16;
+    std::shared_ptr<const detail::int8_weights> int8;
+    if (p == precision::bf16) bf16 = std::make_shared<const detail::bf16_weights>(model.data(), model.size());
     if (p == precision::int8) {
       if constexpr (requires { model.parameters(); }) {
         std::vector<detail::int8_matrix> matrices;
@@ -75,18 +77,27 @@ struct cpu {
           if (info.shape.size() == 2)
             matrices.push_back({info.name, info.offset, info.shape[0],
                                 info.panels.empty() ? std::vector<std::size_t>{info.shape[1]} : info.panels});
-        int8_copy = std::make_shared<const detail::int8_weights>(model.data(), model.size(), std::move(matrices), scales);
+        int8 = std::make_shared<const detail::int8_weights>(model.data(), model.size(), std::move(matrices), scales);
       } else {
         throw config_error("precision int8: the model does not list its weight matrices (parameters())");
       }
     }
+    bf16_copy = std::move(bf16);
+    int8_copy = std::move(int8);
   }
   precision decode_precision() const noexcept {
     return bf16_copy ? precision::bf16 : int8_copy ? precision::int8 : precision::fp32;
   }
-  /// True when this backend runs at p (for int8: with `scales`) already.
-  bool decodes_at(precision p, int8_scales scales = int8_scales::panel) const noexcept {
-    return decode_precision() == p && (p != precision::int8 || int8_copy->scales() == scales);
+  /// int8's scales (panel when the backend is not at int8).
+  int8_scales decode_int8_scales() const noexcept { return int8_copy ? int8_copy->scales() : int8_scales::panel; }
+  /// True when this backend runs `model` at p (for int8: with `scales`) already: a copy made
+  /// from another model's weights does not count.
+  template <class Model>
+  bool decodes_at(precision p, const Model& model, int8_scales scales = int8_scales::panel) const noexcept {
+    if (decode_precision() != p) return false;
+    if (p == precision::bf16) return bf16_copy->begin() == model.data();
+    if (p == precision::int8) return int8_copy->begin() == model.data() && int8_copy->scales() == scales;
+    return true;
   }
 
   // --- GEMM ---
@@ -595,7 +606,8 @@ struct cpu {
   static std::string precision_warning(precision p, detail::lowp_path path = detail::best_lowp_path()) {
     if (p == precision::fp32 || path != detail::lowp_path::scalar) return {};
     return "precision " + std::string(precision_name(p)) +
-           " runs the portable scalar kernels on this CPU (no AVX2): slower than fp32, the same results";
+           " runs the portable scalar kernels on this CPU (no AVX2): slower than fp32 (the same results as the vector "
+           "kernels)";
   }
 };
 

@@ -29,6 +29,9 @@ class bf16_weights {
 
   /// The bf16 twin of the matrix [rows, cols] at `w` (leading dimension ld) when all of it lies
   /// in the converted range; nullptr otherwise (activations, caches: those stay fp32).
+  /// The fp32 arena this copy was made from.
+  const float* begin() const noexcept { return begin_; }
+
   const bf16* find(const float* w, std::size_t rows, std::size_t cols, std::size_t ld) const noexcept {
     const auto at = reinterpret_cast<std::uintptr_t>(w), lo = reinterpret_cast<std::uintptr_t>(begin_);
     if (rows == 0 || at < lo || (at - lo) % sizeof(float) != 0) return nullptr;

@@ -81,6 +81,8 @@ class int8_weights {
     }
   }
 
+  /// The fp32 arena this copy was made from.
+  const float* begin() const noexcept { return begin_; }
   /// Where the rows' scales were taken over.
   int8_scales scales() const noexcept { return scales_; }
 

@@ -57,7 +57,9 @@ inline lowp_path best_lowp_path() noexcept {
   return best;
 }
 
-// Per-thread scratch for the prepared x rows (at most a few hundred kB: m <= 16 rows of k).
+// Per-thread scratch for the prepared x rows: m rows of k, kept for the thread's next product
+// (decoding: a few hundred kB; a batch of beams or an encoder batch under --precision: up to
+// a few MB).
 template <class T>
 inline std::vector<T>& lowp_scratch() {
   thread_local std::vector<T> v;

@@ -58,7 +58,7 @@ template <class Backend, class Model, class F>
 decltype(auto) with_decode_precision(Backend& be, const Model& model, precision p, F&& f,
                                      int8_scales scales = int8_scales::panel) {
   if constexpr (requires { be.set_decode_precision(p, model, scales); }) {
-    if (be.decodes_at(p, scales)) return f(be);
+    if (be.decodes_at(p, model, scales)) return f(be);
     Backend run = be;
     run.set_decode_precision(p, model, scales);
     return f(run);

@@ -76,6 +76,16 @@ struct test_outputs {
   }
 };
 
+/// The precision (and int8 scales) `run` decodes at, as the record states it: what ran, not
+/// what was asked (a backend without another precision decodes fp32 only).
+template <class Backend>
+void ran_at(const Backend& run, test_outputs& out) {
+  if constexpr (requires { run.decode_precision(); }) {
+    out.weights = run.decode_precision();
+    out.scales = run.decode_int8_scales();
+  }
+}
+
 /// Translates in.split of in.data with SubTransformer `a` of the checkpoint and scores it. Throws
 /// config_error for split files of different lengths or none, or a checkpoint of another space.
 template <transformer_space S, backend_policy Backend>
@@ -99,12 +109,13 @@ test_outputs test_subtransformer(Backend& be, const arch<S>& a, const test_input
   auto start = std::chrono::steady_clock::now();
   test_outputs out;
   out.split = in.split;
-  out.weights = in.weights;
+  out.weights = in.weights;  // what ran, below, where the backend says
   out.scales = in.scales;
   out.hypotheses = with_decode_precision(
       be, model, in.weights,
       [&](Backend& run) {
         start = std::chrono::steady_clock::now();  // after a conversion to another precision
+        ran_at(run, out);
         return translate(run, model, config_of(a), subwords, src, in.translate);
       },
       in.scales);
@@ -174,17 +185,18 @@ test_outputs test_binarized(Backend& be, const super_transformer<M, Backend, T>&
   refuse_to_overwrite(in.hypotheses_out, "the translations file", read);
   refuse_to_overwrite(in.record_out, "the record", read);
   auto start = std::chrono::steady_clock::now();
+  test_outputs out;
+  out.weights = in.weights;  // what ran, below, where the backend says
+  out.scales = in.scales;
   const auto found = with_decode_precision(
       be, model, in.weights,
       [&](Backend& run) {
         start = std::chrono::steady_clock::now();  // after a conversion to another precision
+        ran_at(run, out);
         return translate_ids(run, model, config_of(a), split.corpus.source, in.translate);
       },
       in.scales);
-  test_outputs out;
   out.split = in.split;
-  out.weights = in.weights;
-  out.scales = in.scales;
   out.sentences = found.size();
   out.sentences_per_s = static_cast<double>(out.sentences) /
                         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
