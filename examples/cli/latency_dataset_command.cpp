@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "validators.hpp"
 #include "latency_runs.hpp"
+#include "precision_flag.hpp"
 
 namespace hat_cli {
 namespace {
@@ -18,6 +19,7 @@ void run(const latency_dataset_cli_options& o) {
   if (o.task.empty() == o.space.empty()) throw hat::config_error("give exactly one of --task and --space");
   if (o.device == "cuda") return run_latency_dataset_cuda(o);
   hat::cpu::set_threads(o.threads);
+  precision_flag(o.precision);  // a bad value is refused here, a slow one said before timing
   hat::cpu be;
   latency_dataset_run(be, o, "BLAS " + hat::cpu::blas_core() + ", " + std::to_string(o.threads) + " thread(s)");
 }
@@ -48,6 +50,11 @@ void add_latency_dataset_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--threads", o->threads, "threads (OpenBLAS and the decoder's few-row products)")
       ->check(positive_count())->capture_default_str();
+  cmd->add_option("--precision", o->precision,
+                  "the weights timed: fp32, bf16 or int8 (CPU; converted before timing; recorded in the CSV, and a "
+                  "partial CSV of another precision is refused)")
+      ->check(CLI::IsMember({"fp32", "bf16", "int8"}))
+      ->capture_default_str();
   cmd->add_flag("--quiet", o->quiet, "no progress on stderr");
   cmd->callback([o] { run(*o); });
 }

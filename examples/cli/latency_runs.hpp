@@ -46,6 +46,7 @@ struct latency_cli_options {
 
 struct latency_dataset_cli_options {
   std::string task, space, out, device = "cpu";
+  std::string precision = "fp32";  // of the weights timed (recorded in the CSV)
   std::size_t samples = 2000, iters = 20, warmup = 5, beam = 5, source_length = 0, vocab = 0, passes = 1;
   std::uint64_t seed = 1;
   int threads = 1;
@@ -138,11 +139,12 @@ void latency_dataset_run_space(Backend& be, const latency_dataset_cli_options& o
   in.protocol.warmup = o.warmup;
   in.protocol.passes = o.passes;
   in.seed = o.seed;
+  in.weights = hat::parse_precision(o.precision, "--precision");
   in.progress = o.quiet ? nullptr : stderr;
   const auto r = hat::measure_latency_dataset<S>(be, in);
   if (!r.table.rows.empty())
-    std::printf("%s: %zu rows, total latency %.2f - %.2f ms (mean %.2f), %s\n", o.out.c_str(), r.table.rows.size(),
-                r.fastest_ms, r.slowest_ms, r.mean_ms, device.c_str());
+    std::printf("%s: %zu rows, total latency %.2f - %.2f ms (mean %.2f), %s weights, %s\n", o.out.c_str(), r.table.rows.size(),
+                r.fastest_ms, r.slowest_ms, r.mean_ms, std::string(hat::precision_name(r.table.weights)).c_str(), device.c_str());
 }
 
 template <class Backend>

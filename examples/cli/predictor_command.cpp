@@ -110,8 +110,9 @@ void run_train(const train_options& o) {
   in.progress = progress;
   const auto r = hat::train_latency_predictor(be, in);
   const std::string chosen = hat::predictor_model_name(r.model);
-  print_metrics(r.test, o.json, {{"split", "test"}, {"model", chosen}, {"train_seconds", r.seconds}},
-                "test split (" + chosen + ")");
+  const std::string at(hat::precision_name(r.predictor.measured_at()));
+  print_metrics(r.test, o.json, {{"split", "test"}, {"model", chosen}, {"train_seconds", r.seconds}, {"precision", at}},
+                "test split (" + chosen + ", " + at + " latencies)");
 }
 
 void run_eval(const eval_options& o) {
@@ -119,6 +120,7 @@ void run_eval(const eval_options& o) {
   hat::cpu be;
   auto p = predictor::load(be, o.model);
   const auto table = hat::read_latency_csv(o.csv);
+  hat::require_latencies_at(p.measured_at(), table.weights, o.model, o.csv + "'s precision");
   std::vector<std::size_t> all(table.rows.size());
   std::iota(all.begin(), all.end(), std::size_t{0});
   print_metrics(hat::evaluate_predictor(p, table, all, o.plot, "predictor fit: " + std::filesystem::path(o.csv).filename().string()),
@@ -135,7 +137,8 @@ void run_adapt(const adapt_options& o) {
   const auto r = hat::train_latency_predictor(be, in);
   print_metrics(r.test, o.json,
                 {{"split", "leave-one-out"}, {"model", "cost"}, {"source", o.model}, {"source_weight", r.predictor.source_weight()},
-                 {"penalty", r.predictor.cost_penalty()}, {"out", o.out}},
+                 {"penalty", r.predictor.cost_penalty()}, {"out", o.out},
+                 {"precision", std::string(hat::precision_name(r.predictor.measured_at()))}},
                 "adapted " + o.model + " -> " + o.out + ", leave-one-out");
   if (!o.json)
     std::printf("source weight %.4g, ridge penalty %g (chosen by leave-one-out error)\n", r.predictor.source_weight(),

@@ -27,6 +27,7 @@
 #include <hat/pipeline/search_step.hpp>
 
 #include "commands.hpp"
+#include "precision_flag.hpp"
 #include "fairseq_inputs.hpp"
 #include "validators.hpp"
 #include "json_output.hpp"
@@ -50,6 +51,7 @@ struct search_options {
   hat::evolution_options evo;
   std::size_t pareto_generations = 30;
   bool json = false, quiet = false;
+  precision_options weights;  // --precision, --int8-scales
 };
 
 /// The search in space S, with `valid_loss` as the fitness when the caller loaded the model.
@@ -102,6 +104,7 @@ void search_space(hat::cpu& be, hat::latency_predictor<hat::cpu>& pred, const se
 }
 
 void run_search(const search_options& o, hat::communicator* comm) {
+  const auto [weights, scales] = o.weights.parse();
   hat::cpu::set_threads(o.threads);
   hat::cpu be;
   auto pred = hat::latency_predictor<hat::cpu>::load(be, o.predictor);
@@ -135,6 +138,8 @@ void run_search(const search_options& o, hat::communicator* comm) {
   in.valid_batches = o.valid_batches;
   in.max_tokens = o.max_tokens;
   in.flops_length = static_cast<std::size_t>(len);
+  in.weights = weights;
+  in.scales = scales;
   in.evo = o.evo;
   in.out = o.out;
   in.history = o.history;
@@ -161,7 +166,8 @@ void run_search(const search_options& o, hat::communicator* comm) {
     auto valid = fitness_t::valid_split_of(model, recorded_positions(x), in, o.valid_split,
                                            language_of(o.source_lang, x.value("source_lang"), o.checkpoint, "--source-lang"),
                                            language_of(o.target_lang, x.value("target_lang"), o.checkpoint, "--target-lang"));
-    const fitness_t fitness{&mbe, std::move(model), std::move(valid), o.max_tokens, o.valid_batches};
+    fitness_t fitness{&mbe, std::move(model), std::move(valid), o.max_tokens, o.valid_batches};
+    fitness.set_precision(in.weights, in.scales);
     search_space<S>(mbe, pred, o, in, len, [&fitness](const hat::arch<S>& a) { return fitness(a); });
   });
 }
@@ -198,6 +204,8 @@ void add_search_command(CLI::App& app) {
   cmd->add_option("--bpe-model", o->bpe_model, "SentencePiece model (default: the one training used)")->check(CLI::ExistingFile);
   cmd->add_option("--threads", o->threads, "threads (OpenBLAS and the decoder's few-row products)")
       ->check(positive_count())->capture_default_str();
+  o->weights.add_to(cmd, "searched for: the predictor must have learnt this precision's latencies; the valid-loss fitness "
+                         "scores at it");
   cmd->add_option("--out", o->out, "best architecture, as HAT SubTransformer YAML")->required();
   cmd->add_option("--seed", o->evo.seed, "random seed: the same seed gives the same result")->capture_default_str();
   cmd->add_option("--iterations", o->evo.iterations, "evolution iterations")->capture_default_str();

@@ -22,6 +22,7 @@
 #include <hat/train/trainer.hpp>  // validation_loss
 
 #include "commands.hpp"
+#include "precision_flag.hpp"
 #include "fairseq_inputs.hpp"
 #include "validators.hpp"
 #include "per_file.hpp"
@@ -64,25 +65,32 @@ struct valid_cli_options {
   std::int64_t batches = 0, max_tokens = 4096;
   int threads = 1;
   bool json = false;
+  precision_options weights;          // --precision, --int8-scales
   hat::communicator* comm = nullptr;  // under mpirun: the ranks share each file's batches
 };
 
-/// The loss of each SubTransformer file on `valid` with the weights of `model`.
+/// The loss of each SubTransformer file on `valid` with the weights of `model`, at --precision
+/// (converted once).
 template <class S, class Model>
 void score_files(hat::cpu& be, const Model& model, const hat::parallel_corpus& valid, const valid_cli_options& o) {
-  const std::size_t failed = for_each_file("valid-loss", o.files, [&](std::size_t, const std::string& file) {
-    const auto cfg = hat::config_of(hat::read_subtransformer_yaml<S>(file));
-    const auto s = hat::validation_loss(be, model, cfg, valid, static_cast<std::size_t>(o.max_tokens),
-                                        static_cast<std::size_t>(o.batches), 0.1, o.comm);
-    if (o.comm && o.comm->rank() != 0) return;  // rank 0 prints
-    const double bits = hat::per_token_bits(s.loss, s.tokens), nll = hat::per_token_bits(s.nll, s.tokens);
-    if (o.json)
-      print_json({{"file", file}, {"loss", bits}, {"nll", nll}, {"tokens", s.tokens}});
-    else
-      std::printf("%s: valid loss %.4f bits/token (nll %.4f, ppl %.2f) over %zu tokens\n", file.c_str(), bits, nll,
-                  std::exp2(nll), s.tokens);
-    std::fflush(stdout);
-  });
+  const auto flags = o.weights.parse();
+  const hat::precision weights = flags.first;
+  const std::size_t failed = hat::with_decode_precision(be, model, weights, [&](hat::cpu& run) {
+    return for_each_file("valid-loss", o.files, [&](std::size_t, const std::string& file) {
+      const auto cfg = hat::config_of(hat::read_subtransformer_yaml<S>(file));
+      const auto s = hat::validation_loss(run, model, cfg, valid, static_cast<std::size_t>(o.max_tokens),
+                                          static_cast<std::size_t>(o.batches), 0.1, o.comm);
+      if (o.comm && o.comm->rank() != 0) return;  // rank 0 prints
+      const double bits = hat::per_token_bits(s.loss, s.tokens), nll = hat::per_token_bits(s.nll, s.tokens);
+      if (o.json)
+        print_json({{"file", file}, {"loss", bits}, {"nll", nll}, {"tokens", s.tokens},
+                    {"precision", std::string(hat::precision_name(weights))}});
+      else
+        std::printf("%s: valid loss %.4f bits/token (nll %.4f, ppl %.2f) over %zu tokens%s\n", file.c_str(), bits, nll,
+                    std::exp2(nll), s.tokens, weights == hat::precision::fp32 ? "" : (", " + std::string(hat::precision_name(weights)) + " weights").c_str());
+      std::fflush(stdout);
+    });
+  }, flags.second);
   if (failed) throw exit_code{1};
 }
 
@@ -119,6 +127,7 @@ void valid_fairseq(const valid_cli_options& o) {
 }
 
 void run_valid(const valid_cli_options& o) {
+  o.weights.parse();  // refused flags before anything is read
   hat::cpu::set_threads(o.threads);
   if (is_torch_save(o.checkpoint)) return valid_fairseq(o);
   // The space decides the model type: read it from the header before loading the weights.
@@ -171,7 +180,8 @@ void add_train_command(CLI::App& app) {
   vc->add_option("--bpe-model", v->bpe_model, "SentencePiece model (default: the one training used)")->check(CLI::ExistingFile);
   vc->add_option("--threads", v->threads, "threads (OpenBLAS and the decoder's few-row products)")
       ->check(positive_count())->capture_default_str();
-  vc->add_flag("--json", v->json, "one JSON object per file: file, loss, nll, tokens");
+  v->weights.add_to(vc, "converted once, before scoring");
+  vc->add_flag("--json", v->json, "one JSON object per file: file, loss, nll, tokens, precision");
   vc->add_option("files", v->files, "SubTransformer YAML files")->required()->check(CLI::ExistingFile);
   vc->callback([v] {
     with_ranks("valid-loss", [&](hat::communicator* comm) {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <hat/backend/cpu.hpp>
@@ -40,9 +41,7 @@ struct translate_cli_options {
   std::size_t beam = 5, batch = 32, max_len_b = 200, flops_length = 30;
   double lenpen = 1.0, max_len_a = 0.0;
   int threads = 1;
-  std::string precision = "fp32";  // of the model's weights
-  std::string int8_scales = "panel";  // with --precision int8
-  const CLI::Option* int8_scales_given = nullptr;
+  precision_options weights;  // --precision, --int8-scales
   bool json = false, quiet = false;
   hat::communicator* comm = nullptr;  // under mpirun: the ranks share the batches; rank 0 prints
   bool lead() const { return !comm || comm->rank() == 0; }
@@ -117,8 +116,7 @@ void test_binarized(hat::cpu& be, const translate_cli_options& o, const Model& m
   in.flops_length = o.flops_length;
   in.hypotheses_out = o.out;
   in.record_out = o.out_json;
-  in.weights = precision_flag(o.precision);
-  in.scales = hat::parse_int8_scales(o.int8_scales, "--int8-scales");
+  std::tie(in.weights, in.scales) = o.weights.parse();
   print_test(o, in.translate, hat::test_binarized<S>(be, model, named_arch<S>(o.arch), in), true);
 }
 
@@ -154,8 +152,8 @@ void translate_fairseq_text(hat::cpu& be, const translate_cli_options& o, const 
   const auto text = hat::fairseq_text_for(model.vocabulary(), o.data, language_of(o.source_lang, src, o.checkpoint, "--source-lang"),
                                           language_of(o.target_lang, tgt, o.checkpoint, "--target-lang"), o.bpe_codes, o.remove_bpe,
                                           &x, o.checkpoint);
-  translate_stdin(be, model, hat::config_of(named_arch<S>(o.arch)), text, generation_of(o, false, space),
-                  precision_flag(o.precision), hat::parse_int8_scales(o.int8_scales, "--int8-scales"));
+  const auto [weights, scales] = o.weights.parse();
+  translate_stdin(be, model, hat::config_of(named_arch<S>(o.arch)), text, generation_of(o, false, space), weights, scales);
 }
 
 template <class S>
@@ -170,8 +168,8 @@ void run_space(const translate_cli_options& o, bool test, const std::string& spa
     if (!o.data.empty() || !o.bpe_codes.empty())  // an imported model, read with fairseq's dictionaries
       return translate_fairseq_text<S>(be, o, model, space, x);
     const auto subwords = hat::checkpoint_subwords(x, o.checkpoint, o.bpe_model);
-    return translate_stdin(be, model, hat::config_of(a), subwords, to, precision_flag(o.precision),
-                           hat::parse_int8_scales(o.int8_scales, "--int8-scales"));
+    const auto [weights, scales] = o.weights.parse();
+    return translate_stdin(be, model, hat::config_of(a), subwords, to, weights, scales);
   }
   if (hat::is_fairseq_binarized(o.data)) {
     hat::checkpoint_extras x;
@@ -187,8 +185,7 @@ void run_space(const translate_cli_options& o, bool test, const std::string& spa
   in.flops_length = o.flops_length;
   in.hypotheses_out = o.out;
   in.record_out = o.out_json;
-  in.weights = precision_flag(o.precision);
-  in.scales = hat::parse_int8_scales(o.int8_scales, "--int8-scales");
+  std::tie(in.weights, in.scales) = o.weights.parse();
   print_test(o, to, hat::test_subtransformer<S>(be, a, in), false);
 }
 
@@ -201,8 +198,7 @@ void run_fairseq_test(const translate_cli_options& o) {
 }
 
 void run(const translate_cli_options& o, bool test) {
-  if (o.int8_scales_given && o.int8_scales_given->count() > 0 && o.precision != "int8")
-    throw CLI::ValidationError("--int8-scales", "applies to --precision int8 only (the precision is " + o.precision + ")");
+  o.weights.parse();  // refused flags before anything is read
   hat::cpu::set_threads(o.threads);
   if (is_torch_save(o.checkpoint) && !o.bpe_model.empty())
     throw hat::config_error("--bpe-model: " + o.checkpoint + " reads text with fairseq's dictionaries (--data) and BPE codes (--bpe-codes)");
@@ -240,14 +236,7 @@ void add_generation_options(CLI::App* cmd, translate_cli_options& o) {
       ->capture_default_str();
   cmd->add_option("--threads", o.threads, "threads (OpenBLAS and the decoder's few-row products)")
       ->check(positive_count())->capture_default_str();
-  cmd->add_option("--precision", o.precision, "the model's weights: fp32, bf16 or int8 (converted once, before translating)")
-      ->check(CLI::IsMember({"fp32", "bf16", "int8"}))
-      ->capture_default_str();
-  o.int8_scales_given = cmd->add_option("--int8-scales", o.int8_scales,
-                  "with --precision int8: each weight row's scale over its column panel (the columns a narrower "
-                  "SubTransformer reads) or over the whole super row")
-      ->check(CLI::IsMember({"panel", "row"}))
-      ->capture_default_str();
+  o.weights.add_to(cmd, "converted once, before translating");
   cmd->add_flag("--quiet", o.quiet, "no progress on stderr");
 }
 

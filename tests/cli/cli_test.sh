@@ -140,6 +140,22 @@ check "latency-dataset --passes 2: the same architectures, measured a second tim
   bash -c "test $? -eq 0 && grep -q 'pass 2/2, 6/6 rows' '$work/p2.err' && diff <(cut -d, -f1-10 '$work/p1.csv') <(cut -d, -f1-10 '$work/p2.csv') >/dev/null"
 "$hat" latency-dataset --samples 2 --out "$work/ld2.csv" 2>/dev/null
 check "latency-dataset: neither --task nor --space is an error" test $? -ne 0
+# A dataset at another precision says so in a last column, and refuses a run at another one.
+"$hat" latency-dataset --space number-words --samples 20 --iters 1 --warmup 0 --vocab 64 --precision int8 --out "$work/ld8.csv" --quiet >/dev/null
+check "latency-dataset --precision int8: a last column 'precision', int8 on every row" \
+  bash -c "test $? -eq 0 && head -1 '$work/ld8.csv' | grep -q ',precision$' && test \$(grep -c ',int8$' '$work/ld8.csv') -eq 20"
+cp "$work/ld8.csv" "$work/ld8_keep.csv"
+"$hat" latency-dataset --space number-words --samples 21 --iters 1 --warmup 0 --vocab 64 --out "$work/ld8.csv" --quiet >/dev/null 2>"$work/ld8.err"
+check "latency-dataset: continuing an int8 file in fp32 is refused, the file kept" \
+  bash -c "test $? -eq 1 && grep -q 'measured at precision int8, this run measures fp32' '$work/ld8.err' && cmp -s '$work/ld8.csv' '$work/ld8_keep.csv'"
+"$hat" predictor train --csv "$work/ld8.csv" --lat-norm 1 --model linear --out "$work/p8.pred" --json >"$work/p8.json" 2>/dev/null
+check "predictor train: records the dataset's precision" bash -c "test $? -eq 0 && grep -q '\"precision\": *\"int8\"' '$work/p8.json'"
+"$hat" predictor eval --model "$work/p8.pred" --csv "$work/ld.csv" >/dev/null 2>"$work/p8.err"
+check "predictor eval: an int8 predictor on an fp32 dataset is refused" \
+  bash -c "test $? -eq 1 && grep -q 'p8.pred: int8 latencies; .*ld.csv.s precision is fp32' '$work/p8.err'"
+"$hat" search --space number-words --predictor "$work/p8.pred" --latency-constraint 1 --out "$work/s8.yml" >/dev/null 2>"$work/s8.err"
+check "search: an int8 predictor for an fp32 search is refused, nothing written" \
+  bash -c "test $? -eq 1 && grep -q \"p8.pred: int8 latencies; the search's precision is fp32\" '$work/s8.err' && test ! -e '$work/s8.yml'"
 
 # The whole pipeline on the built-in task, with tiny budgets; then a rerun resumes (skips) every step.
 "$hat" demo --quick --run-dir "$work/demo" >"$work/demo.out" 2>"$work/demo.err"
@@ -153,15 +169,21 @@ if [ -z "${HAT_CLI_QUICK:-}" ]; then  # not under the sanitizers: the plumbing i
     bash -c "test $? -eq 0 && grep -q 'wrote 3150 German/English sentence pairs' '$work/gdemo.err' && grep -q '^| 75pct (.*| baseline |' '$work/gdemo/results.md'"
 fi
 # A second run on the demo's SuperTransformer: its own fine-tuning schedule, and the demo's
-# predictor adapted to this run's latency dataset instead of one trained from scratch.
+# (fp32) predictor adapted to this run's latency dataset, timed on int8 weights.
 grep -v '^predictor-model:' "$work/demo/config/pipeline.yml" >"$work/demo/config/fine.yml"
 printf 'subtransformer-lr: 0.001\nsubtransformer-warmup-updates: 2\nsupertransformer-checkpoint: ../supertransformer/checkpoint_last.hat\npredictor-adapt-from: ../predictor/latency.pred\n' \
   >>"$work/demo/config/fine.yml"
-"$hat" pipeline --config "$work/demo/config/fine.yml" --run-dir "$work/fine" >/dev/null 2>"$work/fine.err"
+{ cat "$work/demo/config/fine.yml"; printf 'precision: int8\n'; } >"$work/demo/config/fine8.yml"
+"$hat" pipeline --config "$work/demo/config/fine8.yml" --run-dir "$work/fine" >/dev/null 2>"$work/fine.err"
 check "pipeline: the SubTransformer's own peak learning rate after its own warm-up" \
   bash -c "test $? -eq 0 && grep -q '^3,[^,]*,[^,]*,0.001,' '$work/fine/subtransformer/75pct/loss.csv'"
 check "pipeline: predictor-adapt-from adapts the given predictor, scored by leave-one-out" \
   bash -c "grep -q 'predictor adapted from .*latency.pred, leave-one-out over 12 rows: RMSE' '$work/fine.err' && grep -q '</svg>' '$work/fine/predictor/fit.svg'"
+check "pipeline precision: int8: the dataset, the test record and the results say int8" \
+  bash -c "test \$(grep -c ',int8$' '$work/fine/latency/latency.csv') -eq 12 && grep -q '\"precision\": *\"int8\"' '$work/fine/test/75pct.json' && grep -q 'int8 weights' '$work/fine/results.md'"
+"$hat" pipeline --config "$work/demo/config/fine.yml" --run-dir "$work/fine" >/dev/null 2>"$work/fine32.err"
+check "pipeline: an int8 run folder rerun at fp32 is refused, naming the dataset" \
+  bash -c "test $? -eq 1 && grep -q 'latency.csv: measured at precision int8, this run measures fp32' '$work/fine32.err'"
 { cat "$work/demo/config/fine.yml"; printf 'predictor-model: mlp\n'; } >"$work/demo/config/fine_mlp.yml"
 "$hat" pipeline --config "$work/demo/config/fine_mlp.yml" --run-dir "$work/fine_mlp" >/dev/null 2>"$work/fine_mlp.err"
 check "pipeline: predictor-adapt-from with predictor-model mlp is refused, naming both" \
@@ -221,6 +243,12 @@ check "search --fitness valid-loss without a checkpoint: a clear error" bash -c 
 "$hat" search --space multi30k --predictor "$work/demo/predictor/latency.pred" --latency-constraint 1 --fitness valid-loss \
   --checkpoint "$work/demo/supertransformer/checkpoint_last.hat" --data "$work/demo/data" --out "$work/x.yml" 2>"$work/s.err"
 check "search: a checkpoint of another space is refused" bash -c "test $? -ne 0 && grep -q \"of space 'number-words', not 'multi30k'\" '$work/s.err'"
+"$hat" valid-loss --checkpoint "$work/demo/supertransformer/checkpoint_last.hat" --data "$work/demo/data" --batches 2 --json \
+  "$work/demo/search/75pct.yml" >"$work/vl32.json" 2>/dev/null
+"$hat" valid-loss --checkpoint "$work/demo/supertransformer/checkpoint_last.hat" --data "$work/demo/data" --batches 2 --json \
+  --precision int8 "$work/demo/search/75pct.yml" >"$work/vl8.json" 2>/dev/null
+check "valid-loss --precision int8: scored on int8 weights, close to fp32's and not equal" \
+  python3 -c "import json,sys; a=json.load(open('$work/vl32.json')); b=json.load(open('$work/vl8.json')); sys.exit(not (b['precision']=='int8' and a['loss']!=b['loss'] and abs(a['loss']-b['loss'])<0.05*a['loss']))"
 # kill -9 at several moments of a training leaves no partial file (every checkpoint there loads),
 # and resuming gives the weights and optimiser state of a run never interrupted, bit for bit.
 # Not under the sanitizers (HAT_CLI_QUICK): there its seven trainings took a fifth of this script's

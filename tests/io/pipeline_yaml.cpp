@@ -116,3 +116,21 @@ TEST_CASE("pipeline YAML: a predictor adapted from another device's", "[io][pipe
   CHECK_THROWS_WITH(parse(base + "predictor-adapt-from: p.pred\nlatency-samples: 4\n"),
                     Catch::Contains("predictor-adapt-from needs latency-samples >= 5"));
 }
+
+TEST_CASE("pipeline YAML: the weights' precision the results are for", "[io][pipeline_yaml]") {
+  const std::string base = "training-config: t.yml\nlatency-constraints: [5]\n";
+  CHECK(parse(base).weights == hat::precision::fp32);
+  CHECK(parse(base + "precision: bf16\n").weights == hat::precision::bf16);
+  const auto c = parse(base + "precision: int8\nint8-scales: row\n");
+  CHECK(c.weights == hat::precision::int8);
+  CHECK(c.scales == hat::int8_scales::row);
+  CHECK(parse(base + "precision: int8\n").scales == hat::int8_scales::panel);
+  CHECK_THROWS_WITH(parse(base + "precision: fp16\n"),
+                    Catch::Contains("pipeline.yml:3: key 'precision': 'fp16' is not one of fp32, bf16, int8"));
+  CHECK_THROWS_WITH(parse(base + "precision: int8\nint8-scales: column\n"),
+                    Catch::Contains("pipeline.yml:4: key 'int8-scales': 'column' is not one of panel, row"));
+  CHECK_THROWS_WITH(parse(base + "int8-scales: row\n"),
+                    Catch::Contains("key 'int8-scales' applies to 'precision: int8' only (the precision is fp32)"));
+  CHECK_THROWS_WITH(parse(base + "precision: bf16\nlatency-device: cuda\n"),
+                    Catch::Contains("key 'precision': bf16 is timed on the CPU only (latency-device: cuda times fp32)"));
+}

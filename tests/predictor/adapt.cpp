@@ -174,9 +174,9 @@ TEST_CASE("adapt: refuses too few rows, a chain deeper than a file holds; load r
   scratch.fit(x, y, {});
   scratch.save(file);
   std::string bytes = hat::read_file(file);
-  // Layout: magic 8, six u32, lat_norm, 10 norms, has_source u32, 6 means, 6 scales, then the
-  // intercept and the source weight.
-  const std::size_t weight_at = 8 + 6 * 4 + 8 + 10 * 8 + 4 + 12 * 8 + 8;
+  // Layout: magic 8, six u32, the precision u32, lat_norm, 10 norms, has_source u32, 6 means,
+  // 6 scales, then the intercept and the source weight.
+  const std::size_t weight_at = 8 + 7 * 4 + 8 + 10 * 8 + 4 + 12 * 8 + 8;
   const double one = 1;
   std::memcpy(bytes.data() + weight_at, &one, 8);
   const std::uint64_t sum = hat::fnv1a(std::string_view(bytes).substr(0, bytes.size() - 8));

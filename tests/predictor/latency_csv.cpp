@@ -52,6 +52,46 @@ TEST_CASE("latency csv: values, totals and extra columns", "[predictor][csv]") {
   CHECK(hat::to_latency_csv(t2) == h2 + r2);
 }
 
+TEST_CASE("latency csv: another precision than fp32 is a last text column; fp32 writes HAT's format", "[predictor][csv]") {
+  auto t = hat::parse_latency_csv(header + good_row, "ok.csv");
+  CHECK(t.weights == hat::precision::fp32);
+  t.weights = hat::precision::int8;
+  std::string h8 = header, r8 = good_row;
+  h8.insert(h8.size() - 1, ",precision");
+  r8.insert(r8.size() - 1, ",int8");
+  CHECK(hat::to_latency_csv(t) == h8 + r8);
+  const auto back = hat::parse_latency_csv(h8 + r8 + r8, "int8.csv");
+  CHECK(back.weights == hat::precision::int8);
+  CHECK(back.extra_columns.empty());
+  CHECK(back.rows.size() == 2);
+  CHECK(back.rows[1].total_ms() == t.rows[0].total_ms());
+
+  // The column among extras, and written as fp32 by another tool: read, and written back as HAT's.
+  std::string hx = header, rx = good_row;
+  hx.insert(hx.size() - 1, ",precision,gene.x");
+  rx.insert(rx.size() - 1, ",fp32,7.0");
+  const auto x = hat::parse_latency_csv(hx + rx, "x.csv");
+  CHECK(x.weights == hat::precision::fp32);
+  CHECK(x.extra_columns == std::vector<std::string>{"gene.x"});
+  CHECK(x.rows[0].extra == std::vector<double>{7.0});
+  std::string hg = header, rg = good_row;
+  hg.insert(hg.size() - 1, ",gene.x");
+  rg.insert(rg.size() - 1, ",7.0");
+  CHECK(hat::to_latency_csv(x) == hg + rg);
+
+  std::string rb = good_row;
+  rb.insert(rb.size() - 1, ",bf16");
+  CHECK_THROWS_WITH(hat::parse_latency_csv(h8 + r8 + rb, "mixed.csv"),
+                    Catch::Contains("mixed.csv:3: column 'precision': bf16, but line 2 says int8"));
+  std::string rf = good_row;
+  rf.insert(rf.size() - 1, ",fp16");
+  CHECK_THROWS_WITH(hat::parse_latency_csv(h8 + rf, "f.csv"),
+                    Catch::Contains("f.csv:2: column 'precision'") && Catch::Contains("unknown precision 'fp16'"));
+  std::string h2 = header;
+  h2.insert(h2.size() - 1, ",precision,precision");
+  CHECK_THROWS_WITH(hat::parse_latency_csv(h2 + r8, "two.csv"), Catch::Contains("two.csv:1: column 'precision' appears twice"));
+}
+
 TEST_CASE("latency csv: every bad file names the file, the line and the column", "[predictor][csv][bad]") {
   struct bad {
     const char* what;

@@ -113,6 +113,54 @@ TEST_CASE("latency predictor: save and load give identical predictions (MLP and 
   }
 }
 
+TEST_CASE("latency predictor: records its dataset's precision; version-1 files load as fp32", "[predictor][io]") {
+  hat::cpu be;
+  auto data = synthetic(40, 11);
+  data.weights = hat::precision::int8;
+  const auto split = hat::split_rows(data.rows.size(), 12);
+  hat::predictor_train_options o;
+  o.steps = 5;
+  small_predictor p(be, 200, hat::predictor_model::linear);
+  CHECK(p.measured_at() == hat::precision::fp32);
+  p.fit(data, split.train, o);
+  CHECK(p.measured_at() == hat::precision::int8);
+  const auto path = temp_file("int8.bin");
+  p.save(path);
+  auto q = small_predictor::load(be, path);
+  CHECK(q.measured_at() == hat::precision::int8);
+  CHECK(q.predict_ms(data.rows[0].features) == p.predict_ms(data.rows[0].features));
+
+  // The same predictor as version 1 wrote it (no precision field after the input count): fp32.
+  const std::string v2 = hat::read_file(path);
+  const std::size_t at = 8 + 6 * 4;  // magic, version, model, hidden, layers, log target, inputs
+  std::uint32_t code = 0;
+  std::memcpy(&code, v2.data() + at, 4);
+  CHECK(code == 2);  // int8's number
+  std::string v1 = v2.substr(0, at) + v2.substr(at + 4, v2.size() - 8 - at - 4);
+  const std::uint32_t one = 1;
+  std::memcpy(v1.data() + 8, &one, 4);
+  const std::uint64_t sum = hat::fnv1a(v1);
+  v1.append(reinterpret_cast<const char*>(&sum), 8);
+  auto old = small_predictor::from_bytes(be, v1, "v1.bin");
+  CHECK(old.measured_at() == hat::precision::fp32);
+  CHECK(old.predict_ms(data.rows[3].features) == p.predict_ms(data.rows[3].features));
+
+  // An unknown precision code, and a version from the future: refused by name.
+  const auto resealed = [](std::string bytes, std::size_t offset, std::uint32_t value) {
+    bytes.resize(bytes.size() - 8);
+    std::memcpy(bytes.data() + offset, &value, 4);
+    const std::uint64_t h = hat::fnv1a(bytes);
+    return bytes.append(reinterpret_cast<const char*>(&h), 8);
+  };
+  CHECK_THROWS_WITH(small_predictor::from_bytes(be, resealed(v2, at, 9), "code.bin"), Catch::Contains("code.bin: unknown precision code 9"));
+  CHECK_THROWS_WITH(small_predictor::from_bytes(be, resealed(v2, 8, 3), "v3.bin"),
+                    Catch::Contains("v3.bin: predictor format version 3, this build reads 1 to 2"));
+  CHECK_THROWS_WITH(hat::require_latencies_at(q.measured_at(), hat::precision::fp32, "int8.bin", "the search's precision"),
+                    Catch::Contains("int8.bin: int8 latencies; the search's precision is fp32"));
+  CHECK_NOTHROW(hat::require_latencies_at(q.measured_at(), hat::precision::int8, "int8.bin", "the search's precision"));
+  std::filesystem::remove(path);
+}
+
 TEST_CASE("latency predictor: damaged or foreign files give clear errors", "[predictor][io][bad]") {
   hat::cpu be;
   const auto data = synthetic(50, 7);
@@ -165,7 +213,7 @@ TEST_CASE("latency predictor: numbers that are not finite are never fitted, save
   lin.save(path);
   std::string bytes = hat::read_file(path);
   const double nan = std::nan("");
-  std::memcpy(bytes.data() + 8 + 6 * 4 + 8 + 10 * 8, &nan, sizeof nan);  // magic, 6 sizes, lat_norm, norms: weight 0
+  std::memcpy(bytes.data() + 8 + 7 * 4 + 8 + 10 * 8, &nan, sizeof nan);  // magic, 6 sizes, precision, lat_norm, norms: weight 0
   bytes.resize(bytes.size() - 8);
   const std::uint64_t sum = hat::fnv1a(bytes);
   bytes.append(reinterpret_cast<const char*>(&sum), sizeof sum);

@@ -65,6 +65,21 @@ valid-batches: 1
 seed: 1
 )";
 
+// A latency dataset of `samples` rows of number_words_space in `folder`, timed once each on
+// 5-token sentences with one beam: seconds, not minutes.
+hat::latency_dataset_inputs tiny_latency_dataset(const hat::run_folder& folder, std::size_t samples) {
+  std::filesystem::create_directories(folder.latency_csv().parent_path());
+  hat::latency_dataset_inputs in;
+  in.out = folder.latency_csv();
+  in.samples = samples;
+  in.vocab = 60;
+  in.protocol.source_length = 5;
+  in.protocol.beam = 1;
+  in.protocol.iters = 1;
+  in.protocol.warmup = 0;
+  in.progress = nullptr;
+  return in;
+}
 }  // namespace
 
 TEST_CASE("train step: stops when asked, resumes, and a finished run returns untouched", "[train][pipeline]") {
@@ -280,17 +295,8 @@ TEST_CASE("results: HAT's rows against the baselines of the same constraints", "
 TEST_CASE("latency step: continues its own rows, refuses another seed's file and keeps it", "[train][pipeline]") {
   const auto dir = fresh_dir("latency");
   const hat::run_folder folder{dir};
-  std::filesystem::create_directories(folder.latency_csv().parent_path());
   hat::cpu be;
-  hat::latency_dataset_inputs in;
-  in.out = folder.latency_csv();
-  in.samples = 3;
-  in.vocab = 60;
-  in.protocol.source_length = 5;
-  in.protocol.beam = 1;
-  in.protocol.iters = 1;
-  in.protocol.warmup = 0;
-  in.progress = nullptr;
+  auto in = tiny_latency_dataset(folder, 3);
   const auto a = hat::measure_latency_dataset<hat::number_words_space>(be, in);
   CHECK(a.measured_now == 3);
   REQUIRE(a.table.rows.size() == 3);
@@ -309,6 +315,11 @@ TEST_CASE("latency step: continues its own rows, refuses another seed's file and
   CHECK_THROWS_WITH(hat::measure_latency_dataset<hat::number_words_space>(be, in), Catch::Contains("not the architecture"));
   CHECK(hat::read_file(in.out) == kept);
   in.seed = 1;
+  in.weights = hat::precision::int8;
+  CHECK_THROWS_WITH(hat::measure_latency_dataset<hat::number_words_space>(be, in),
+                    Catch::Contains("measured at precision fp32, this run measures int8"));
+  CHECK(hat::read_file(in.out) == kept);
+  in.weights = hat::precision::fp32;
   in.samples = 30;
   hat::measure_latency_dataset<hat::number_words_space>(be, in);
 
@@ -371,6 +382,46 @@ TEST_CASE("latency step: continues its own rows, refuses another seed's file and
     bad.csv = folder.latency_csv();
     CHECK_THROWS_WITH(hat::train_latency_predictor(be, bad), Catch::Contains("lat_norm"));
   }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("latency step at int8: the dataset and its predictor say int8; a search for fp32 refuses it", "[train][pipeline]") {
+  const auto dir = fresh_dir("latency_int8");
+  const hat::run_folder folder{dir};
+  hat::cpu be;
+  auto in = tiny_latency_dataset(folder, 20);
+  in.weights = hat::precision::int8;
+  const auto a = hat::measure_latency_dataset<hat::number_words_space>(be, in);
+  CHECK(a.table.weights == hat::precision::int8);
+  CHECK(hat::read_latency_csv(in.out).weights == hat::precision::int8);
+  CHECK(be.decode_precision() == hat::precision::fp32);  // the caller's backend stays fp32
+
+  hat::predictor_inputs p;
+  p.csv = in.out;
+  p.out = folder.predictor_file();
+  p.model = hat::predictor_model::linear;
+  p.lat_norm = 1;
+  std::filesystem::create_directories(p.out.parent_path());
+  CHECK(hat::train_latency_predictor(be, p).predictor.measured_at() == hat::precision::int8);
+  auto predictor = hat::latency_predictor<hat::cpu>::load(be, p.out.string());
+  CHECK(predictor.measured_at() == hat::precision::int8);
+
+  hat::search_inputs q;  // one small generation, every network within the limit
+  q.limit_ms = 1e9;
+  q.evo.iterations = 1;
+  q.evo.population = 4;
+  q.evo.parents = 2;
+  q.evo.mutations = q.evo.crossovers = 1;
+  q.out = folder.search_arch("all");
+  q.inputs = {p.out};
+  q.progress = nullptr;
+  std::filesystem::create_directories(q.out.parent_path());
+  CHECK_THROWS_WITH(hat::search_architecture<hat::number_words_space>(be, predictor, q),
+                    Catch::Contains("latency.pred: int8 latencies; the search's precision is fp32"));
+  CHECK_FALSE(folder.search_done("all"));
+  q.weights = hat::precision::int8;
+  CHECK_NOTHROW(hat::search_architecture<hat::number_words_space>(be, predictor, q));
+  CHECK(folder.search_done("all"));
   std::filesystem::remove_all(dir);
 }
 

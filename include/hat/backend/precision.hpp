@@ -2,6 +2,7 @@
 // precision: the weights' precision of inference (`--precision`), and running a step at one.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -13,8 +14,8 @@ namespace hat {
 /// bf16 rounds every weight to nearest even once (the CPU backend's set_decode_precision); int8
 /// stores every weight matrix as symmetric int8 with one scale per row (int8_scales) and takes
 /// each activation row to 13-bit integers inside the product. Activations between products,
-/// the accumulation and every other kernel stay fp32.
-enum class precision { fp32, bf16, int8 };
+/// the accumulation and every other kernel stay fp32. The numbers are stored in predictor files.
+enum class precision { fp32 = 0, bf16 = 1, int8 = 2 };
 
 inline std::string_view precision_name(precision p) noexcept {
   switch (p) {
@@ -51,22 +52,39 @@ inline int8_scales parse_int8_scales(std::string_view name, const std::string& w
   throw config_error(where + ": unknown int8 scales '" + std::string(name) + "' (panel, row)");
 }
 
-/// f(backend) on a copy of `be` that runs `model` at precision p (be itself unchanged); f(be)
-/// when be is at p already. A backend without set_decode_precision (hat::cuda) takes fp32 only: another
-/// precision is a config_error naming it. `scales`: int8's (ignored by the others).
-template <class Backend, class Model, class F>
-decltype(auto) with_decode_precision(Backend& be, const Model& model, precision p, F&& f,
-                                     int8_scales scales = int8_scales::panel) {
-  if constexpr (requires { be.set_decode_precision(p, model, scales); }) {
-    if (be.decodes_at(p, model, scales)) return f(be);
-    Backend run = be;
-    run.set_decode_precision(p, model, scales);
-    return f(run);
+/// Latencies measured at one precision do not predict another's: a latency predictor or dataset
+/// (`name`) of `measured` latencies used where `what` is `wanted` is a config_error naming both.
+inline void require_latencies_at(precision measured, precision wanted, const std::string& name, const std::string& what) {
+  if (measured == wanted) return;
+  const std::string w(precision_name(wanted));
+  throw config_error(name + ": " + std::string(precision_name(measured)) + " latencies; " + what + " is " + w +
+                     " (measure a latency dataset at " + w + " and train or adapt a predictor on it)");
+}
+
+/// A backend that runs `model` at precision p: a converted copy of `be` (be itself unchanged),
+/// or null when `be` runs it at p already. A backend without set_decode_precision (hat::cuda)
+/// takes fp32 only: another precision is a config_error naming it. `scales`: int8's (ignored by
+/// the others). The copy counts for `model` where it lies now (decodes_at): keep the model in place.
+template <class Backend, class Model>
+std::shared_ptr<Backend> backend_at(const Backend& be, const Model& model, precision p, int8_scales scales = int8_scales::panel) {
+  if constexpr (requires { be.decodes_at(p, model, scales); }) {
+    if (be.decodes_at(p, model, scales)) return nullptr;
+    auto run = std::make_shared<Backend>(be);
+    run->set_decode_precision(p, model, scales);
+    return run;
   } else {
     if (p != precision::fp32)
       throw config_error("precision " + std::string(precision_name(p)) + ": this backend decodes in fp32 only");
-    return f(be);
+    return nullptr;
   }
+}
+
+/// f(backend) on a backend that runs `model` at precision p (backend_at; be itself unchanged).
+template <class Backend, class Model, class F>
+decltype(auto) with_decode_precision(Backend& be, const Model& model, precision p, F&& f,
+                                     int8_scales scales = int8_scales::panel) {
+  const auto run = backend_at(be, model, p, scales);
+  return f(run ? *run : be);
 }
 
 }  // namespace hat

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // HAT's latency-dataset CSV (as its latency_dataset.py writes it): read with errors naming file, line
-// and column; write in its format.
+// and column; write in its format. A dataset measured at another precision than fp32 carries one
+// more column, `precision`, the same name on every row.
 #pragma once
 
 #include <array>
@@ -11,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include <hat/backend/precision.hpp>
 #include <hat/config.hpp>
 #include <hat/io/atomic_file.hpp>
 #include <hat/io/python_float.hpp>
@@ -38,7 +40,15 @@ struct latency_row {
 struct latency_table {
   std::vector<std::string> extra_columns;
   std::vector<latency_row> rows;
+  /// The weights' precision every row was measured at (backend/precision.hpp). HAT's files and
+  /// every fp32 dataset have no `precision` column (HAT's latency_dataset.py times in fp32); any
+  /// other precision is written as a last column of text that HAT's readers, which take the
+  /// first 14 columns by position, pass over.
+  precision weights = precision::fp32;
 };
+
+/// The column that names a dataset's precision (text; every other column is a number).
+inline constexpr std::string_view latency_precision_column = "precision";
 
 inline constexpr std::array<std::string_view, 4> latency_columns{"latency_mean_encoder", "latency_mean_decoder",
                                                                   "latency_std_encoder", "latency_std_decoder"};
@@ -64,6 +74,8 @@ inline latency_table parse_latency_csv(std::string_view text, const std::string&
   if (text.find('\0') != std::string_view::npos) throw config_error(file + ": not a CSV text file (NUL bytes)");
   std::size_t pos = 0, line_no = 0;
   std::vector<std::string> columns;
+  std::size_t precision_at = 0;       // the precision column's index (0: none, fp32)
+  std::size_t precision_line = 0;     // the first row's line, which set t.weights
   while (pos < text.size()) {
     auto end = text.find('\n', pos);
     if (end == std::string_view::npos) end = text.size();
@@ -80,7 +92,11 @@ inline latency_table parse_latency_csv(std::string_view text, const std::string&
           throw config_error(at + ": not a HAT latency CSV: column " + std::to_string(i + 1) + " must be '" +
                              std::string(want) + "', found '" + (i < columns.size() ? columns[i] : "") + "'");
       }
-      t.extra_columns.assign(columns.begin() + 14, columns.end());
+      for (std::size_t i = 14; i < columns.size(); ++i) {
+        if (columns[i] != latency_precision_column) t.extra_columns.push_back(columns[i]);
+        else if (precision_at != 0) throw config_error(at + ": column '" + columns[i] + "' appears twice");
+        else precision_at = i;
+      }
       continue;
     }
     if (line.empty()) continue;
@@ -89,10 +105,19 @@ inline latency_table parse_latency_csv(std::string_view text, const std::string&
       throw config_error(at + ": expected " + std::to_string(columns.size()) + " values, found " +
                          std::to_string(fields.size()));
     latency_row row;
-    row.extra.resize(columns.size() - 14);
-    for (std::size_t i = 0; i < fields.size(); ++i) {
+    row.extra.resize(t.extra_columns.size());
+    for (std::size_t i = 0, extra = 0; i < fields.size(); ++i) {
       double v = 0;
       const auto f = fields[i];
+      if (precision_at != 0 && i == precision_at) {
+        const precision p = parse_precision(f, at + ": column '" + columns[i] + "'");
+        if (precision_line == 0) t.weights = p, precision_line = line_no;
+        else if (p != t.weights)
+          throw config_error(at + ": column '" + columns[i] + "': " + std::string(f) + ", but line " +
+                             std::to_string(precision_line) + " says " + std::string(precision_name(t.weights)) +
+                             " (a dataset holds one precision)");
+        continue;
+      }
       const auto [p, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
       if (ec != std::errc{} || p != f.data() + f.size() || f.empty() || !std::isfinite(v))
         throw config_error(at + ": column '" + columns[i] + "': expected a number, found '" + std::string(f) + "'");
@@ -111,7 +136,7 @@ inline latency_table parse_latency_csv(std::string_view text, const std::string&
       else if (i == 11) row.decoder_ms = v;
       else if (i == 12) row.encoder_std = v;
       else if (i == 13) row.decoder_std = v;
-      else row.extra[i - 14] = v;
+      else row.extra[extra++] = v;
     }
     if (!(row.total_ms() > 0))
       throw config_error(at + ": the mean latencies add up to 0 ms: not a measurement (a relative error needs a positive latency)");
@@ -133,6 +158,8 @@ inline std::string to_latency_csv(const latency_table& t) {
   for (auto n : hat_feature_names) out.append(n).append(",");
   for (auto n : latency_columns) out.append(n).append(",");
   for (const auto& n : t.extra_columns) out.append(n).append(",");
+  const bool fp32 = t.weights == precision::fp32;  // HAT's format exactly
+  if (!fp32) out.append(latency_precision_column).append(",");
   out.back() = '\n';
   for (const auto& r : t.rows) {
     for (std::size_t i = 0; i < 10; ++i) {
@@ -142,6 +169,7 @@ inline std::string to_latency_csv(const latency_table& t) {
     }
     for (double v : {r.encoder_ms, r.decoder_ms, r.encoder_std, r.decoder_std}) out += python_repr(v) + ",";
     for (double v : r.extra) out += python_repr(v) + ",";
+    if (!fp32) out.append(precision_name(t.weights)).append(",");
     out.back() = '\n';
   }
   return out;

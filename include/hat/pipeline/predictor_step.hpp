@@ -17,6 +17,7 @@
 #include <vector>
 
 #include <hat/backend/concepts.hpp>
+#include <hat/backend/precision.hpp>
 #include <hat/config.hpp>
 #include <hat/io/atomic_file.hpp>
 #include <hat/io/latency_csv.hpp>
@@ -123,6 +124,7 @@ predictor_outputs<Backend> adapt_latency_predictor(Backend& be, const predictor_
                                               "measured latency (ms)", "predicted latency (ms)", true}));
   }
   const auto metrics = evaluate_predictions(y, loo);
+  p.set_measured_at(table.weights);  // this device's rows, whatever the source was measured at
   p.save(in.out.string());
   return {std::move(p), predictor_model::cost, metrics, seconds, true};
 }
@@ -158,6 +160,7 @@ predictor_outputs<Backend> train_latency_predictor(Backend& be, const predictor_
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const auto test = evaluate_predictor(*trained, table, split.test, in.plot,
                                        "predictor fit: " + in.csv.filename().string() + " (test split)");
+  trained->set_measured_at(table.weights);
   trained->save(in.out.string());
   return {std::move(*trained), chosen, test, seconds, false};
 }

@@ -19,6 +19,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -220,6 +221,7 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
     l.vocab = subwords.size();
     l.protocol = protocol;
     l.seed = cfg.seed;
+    l.weights = cfg.weights;
     l.progress = progress;
     detail::set_backend_threads<Backend>(cfg.latency_threads);
     const auto r = dev.latency_dataset ? dev.latency_dataset(l) : measure_latency_dataset<S>(be, l);
@@ -254,6 +256,7 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
   }); });
   detail::set_backend_threads<Backend>(threads);
   auto predictor = latency_predictor<Backend>::load(be, pred_file.string());
+  require_latencies_at(predictor.measured_at(), cfg.weights, pred_file.string(), cfg.file + ": key 'precision'");
   const auto predicted = [&](const arch<S>& a) { return predictor(a); };
 
   std::vector<transformer_config> configs;  // of each row, in order
@@ -287,6 +290,8 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
       t.translate.generation.max_len_a = cfg.max_len_a;
       t.translate.generation.max_len_b = cfg.max_len_b;
       t.flops_length = length;
+      t.weights = cfg.weights;
+      t.scales = cfg.scales;
       t.hypotheses_out = hypotheses;
       fs::create_directories(record.parent_path());
       t.record_out = record;
@@ -298,6 +303,17 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
                      res.sentences, res.sacrebleu.score, res.tokenized.score);
     }); });
     const json j = read_json(record);  // also when skipped: the record is the step's result
+    // A record of an earlier run at another precision is not this run's result.
+    const auto said = [&](const char* key, std::string_view fallback) {
+      return j.contains(key) ? json_get<std::string>(j, key, record.string()) : std::string(fallback);
+    };
+    const std::string tested_at = said("precision", "fp32");
+    const std::string tested = tested_at + (tested_at == "int8" ? " (scales per " + said("int8_scales", "panel") + ")" : "");
+    const std::string wanted = std::string(precision_name(cfg.weights)) +
+                               (cfg.weights == precision::int8 ? " (scales per " + std::string(int8_scales_name(cfg.scales)) + ")" : "");
+    if (tested != wanted)
+      throw config_error(record.string() + ": tested at precision " + tested + ", but " + cfg.file + " says " + wanted +
+                         " (another run folder, or remove the record to test again)");
     r.constraint = name;
     r.family = family;
     r.arch = a.to_string();
@@ -328,6 +344,8 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
       s.evo.crossovers = cfg.crossovers;
       s.evo.mutation_prob = cfg.mutation_prob;
       s.evo.seed = cfg.seed;
+      s.weights = cfg.weights;
+      s.scales = cfg.scales;
       s.out = arch_file;
       fs::create_directories(arch_file.parent_path());
       s.history = folder.search_history(name);
@@ -393,8 +411,10 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
       measured = dev.measure(timed, subwords.size(), cfg.seed, protocol);
     } else {
       detail::set_backend_threads<Backend>(cfg.latency_threads);
-      measured.ms = measure_totals<S>(be, std::span<const transformer_config>(timed), subwords.size(), cfg.seed, protocol);
+      measured.ms =
+          measure_totals<S>(be, std::span<const transformer_config>(timed), subwords.size(), cfg.seed, protocol, cfg.weights);
       measured.device = describe_backend(be);
+      if (cfg.weights != precision::fp32) measured.device += ", " + std::string(precision_name(cfg.weights)) + " weights";
     }
     for (std::size_t i = 0; i < out.rows.size(); ++i) out.rows[i].measured_ms = measured.ms[i];
     std::vector<double> now, then;

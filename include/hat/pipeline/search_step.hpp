@@ -21,6 +21,7 @@
 #include <vector>
 
 #include <hat/backend/concepts.hpp>
+#include <hat/backend/precision.hpp>
 #include <hat/config.hpp>
 #include <hat/data/load_corpus.hpp>
 #include <hat/data/subword_model.hpp>
@@ -61,6 +62,10 @@ struct search_inputs {
   std::string source_lang, target_lang;  // fairseq's binarized data: the languages (empty: as recorded)
   std::size_t valid_batches = 0, max_tokens = 4096;  // validation batches per evaluation (0: all)
   std::size_t flops_length = 30;                     // sentence length of the FLOPs fitness
+  /// The weights' precision searched for: the valid-loss fitness scores at it, and a latency
+  /// predictor that records another precision is refused (latency_predictor::measured_at).
+  precision weights = precision::fp32;
+  int8_scales scales = int8_scales::panel;  // int8's (backend/precision.hpp)
   evolution_options evo;
   std::filesystem::path out;      // the best architecture (written last: it marks the step done)
   std::filesystem::path history;  // every scored network as CSV, and an SVG beside it (empty: none)
@@ -123,6 +128,13 @@ struct valid_loss_fitness {
   model_t model;
   parallel_corpus valid;
   std::size_t max_tokens, batches;
+  std::shared_ptr<Backend> converted{};  // the backend at another precision (set_precision)
+
+  /// Scores at the weights' precision p from now on (converted once; the model must stay where
+  /// it is after this).
+  void set_precision(precision p, int8_scales scales) {
+    if (auto run = backend_at(*be, model, p, scales)) converted = std::move(run), be = converted.get();
+  }
 
   static valid_loss_fitness load(Backend& be, const search_inputs& in) {
     checkpoint_extras x;
@@ -185,6 +197,10 @@ search_outputs<S> search_architecture(Backend& be, Predictor& predictor, const s
     refuse_to_overwrite(in.history, "the history", read);
     refuse_to_overwrite(std::filesystem::path(in.history).replace_extension(".svg"), "the history plot", read);
   }
+  if constexpr (requires { predictor.measured_at(); })
+    require_latencies_at(predictor.measured_at(), in.weights,
+                         in.inputs.empty() ? std::string("the latency predictor") : in.inputs.front().string(),
+                         "the search's precision");
   search_outputs<S> out;
   if (valid_loss && in.fitness != search_fitness::valid_loss)
     throw config_error("search: a valid-loss fitness was given for a search by another fitness");
@@ -195,6 +211,7 @@ search_outputs<S> search_architecture(Backend& be, Predictor& predictor, const s
     if (in.checkpoint.empty() || in.data.empty())
       throw config_error("the valid-loss fitness needs a SuperTransformer checkpoint and its corpus folder");
     auto valid = std::make_shared<valid_loss_fitness<S, Backend>>(valid_loss_fitness<S, Backend>::load(be, in));
+    valid->set_precision(in.weights, in.scales);
     out.fitness = [valid](const arch<S>& a) { return (*valid)(a); };
     out.fitness_name = "validation loss (bits/token)";
   } else {

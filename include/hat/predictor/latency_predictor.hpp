@@ -18,6 +18,7 @@
 #include <vector>
 
 #include <hat/backend/concepts.hpp>
+#include <hat/backend/precision.hpp>
 #include <hat/config.hpp>
 #include <hat/io/atomic_file.hpp>
 #include <hat/io/latency_csv.hpp>
@@ -108,7 +109,9 @@ class latency_predictor {
  public:
   using network = mlp<Backend, In, Hidden, HiddenLayers, float>;
   using features = std::array<double, In>;
-  static constexpr std::uint32_t format_version = 1;
+  /// 2 records the weights' precision the latencies were measured at; version 1 files (before
+  /// it) still load, as fp32.
+  static constexpr std::uint32_t format_version = 2;
 
   latency_predictor(Backend& be, double lat_norm, predictor_model model = predictor_model::mlp,
                     const features& feature_norm = default_feature_norm<In>())
@@ -119,8 +122,8 @@ class latency_predictor {
       if (v == 0 || !std::isfinite(v)) throw config_error("latency predictor: feature norms must be finite and non-zero");
   }
 
-  /// Trains on the rows `rows` of a HAT latency table (In = 10). `on_step(step, total, loss)`
-  /// reports progress; it may be omitted.
+  /// Trains on the rows `rows` of a HAT latency table (In = 10), and takes its precision.
+  /// `on_step(step, total, loss)` reports progress; it may be omitted.
   template <class Progress = std::nullptr_t>
     requires(In == 10)
   void fit(const latency_table& data, std::span<const std::size_t> rows, const predictor_train_options& o,
@@ -132,6 +135,7 @@ class latency_predictor {
       ms.push_back(data.rows[r].total_ms());
     }
     fit(std::span<const features>(x), std::span<const double>(ms), o, std::forward<Progress>(on_step));
+    measured_at_ = data.weights;
   }
 
   /// Trains on raw features `raw` [n] and measured total latencies `total_ms` [n].
@@ -297,6 +301,10 @@ class latency_predictor {
   }
 
   double lat_norm() const noexcept { return lat_norm_; }
+  /// The weights' precision of the latencies it predicts (its dataset's: latency_table::weights);
+  /// fp32 unless set. An adapted predictor states its own rows', whatever its source's.
+  precision measured_at() const noexcept { return measured_at_; }
+  void set_measured_at(precision p) noexcept { measured_at_ = p; }
   const features& feature_norm() const noexcept { return norm_; }
   predictor_model model() const noexcept { return model_; }
   std::size_t ensemble_size() const noexcept { return nets_.size(); }
@@ -340,6 +348,7 @@ class latency_predictor {
     put_(out, static_cast<std::uint32_t>(HiddenLayers));
     put_(out, static_cast<std::uint32_t>(log_target_));
     put_(out, static_cast<std::uint32_t>(In));
+    put_(out, static_cast<std::uint32_t>(measured_at_));
     put_(out, lat_norm_);
     for (double v : norm_) put_(out, v);
     if (model_ == predictor_model::linear) {
@@ -379,12 +388,12 @@ class latency_predictor {
       std::memcpy(&v, data.data() + pos, sizeof(V));
       pos += sizeof(V);
     };
-    std::uint32_t version = 0, model = 0, hidden = 0, layers = 0, log_target = 0, inputs = 0;
+    std::uint32_t version = 0, model = 0, hidden = 0, layers = 0, log_target = 0, inputs = 0, measured_at = 0;
     double lat_norm = 0;
     features norm{};
     get(version);
-    if (version != format_version)
-      throw config_error(name + ": predictor format version " + std::to_string(version) + ", this build reads " +
+    if (version < 1 || version > format_version)
+      throw config_error(name + ": predictor format version " + std::to_string(version) + ", this build reads 1 to " +
                          std::to_string(format_version));
     get(model);
     get(hidden);
@@ -394,6 +403,9 @@ class latency_predictor {
     if (inputs != In)
       throw config_error(name + ": the predictor reads " + std::to_string(inputs) + " features, this program " +
                          std::to_string(In));
+    if (version >= 2) get(measured_at);
+    if (measured_at > static_cast<std::uint32_t>(precision::int8))
+      throw config_error(name + ": unknown precision code " + std::to_string(measured_at));
     get(lat_norm);
     for (double& v : norm) get(v);
     if (model < 1 || model > 4) throw config_error(name + ": unknown model kind " + std::to_string(model));
@@ -407,6 +419,7 @@ class latency_predictor {
       if (v == 0 || !std::isfinite(v)) throw config_error(name + ": a feature norm is zero or not finite");
     latency_predictor p(be, lat_norm, static_cast<predictor_model>(model), norm);
     p.log_target_ = log_target != 0;
+    p.measured_at_ = static_cast<precision>(measured_at);
     const auto finite = [&](double v) {
       if (!std::isfinite(v)) throw config_error(name + ": a weight is not a finite number (the file would predict garbage)");
     };
@@ -531,6 +544,7 @@ class latency_predictor {
   double lat_norm_;
   predictor_model model_;
   bool log_target_ = false;
+  precision measured_at_ = precision::fp32;
   features norm_;
   linear_model<In> linear_;
   linear_model<quadratic_size<In>> quadratic_;

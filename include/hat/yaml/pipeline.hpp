@@ -15,6 +15,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <hat/backend/precision.hpp>
 #include <hat/config.hpp>
 #include <hat/io/read_file.hpp>
 #include <hat/yaml/training.hpp>
@@ -70,6 +71,11 @@ struct pipeline_config {
   std::size_t max_len_b = 200;
   int threads = 1;
   std::string train_device = "cpu";  // cpu, or cuda: SuperTransformer and SubTransformer training on the first GPU
+  // `precision`: the weights' precision the results are for: the latency dataset and the
+  // results are timed at it, the predictor learns it, the search's valid loss and the test
+  // decode at it (training stays fp32). `int8-scales` with int8.
+  precision weights = precision::fp32;
+  int8_scales scales = int8_scales::panel;
 };
 
 namespace detail {
@@ -87,7 +93,7 @@ inline pipeline_config parse_pipeline_yaml(const std::string& text, const std::s
   c.file = file;
   const auto base = std::filesystem::path(file).parent_path();
   const auto path = [&](const std::string& p) { return (std::filesystem::path(p).is_absolute() ? std::filesystem::path(p) : base / p).lexically_normal().string(); };
-  bool have_constraints = false, have_training = false;
+  bool have_constraints = false, have_training = false, have_scales = false;
   for (auto it = root.begin(); it != root.end(); ++it) {
     if (!it->first.IsScalar()) throw config_error(detail::where(file, it->first.Mark()) + ": expected a plain key");
     const std::string k = it->first.Scalar();  // copies: the iterator's pair is a temporary proxy
@@ -174,10 +180,18 @@ inline pipeline_config parse_pipeline_yaml(const std::string& text, const std::s
     else if (k == "max-len-b") c.max_len_b = count();
     else if (k == "threads") c.threads = static_cast<int>(positive_count());
     else if (k == "train-device") c.train_device = one_of({"cpu", "cuda"});
+    else if (k == "precision") c.weights = parse_precision(one_of({"fp32", "bf16", "int8"}), k);
+    else if (k == "int8-scales") c.scales = parse_int8_scales(one_of({"panel", "row"}), k), have_scales = true;
     else throw config_error(detail::where(file, m) + ": unknown key '" + k + "'");
   }
   if (!have_training) throw config_error(file + ": missing key 'training-config' (hat train's YAML)");
   if (!have_constraints) throw config_error(file + ": missing key 'latency-constraints' (a list of ms)");
+  if (c.weights != precision::fp32 && c.latency_device != "cpu")
+    throw config_error(file + ": key 'precision': " + std::string(precision_name(c.weights)) + " is timed on the CPU only (latency-device: " +
+                       c.latency_device + " times fp32)");
+  if (have_scales && c.weights != precision::int8)
+    throw config_error(file + ": key 'int8-scales' applies to 'precision: int8' only (the precision is " +
+                       std::string(precision_name(c.weights)) + ")");
   if (!c.predictor_adapt_from.empty()) {
     if (c.predictor_model != "auto" && c.predictor_model != "cost")
       throw config_error(file + ": predictor-adapt-from adapts with the cost model; predictor-model '" + c.predictor_model +
