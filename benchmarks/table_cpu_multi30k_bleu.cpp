@@ -28,6 +28,7 @@
 #include <hat/eval/bleu.hpp>
 #include <hat/yaml/subtransformer.hpp>
 #include <hat/nn/checkpoint.hpp>
+#include <hat/pipeline/subword_binding.hpp>
 #include <hat/space/small_spaces.hpp>
 
 namespace {
@@ -94,7 +95,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s: not a multi30k checkpoint written by hat train\n", checkpoint.c_str());
     return 1;
   }
-  const auto subwords = hat::subword_model::load(*x.value("subwords"));
+  const auto subwords = hat::checkpoint_subwords(x, checkpoint, "");  // found beside the checkpoint, its hash checked
   const hat::corpus_location at{data, *x.value("source_lang"), *x.value("target_lang")};
   std::vector<std::string> src = hat::read_lines(at.file(split, at.source_lang)), ref = hat::read_lines(at.file(split, at.target_lang));
   if (limit && limit < src.size()) src.resize(limit), ref.resize(limit);
@@ -146,9 +147,11 @@ int main(int argc, char** argv) {
     const auto hyps = hat::translate(run, model, c, subwords, src, to);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const auto r = hat::corpus_bleu(hyps, {ref});
-    std::printf("| %s | %s | %.2f | %.1f/%.1f/%.1f/%.1f | %.3f | %zu/%zu | %.4f (%.2f) | %.1f |\n", name.c_str(),
-                w.name.c_str(), r.score, r.precisions[0], r.precisions[1], r.precisions[2], r.precisions[3], r.bp,
-                r.sys_len, r.ref_len, max_diff, max_abs, static_cast<double>(src.size()) / seconds);
+    char drift[48] = "(the reference)";
+    if (w.p != hat::precision::fp32) std::snprintf(drift, sizeof drift, "%.4f (%.2f)", max_diff, max_abs);
+    std::printf("| %s | %s | %.2f | %.1f/%.1f/%.1f/%.1f | %.3f | %zu/%zu | %s | %.1f |\n", name.c_str(), w.name.c_str(),
+                r.score, r.precisions[0], r.precisions[1], r.precisions[2], r.precisions[3], r.bp, r.sys_len, r.ref_len,
+                drift, static_cast<double>(src.size()) / seconds);
     std::fflush(stdout);
     if (!out_dir.empty()) {
       std::filesystem::create_directories(out_dir);

@@ -16,6 +16,8 @@ namespace {
 
 void run_latency(const latency_cli_options& o) {
   if (o.files.empty() && !o.space_max) throw CLI::ValidationError("hat latency", "give SubTransformer YAML files or --space-max");
+  if (o.device == "cuda" && o.precision != "fp32")
+    throw CLI::ValidationError("--precision", o.precision + " is timed on the CPU only (--device cuda times fp32)");
   if (o.device == "cuda") return run_latency_cuda(o);
   hat::cpu::set_threads(o.threads);
   if (const auto w = hat::cpu::blas_warning(); !w.empty()) std::cerr << "hat: warning: " << w << "\n";

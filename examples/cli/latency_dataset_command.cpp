@@ -17,6 +17,8 @@ namespace {
 
 void run(const latency_dataset_cli_options& o) {
   if (o.task.empty() == o.space.empty()) throw hat::config_error("give exactly one of --task and --space");
+  if (o.device == "cuda" && o.precision != "fp32")
+    throw CLI::ValidationError("--precision", o.precision + " is timed on the CPU only (--device cuda times fp32)");
   if (o.device == "cuda") return run_latency_dataset_cuda(o);
   hat::cpu::set_threads(o.threads);
   precision_flag(o.precision);  // a bad value is refused here, a slow one said before timing

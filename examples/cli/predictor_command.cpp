@@ -161,8 +161,9 @@ void run_predict(const predict_options& o) {
   auto p = predictor::load(be, o.model);
   const std::size_t failed = for_each_file("predictor predict", o.files, [&](std::size_t, const std::string& f) {
     const double ms = with_space<space_role::hat>(o.space, "--space", [&]<class S>() { return p(hat::read_subtransformer_yaml<S>(f)); });
-    if (o.json) print_json({{"file", f}, {"latency_ms", ms}});
-    else std::printf("%-60s %10.2f ms\n", f.c_str(), ms);
+    const std::string at(hat::precision_name(p.measured_at()));
+    if (o.json) print_json({{"file", f}, {"latency_ms", ms}, {"precision", at}});
+    else std::printf("%-60s %10.2f ms (%s weights)\n", f.c_str(), ms, at.c_str());
   });
   if (failed) throw exit_code{1};
 }
@@ -237,7 +238,7 @@ void add_predictor_command(CLI::App& app) {
   predict->add_option("--space", p->space, "space the configs belong to (latency: every HAT space)")
       ->check(CLI::IsMember(space_names(space_role::hat)))
       ->capture_default_str();
-  predict->add_flag("--json", p->json, "one JSON object per file: file, latency_ms");
+  predict->add_flag("--json", p->json, "one JSON object per file: file, latency_ms, precision (of the latencies the predictor learnt)");
   predict->add_option("files", p->files, "SubTransformer YAML files")->required()->check(CLI::ExistingFile);
   predict->callback([p] { run_predict(*p); });
 }

@@ -108,6 +108,7 @@ void run_search(const search_options& o, hat::communicator* comm) {
   hat::cpu::set_threads(o.threads);
   hat::cpu be;
   auto pred = hat::latency_predictor<hat::cpu>::load(be, o.predictor);
+  hat::require_latencies_at(pred.measured_at(), weights, o.predictor, "--precision");  // before any model is read
   std::string space = o.space;
   int len = static_cast<int>(o.source_length);
   if (!o.task.empty()) space = space_of_task(o.task), len = hat::find_task(o.task)->source_length;

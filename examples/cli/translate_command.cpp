@@ -86,8 +86,7 @@ void print_test(const translate_cli_options& o, const hat::translate_options& to
     print_json(r.record());
     return;
   }
-  const std::string weights = std::string(hat::precision_name(r.weights)) +
-                              (r.weights == hat::precision::int8 ? " (scales per " + std::string(hat::int8_scales_name(r.scales)) + ")" : "");
+  const std::string weights = hat::weights_text(r.weights, r.scales);
   std::printf("%s: %zu sentences, beam %zu, lenpen %.2f, %s weights, %.1f sentences/s\n", o.split.c_str(), r.sentences,
               to.generation.beam, to.generation.lenpen, weights.c_str(), r.sentences_per_s);
   std::printf("sacreBLEU  %s\n           %s%s\n", r.sacrebleu.formatted().c_str(), r.sacrebleu.signature.c_str(),

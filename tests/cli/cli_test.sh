@@ -155,7 +155,7 @@ check "predictor eval: an int8 predictor on an fp32 dataset is refused" \
   bash -c "test $? -eq 1 && grep -q 'p8.pred: int8 latencies; .*ld.csv.s precision is fp32' '$work/p8.err'"
 "$hat" search --space number-words --predictor "$work/p8.pred" --latency-constraint 1 --out "$work/s8.yml" >/dev/null 2>"$work/s8.err"
 check "search: an int8 predictor for an fp32 search is refused, nothing written" \
-  bash -c "test $? -eq 1 && grep -q \"p8.pred: int8 latencies; the search's precision is fp32\" '$work/s8.err' && test ! -e '$work/s8.yml'"
+  bash -c "test $? -eq 1 && grep -q 'p8.pred: int8 latencies; --precision is fp32' '$work/s8.err' && test ! -e '$work/s8.yml'"
 
 # The whole pipeline on the built-in task, with tiny budgets; then a rerun resumes (skips) every step.
 "$hat" demo --quick --run-dir "$work/demo" >"$work/demo.out" 2>"$work/demo.err"
@@ -182,8 +182,8 @@ check "pipeline: predictor-adapt-from adapts the given predictor, scored by leav
 check "pipeline precision: int8: the dataset, the test record and the results say int8" \
   bash -c "test \$(grep -c ',int8$' '$work/fine/latency/latency.csv') -eq 12 && grep -q '\"precision\": *\"int8\"' '$work/fine/test/75pct.json' && grep -q 'int8 weights' '$work/fine/results.md'"
 "$hat" pipeline --config "$work/demo/config/fine.yml" --run-dir "$work/fine" >/dev/null 2>"$work/fine32.err"
-check "pipeline: an int8 run folder rerun at fp32 is refused, naming the dataset" \
-  bash -c "test $? -eq 1 && grep -q 'latency.csv: measured at precision int8, this run measures fp32' '$work/fine32.err'"
+check "pipeline: an int8 run folder rerun at fp32 is refused before any step" \
+  bash -c "test $? -eq 1 && grep -q 'fine: a run for int8 (scales per panel) weights, but .*fine.yml says fp32' '$work/fine32.err' && ! grep -q 'step 1/' '$work/fine32.err'"
 { cat "$work/demo/config/fine.yml"; printf 'predictor-model: mlp\n'; } >"$work/demo/config/fine_mlp.yml"
 "$hat" pipeline --config "$work/demo/config/fine_mlp.yml" --run-dir "$work/fine_mlp" >/dev/null 2>"$work/fine_mlp.err"
 check "pipeline: predictor-adapt-from with predictor-model mlp is refused, naming both" \

@@ -102,6 +102,8 @@ TEST_CASE("latency csv: every bad file names the file, the line and the column",
   wrong_header.replace(0, 17, "encoder_embed_dimm");
   std::string text_value = good_row;
   text_value.replace(text_value.find("4.0"), 3, "four");
+  std::string control = header;
+  control.insert(control.size() - 1, ",g\x01");
   std::string negative = good_row;
   negative.replace(negative.find("9.922519326210022"), 17, "-9.922519326210022");
   const std::vector<bad> cases = {
@@ -119,6 +121,7 @@ TEST_CASE("latency csv: every bad file names the file, the line and the column",
       {"huge feature", header + "6e9,6,1,1,1,1,1,1,1,1,1,1,1,1\n", {"bad.csv:2:", "'encoder_embed_dim'", "not an architecture's value"}},
       {"zero total", header + "640,6,1,1,1,1,1,1,1,1,0,0,1,1\n", {"bad.csv:2:", "add up to 0 ms"}},
       {"binary", std::string("\x89PNG\0\0\x01", 7), {"bad.csv", "NUL"}},
+      {"control character in a name", control + good_row, {"bad.csv:1:", "column 15: a control character in its name"}},
   };
   for (const auto& c : cases) {
     INFO(c.what);

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <cmath>
 #include <filesystem>
+#include <span>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <vector>
@@ -80,6 +82,20 @@ hat::latency_dataset_inputs tiny_latency_dataset(const hat::run_folder& folder, 
   in.progress = nullptr;
   return in;
 }
+
+// The CPU backend, recording the weights' precision of every product it runs (copies share the
+// record): what a step timed is then known, not just what it was asked to time.
+struct precision_spy : hat::cpu {
+  std::shared_ptr<std::vector<hat::precision>> seen = std::make_shared<std::vector<hat::precision>>();
+  template <class T>
+  void gemm(hat::matrix_cref<T> a, hat::op ta, hat::matrix_cref<T> b, hat::op tb, hat::matrix_ref<T> c, T alpha, T beta) const {
+    seen->push_back(decode_precision());
+    hat::cpu::gemm<T>(a, ta, b, tb, c, alpha, beta);
+  }
+  bool only(hat::precision p) const {
+    return !seen->empty() && std::all_of(seen->begin(), seen->end(), [p](hat::precision q) { return q == p; });
+  }
+};
 }  // namespace
 
 TEST_CASE("train step: stops when asked, resumes, and a finished run returns untouched", "[train][pipeline]") {
@@ -391,10 +407,21 @@ TEST_CASE("latency step at int8: the dataset and its predictor say int8; a searc
   hat::cpu be;
   auto in = tiny_latency_dataset(folder, 20);
   in.weights = hat::precision::int8;
-  const auto a = hat::measure_latency_dataset<hat::number_words_space>(be, in);
+  precision_spy spy;
+  const auto a = hat::measure_latency_dataset<hat::number_words_space>(spy, in);
   CHECK(a.table.weights == hat::precision::int8);
   CHECK(hat::read_latency_csv(in.out).weights == hat::precision::int8);
-  CHECK(be.decode_precision() == hat::precision::fp32);  // the caller's backend stays fp32
+  CHECK(spy.only(hat::precision::int8));  // every product timed ran on the int8 weights
+  CHECK(spy.decode_precision() == hat::precision::fp32);  // the caller's backend stays fp32
+  spy.seen->clear();
+  const std::vector<hat::transformer_config> two{hat::config_of(hat::arch<hat::number_words_space>::largest()),
+                                                 hat::config_of(hat::arch<hat::number_words_space>::smallest())};
+  const auto totals = hat::measure_totals<hat::number_words_space>(spy, std::span(two), 60, 1, in.protocol, hat::precision::int8);
+  CHECK(totals.size() == 2);
+  CHECK(spy.only(hat::precision::int8));
+  spy.seen->clear();
+  hat::measure_totals<hat::number_words_space>(spy, std::span(two), 60, 1, in.protocol);
+  CHECK(spy.only(hat::precision::fp32));
 
   hat::predictor_inputs p;
   p.csv = in.out;

@@ -52,6 +52,11 @@ inline int8_scales parse_int8_scales(std::string_view name, const std::string& w
   throw config_error(where + ": unknown int8 scales '" + std::string(name) + "' (panel, row)");
 }
 
+/// The weights a run used, in words: "fp32", "bf16", or "int8 (scales per panel|row)".
+inline std::string weights_text(precision p, int8_scales scales) {
+  return std::string(precision_name(p)) + (p == precision::int8 ? " (scales per " + std::string(int8_scales_name(scales)) + ")" : "");
+}
+
 /// Latencies measured at one precision do not predict another's: a latency predictor or dataset
 /// (`name`) of `measured` latencies used where `what` is `wanted` is a config_error naming both.
 inline void require_latencies_at(precision measured, precision wanted, const std::string& name, const std::string& what) {

@@ -67,7 +67,8 @@ inline std::vector<std::string_view> split_csv_line(std::string_view line) {
 }  // namespace detail
 
 /// Reads a HAT latency CSV. The header must start with HAT's 14 columns; further columns are
-/// kept as extras. Every value must be a finite number, latencies non-negative. Throws
+/// kept as extras, but `precision` (latency_table::weights). Every other value must be a finite
+/// number, latencies non-negative. Throws
 /// config_error naming the file, the line and the column.
 inline latency_table parse_latency_csv(std::string_view text, const std::string& file) {
   latency_table t;
@@ -85,7 +86,12 @@ inline latency_table parse_latency_csv(std::string_view text, const std::string&
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     const std::string at = file + ":" + std::to_string(line_no);
     if (line_no == 1) {
-      for (auto c : detail::split_csv_line(line)) columns.emplace_back(c);
+      for (auto c : detail::split_csv_line(line)) {
+        for (char ch : c)
+          if (static_cast<unsigned char>(ch) < 0x20)  // a name a writer could not give back as read
+            throw config_error(at + ": column " + std::to_string(columns.size() + 1) + ": a control character in its name");
+        columns.emplace_back(c);
+      }
       for (std::size_t i = 0; i < 14; ++i) {
         const std::string_view want = i < 10 ? hat_feature_names[i] : latency_columns[i - 10];
         if (i >= columns.size() || columns[i] != want)

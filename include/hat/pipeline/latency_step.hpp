@@ -97,7 +97,7 @@ latency_dataset_outputs measure_latency_dataset(Backend& be, const latency_datas
       throw config_error(out + ": its columns are not those of this space's dataset (another --space or --task?)");
     if (done.weights != in.weights)
       throw config_error(out + ": measured at precision " + std::string(precision_name(done.weights)) + ", this run measures " +
-                         std::string(precision_name(in.weights)) + " (a dataset holds one precision); nothing was changed");
+                         std::string(precision_name(in.weights)) + " (a dataset holds one precision: another precision or file); nothing was changed");
     if (done.rows.size() > in.samples)
       throw config_error(out + ": has " + std::to_string(done.rows.size()) + " rows, more than --samples " +
                          std::to_string(in.samples));
@@ -114,7 +114,7 @@ latency_dataset_outputs measure_latency_dataset(Backend& be, const latency_datas
   }
   const std::size_t first = table.rows.size();
   // The weights timed are converted once, before any clock starts (bf16, int8); fp32 runs on be.
-  with_decode_precision(be, super, in.weights, [&](Backend& run) {
+  if (first < in.samples) with_decode_precision(be, super, in.weights, [&](Backend& run) {
     latency_options lo = in.protocol;
     lo.trim = trim_rule::dataset;
     const auto start = std::chrono::steady_clock::now();

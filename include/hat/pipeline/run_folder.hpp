@@ -45,6 +45,8 @@ struct run_folder {
     return root / "test" / (constraint + ".baseline.json");
   }
   std::filesystem::path results_plot() const { return root / "results.svg"; }
+  /// The weights' precision every step of this run is for (`precision`, `int8-scales`), in words.
+  std::filesystem::path precision_file() const { return root / "precision.txt"; }
 
   /// Whether a step that is skipped once its output exists is done: the predictor, a search, a
   /// baseline's pick (a test is done once its record exists). Training and the latency dataset always run: they resume themselves.

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
@@ -24,7 +25,10 @@
 #include <vector>
 
 #include <hat/backend/concepts.hpp>
+#include <hat/backend/precision.hpp>
 #include <hat/config.hpp>
+#include <hat/io/read_file.hpp>
+#include <hat/io/atomic_file.hpp>
 #include <hat/data/load_corpus.hpp>
 #include <hat/dist/communicator.hpp>
 #include <hat/data/subword_model.hpp>
@@ -164,6 +168,28 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
     throw config_error(cfg.file + ": a pipeline on " + std::to_string(comm.size()) + " ranks trains and measures on the CPU; "
                        "train-device and latency-device cuda run in one process");
   FILE* const progress = in.quiet || !lead ? nullptr : stderr;
+  // A run folder holds one precision: its dataset, predictor, searches and tests are all for it.
+  // Recorded before step 1 and checked on every rerun (a folder from before the record holds
+  // fp32 results, if any).
+  const std::string weights = weights_text(cfg.weights, cfg.scales);
+  {
+    const fs::path stamp = folder.precision_file();
+    const bool earlier = fs::exists(folder.latency_csv()) || fs::exists(folder.predictor_file()) || fs::exists(folder.root / "search");
+    std::string recorded = fs::exists(stamp) ? read_file(stamp) : earlier ? "fp32" : weights;
+    while (!recorded.empty() && std::isspace(static_cast<unsigned char>(recorded.back()))) recorded.pop_back();
+    if (recorded != weights)
+      throw config_error(folder.root.string() + ": a run for " + recorded + " weights, but " + cfg.file + " says " + weights +
+                         " (a run folder holds one precision: use another run folder)");
+    on_rank0(comm, [&] {
+      if (!fs::exists(stamp)) {
+        fs::create_directories(folder.root);
+        write_file_atomic(stamp, weights + "\n");
+      }
+    });
+  }
+  if constexpr (requires { Backend::precision_warning(cfg.weights); })
+    if (const auto w = Backend::precision_warning(cfg.weights); progress && !w.empty())
+      std::fprintf(progress, "hat pipeline: warning: %s\n", w.c_str());
   pipeline_outputs out;
   detail::pipeline_steps step(3 + (cfg.baselines ? 6 : 3) * cfg.latency_constraints.size(), in.quiet, !lead);
   const auto train = [&](const training_config& c, train_inputs t) {
@@ -309,11 +335,9 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
     };
     const std::string tested_at = said("precision", "fp32");
     const std::string tested = tested_at + (tested_at == "int8" ? " (scales per " + said("int8_scales", "panel") + ")" : "");
-    const std::string wanted = std::string(precision_name(cfg.weights)) +
-                               (cfg.weights == precision::int8 ? " (scales per " + std::string(int8_scales_name(cfg.scales)) + ")" : "");
-    if (tested != wanted)
-      throw config_error(record.string() + ": tested at precision " + tested + ", but " + cfg.file + " says " + wanted +
-                         " (another run folder, or remove the record to test again)");
+    if (tested != weights)
+      throw config_error(record.string() + ": tested at precision " + tested + ", but " + cfg.file + " says " + weights +
+                         " (a run folder holds one precision: use another run folder)");
     r.constraint = name;
     r.family = family;
     r.arch = a.to_string();

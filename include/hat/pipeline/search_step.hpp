@@ -129,11 +129,14 @@ struct valid_loss_fitness {
   parallel_corpus valid;
   std::size_t max_tokens, batches;
   std::shared_ptr<Backend> converted{};  // the backend at another precision (set_precision)
+  precision weights = precision::fp32;    // what set_precision asked for
+  int8_scales scales = int8_scales::panel;
 
   /// Scores at the weights' precision p from now on (converted once; the model must stay where
-  /// it is after this).
-  void set_precision(precision p, int8_scales scales) {
-    if (auto run = backend_at(*be, model, p, scales)) converted = std::move(run), be = converted.get();
+  /// it is after this: a copy of the fitness is refused when it scores, not run in fp32).
+  void set_precision(precision p, int8_scales s) {
+    if (auto run = backend_at(*be, model, p, s)) converted = std::move(run), be = converted.get();
+    weights = p, scales = s;
   }
 
   static valid_loss_fitness load(Backend& be, const search_inputs& in) {
@@ -162,6 +165,10 @@ struct valid_loss_fitness {
                                "hat search", recorded, in.checkpoint);
   }
   double operator()(const arch<S>& a) const {
+    if constexpr (requires { be->decodes_at(weights, model, scales); })
+      if (!be->decodes_at(weights, model, scales))
+        throw config_error("valid-loss fitness: its " + weights_text(weights, scales) +
+                           " weights belong to another model (a copy of the fitness: call set_precision on it)");
     const auto s = validation_loss(*be, model, config_of(a), valid, max_tokens, batches);
     return per_token_bits(s.loss, s.tokens);
   }
