@@ -73,24 +73,24 @@ struct valid_cli_options {
 /// (converted once).
 template <class S, class Model>
 void score_files(hat::cpu& be, const Model& model, const hat::parallel_corpus& valid, const valid_cli_options& o) {
-  const auto flags = o.weights.parse();
-  const hat::precision weights = flags.first;
-  const std::size_t failed = hat::with_decode_precision(be, model, weights, [&](hat::cpu& run) {
-    return for_each_file("valid-loss", o.files, [&](std::size_t, const std::string& file) {
-      const auto cfg = hat::config_of(hat::read_subtransformer_yaml<S>(file));
-      const auto s = hat::validation_loss(run, model, cfg, valid, static_cast<std::size_t>(o.max_tokens),
-                                          static_cast<std::size_t>(o.batches), 0.1, o.comm);
-      if (o.comm && o.comm->rank() != 0) return;  // rank 0 prints
-      const double bits = hat::per_token_bits(s.loss, s.tokens), nll = hat::per_token_bits(s.nll, s.tokens);
-      if (o.json)
-        print_json({{"file", file}, {"loss", bits}, {"nll", nll}, {"tokens", s.tokens},
-                    {"precision", std::string(hat::precision_name(weights))}});
-      else
-        std::printf("%s: valid loss %.4f bits/token (nll %.4f, ppl %.2f) over %zu tokens%s\n", file.c_str(), bits, nll,
-                    std::exp2(nll), s.tokens, weights == hat::precision::fp32 ? "" : (", " + std::string(hat::precision_name(weights)) + " weights").c_str());
-      std::fflush(stdout);
-    });
-  }, flags.second);
+  const auto [weights, scales] = o.weights.parse();
+  const auto converted = hat::backend_at(be, model, weights, scales);
+  hat::cpu& run = converted ? *converted : be;
+  const std::string name(hat::precision_name(weights));
+  const std::string said = weights == hat::precision::fp32 ? "" : ", " + name + " weights";
+  const std::size_t failed = for_each_file("valid-loss", o.files, [&](std::size_t, const std::string& file) {
+    const auto cfg = hat::config_of(hat::read_subtransformer_yaml<S>(file));
+    const auto s = hat::validation_loss(run, model, cfg, valid, static_cast<std::size_t>(o.max_tokens),
+                                        static_cast<std::size_t>(o.batches), 0.1, o.comm);
+    if (o.comm && o.comm->rank() != 0) return;  // rank 0 prints
+    const double bits = hat::per_token_bits(s.loss, s.tokens), nll = hat::per_token_bits(s.nll, s.tokens);
+    if (o.json)
+      print_json({{"file", file}, {"loss", bits}, {"nll", nll}, {"tokens", s.tokens}, {"precision", name}});
+    else
+      std::printf("%s: valid loss %.4f bits/token (nll %.4f, ppl %.2f) over %zu tokens%s\n", file.c_str(), bits, nll,
+                  std::exp2(nll), s.tokens, said.c_str());
+    std::fflush(stdout);
+  });
   if (failed) throw exit_code{1};
 }
 

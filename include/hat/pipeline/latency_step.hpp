@@ -113,47 +113,48 @@ latency_dataset_outputs measure_latency_dataset(Backend& be, const latency_datas
                    table.rows.size(), in.samples);
   }
   const std::size_t first = table.rows.size();
-  // The weights timed are converted once, before any clock starts (bf16, int8); fp32 runs on be.
-  if (first < in.samples) with_decode_precision(be, super, in.weights, [&](Backend& run) {
-    latency_options lo = in.protocol;
-    lo.trim = trim_rule::dataset;
-    const auto start = std::chrono::steady_clock::now();
-    auto last_write = start, last_print = start;
-    for (std::size_t i = first; i < in.samples; ++i) {
-      const auto r = measure_latency(run, super, config_of(archs[i]), lo);
-      table.rows.push_back(latency_dataset_row(archs[i], r));
-      const auto now = std::chrono::steady_clock::now();
-      // Rewriting the file after every row would cost O(rows^2): once a second, and at the end.
-      if (i + 1 == in.samples || now - last_write > std::chrono::seconds(1)) {
-        write_latency_csv(table, in.out);
-        last_write = now;
-      }
-      if (in.progress && (i + 1 == in.samples || now - last_print > std::chrono::seconds(1))) {  // a line a second at most
-        last_print = now;
-        const double s = std::chrono::duration<double>(now - start).count(), per = s / static_cast<double>(i + 1 - first);
-        std::fprintf(in.progress, "\rhat latency-dataset: %zu/%zu rows, %.2f s/row, ETA %.0f s, last %.2f ms   ", i + 1,
-                     in.samples, per, per * static_cast<double>(in.samples - i - 1), r.total_ms());
-        if (i + 1 == in.samples) std::fprintf(in.progress, "\n");
-      }
-    }
-    // Further passes over the rows measured now, written once at the end (an interrupted pass
-    // leaves the rows of the passes before it).
-    for (std::size_t pass = 2; pass <= lo.passes && first < in.samples; ++pass) {
-      const std::size_t count = in.samples - first;
-      for (std::size_t j = 0; j < count; ++j) {
-        const std::size_t i = pass % 2 == 0 ? in.samples - 1 - j : first + j;
-        auto row = latency_dataset_row(archs[i], measure_latency(run, super, config_of(archs[i]), lo));
-        if (row.total_ms() < table.rows[i].total_ms()) table.rows[i] = std::move(row);
-        const auto now = std::chrono::steady_clock::now();
-        if (in.progress && (j + 1 == count || now - last_print > std::chrono::seconds(1))) {
-          last_print = now;
-          std::fprintf(in.progress, "\rhat latency-dataset: pass %zu/%zu, %zu/%zu rows   ", pass, lo.passes, j + 1, count);
-          if (j + 1 == count) std::fprintf(in.progress, "\n");
-        }
-      }
+  // The weights timed are converted once, before any clock starts (bf16, int8); fp32 runs on
+  // be, and a complete file converts nothing.
+  const auto converted = first < in.samples ? backend_at(be, super, in.weights) : nullptr;
+  Backend& run = converted ? *converted : be;
+  latency_options lo = in.protocol;
+  lo.trim = trim_rule::dataset;
+  const auto start = std::chrono::steady_clock::now();
+  auto last_write = start, last_print = start;
+  for (std::size_t i = first; i < in.samples; ++i) {
+    const auto r = measure_latency(run, super, config_of(archs[i]), lo);
+    table.rows.push_back(latency_dataset_row(archs[i], r));
+    const auto now = std::chrono::steady_clock::now();
+    // Rewriting the file after every row would cost O(rows^2): once a second, and at the end.
+    if (i + 1 == in.samples || now - last_write > std::chrono::seconds(1)) {
       write_latency_csv(table, in.out);
+      last_write = now;
     }
-  });
+    if (in.progress && (i + 1 == in.samples || now - last_print > std::chrono::seconds(1))) {  // a line a second at most
+      last_print = now;
+      const double s = std::chrono::duration<double>(now - start).count(), per = s / static_cast<double>(i + 1 - first);
+      std::fprintf(in.progress, "\rhat latency-dataset: %zu/%zu rows, %.2f s/row, ETA %.0f s, last %.2f ms   ", i + 1,
+                   in.samples, per, per * static_cast<double>(in.samples - i - 1), r.total_ms());
+      if (i + 1 == in.samples) std::fprintf(in.progress, "\n");
+    }
+  }
+  // Further passes over the rows measured now, written once at the end (an interrupted pass
+  // leaves the rows of the passes before it).
+  for (std::size_t pass = 2; pass <= lo.passes && first < in.samples; ++pass) {
+    const std::size_t count = in.samples - first;
+    for (std::size_t j = 0; j < count; ++j) {
+      const std::size_t i = pass % 2 == 0 ? in.samples - 1 - j : first + j;
+      auto row = latency_dataset_row(archs[i], measure_latency(run, super, config_of(archs[i]), lo));
+      if (row.total_ms() < table.rows[i].total_ms()) table.rows[i] = std::move(row);
+      const auto now = std::chrono::steady_clock::now();
+      if (in.progress && (j + 1 == count || now - last_print > std::chrono::seconds(1))) {
+        last_print = now;
+        std::fprintf(in.progress, "\rhat latency-dataset: pass %zu/%zu, %zu/%zu rows   ", pass, lo.passes, j + 1, count);
+        if (j + 1 == count) std::fprintf(in.progress, "\n");
+      }
+    }
+    write_latency_csv(table, in.out);
+  }
   if (table.rows.size() == first) write_latency_csv(table, in.out);  // nothing new: still a complete file
   result.measured_now = table.rows.size() - first;
   double sum = 0;
@@ -177,13 +178,13 @@ std::vector<double> measure_totals(Backend& be, std::span<const transformer_conf
   super_transformer_for<S, Backend> model(be, {vocab, vocab, embedding_sharing::all});
   model.init_hat(be, seed);
   std::vector<double> ms(configs.size(), std::numeric_limits<double>::infinity());
-  with_decode_precision(be, model, weights, [&](Backend& run) {
-    for (std::size_t pass = 1; pass <= std::max<std::size_t>(1, lo.passes); ++pass)
-      for (std::size_t j = 0; j < configs.size(); ++j) {
-        const std::size_t i = pass % 2 == 0 ? configs.size() - 1 - j : j;
-        ms[i] = std::min(ms[i], measure_latency(run, model, configs[i], lo).total_ms());
-      }
-  });
+  const auto converted = backend_at(be, model, weights);
+  Backend& run = converted ? *converted : be;
+  for (std::size_t pass = 1; pass <= std::max<std::size_t>(1, lo.passes); ++pass)
+    for (std::size_t j = 0; j < configs.size(); ++j) {
+      const std::size_t i = pass % 2 == 0 ? configs.size() - 1 - j : j;
+      ms[i] = std::min(ms[i], measure_latency(run, model, configs[i], lo).total_ms());
+    }
   return ms;
 }
 

@@ -333,8 +333,8 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
     const auto said = [&](const char* key, std::string_view fallback) {
       return j.contains(key) ? json_get<std::string>(j, key, record.string()) : std::string(fallback);
     };
-    const std::string tested_at = said("precision", "fp32");
-    const std::string tested = tested_at + (tested_at == "int8" ? " (scales per " + said("int8_scales", "panel") + ")" : "");
+    const std::string tested = weights_text(parse_precision(said("precision", "fp32"), record.string() + ": key 'precision'"),
+                                            parse_int8_scales(said("int8_scales", "panel"), record.string() + ": key 'int8_scales'"));
     if (tested != weights)
       throw config_error(record.string() + ": tested at precision " + tested + ", but " + cfg.file + " says " + weights +
                          " (a run folder holds one precision: use another run folder)");
