@@ -4,8 +4,9 @@
 // side of benchmarks/pytorch/train_vs_pytorch.py.
 //
 //   table_cpu_train_speed DATA_DIR [--arch largest|smallest] [--updates 20] [--warmup 3]
-//       [--max-tokens 2048] [--threads 1] [--bpe MODEL] [--dump BATCHES.txt]
-// Prints one JSON object: tokens_per_s, tokens, seconds, updates, vocab.
+//       [--max-tokens 2048] [--threads 1] [--bpe MODEL] [--dump BATCHES.txt] [--precision fp32|bf16]
+// Prints one JSON object: tokens_per_s, tokens, seconds, updates, vocab, blas, precision.
+// --precision bf16: the products' precision of `hat train --precision bf16` (docs/training.md).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -34,10 +35,10 @@ void dump_batch(std::ofstream& out, const char* tag, const hat::token_batch& b) 
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr, "usage: %s DATA_DIR [--arch largest|smallest] [--updates N] [--warmup N] [--max-tokens N] "
-                         "[--threads N] [--bpe MODEL] [--dump FILE]\n", argv[0]);
+                         "[--threads N] [--bpe MODEL] [--dump FILE] [--precision fp32|bf16]\n", argv[0]);
     return 2;
   }
-  std::string data = argv[1], arch = "largest", bpe = "/tmp/hat_bench_multi30k.model", dump;
+  std::string data = argv[1], arch = "largest", bpe = "/tmp/hat_bench_multi30k.model", dump, precision = "fp32";
   std::size_t updates = 20, warmup = 3, max_tokens = 2048;
   int threads = 1;
   for (int i = 2; i + 1 < argc; i += 2) {
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
     else if (k == "--threads") threads = std::stoi(v);
     else if (k == "--bpe") bpe = v;
     else if (k == "--dump") dump = v;
+    else if (k == "--precision") precision = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -57,6 +59,8 @@ int main(int argc, char** argv) {
   using space = hat::multi30k_space;
   hat::cpu::set_threads(threads);
   hat::cpu be;
+  const hat::precision products = hat::parse_precision(precision, "--precision");
+  be.set_training_precision(products);
   const hat::corpus_location at{data, "de", "en"};
   if (!std::filesystem::exists(bpe)) {
     const auto src = hat::read_lines(at.file("train", "de")), tgt = hat::read_lines(at.file("train", "en"));
@@ -69,6 +73,7 @@ int main(int argc, char** argv) {
 
   hat::trainer_options o;
   o.max_update = warmup + updates;
+  o.products = products;
   o.batching.max_tokens = max_tokens;
   o.dropout = {0.1, 0.1, 0.0, true, true};
   o.schedule = hat::inverse_sqrt_schedule{5e-4, 1e-7, 4000};
@@ -97,7 +102,8 @@ int main(int argc, char** argv) {
                              {"seconds", s},
                              {"updates", updates},
                              {"vocab", subwords.size()},
-                             {"blas", hat::cpu::blas_core()}})
+                             {"blas", hat::cpu::blas_core()},
+                             {"precision", precision}})
                  .c_str(),
              stdout);
   return 0;

@@ -38,6 +38,10 @@ void run_train(train_cli_options o) {
   if (!o.data.empty()) c.data = o.data;
   else c.data = c.resolve(c.data);
   if (o.max_updates >= 0) c.trainer.max_update = static_cast<std::size_t>(o.max_updates);
+  if (!o.precision.empty()) c.trainer.products = hat::parse_precision(o.precision, "--precision");
+  if (o.device == "cuda" && c.trainer.products != hat::precision::fp32)
+    throw CLI::ValidationError("--precision", std::string(hat::precision_name(c.trainer.products)) +
+                                                 " training runs on the CPU only (--device cuda trains in fp32)");
   // A .pt HAT's fairseq wrote: its weights start the run (as fairseq's --finetune-from-model),
   // when its args declare the config's space.
   std::optional<hat::torch_file> pt;
@@ -160,6 +164,10 @@ void add_train_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--threads", o->threads, "threads (OpenBLAS and the decoder's few-row products)")
       ->check(positive_count())->capture_default_str();
+  cmd->add_option("--precision", o->precision,
+                  "the products' precision: fp32, or bf16 (bf16 inputs, fp32 accumulation and master weights); overrides "
+                  "the config's 'precision' (default fp32)")
+      ->check(CLI::IsMember({"fp32", "bf16"}));
   cmd->callback([o] { run_train(*o); });
 
   auto v = std::make_shared<valid_cli_options>();

@@ -33,6 +33,7 @@ extern "C" inline void hat_cli_on_stop_signal(int sig) { train_stop_signal.store
 
 struct train_cli_options {
   std::string config, data, save_dir, restore_file, log, arch, device = "cpu";
+  std::string precision;  // --precision (empty: the config's)
   std::int64_t max_updates = -1;
   int threads = 1;
   // --restore-file of HAT's fairseq (a .pt): its weights, read by the CPU's TU before the run

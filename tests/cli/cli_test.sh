@@ -341,6 +341,18 @@ if ! grep -q 'hat: using ' "$work/gpu_train.err"; then
   check "train --device cuda without a GPU: exit 1 and why" \
     bash -c "test $rc -eq 1 && grep -Eq 'device cuda: (no CUDA device|this hat was built without CUDA)' '$work/gpu_train.err'"
 fi
+"$hat" train --config "$work/demo/config/training.yml" --device cuda --precision bf16 --max-updates 2 --save-dir "$work/gpu16" >/dev/null 2>"$work/gpu16.err"
+check "train --device cuda --precision bf16: refused up front, nothing written" \
+  bash -c "test $? -ne 0 && grep -q 'bf16 training runs on the CPU only' '$work/gpu16.err' && test ! -e '$work/gpu16'"
+"$hat" train --config "$work/demo/config/training.yml" --precision int8 --max-updates 2 --save-dir "$work/t8" >/dev/null 2>"$work/t8.err"
+check "train --precision int8: refused, nothing written" bash -c "test $? -ne 0 && grep -q -- '--precision' '$work/t8.err' && test ! -e '$work/t8'"
+# bf16 products: said in the opening line, the checkpoint decodes, an fp32 run refuses to continue it
+"$hat" train --config "$work/demo/config/training.yml" --data "$work/demo/data" --precision bf16 --max-updates 2 --save-dir "$work/t16" >/dev/null 2>"$work/t16.err"
+check "train --precision bf16: trains with bf16 products and says so" \
+  bash -c "test $? -eq 0 && grep -q 'threads, bf16 products' '$work/t16.err' && echo ein haus | '$hat' translate --checkpoint '$work/t16/checkpoint_last.hat' --arch largest >/dev/null"
+"$hat" train --config "$work/demo/config/training.yml" --data "$work/demo/data" --max-updates 3 --save-dir "$work/t16" >/dev/null 2>"$work/t16b.err"
+check "train (fp32) in a bf16 run's folder: refused, naming the other run" \
+  bash -c "test $? -ne 0 && grep -q 'another run (supertransformer random, bf16 products)' '$work/t16b.err'"
 # latency-device: cuda, from the demo's SuperTransformer: on a GPU the whole pipeline; elsewhere a clear error.
 { cat "$work/demo/config/pipeline.yml"; printf 'latency-device: cuda\nsupertransformer-checkpoint: ../supertransformer/checkpoint_last.hat\n'; } \
   >"$work/demo/config/gpu.yml"

@@ -219,6 +219,44 @@ TEST_CASE("train step: stops when asked, resumes, and a finished run returns unt
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("train step at bf16: the checkpoint says so, another precision's run refuses it, the caller's backend stays fp32",
+          "[train][pipeline][bf16]") {
+  const auto dir = fresh_dir("train_bf16");
+  hat::write_number_words_corpus(dir / "data", {300, 20, 10, 1});
+  const auto config = [&](const std::string& extra) {
+    hat::training_config c = hat::parse_training_yaml(tiny_training + extra, (dir / "training.yml").string());
+    c.data = (dir / "data").string();
+    return c;
+  };
+  const auto at16 = config("precision: bf16\n"), at32 = config("");
+  CHECK(at16.trainer.products == hat::precision::bf16);
+  CHECK(at32.trainer.products == hat::precision::fp32);
+  CHECK_THROWS_WITH(config("precision: int8\n"), Catch::Contains("training.yml:21") && Catch::Contains("key 'precision': training runs at fp32 or bf16"));
+  CHECK_THROWS_WITH(config("precision: fp64\n"), Catch::Contains("key 'precision': unknown precision 'fp64'"));
+  hat::cpu be;
+  const auto run = [&](const hat::training_config& c, const std::string& folder) {
+    hat::train_inputs in;
+    in.save_dir = dir / folder;
+    in.progress = nullptr;
+    return hat::train_model<hat::number_words_space>(be, c, in);
+  };
+  const auto r16 = run(at16, "bf16");
+  CHECK(be.training_precision() == hat::precision::fp32);
+  CHECK(*hat::read_checkpoint_state(r16.checkpoint).value("run") == "supertransformer random, bf16 products");
+  run(at32, "fp32");
+  CHECK(*hat::read_checkpoint_state(dir / "fp32" / "checkpoint_last.hat").value("run") == "supertransformer random");
+  // the same run otherwise: close losses, not equal ones
+  const std::string v16 = hat::read_file(dir / "bf16" / "valid.csv"), v32 = hat::read_file(dir / "fp32" / "valid.csv");
+  CHECK(v16 != v32);
+  CHECK(std::count(v16.begin(), v16.end(), '\n') == std::count(v32.begin(), v32.end(), '\n'));
+  const std::string kept = hat::read_file(r16.checkpoint);
+  CHECK_THROWS_WITH(run(at32, "bf16"), Catch::Contains("checkpoint of another run (supertransformer random, bf16 products)"));
+  CHECK_THROWS_WITH(run(at16, "fp32"), Catch::Contains("checkpoint of another run (supertransformer random)"));
+  CHECK(hat::read_file(r16.checkpoint) == kept);
+  CHECK(run(at16, "bf16").resumed);  // its own precision resumes (finished: returns at once)
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("results: Markdown, CSV and JSON of the same rows; a NaN writes nothing", "[train][pipeline]") {
   const auto dir = fresh_dir("results");
   std::vector<hat::pipeline_row> rows(2);

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include <hat/backend/concepts.hpp>
+#include <hat/backend/cpu_bf16_products.hpp>
 #include <hat/backend/cpu_bf16_weights.hpp>
 #include <hat/backend/cpu_few_rows.hpp>
 #include <hat/backend/cpu_few_rows_bf16.hpp>
@@ -57,6 +58,19 @@ struct cpu {
   /// the product) and fp32 accumulation; every other kernel stays fp32.
   std::shared_ptr<const detail::bf16_weights> bf16_copy;
   std::shared_ptr<const detail::int8_weights> int8_copy;
+
+  /// Training at bf16 (set_training_precision): every float product rounds both operands to
+  /// bf16 and accumulates in fp32 (cpu_bf16_products.hpp), as PyTorch's bf16 autocast does for
+  /// matmuls; the outputs, the weights (fp32 masters), the gradients, the optimizer and every
+  /// other kernel stay fp32. Doubles (the finite-difference checks) are never rounded.
+  bool bf16_products = false;
+
+  /// The products' precision in training: fp32 (the default) or bf16; int8 is a config_error.
+  void set_training_precision(precision p) {
+    if (p == precision::int8) throw config_error("precision int8: training runs at fp32 or bf16");
+    bf16_products = p == precision::bf16;
+  }
+  precision training_precision() const noexcept { return bf16_products ? precision::bf16 : precision::fp32; }
 
   /// Inference on `p` weights of `model` (anything whose data() and size() span its fp32
   /// parameters, e.g. a super_transformer; int8 also reads its parameters() list for the
@@ -122,10 +136,17 @@ struct cpu {
                                        c.data, c.ld);
             return;
           }
-        if (few_rows && m <= detail::few_rows_max &&
-            detail::few_rows_gemm(m, n, k, alpha, a.data, a.ld, b.data, b.ld, beta, c.data, c.ld))
-          return;
       }
+    if constexpr (std::is_same_v<T, float>) {
+      if (bf16_products) {  // per thread: attention's per-head products may run on several
+        thread_local std::vector<float> rounded_a, rounded_b;
+        a = detail::bf16_rounded(a, rounded_a);
+        b = detail::bf16_rounded(b, rounded_b);
+      }
+      if (ta == op::none && tb == op::transpose && k > 0 && few_rows && m <= detail::few_rows_max &&
+          detail::few_rows_gemm(m, n, k, alpha, a.data, a.ld, b.data, b.ld, beta, c.data, c.ld))
+        return;
+    }
     const auto tra = ta == op::none ? CblasNoTrans : CblasTrans;
     const auto trb = tb == op::none ? CblasNoTrans : CblasTrans;
     const auto i = [](std::size_t v) { return static_cast<CBLAS_INT>(v); };

@@ -84,6 +84,30 @@ std::shared_ptr<Backend> backend_at(const Backend& be, const Model& model, preci
   }
 }
 
+/// A backend whose products train at precision p (fp32 or bf16: set_training_precision): a copy
+/// of `be` set so (be itself unchanged), or null when `be` trains at p already. A backend without
+/// set_training_precision (hat::cuda) trains in fp32 only: another precision is a config_error.
+template <class Backend>
+std::shared_ptr<Backend> backend_training_at(const Backend& be, precision p) {
+  if constexpr (requires(Backend& b) { b.set_training_precision(p); }) {
+    if (be.training_precision() == p) return nullptr;
+    auto run = std::make_shared<Backend>(be);
+    run->set_training_precision(p);
+    return run;
+  } else {
+    if (p != precision::fp32)
+      throw config_error("precision " + std::string(precision_name(p)) + ": this backend trains in fp32 only");
+    return nullptr;
+  }
+}
+
+/// The precision `be` trains at (fp32 for a backend without set_training_precision).
+template <class Backend>
+precision training_precision_of(const Backend& be) noexcept {
+  if constexpr (requires { be.training_precision(); }) return be.training_precision();
+  else return precision::fp32;
+}
+
 /// f(backend) on a backend that runs `model` at precision p (backend_at; be itself unchanged).
 template <class Backend, class Model, class F>
 decltype(auto) with_decode_precision(Backend& be, const Model& model, precision p, F&& f,

@@ -87,13 +87,19 @@ inline std::string run_kind(const training_config& c) {
   return "supertransformer random";
 }
 
+/// run_kind with the products' precision when it is not fp32: a bf16 run resumes only a bf16
+/// run (and an fp32 run an fp32 one, whose checkpoints name no precision).
+inline std::string run_kind_at(const training_config& c) {
+  return run_kind(c) + (c.trainer.products == precision::fp32 ? "" : ", " + std::string(precision_name(c.trainer.products)) + " products");
+}
+
 /// The state values a training checkpoint carries besides the trainer's: what valid-loss and
 /// translate need to read text the way training did (the subword model bound by size and
 /// hash, found relative to `save_dir`; none on fairseq's binarized data, whose dictionaries
 /// read it), and what the run trains.
 inline void describe_run(checkpoint_extras& x, const training_config& c, const subword_model* subwords,
                          const std::filesystem::path& save_dir) {
-  x.values.emplace_back("run", run_kind(c));
+  x.values.emplace_back("run", run_kind_at(c));
   x.values.emplace_back("space", c.space);
   if (subwords) {
     record_subwords(x, *subwords, save_dir);
@@ -138,7 +144,10 @@ inline subword_model subwords_for(const training_config& c, const corpus_locatio
 /// training_diverged (the last checkpoint untouched) and config_error (bad files, another
 /// run's checkpoint in the save folder).
 template <transformer_space S, backend_policy Backend>
-train_outputs train_model(Backend& be, training_config c, const train_inputs& in) {
+train_outputs train_model(Backend& caller, training_config c, const train_inputs& in) {
+  // the caller's backend at the config's products' precision (a copy when it differs)
+  const auto at_precision = backend_training_at(caller, c.trainer.products);
+  Backend& be = at_precision ? *at_precision : caller;
   using trainer_t = trainer<S, Backend>;
   using model_t = typename trainer_t::model_type;
   communicator& comm = in.comm ? *in.comm : this_process_alone();
@@ -296,7 +305,7 @@ train_outputs train_model(Backend& be, training_config c, const train_inputs& in
   train_outputs result{last, subwords ? subwords->path() : std::string(), 0, false, false};
   if (!restore.empty()) {
     const std::string* kind = extras.value("run");
-    const bool same_run = extras.value("trainer") && kind && *kind == run_kind(c);
+    const bool same_run = extras.value("trainer") && kind && *kind == run_kind_at(c);
     if (same_run) {
       t.restore(extras, restore);
       result.resumed = true;
@@ -365,7 +374,9 @@ train_outputs train_model(Backend& be, training_config c, const train_inputs& in
                  fixed                                           ? "one fixed SubTransformer"
                  : c.trainer.sampling == sampling_rule::sandwich ? "sandwich rule"
                                                                  : "one random SubTransformer each",
-                 c.trainer.batching.max_tokens, c.trainer.update_freq, ranks.c_str(), in.device.c_str());
+                 c.trainer.batching.max_tokens, c.trainer.update_freq, ranks.c_str(),
+                 (in.device + (c.trainer.products == precision::fp32 ? "" : ", " + std::string(precision_name(c.trainer.products)) +
+                                                                                " products")).c_str());
   while (!t.done()) {
     const update_record r = t.step();
     tokens += r.tokens;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <variant>
 
+#include <hat/backend/precision.hpp>
 #include <hat/data/parallel_corpus.hpp>  // batching_options
 #include <hat/nn/dropout_rates.hpp>
 #include <hat/nn/transformer_config.hpp>
@@ -51,6 +52,10 @@ struct trainer_options {
   sampling_rule sampling = sampling_rule::hat_random;
   transformer_config fixed;        // sampling_rule::fixed
   std::size_t valid_max_tokens = 4096;
+  /// The products' precision (`precision:`, `hat train --precision`): fp32, or bf16 products with
+  /// fp32 accumulation, fp32 master weights and Adam moments (the backend's set_training_precision;
+  /// the trainer refuses a backend set otherwise). Not HAT's: its `fp16` key is fairseq's GPU fp16.
+  precision products = precision::fp32;
 };
 
 }  // namespace hat

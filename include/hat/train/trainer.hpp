@@ -71,6 +71,10 @@ class trainer {
         corpus_(fingerprint_(train)) {
     if (train_.size() == 0) throw config_error("trainer: the training corpus is empty");
     if (o_.update_freq == 0) throw config_error("trainer: update_freq must be at least 1");
+    if (training_precision_of(be_) != o_.products)
+      throw config_error("trainer: the options train at " + std::string(precision_name(o_.products)) +
+                         " but the backend's products are " + std::string(precision_name(training_precision_of(be_))) +
+                         " (backend_training_at makes one that trains at the options' precision)");
     if (o_.sampling == sampling_rule::fixed) model_.check_config(o_.fixed);
     if (o_.update_freq > 1) micro_grad_ = typename Backend::template buffer<float>(model.size());
     if (comm_->size() > 1) {
