@@ -56,6 +56,10 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (precision != "fp32" && precision != "bf16") {
+    std::fprintf(stderr, "--precision: fp32 or bf16 (the products' precision in training), got %s\n", precision.c_str());
+    return 2;
+  }
   using space = hat::multi30k_space;
   hat::cpu::set_threads(threads);
   hat::cpu be;

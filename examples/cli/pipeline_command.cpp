@@ -46,6 +46,7 @@ void run_pipeline(const std::string& config_path, const std::string& run_dir, co
                   hat::communicator* comm) {
   const auto cfg = hat::read_pipeline_yaml(config_path);
   const auto tc = hat::parse_training_yaml(hat::read_file(cfg.training_config), cfg.training_config);
+  hat::check_training_device(cfg, tc);  // before the configs are copied into the run folder
   hat::pipeline_inputs in;
   in.folder.root = run_dir.empty() ? fs::path(config_path).parent_path() / "run" : fs::path(run_dir);
   in.data = data_override;

@@ -40,8 +40,9 @@ void run_train(train_cli_options o) {
   if (o.max_updates >= 0) c.trainer.max_update = static_cast<std::size_t>(o.max_updates);
   if (!o.precision.empty()) c.trainer.products = hat::parse_precision(o.precision, "--precision");
   if (o.device == "cuda" && c.trainer.products != hat::precision::fp32)
-    throw CLI::ValidationError("--precision", std::string(hat::precision_name(c.trainer.products)) +
-                                                 " training runs on the CPU only (--device cuda trains in fp32)");
+    throw CLI::ValidationError(o.precision.empty() ? c.file + ": key 'precision'" : std::string("--precision"),
+                               std::string(hat::precision_name(c.trainer.products)) +
+                                   " training runs on the CPU only (--device cuda trains in fp32)");
   // A .pt HAT's fairseq wrote: its weights start the run (as fairseq's --finetune-from-model),
   // when its args declare the config's space.
   std::optional<hat::torch_file> pt;

@@ -112,7 +112,7 @@ void train_space(Backend& be, const train_cli_options& cli, const hat::training_
                    sig == SIGINT ? "interrupted" : "terminated", r.updates, r.checkpoint.c_str());
     throw exit_code{128 + sig};
   }
-  if (lead && r.resumed && r.updates >= c.trainer.max_update)
+  if (lead && r.already_done)
     std::fprintf(stderr, "hat train: already done (%zu updates); %s\n", r.updates, r.checkpoint.c_str());
 }
 

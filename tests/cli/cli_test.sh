@@ -353,6 +353,13 @@ check "train --precision bf16: trains with bf16 products and says so" \
 "$hat" train --config "$work/demo/config/training.yml" --data "$work/demo/data" --max-updates 3 --save-dir "$work/t16" >/dev/null 2>"$work/t16b.err"
 check "train (fp32) in a bf16 run's folder: refused, naming the other run" \
   bash -c "test $? -ne 0 && grep -q 'another run (supertransformer random, bf16 products)' '$work/t16b.err'"
+# bf16 training in a pipeline that trains on the GPU: refused before anything is written
+{ cat "$work/demo/config/training.yml"; printf 'precision: bf16\n'; } >"$work/demo/config/training16.yml"
+{ grep -v '^training-config:' "$work/demo/config/pipeline.yml"; printf 'training-config: training16.yml\ntrain-device: cuda\n'; } \
+  >"$work/demo/config/gpu16.yml"
+"$hat" pipeline --config "$work/demo/config/gpu16.yml" --run-dir "$work/gpu16_run" >/dev/null 2>"$work/gpu16_run.err"
+check "pipeline: bf16 training with train-device cuda refused, naming the key, nothing written" \
+  bash -c "test $? -ne 0 && grep -q \"training16.yml: key 'precision': bf16 training runs on the CPU only\" '$work/gpu16_run.err' && test ! -e '$work/gpu16_run'"
 # latency-device: cuda, from the demo's SuperTransformer: on a GPU the whole pipeline; elsewhere a clear error.
 { cat "$work/demo/config/pipeline.yml"; printf 'latency-device: cuda\nsupertransformer-checkpoint: ../supertransformer/checkpoint_last.hat\n'; } \
   >"$work/demo/config/gpu.yml"

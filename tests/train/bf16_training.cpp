@@ -93,6 +93,56 @@ TEST_CASE("bf16 products: both operands rounded to bf16, sums in fp32, every lay
   CHECK(c1 == c2);
 }
 
+TEST_CASE("bf16 products: attention's products are bf16 products at any query count", "[train][bf16]") {
+  // Few query rows (tq < 8) take plain loops in fp32; with bf16 products they go through gemm.
+  hat::cpu fp32, bf16;
+  bf16.set_training_precision(hat::precision::bf16);
+  for (const std::size_t tq : {std::size_t{3}, std::size_t{9}}) {
+    INFO("tq " << tq);
+    hat::attention_shape s;
+    s.heads = 2;
+    s.tq = tq;
+    s.tk = 11;
+    s.kv_stride = 11;
+    s.scaling = 0.25f;
+    const std::size_t width = 16, hd = width / s.heads;
+    const auto q = random_values(tq * width, 11), k = random_values(s.tk * width, 12), v = random_values(s.tk * width, 13);
+    std::vector<float> out16(tq * width), out32(tq * width), scratch(tq * s.tk);
+    const auto run = [&](const hat::cpu& be, std::vector<float>& out) {
+      be.attention_forward(s, hat::matrix_ref<const float>(hat::dense(q.data(), tq, width)),
+                           hat::matrix_ref<const float>(hat::dense(k.data(), s.tk, width)),
+                           hat::matrix_ref<const float>(hat::dense(v.data(), s.tk, width)), nullptr,
+                           hat::dense(out.data(), tq, width), scratch.data());
+    };
+    run(bf16, out16);
+    run(fp32, out32);
+    // reference in double over bf16-rounded q, k and v (the probabilities' own rounding, at most
+    // 2^-9 relative, stays within the bound)
+    double most = 0, moved = 0;
+    for (std::size_t h = 0; h < s.heads; ++h)
+      for (std::size_t r = 0; r < tq; ++r) {
+        std::vector<double> p(s.tk);
+        double top = -1e300, sum = 0;
+        for (std::size_t j = 0; j < s.tk; ++j) {
+          double d = 0;
+          for (std::size_t c = 0; c < hd; ++c)
+            d += static_cast<double>(bf16_value(q[r * width + h * hd + c])) * bf16_value(k[j * width + h * hd + c]);
+          p[j] = s.scaling * d;
+          top = std::max(top, p[j]);
+        }
+        for (auto& x : p) sum += (x = std::exp(x - top));
+        for (std::size_t c = 0; c < hd; ++c) {
+          double o = 0;
+          for (std::size_t j = 0; j < s.tk; ++j) o += p[j] / sum * bf16_value(v[j * width + h * hd + c]);
+          most = std::max(most, std::abs(out16[r * width + h * hd + c] - o));
+          moved = std::max(moved, static_cast<double>(std::abs(out16[r * width + h * hd + c] - out32[r * width + h * hd + c])));
+        }
+      }
+    CHECK(most < 4e-3);
+    CHECK(moved > 1e-4);  // rounded, at either query count
+  }
+}
+
 TEST_CASE("bf16 products: the whole model's loss and gradient against fp32, within the stated tolerance", "[train][bf16]") {
   // Stated tolerance (docs/performance.md, training in bf16): the loss within 0.5 % and the
   // whole gradient within 3 % (relative L2) of the fp32 pass on the same weights and batch.
@@ -166,6 +216,9 @@ TEST_CASE("trainer at bf16: learns as fp32 does, resumes bit-identically, refuse
   CHECK(copy->training_precision() == hat::precision::bf16);
   CHECK(fp32.training_precision() == hat::precision::fp32);
   CHECK_FALSE(hat::backend_training_at(bf16, hat::precision::bf16));
+  hat::cpu decoding;  // converted decode weights are a snapshot training would leave stale
+  decoding.set_decode_precision(hat::precision::bf16, m);
+  CHECK_THROWS_WITH(trainer_t(decoding, m, train, o), Catch::Contains("reads bf16 copies of the weights"));
 
   // resume: interrupted after 5 of 12 updates, the same losses and weights as straight through
   auto r = hat_test::reverse_options(2, 12);
@@ -190,5 +243,19 @@ TEST_CASE("trainer at bf16: learns as fp32 does, resumes bit-identically, refuse
   REQUIRE(c.history().size() == a.history().size());
   for (std::size_t i = 5; i < a.history().size(); ++i) CHECK(c.history()[i].loss == a.history()[i].loss);
   CHECK(std::equal(resumed.data(), resumed.data() + resumed.size(), whole.data()));
+  // a training state resumes only at the precision it was trained at
+  auto r32 = r;
+  r32.products = hat::precision::fp32;
+  model_t other(fp32, {vocab, vocab, hat::embedding_sharing::all});
+  trainer_t fp32_trainer(fp32, other, train, r32);
+  CHECK_THROWS_WITH(fp32_trainer.restore(x, path.string()), Catch::Contains("a training state of bf16 products; this trainer's are fp32"));
+  const auto path32 = path.string() + ".fp32";
+  fp32_trainer.save(path32);
+  hat::checkpoint_extras x32;
+  (void)hat::load_checkpoint<model_t::maxima, hat::cpu>(bf16, path32, &x32);
+  CHECK_FALSE(x32.value("products"));  // fp32 states are written as before
+  trainer_t bf16_trainer(bf16, other, train, r);
+  CHECK_THROWS_WITH(bf16_trainer.restore(x32, path32), Catch::Contains("a training state of fp32 products; this trainer's are bf16"));
+  std::filesystem::remove(path32);
   std::filesystem::remove(path);
 }

@@ -122,6 +122,7 @@ TEST_CASE("train step: stops when asked, resumes, and a finished run returns unt
   const auto second = hat::train_model<hat::number_words_space>(be, c, in);
   CHECK(second.resumed);
   CHECK_FALSE(second.stopped);
+  CHECK_FALSE(second.already_done);  // it trained updates 2-4
   CHECK(started_at == 1);
   CHECK(second.updates == 4);
   CHECK(seen == 4);
@@ -144,6 +145,7 @@ TEST_CASE("train step: stops when asked, resumes, and a finished run returns unt
   started_at = 99;
   const auto third = hat::train_model<hat::number_words_space>(be, c, in);
   CHECK(third.resumed);
+  CHECK(third.already_done);
   CHECK(third.updates == 4);
   CHECK(started_at == 99);  // nothing to train: no start
   CHECK(seen == 4);
@@ -232,7 +234,7 @@ TEST_CASE("train step at bf16: the checkpoint says so, another precision's run r
   CHECK(at16.trainer.products == hat::precision::bf16);
   CHECK(at32.trainer.products == hat::precision::fp32);
   CHECK_THROWS_WITH(config("precision: int8\n"), Catch::Contains("training.yml:21") && Catch::Contains("key 'precision': training runs at fp32 or bf16"));
-  CHECK_THROWS_WITH(config("precision: fp64\n"), Catch::Contains("key 'precision': unknown precision 'fp64'"));
+  CHECK_THROWS_WITH(config("precision: fp64\n"), Catch::Contains("key 'precision': training runs at fp32 or bf16, got 'fp64'"));
   hat::cpu be;
   const auto run = [&](const hat::training_config& c, const std::string& folder) {
     hat::train_inputs in;

@@ -250,6 +250,10 @@ struct cpu {
     const std::size_t hd = q.cols / s.heads, offset = s.tk - std::min(s.tk, s.tq);
     const T scaling = static_cast<T>(s.scaling);
     T* dropped = s.dropout > 0 ? scratch + s.batch * s.heads * s.tq * s.tk : nullptr;  // [tq, tk]
+    // Few query rows take plain loops (cheaper than a GEMM call), except with bf16 products,
+    // whose rounding lives in gemm: every product of a bf16 training is a bf16 product.
+    bool by_gemm = s.tq >= 8;
+    if constexpr (std::is_same_v<T, float>) by_gemm = by_gemm || bf16_products;
     for (std::size_t i = 0; i < s.batch; ++i) {
       const std::size_t block = i / s.kv_group;
       const T* kb = k.data + block * s.kv_stride * k.ld;
@@ -260,7 +264,7 @@ struct cpu {
             vh{vb + h * hd, s.tk, hd, v.ld};
         T* probs = s.save_probs ? scratch + (i * s.heads + h) * s.tq * s.tk : scratch;
         const matrix_ref<T> ch{ctx.data + i * s.tq * ctx.ld + h * hd, s.tq, hd, ctx.ld}, sc = dense(probs, s.tq, s.tk);
-        if (s.tq >= 8) {
+        if (by_gemm) {
           gemm(qh, op::none, kh, op::transpose, sc, scaling, T(0));
         } else {
           for (std::size_t r = 0; r < s.tq; ++r) {
@@ -274,7 +278,7 @@ struct cpu {
           drop_probs_(s, i, h, probs, dropped);
           weights = dropped;
         }
-        if (s.tq >= 8) {
+        if (by_gemm) {
           gemm(dense(weights, s.tq, s.tk), op::none, vh, op::none, ch, T(1), T(0));
           continue;
         }

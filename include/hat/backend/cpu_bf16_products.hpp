@@ -17,7 +17,8 @@
 namespace hat::detail {
 
 /// x [rows, cols] (row stride x.ld) with every element rounded to the nearest bf16 (ties to
-/// even; to_bf16), written densely into `scratch` as floats; returns the view of it.
+/// even; to_bf16), written densely into `scratch` as floats; returns the view of it (its row
+/// stride at least 1, as BLAS requires of an empty operand too).
 inline matrix_ref<const float> bf16_rounded(matrix_ref<const float> x, std::vector<float>& scratch) {
   scratch.resize(x.rows * x.cols);
   float* out = scratch.data();
@@ -26,7 +27,7 @@ inline matrix_ref<const float> bf16_rounded(matrix_ref<const float> x, std::vect
     float* to = out + i * x.cols;
     for (std::size_t j = 0; j < x.cols; ++j) to[j] = to_float(to_bf16(row[j]));
   }
-  return {out, x.rows, x.cols, x.cols};
+  return {out, x.rows, x.cols, x.cols > 0 ? x.cols : 1};
 }
 
 }  // namespace hat::detail

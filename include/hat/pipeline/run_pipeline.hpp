@@ -142,6 +142,15 @@ class pipeline_steps {
 
 }  // namespace detail
 
+/// bf16 training (the training config's `precision`) runs on the CPU only: a config_error naming
+/// both files when `cfg` trains elsewhere. run_pipeline checks it; a caller that writes into the
+/// run folder first checks it before.
+inline void check_training_device(const pipeline_config& cfg, const training_config& tc) {
+  if (cfg.train_device != "cpu" && tc.trainer.products != precision::fp32)
+    throw config_error(tc.file + ": key 'precision': " + std::string(precision_name(tc.trainer.products)) +
+                       " training runs on the CPU only, and " + cfg.file + " sets train-device '" + cfg.train_device + "'");
+}
+
 /// Runs the pipeline of `cfg` (training `tc`) on space S and backend `be` in in.folder. Throws
 /// config_error (bad files, a checkpoint of another space), training_diverged, and
 /// infeasible_constraint (no network meets a constraint); each names its step on stderr first.
@@ -152,6 +161,7 @@ pipeline_outputs run_pipeline(Backend& be, const pipeline_config& cfg, training_
   const pipeline_devices& dev = in.devices;
   if (cfg.train_device != "cpu" && !dev.train)
     throw config_error(cfg.file + ": train-device '" + cfg.train_device + "': this program gives no way to train there");
+  check_training_device(cfg, tc);
   if (cfg.latency_device != "cpu" && (!dev.latency_dataset || !dev.measure))
     throw config_error(cfg.file + ": latency-device '" + cfg.latency_device + "': this program gives no way to measure there");
   tc.data = !in.data.empty() ? in.data : !cfg.data.empty() ? cfg.data : tc.resolve(tc.data);

@@ -74,6 +74,7 @@ struct train_outputs {
   std::size_t updates = 0;
   bool resumed = false;  // continued a run of the same kind
   bool stopped = false;  // stop_requested: saved before max_update
+  bool already_done = false;  // resumed a run that had reached max_update: nothing trained
 };
 
 /// What a run trains: a SuperTransformer (by its sampling rule) or one SubTransformer. A
@@ -139,7 +140,8 @@ inline subword_model subwords_for(const training_config& c, const corpus_locatio
 }
 
 /// Trains space S's SuperTransformer, or the SubTransformer `in.arch` / the config names, on
-/// backend `be` for c.trainer.max_update updates, validating and saving at the config's
+/// backend `caller` (a copy of it at the config's products' precision: backend_training_at, so
+/// `caller` stays as it was) for c.trainer.max_update updates, validating and saving at the config's
 /// intervals. A run resumes from the save folder; a finished run returns at once. Throws
 /// training_diverged (the last checkpoint untouched) and config_error (bad files, another
 /// run's checkpoint in the save folder).
@@ -185,6 +187,8 @@ train_outputs train_model(Backend& caller, training_config c, const train_inputs
   if (comm.size() > 1) {
     const auto hash = [](const std::string& text) { return "FNV-1a " + std::to_string(fnv1a(text)); };
     require_same_on_every_rank(comm, c.file + ", " + hash(c.text), "config");
+    require_same_on_every_rank(comm, run_kind_at(c) + ", " + std::to_string(c.trainer.max_update) + " updates",
+                               "run (--precision, --max-updates)");
     require_same_on_every_rank(comm, in.arch + ", " + hash(in.arch.empty() ? std::string() : read_file(in.arch, model_file_limit)),
                                "architecture (--arch)");
     require_same_on_every_rank(comm, c.data + "|" + save_dir.string() + "|" + in.restore_file, "data folder, save folder or restore file");
@@ -302,7 +306,7 @@ train_outputs train_model(Backend& caller, training_config c, const train_inputs
     throw;
   }
   trainer_t& t = *made;
-  train_outputs result{last, subwords ? subwords->path() : std::string(), 0, false, false};
+  train_outputs result{last, subwords ? subwords->path() : std::string(), 0, false, false, false};
   if (!restore.empty()) {
     const std::string* kind = extras.value("run");
     const bool same_run = extras.value("trainer") && kind && *kind == run_kind_at(c);
@@ -320,7 +324,10 @@ train_outputs train_model(Backend& caller, training_config c, const train_inputs
   }
   result.updates = t.updates();
   // A finished run is done: validating and saving it again would only repeat its last rows.
-  if (result.resumed && t.done()) return result;
+  if (result.resumed && t.done()) {
+    result.already_done = true;
+    return result;
+  }
   if (lead && in.on_start) in.on_start(t.updates());
 
   const bool fixed = c.trainer.sampling == sampling_rule::fixed;

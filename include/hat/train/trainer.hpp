@@ -74,7 +74,12 @@ class trainer {
     if (training_precision_of(be_) != o_.products)
       throw config_error("trainer: the options train at " + std::string(precision_name(o_.products)) +
                          " but the backend's products are " + std::string(precision_name(training_precision_of(be_))) +
-                         " (backend_training_at makes one that trains at the options' precision)");
+                         " (backend_training_at makes a CPU backend that trains at the options' precision)");
+    // Converted decode weights are a snapshot of the weights training is about to change.
+    if constexpr (requires { be.decode_precision(); })
+      if (be.decode_precision() != precision::fp32)
+        throw config_error("trainer: the backend reads " + std::string(precision_name(be.decode_precision())) +
+                           " copies of the weights (set_decode_precision); training needs a backend without them");
     if (o_.sampling == sampling_rule::fixed) model_.check_config(o_.fixed);
     if (o_.update_freq > 1) micro_grad_ = typename Backend::template buffer<float>(model.size());
     if (comm_->size() > 1) {
@@ -217,6 +222,7 @@ class trainer {
                 {"batch", std::to_string(position_)},
                 {"adam_steps", std::to_string(adam_.steps())},
                 {"corpus", corpus_}});
+    if (o_.products != precision::fp32) x.values.emplace_back("products", std::string(precision_name(o_.products)));
     x.arrays.emplace_back("adam.m", adam_.first_moment(be_));
     x.arrays.emplace_back("adam.v", adam_.second_moment(be_));
     std::vector<float> h;
@@ -244,6 +250,12 @@ class trainer {
     };
     const std::size_t updates = number("updates"), epoch = number("epoch"), batch = number("batch"),
                       steps = number("adam_steps");
+    // A state without the key is an fp32 run's (files from before bf16 training included).
+    const std::string* products = x.value("products");
+    const std::string theirs = products ? *products : "fp32";
+    if (theirs != precision_name(o_.products))
+      throw config_error(file + ": a training state of " + theirs + " products; this trainer's are " +
+                         std::string(precision_name(o_.products)) + " (resume at the precision it was trained at)");
     if (const std::string* corpus = x.value("corpus"); corpus && *corpus != corpus_)
       throw config_error(file + ": the run was trained on other data (" + *corpus + "), not this corpus (" + corpus_ +
                          "): its data position would mean other batches");

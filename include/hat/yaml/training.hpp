@@ -192,10 +192,12 @@ inline training_config parse_training_yaml(const std::string& text, const std::s
       if (s == "random") t.sampling = sampling_rule::hat_random;
       else if (s == "sandwich") t.sampling = sampling_rule::sandwich;
       else throw config_error(detail::where(file, m) + ": key 'sampling': random (HAT's) or sandwich, got '" + s + "'");
-    } else if (k == "precision") {
-      t.products = parse_precision(text_value(), detail::where(file, m) + ": key 'precision'");
-      if (t.products == precision::int8)
-        throw config_error(detail::where(file, m) + ": key 'precision': training runs at fp32 or bf16 (int8 is for inference)");
+    } else if (k == "precision") {  // the products' precision in training (the pipeline's own key is the weights' in inference)
+      const std::string p = text_value();
+      if (p != "fp32" && p != "bf16")
+        throw config_error(detail::where(file, m) + ": key 'precision': training runs at fp32 or bf16, got '" + p + "'" +
+                           (p == "int8" ? " (int8 is for inference: hat test, translate, latency --precision)" : ""));
+      t.products = parse_precision(p, detail::where(file, m) + ": key 'precision'");
     } else if (k == "train-subtransformer") c.train_subtransformer = detail::yaml_bool(v, file, k, m);
     else if (k == "subtransformer-config") c.subtransformer_config = text_value();
     else if (k == "validate-interval-updates") c.validate_interval_updates = count();
