@@ -7,7 +7,8 @@
 // Roofline: each decoder step reads every active decoder weight and the vocabulary table
 // once; bytes/step over this machine's bandwidth (a STREAM-like triad and a read-only stream,
 // measured before each round) is the floor, and `roofline` = floor / measured ms per step. The overhead and speed-up
-// columns are medians of per-round ratios (the variants run back to back within a round).
+// columns are medians of per-round ratios (the variants run back to back within a round, super
+// and dense in turns first).
 //   table_cpu_latency [--threads N] [--iters N] [--rounds N] [FILE.yml ...]
 // Files default to HAT's released WMT'14 En-De Xeon configs; "max" is the space0 maximum.
 #include <algorithm>
@@ -101,8 +102,17 @@ static int run(int argc, char** argv) {
     const double mb = bytes_per_step(c, 5, 30) / 1e6;
     for (int r = 0; r < rounds; ++r) {  // interleaved, so drift hits every variant alike
       const hat_bench::bandwidth bw = hat_bench::measure_bandwidth();
-      const auto s = hat::measure_latency(be, super, c, lo);
-      const auto d = hat::measure_latency(be, dense, c, lo);
+      // Super and dense take turns at going first: whichever ran right after the bandwidth
+      // measurement (a cold last-level cache, freshly freed memory) would otherwise carry that
+      // alone into the overhead column.
+      hat::latency_result s, d;
+      if (r % 2 == 0) {
+        s = hat::measure_latency(be, super, c, lo);
+        d = hat::measure_latency(be, dense, c, lo);
+      } else {
+        d = hat::measure_latency(be, dense, c, lo);
+        s = hat::measure_latency(be, super, c, lo);
+      }
       const auto b = hat::measure_latency(blas, super, c, lo);
       enc.push_back(s.encoder.mean_ms);
       dec.push_back(s.decoder.mean_ms);

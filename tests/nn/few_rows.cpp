@@ -6,11 +6,13 @@
 #include <algorithm>
 #include <cmath>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include <hat/backend/cpu.hpp>
+#include <hat/nn/paneled_matrix.hpp>
 #include <hat/space/random.hpp>
 
 namespace {
@@ -67,6 +69,170 @@ TEST_CASE("few-row kernel: AVX2 path equals OpenBLAS", "[nn][cpu][few_rows]") {
   check_against_blas(&hat::detail::few_rows_kernel<hat::detail::simd_level::avx2>);
 }
 #endif
+
+#ifdef HAT_FEW_ROWS_X86
+namespace {
+
+// y = alpha x [W_0 | W_1 | ...]^T + beta y over panels of the given widths (each its own block of
+// memory, strided), against OpenBLAS panel by panel; and, where every width is a multiple of
+// `lanes` (the last excepted), bit for bit against the same kernel on a dense copy (one panel as
+// wide as all).
+void check_panels(hat::detail::simd_level level, std::size_t lanes) {
+  using hat::detail::few_rows_panel;
+  hat::rng g(13);
+  hat::cpu blas;
+  blas.few_rows = false;
+  const auto run = [&](std::size_t m, std::size_t n, const few_rows_panel<float>* p, std::size_t count, const float* x,
+                       std::size_t ldx, float beta, float* y, std::size_t ldy) {
+    if (level == hat::detail::simd_level::avx512)
+      hat::detail::few_rows_panels_kernel<hat::detail::simd_level::avx512>(m, n, 0.75f, x, ldx, p, count, beta, y, ldy);
+    else
+      hat::detail::few_rows_panels_kernel<hat::detail::simd_level::avx2>(m, n, 0.75f, x, ldx, p, count, beta, y, ldy);
+  };
+  const std::vector<std::vector<std::size_t>> width_sets = {
+      {512, 128}, {16, 32, 48}, {1024, 1024, 1024}, {3, 17, 40}, {5, 8}};
+  for (const auto& widths : width_sets)
+    for (std::size_t m : {1u, 5u, 7u, 16u})
+      for (std::size_t n : {1u, 67u, 1000u}) {
+        std::size_t k = 0;
+        for (std::size_t wd : widths) k += wd;
+        INFO("m " << m << " n " << n << " panels " << widths.size() << " k " << k);
+        const std::size_t ldx = k + 3, ldy = n + 2;
+        std::vector<std::vector<float>> w;
+        std::vector<few_rows_panel<float>> panels;
+        for (std::size_t wd : widths) {  // each panel with its own padding: ld = width + 5
+          w.emplace_back(n * (wd + 5));
+          for (auto& v : w.back()) v = float(g.uniform() * 2 - 1);
+          panels.push_back({w.back().data(), wd + 5, wd});
+        }
+        std::vector<float> x(m * ldx), y(m * ldy);
+        for (auto& v : x) v = float(g.uniform() * 2 - 1);
+        for (auto& v : y) v = float(g.uniform());
+        for (float beta : {0.0f, 0.5f}) {
+          std::vector<float> got = y, want = y;
+          run(m, n, panels.data(), panels.size(), x.data(), ldx, beta, got.data(), ldy);
+          for (std::size_t p = 0, s = 0; p < widths.size(); s += widths[p], ++p)
+            blas.gemm(hat::matrix_ref<const float>{x.data() + s, m, widths[p], ldx}, hat::op::none,
+                      hat::matrix_ref<const float>{w[p].data(), n, widths[p], widths[p] + 5}, hat::op::transpose,
+                      hat::matrix_ref<float>{want.data(), m, n, ldy}, 0.75f, p == 0 ? beta : 1.0f);
+          for (std::size_t i = 0; i < m; ++i)
+            for (std::size_t j = 0; j < ldy; ++j) {
+              if (j >= n) REQUIRE(got[i * ldy + j] == y[i * ldy + j]);  // the row padding left alone
+              else REQUIRE(got[i * ldy + j] == Approx(want[i * ldy + j]).margin(1e-4 * std::sqrt(double(k))));
+            }
+          // Split at multiples of the vector width, every lane adds in the order of one dense row.
+          if (std::all_of(widths.begin(), widths.end() - 1, [&](std::size_t wd) { return wd % lanes == 0; })) {
+            std::vector<float> dense(n * k), one = y;
+            for (std::size_t r = 0; r < n; ++r)
+              for (std::size_t p = 0, s = 0; p < widths.size(); s += widths[p], ++p)
+                std::copy_n(w[p].data() + r * (widths[p] + 5), widths[p], dense.data() + r * k + s);
+            const few_rows_panel<float> whole{dense.data(), k, k};
+            run(m, n, &whole, 1, x.data(), ldx, beta, one.data(), ldy);
+            REQUIRE(got == one);
+          }
+        }
+      }
+}
+
+}  // namespace
+
+TEST_CASE("few-row kernel over panels: AVX-512 path equals OpenBLAS panel by panel, and a dense copy bit for bit",
+          "[nn][cpu][few_rows]") {
+  if (hat::detail::detect_simd() != hat::detail::simd_level::avx512) {
+    WARN("this CPU has no AVX-512: its path is not run here");
+    return;
+  }
+  check_panels(hat::detail::simd_level::avx512, 16);
+}
+
+TEST_CASE("few-row kernel over panels: AVX2 path equals OpenBLAS panel by panel, and a dense copy bit for bit",
+          "[nn][cpu][few_rows]") {
+  if (hat::detail::detect_simd() == hat::detail::simd_level::none) {
+    WARN("this CPU has no AVX2: its path is not run here");
+    return;
+  }
+  check_panels(hat::detail::simd_level::avx2, 8);
+}
+#endif
+
+TEST_CASE("paneled_matrix::product: one pass over the panels while decoding, the bits of a dense copy",
+          "[nn][cpu][few_rows]") {
+  // HAT space0's 640-wide weights: a 512-wide and a 128-wide panel, read by cpu::gemm_panels.
+  hat::rng g(17);
+  const std::size_t n = 300;
+  std::vector<float> wp(n * 640), wd(n * 640);
+  for (auto& v : wp) v = float(g.uniform() * 2 - 1);
+  const hat::paneled_matrix<float> super(wp.data(), n, {512, 640});
+  for (std::size_t r = 0; r < n; ++r)
+    for (std::size_t c = 0; c < 640; ++c) wd[r * 640 + c] = wp[super.index(r, c)];
+  const hat::paneled_matrix<float> dense(wd.data(), n, {640});
+  hat::cpu fast, blas, rounding;
+  blas.few_rows = false;
+  rounding.set_training_precision(hat::precision::bf16);
+  for (std::size_t m : {1u, 5u, 16u, 30u})
+    for (std::size_t in : {640u, 600u, 512u, 100u}) {
+      INFO("rows " << m << " in " << in);
+      std::vector<float> x(m * 640);
+      for (auto& v : x) v = float(g.uniform() * 2 - 1);
+      const hat::matrix_ref<const float> xv{x.data(), m, in, 640};
+      const auto product = [&](hat::cpu& be, const hat::paneled_matrix<float>& w) {
+        std::vector<float> y(m * 70, 0.25f);
+        w.product(be, xv, 7, hat::matrix_ref<float>{y.data(), m, 70, 70}, 0.5f, 2.0f);  // rows 7..76
+        return y;
+      };
+      // Panel by panel, each product in its own gemm: what the backends without gemm_panels do.
+      const auto by_panels = [&](hat::cpu& be) {
+        std::vector<float> y(m * 70, 0.25f);
+        for (std::size_t p = 0; p < 2 && super.panel_start(p) < in; ++p) {
+          const std::size_t s = super.panel_start(p), width = std::min<std::size_t>(in, super.bounds()[p]) - s;
+          be.gemm(hat::matrix_ref<const float>{x.data() + s, m, width, 640}, hat::op::none,
+                  super.panel(p, 7, 70, width), hat::op::transpose, hat::matrix_ref<float>{y.data(), m, 70, 70}, 0.5f,
+                  p == 0 ? 2.0f : 1.0f);
+        }
+        return y;
+      };
+      const std::vector<float> got = product(fast, super), want = by_panels(blas);
+      for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(got[i] == Approx(want[i]).margin(1e-4));
+#ifdef HAT_FEW_ROWS_X86
+      // One pass, split at 512 (a multiple of both vector widths): a dense copy's bits.
+      if (m <= hat::detail::few_rows_max && hat::detail::simd() != hat::detail::simd_level::none)
+        REQUIRE(got == product(fast, dense));
+#endif
+      REQUIRE(product(blas, super) == want);          // no few-row kernel: panel by panel, as before
+      REQUIRE(product(rounding, super) == by_panels(rounding));  // bf16 products: panel by panel too
+    }
+}
+
+TEST_CASE("cpu::gemm_panels: more panels than one pass takes, or other precisions, go panel by panel",
+          "[nn][cpu][few_rows]") {
+  hat::rng g(19);
+  hat::cpu be;
+  const std::size_t m = 5, n = 40, width = 16, count = hat::detail::few_rows_max_panels + 1;
+  std::vector<float> x(m * width * count), w(count * n * width);
+  for (auto& v : x) v = float(g.uniform() * 2 - 1);
+  for (auto& v : w) v = float(g.uniform() * 2 - 1);
+  std::vector<hat::matrix_ref<const float>> panels;
+  for (std::size_t p = 0; p < count; ++p) panels.push_back({w.data() + p * n * width, n, width, width});
+  const hat::matrix_ref<const float> xv{x.data(), m, width * count, width * count};
+  const auto by_panels = [&](const hat::cpu& b, std::size_t k) {
+    std::vector<float> y(m * n, 1.0f);
+    for (std::size_t p = 0; p < k; ++p)
+      b.gemm(hat::matrix_ref<const float>{x.data() + p * width, m, width, width * count}, hat::op::none, panels[p],
+             hat::op::transpose, hat::matrix_ref<float>{y.data(), m, n, n}, 0.5f, p == 0 ? 0.25f : 1.0f);
+    return y;
+  };
+  std::vector<float> y(m * n, 1.0f);
+  be.gemm_panels(xv, std::span<const hat::matrix_ref<const float>>(panels), hat::matrix_ref<float>{y.data(), m, n, n},
+                 0.5f, 0.25f);
+  REQUIRE(y == by_panels(be, count));  // nine panels: one gemm each, the same calls and bits
+  hat::cpu rounding;
+  rounding.set_training_precision(hat::precision::bf16);
+  std::vector<float> r(m * n, 1.0f);
+  const hat::matrix_ref<const float> x2{x.data(), m, 2 * width, width * count};
+  rounding.gemm_panels(x2, std::span<const hat::matrix_ref<const float>>(panels.data(), 2),
+                       hat::matrix_ref<float>{r.data(), m, n, n}, 0.5f, 0.25f);
+  REQUIRE(r == by_panels(rounding, 2));  // bf16 products: per panel, each rounded as gemm rounds it
+}
 
 TEST_CASE("cpu::gemm: few-row products take the kernel and agree with BLAS", "[nn][cpu][few_rows]") {
   // Through the backend's dispatch, whatever the CPU: the result must not depend on the path.
@@ -197,6 +363,28 @@ TEST_CASE("cpu::gemm on threads: the same bits on 1, 2, 3 and 4 threads, subnorm
             if (threads == 1) want = y;
             else REQUIRE(y == want);  // bit for bit, the row padding untouched included
           }
+          // The same product as two panels (k split at 256) in one pass: the same bits on every
+          // thread count too, each part of the output columns reading its rows of both panels.
+          std::vector<float> w1(n * 256), w2(n * (k - 256));
+          for (std::size_t r = 0; r < n; ++r) {
+            std::copy_n(w.data() + r * ldw, 256, w1.data() + r * 256);
+            std::copy_n(w.data() + r * ldw + 256, k - 256, w2.data() + r * (k - 256));
+          }
+          const hat::matrix_ref<const float> halves[] = {{w1.data(), n, 256, 256}, {w2.data(), n, k - 256, k - 256}};
+          std::vector<float> panels_one;
+          for (int threads : {1, 2, 3, 4}) {
+            const pool_threads scope(threads);
+            std::vector<float> y = y0;
+            be.gemm_panels(hat::matrix_ref<const float>{x.data(), m, k, ldx}, std::span(halves),
+                           hat::matrix_ref<float>{y.data(), m, n, ldy}, 0.75f, beta);
+            if (threads == 1) panels_one = y;
+            else REQUIRE(y == panels_one);
+          }
+#ifdef HAT_FEW_ROWS_X86
+          if (hat::detail::simd() != hat::detail::simd_level::none)
+            REQUIRE(panels_one == want);  // split at a multiple of 16 (and 8): the bits of one panel
+#endif
+          for (std::size_t i = 0; i < want.size(); ++i) REQUIRE(panels_one[i] == Approx(want[i]).margin(1e-3));
           REQUIRE(want[n - 1] == beta * y0[n - 1]);  // flushed (else 0.75e-9 more)
           for (std::size_t i = 0; i < m; ++i)
             for (std::size_t j = n; j < ldy; ++j) REQUIRE(want[i * ldy + j] == y0[i * ldy + j]);

@@ -92,6 +92,12 @@ struct precision_spy : hat::cpu {
     seen->push_back(decode_precision());
     hat::cpu::gemm<T>(a, ta, b, tb, c, alpha, beta);
   }
+  template <class T>  // paneled products (paneled_matrix::product) come here, not through gemm
+  void gemm_panels(hat::matrix_cref<T> x, std::span<const hat::matrix_cref<T>> w, hat::matrix_ref<T> y, T alpha,
+                   T beta) const {
+    seen->push_back(decode_precision());
+    hat::cpu::gemm_panels<T>(x, w, y, alpha, beta);
+  }
   bool only(hat::precision p) const {
     return !seen->empty() && std::all_of(seen->begin(), seen->end(), [p](hat::precision q) { return q == p; });
   }

@@ -14,6 +14,7 @@
 #include <limits>
 #include <cstddef>
 #include <memory>  // std::shared_ptr
+#include <span>
 #include <string>
 #include <type_traits>
 #include <utility>  // std::pair
@@ -156,6 +157,40 @@ struct cpu {
     else
       cblas_dgemm(CblasRowMajor, tra, trb, i(m), i(n), i(k), alpha, a.data, i(a.ld), b.data, i(b.ld), beta, c.data,
                   i(c.ld));
+  }
+
+  /// y [m, n] = alpha x [m, k_0 + k_1 + ...] [W_0 | W_1 | ...]^T + beta y, panel W_p [n, k_p]
+  /// multiplying the k_p columns of x after those of the panels before it: paneled_matrix's
+  /// product in one call. Decoding (at most few_rows_max rows, fp32 weights, up to
+  /// few_rows_max_panels panels) reads every panel of a block of W in one pass, with one
+  /// horizontal sum per output, so a paneled weight split at multiples of 16 columns gives a
+  /// dense copy's bits (and 0-6 % less time than a product per panel on an AMD EPYC:
+  /// docs/performance.md, section 5). Otherwise, one gemm per panel. A backend derived from
+  /// cpu that replaces gemm must replace this too: it calls cpu::gemm.
+  template <class T>
+  void gemm_panels(matrix_cref<T> x, std::span<const matrix_cref<T>> w, matrix_ref<T> y, T alpha, T beta) const {
+    std::size_t k = 0;
+    for (const matrix_cref<T>& p : w) {
+      HAT_ASSERT(p.rows == y.cols, "cpu::gemm_panels: every panel has a row per output column");
+      k += p.cols;
+    }
+    HAT_ASSERT(k == x.cols && x.rows == y.rows, "cpu::gemm_panels: x has the columns of all panels, y its rows");
+    if constexpr (std::is_same_v<T, float>)
+      if (w.size() > 1 && w.size() <= detail::few_rows_max_panels && few_rows && !bf16_products && !bf16_copy &&
+          !int8_copy && y.rows > 0 && y.rows <= detail::few_rows_max && y.cols > 0 &&
+          std::all_of(w.begin(), w.end(), [](const matrix_cref<T>& p) { return p.cols > 0; })) {
+        detail::few_rows_panel<float> panels[detail::few_rows_max_panels];
+        for (std::size_t p = 0; p < w.size(); ++p) panels[p] = {w[p].data, w[p].ld, w[p].cols};
+        const detail::flush_subnormals ftz;
+        if (detail::few_rows_gemm_panels(y.rows, y.cols, alpha, x.data, x.ld, panels, w.size(), beta, y.data, y.ld))
+          return;
+      }
+    std::size_t s = 0;
+    for (std::size_t p = 0; p < w.size(); ++p) {
+      gemm(matrix_cref<T>{x.data + s, x.rows, w[p].cols, x.ld}, op::none, w[p], op::transpose, y, alpha,
+           p == 0 ? beta : T(1));
+      s += w[p].cols;
+    }
   }
 
   // --- element-wise primitives ---

@@ -28,6 +28,23 @@ inline constexpr std::size_t few_rows_max = 16;
 /// costs about what it saves below it (benchmarks/table_cpu_gemm.cpp, the thread rows).
 inline constexpr std::size_t few_rows_part_min_bytes = std::size_t{256} << 10;
 
+/// One panel of W as the few-row kernels read it: n rows of k elements, ld apart. A product over
+/// several panels (a paneled_matrix's corner) multiplies panel p by the k columns of x that
+/// follow those of the panels before it, and sums all panels of a block of W in registers.
+template <class W>
+struct few_rows_panel {
+  const W* w;
+  std::size_t ld, k;
+};
+/// The most panels one fused product takes (cpu::gemm_panels calls panel by panel beyond it).
+inline constexpr std::size_t few_rows_max_panels = 8;
+/// How far ahead, in bytes of W, the kernels prefetch: at least the next block, and as many
+/// blocks as this many bytes. A block of 4 rows (AVX-512) of a 512-wide fp32 panel is 8 kB, but
+/// one of the 128-wide panel that 640-wide weights keep after their 512 columns is 2 kB, and
+/// prefetched one block ahead it streamed at 9.8-10.2 GB/s at 5 rows on an AMD EPYC (Zen 4),
+/// against 16.4-17.8 GB/s 8 kB ahead (docs/performance.md, section 5).
+inline constexpr std::size_t few_rows_prefetch_bytes = std::size_t{8} << 10;
+
 /// Calls part(j0, j1) on ranges of output columns [j0, j1) that cover [0, n), one range per
 /// thread of the worker pool (cpu::set_threads), each range starting at a multiple of 16 columns
 /// (no cache line of y written by two threads); one range when W (n rows of row_bytes) is small.
@@ -81,7 +98,9 @@ inline bool prefetch_to_l2() noexcept {
 }
 
 /// Prefetches the cache line at p into L2 (`l2`) or L1: a branch the loop predicts every time.
-inline void prefetch_line(const void* p, bool l2) noexcept {
+/// always_inline: inlined by GCC 12's later passes into the always_inline loops below, the
+/// prefetches vanished from the machine code (and the fp32 kernel lost a third of its speed).
+[[gnu::always_inline]] inline void prefetch_line(const void* p, bool l2) noexcept {
   if (l2)
     _mm_prefetch(static_cast<const char*>(p), _MM_HINT_T1);
   else
@@ -101,20 +120,16 @@ inline void prefetch_line(const void* p, bool l2) noexcept {
   return _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1)));
 }
 
-// One block: MR rows of x against NR rows of W, accumulated over k, every x row in the same
-// pass so each W element is loaded once. While it runs, the block's next NR rows are
-// prefetched (`next`: one pointer per row; the rows past the end repeat the current ones):
-// without this the loop reaches a third of the read bandwidth (measured: 8.7 vs 24.9 GB/s
-// for the 32768 x 512 vocabulary projection at 5 rows), as the hardware prefetcher does not
-// follow NR interleaved streams that jump every 2 kB.
+// One panel of one block: MR rows of x against NR rows of W, accumulated over the panel's k
+// columns, every x row in the same pass so each W element is loaded once. While it runs, the
+// rows of a block ahead are prefetched (`next`: one pointer per row; past the end they repeat
+// the current rows): without this the loop reaches a third of the read bandwidth (measured: 8.7
+// vs 24.9 GB/s for the 32768 x 512 vocabulary projection at 5 rows), as the hardware prefetcher
+// does not follow NR interleaved streams that jump every 2 kB.
 template <int MR, int NR>
-[[gnu::target("avx512f")]] inline void few_rows_block_avx512(const float* x, std::size_t ldx, const float* const* w,
-                                                             const float* const* next, std::size_t k,
-                                                             float* acc_out /*[MR * NR]*/) noexcept {
-  const bool l2 = prefetch_to_l2();
-  __m512 acc[MR][NR];
-  for (int i = 0; i < MR; ++i)
-    for (int j = 0; j < NR; ++j) acc[i][j] = _mm512_setzero_ps();
+[[gnu::target("avx512f"), gnu::always_inline]] inline void few_rows_accumulate_avx512(
+    const float* x, std::size_t ldx, const float* const* w, const float* const* next, std::size_t k, bool l2,
+    __m512 (&acc)[MR][NR]) noexcept {
   std::size_t c = 0;
   for (; c + 16 <= k; c += 16) {
     __m512 wv[NR];
@@ -136,6 +151,22 @@ template <int MR, int NR>
       for (int j = 0; j < NR; ++j) acc[i][j] = _mm512_fmadd_ps(xv, wv[j], acc[i][j]);
     }
   }
+}
+
+// One block over all panels: panel p's rows are w[p * NR, p * NR + NR), its width ks[p]; one
+// horizontal sum per output at the end. Split at multiples of 16 columns, the lanes add in the
+// order of one panel as wide as all of them (a dense copy gives the same bits).
+template <int MR, int NR>
+[[gnu::target("avx512f")]] inline void few_rows_block_avx512(const float* x, std::size_t ldx, const std::size_t* ks,
+                                                             std::size_t panels, const float* const* w,
+                                                             const float* const* next,
+                                                             float* acc_out /*[MR * NR]*/) noexcept {
+  const bool l2 = prefetch_to_l2();
+  __m512 acc[MR][NR];
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NR; ++j) acc[i][j] = _mm512_setzero_ps();
+  for (std::size_t p = 0, off = 0; p < panels; off += ks[p], ++p)
+    few_rows_accumulate_avx512<MR, NR>(x + off, ldx, w + p * NR, next + p * NR, ks[p], l2, acc);
   for (int i = 0; i < MR; ++i)
     for (int j = 0; j < NR; ++j) acc_out[i * NR + j] = hsum_avx512(acc[i][j]);
 }
@@ -146,14 +177,11 @@ template <int MR, int NR>
   return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1)));
 }
 
+// The same on AVX2; the tail (k not a multiple of 8) through masked loads, so that panels chain.
 template <int MR, int NR>
-[[gnu::target("avx2,fma")]] inline void few_rows_block_avx2(const float* x, std::size_t ldx, const float* const* w,
-                                                           const float* const* next, std::size_t k,
-                                                           float* acc_out /*[MR * NR]*/) noexcept {
-  const bool l2 = prefetch_to_l2();
-  __m256 acc[MR][NR];
-  for (int i = 0; i < MR; ++i)
-    for (int j = 0; j < NR; ++j) acc[i][j] = _mm256_setzero_ps();
+[[gnu::target("avx2,fma"), gnu::always_inline]] inline void few_rows_accumulate_avx2(
+    const float* x, std::size_t ldx, const float* const* w, const float* const* next, std::size_t k, bool l2,
+    __m256 (&acc)[MR][NR]) noexcept {
   std::size_t c = 0;
   for (; c + 8 <= k; c += 8) {
     __m256 wv[NR];
@@ -166,12 +194,31 @@ template <int MR, int NR>
       for (int j = 0; j < NR; ++j) acc[i][j] = _mm256_fmadd_ps(xv, wv[j], acc[i][j]);
     }
   }
-  for (int i = 0; i < MR; ++i)
-    for (int j = 0; j < NR; ++j) {
-      float s = hsum_avx2(acc[i][j]);
-      for (std::size_t t = c; t < k; ++t) s += x[static_cast<std::size_t>(i) * ldx + t] * w[j][t];
-      acc_out[i * NR + j] = s;
+  if (c < k) {
+    const __m256i tail =
+        _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(k - c)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    __m256 wv[NR];
+    for (int j = 0; j < NR; ++j) wv[j] = _mm256_maskload_ps(w[j] + c, tail);
+    for (int i = 0; i < MR; ++i) {
+      const __m256 xv = _mm256_maskload_ps(x + static_cast<std::size_t>(i) * ldx + c, tail);
+      for (int j = 0; j < NR; ++j) acc[i][j] = _mm256_fmadd_ps(xv, wv[j], acc[i][j]);
     }
+  }
+}
+
+template <int MR, int NR>
+[[gnu::target("avx2,fma")]] inline void few_rows_block_avx2(const float* x, std::size_t ldx, const std::size_t* ks,
+                                                           std::size_t panels, const float* const* w,
+                                                           const float* const* next,
+                                                           float* acc_out /*[MR * NR]*/) noexcept {
+  const bool l2 = prefetch_to_l2();
+  __m256 acc[MR][NR];
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NR; ++j) acc[i][j] = _mm256_setzero_ps();
+  for (std::size_t p = 0, off = 0; p < panels; off += ks[p], ++p)
+    few_rows_accumulate_avx2<MR, NR>(x + off, ldx, w + p * NR, next + p * NR, ks[p], l2, acc);
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NR; ++j) acc_out[i * NR + j] = hsum_avx2(acc[i][j]);
 }
 
 // Register budgets: AVX-512 has 32 vector registers, so 6 x rows x 4 W rows of accumulators
@@ -183,13 +230,13 @@ struct few_rows_tile {
 };
 
 template <simd_level L, int MR>
-inline void few_rows_chunk(const float* x, std::size_t ldx, const float* const* w, const float* const* next,
-                           std::size_t k, float* acc) noexcept {
+inline void few_rows_chunk(const float* x, std::size_t ldx, const std::size_t* ks, std::size_t panels,
+                           const float* const* w, const float* const* next, float* acc) noexcept {
   constexpr int NR = few_rows_tile<L>::nr;
   if constexpr (L == simd_level::avx512)
-    few_rows_block_avx512<MR, NR>(x, ldx, w, next, k, acc);
+    few_rows_block_avx512<MR, NR>(x, ldx, ks, panels, w, next, acc);
   else
-    few_rows_block_avx2<MR, NR>(x, ldx, w, next, k, acc);
+    few_rows_block_avx2<MR, NR>(x, ldx, ks, panels, w, next, acc);
 }
 
 // Calls f.template operator()<R>() for R = rows (1..Max): a block kernel instantiated per row count.
@@ -204,20 +251,31 @@ inline void with_row_count(std::size_t rows, F&& f) {
 }
 
 // Blocks of NR rows of W (of any element type: the low-precision kernels use them too) against
-// tiles of up to MR rows of x; rows past n repeat the last row (in bounds, not stored), and the
-// block's kernel prefetches the next block (`next`, see few_rows_block_avx512).
+// tiles of up to MR rows of x, over 1 to few_rows_max_panels panels (the caller checks: the
+// pointer arrays are that long); rows past n repeat the last row (in bounds, not stored). The
+// block's kernel prefetches the rows few_rows_prefetch_bytes ahead (`next`, see
+// few_rows_accumulate_avx512). `rows` and `next` hold NR pointers per panel, panel by panel.
 // block(i0, rows, w_rows, next_rows, acc [MR * NR]); store(i0, rows, j0, cols, acc).
 template <std::size_t MR, std::size_t NR, class W, class Block, class Store>
-inline void few_rows_tiles(std::size_t m, std::size_t n, const W* w, std::size_t ldw, Block&& block, Store&& store) {
+inline void few_rows_tiles(std::size_t m, std::size_t n, const few_rows_panel<W>* panels, std::size_t count,
+                           Block&& block, Store&& store) {
+  std::size_t block_bytes = 0;
+  for (std::size_t p = 0; p < count; ++p) block_bytes += NR * panels[p].k * sizeof(W);
+  const std::size_t ahead = NR * (block_bytes >= few_rows_prefetch_bytes || block_bytes == 0
+                                      ? 1
+                                      : (few_rows_prefetch_bytes + block_bytes - 1) / block_bytes);
   float acc[MR * NR];
+  const W* rows[few_rows_max_panels * NR];
+  const W* next[few_rows_max_panels * NR];
   for (std::size_t j0 = 0; j0 < n; j0 += NR) {
-    const W* rows[NR];
-    const W* next[NR];
     const std::size_t nr = n - j0 < NR ? n - j0 : NR;
-    for (std::size_t j = 0; j < NR; ++j) {
-      rows[j] = w + (j0 + (j < nr ? j : nr - 1)) * ldw;
-      next[j] = j0 + NR + j < n ? w + (j0 + NR + j) * ldw : rows[j];
-    }
+    for (std::size_t p = 0; p < count; ++p)
+      for (std::size_t j = 0; j < NR; ++j) {
+        const W* w = panels[p].w;
+        const std::size_t ld = panels[p].ld;
+        rows[p * NR + j] = w + (j0 + (j < nr ? j : nr - 1)) * ld;
+        next[p * NR + j] = j0 + ahead + j < n ? w + (j0 + ahead + j) * ld : rows[p * NR + j];
+      }
     for (std::size_t i0 = 0; i0 < m; i0 += MR) {
       const std::size_t mr = m - i0 < MR ? m - i0 : MR;
       block(i0, mr, rows, next, acc);
@@ -227,13 +285,17 @@ inline void few_rows_tiles(std::size_t m, std::size_t n, const W* w, std::size_t
 }
 
 template <simd_level L>
-inline void few_rows_kernel(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* x, std::size_t ldx,
-                            const float* w, std::size_t ldw, float beta, float* y, std::size_t ldy) noexcept {
+inline void few_rows_panels_kernel(std::size_t m, std::size_t n, float alpha, const float* x, std::size_t ldx,
+                                   const few_rows_panel<float>* panels, std::size_t count, float beta, float* y,
+                                   std::size_t ldy) noexcept {
   constexpr std::size_t MR = few_rows_tile<L>::mr, NR = few_rows_tile<L>::nr;
+  std::size_t ks[few_rows_max_panels];
+  for (std::size_t p = 0; p < count; ++p) ks[p] = panels[p].k;
   few_rows_tiles<MR, NR>(
-      m, n, w, ldw,
+      m, n, panels, count,
       [&](std::size_t i0, std::size_t mr, const float* const* rows, const float* const* next, float* acc) {
-        with_row_count<static_cast<int>(MR)>(mr, [&]<int R>() { few_rows_chunk<L, R>(x + i0 * ldx, ldx, rows, next, k, acc); });
+        with_row_count<static_cast<int>(MR)>(
+            mr, [&]<int R>() { few_rows_chunk<L, R>(x + i0 * ldx, ldx, ks, count, rows, next, acc); });
       },
       [&](std::size_t i0, std::size_t mr, std::size_t j0, std::size_t nr, const float* acc) {
         for (std::size_t i = 0; i < mr; ++i)
@@ -244,23 +306,49 @@ inline void few_rows_kernel(std::size_t m, std::size_t n, std::size_t k, float a
       });
 }
 
-/// y [m, n] = alpha x [m, k] W [n, k]^T + beta y, for m <= few_rows_max, on AVX-512 or AVX2;
-/// false (nothing done) when the CPU has neither, so the caller falls back to BLAS.
-/// The output columns are split across the worker pool's threads (few_rows_columns).
-inline bool few_rows_gemm(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* x, std::size_t ldx,
-                          const float* w, std::size_t ldw, float beta, float* y, std::size_t ldy) noexcept {
+/// One panel, one thread, one instruction set (the tests run each path).
+template <simd_level L>
+inline void few_rows_kernel(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* x, std::size_t ldx,
+                            const float* w, std::size_t ldw, float beta, float* y, std::size_t ldy) noexcept {
+  const few_rows_panel<float> whole{w, ldw, k};
+  few_rows_panels_kernel<L>(m, n, alpha, x, ldx, &whole, 1, beta, y, ldy);
+}
+
+/// y [m, n] = alpha x [m, k_0 + k_1 + ...] [W_0 | W_1 | ...]^T + beta y over 1 to
+/// few_rows_max_panels panels W_p [n, k_p] (every k_p > 0), for m <= few_rows_max, on AVX-512 or
+/// AVX2; false (nothing done) when the CPU has neither or there are too many panels, so the caller
+/// falls back to BLAS. The output columns are split across the worker pool's threads
+/// (few_rows_columns).
+inline bool few_rows_gemm_panels(std::size_t m, std::size_t n, float alpha, const float* x, std::size_t ldx,
+                                 const few_rows_panel<float>* panels, std::size_t count, float beta, float* y,
+                                 std::size_t ldy) noexcept {
   const simd_level level = simd();
-  if (level == simd_level::none) return false;
-  few_rows_columns(n, k * sizeof(float), [&](std::size_t j0, std::size_t j1) {
+  if (level == simd_level::none || count == 0 || count > few_rows_max_panels) return false;
+  std::size_t row_bytes = 0;
+  for (std::size_t p = 0; p < count; ++p) row_bytes += panels[p].k * sizeof(float);
+  few_rows_columns(n, row_bytes, [&](std::size_t j0, std::size_t j1) {
+    few_rows_panel<float> part[few_rows_max_panels];
+    for (std::size_t p = 0; p < count; ++p) part[p] = {panels[p].w + j0 * panels[p].ld, panels[p].ld, panels[p].k};
     if (level == simd_level::avx512)
-      few_rows_kernel<simd_level::avx512>(m, j1 - j0, k, alpha, x, ldx, w + j0 * ldw, ldw, beta, y + j0, ldy);
+      few_rows_panels_kernel<simd_level::avx512>(m, j1 - j0, alpha, x, ldx, part, count, beta, y + j0, ldy);
     else
-      few_rows_kernel<simd_level::avx2>(m, j1 - j0, k, alpha, x, ldx, w + j0 * ldw, ldw, beta, y + j0, ldy);
+      few_rows_panels_kernel<simd_level::avx2>(m, j1 - j0, alpha, x, ldx, part, count, beta, y + j0, ldy);
   });
   return true;
 }
 
+/// y [m, n] = alpha x [m, k] W [n, k]^T + beta y: few_rows_gemm_panels with one panel.
+inline bool few_rows_gemm(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* x, std::size_t ldx,
+                          const float* w, std::size_t ldw, float beta, float* y, std::size_t ldy) noexcept {
+  const few_rows_panel<float> whole{w, ldw, k};
+  return few_rows_gemm_panels(m, n, alpha, x, ldx, &whole, 1, beta, y, ldy);
+}
+
 #else
+inline bool few_rows_gemm_panels(std::size_t, std::size_t, float, const float*, std::size_t,
+                                 const few_rows_panel<float>*, std::size_t, float, float*, std::size_t) noexcept {
+  return false;
+}
 inline bool few_rows_gemm(std::size_t, std::size_t, std::size_t, float, const float*, std::size_t, const float*,
                           std::size_t, float, float*, std::size_t) noexcept {
   return false;

@@ -146,8 +146,9 @@ inline void few_rows_gemm_bf16(lowp_path p, std::size_t m, std::size_t n, std::s
     xp.resize(m * kp);
     prepare_bf16_x(m, k, x, ldx, Lanes, kp, xp.data());
     few_rows_columns(n, k * sizeof(bf16), [&](std::size_t c0, std::size_t c1) {  // on the worker pool
+      const few_rows_panel<bf16> part{w + c0 * ldw, ldw, k};
       few_rows_tiles<MR, NR>(
-          m, c1 - c0, w + c0 * ldw, ldw,
+          m, c1 - c0, &part, 1,
           [&](std::size_t i0, std::size_t mr, const bf16* const* rows, const bf16* const* next, float* acc) {
             with_row_count<static_cast<int>(MR)>(
                 mr, [&]<int R>() { block.template operator()<R>(xp.data() + i0 * kp, kp, rows, next, acc); });

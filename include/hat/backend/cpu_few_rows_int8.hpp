@@ -178,8 +178,9 @@ inline void few_rows_gemm_int8(lowp_path p, std::size_t m, std::size_t n, std::s
 #ifdef HAT_FEW_ROWS_X86
   const auto run = [&]<std::size_t MR, std::size_t NR>(auto block) {
     few_rows_columns(n, k, [&](std::size_t c0, std::size_t c1) {  // on the worker pool
+      const few_rows_panel<std::int8_t> part{w + c0 * ldw, ldw, k};
       few_rows_tiles<MR, NR>(
-          m, c1 - c0, w + c0 * ldw, ldw,
+          m, c1 - c0, &part, 1,
           [&](std::size_t i0, std::size_t mr, const std::int8_t* const* rows, const std::int8_t* const* next, float* acc) {
             with_row_count<static_cast<int>(MR)>(
                 mr, [&]<int R>() { block.template operator()<R>(xq.data() + i0 * kp, rows, next, acc); });

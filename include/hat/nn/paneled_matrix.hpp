@@ -2,6 +2,7 @@
 // paneled_matrix: a [rows, cols] weight stored as column panels, so that every elastic slice is contiguous.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <span>
 #include <vector>
@@ -86,12 +87,24 @@ class paneled_matrix {
     }
   }
 
-  /// y [n, out] = alpha x [n, in] W[r0 : r0 + out, :in]^T + beta y, one product per panel the
-  /// first `in` columns touch (accumulated).
+  /// y [n, out] = alpha x [n, in] W[r0 : r0 + out, :in]^T + beta y over every panel the first
+  /// `in` columns touch: in one call where the backend takes a list of panels (gemm_panels, so
+  /// that decoding reads them in one pass), else one product per panel, accumulated.
   template <backend_policy Backend>
   void product(Backend& be, matrix_ref<const T> x, std::size_t r0, matrix_ref<T> y, T alpha = T(1), T beta = T(0)) const {
     HAT_ASSERT(x.cols <= cols() && r0 + y.cols <= rows_ && x.rows == y.rows,
                "paneled_matrix::product: shapes exceed the stored matrix");
+    if constexpr (requires(std::span<const matrix_ref<const T>> w) { be.gemm_panels(x, w, y, alpha, beta); }) {
+      constexpr std::size_t most = 8;  // HAT's spaces: at most 3 (the FFN widths {1024, 2048, 3072})
+      std::size_t touched = 0;
+      while (touched < bounds_.size() && panel_start(touched) < x.cols) ++touched;
+      if (touched <= most) {
+        std::array<matrix_ref<const T>, most> parts{};
+        for (std::size_t p = 0; p < touched; ++p)
+          parts[p] = panel(p, r0, y.cols, (x.cols < bounds_[p] ? x.cols : bounds_[p]) - panel_start(p));
+        return be.gemm_panels(x, std::span<const matrix_ref<const T>>(parts.data(), touched), y, alpha, beta);
+      }
+    }
     for (std::size_t p = 0; p < bounds_.size() && panel_start(p) < x.cols; ++p) {
       const std::size_t s = panel_start(p), width = (x.cols < bounds_[p] ? x.cols : bounds_[p]) - s;
       be.gemm(matrix_ref<const T>{x.data + s, x.rows, width, x.ld}, op::none, panel(p, r0, y.cols, width),
