@@ -91,7 +91,7 @@ static int run(int argc, char** argv) {
     const auto per_panel = [&] {
       for (const auto& w : pw)
         for (std::size_t p = 0; p < w.panels(); ++p) {
-          const std::size_t start = w.panel_start(p), width = w.bounds()[p] - start;
+          const std::size_t start = w.panel_start(p), width = w.panel_width(p, k);
           be.gemm(hat::matrix_ref<const float>{x.data() + start, m, width, k}, hat::op::none, w.panel(p, 0, s.n, width),
                   hat::op::transpose, yv, 1.0f, p == 0 ? 0.0f : 1.0f);
         }

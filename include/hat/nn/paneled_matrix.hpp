@@ -42,6 +42,10 @@ class paneled_matrix {
   const std::vector<std::size_t>& bounds() const noexcept { return bounds_; }
   std::size_t panels() const noexcept { return bounds_.size(); }
   std::size_t panel_start(std::size_t p) const noexcept { return p == 0 ? 0 : bounds_[p - 1]; }
+  /// How many of panel p's columns the first `in` columns cover (p must start below `in`).
+  std::size_t panel_width(std::size_t p, std::size_t in) const noexcept {
+    return (in < bounds_[p] ? in : bounds_[p]) - panel_start(p);
+  }
 
   /// Rows [r0, r0 + n) and the first `width` columns of panel p: [n, width], ld = panel width.
   matrix_ref<T> panel(std::size_t p, std::size_t r0, std::size_t n, std::size_t width) const noexcept {
@@ -70,7 +74,7 @@ class paneled_matrix {
   void product_backward_input(Backend& be, matrix_ref<const T> dy, std::size_t r0, matrix_ref<T> dx, T beta = T(0)) const {
     HAT_ASSERT(dx.cols <= cols() && r0 + dy.cols <= rows_ && dx.rows == dy.rows, "paneled_matrix: backward shapes");
     for (std::size_t p = 0; p < bounds_.size() && panel_start(p) < dx.cols; ++p) {
-      const std::size_t s = panel_start(p), width = (dx.cols < bounds_[p] ? dx.cols : bounds_[p]) - s;
+      const std::size_t s = panel_start(p), width = panel_width(p, dx.cols);
       be.gemm(dy, op::none, panel(p, r0, dy.cols, width), op::none,
               matrix_ref<T>{dx.data + s, dx.rows, width, dx.ld}, T(1), beta);
     }
@@ -81,7 +85,7 @@ class paneled_matrix {
   void accumulate_outer(Backend& be, matrix_ref<const T> dy, matrix_ref<const T> x, std::size_t r0) const {
     HAT_ASSERT(x.cols <= cols() && r0 + dy.cols <= rows_ && x.rows == dy.rows, "paneled_matrix: gradient shapes");
     for (std::size_t p = 0; p < bounds_.size() && panel_start(p) < x.cols; ++p) {
-      const std::size_t s = panel_start(p), width = (x.cols < bounds_[p] ? x.cols : bounds_[p]) - s;
+      const std::size_t s = panel_start(p), width = panel_width(p, x.cols);
       be.gemm(dy, op::transpose, matrix_ref<const T>{x.data + s, x.rows, width, x.ld}, op::none, panel(p, r0, dy.cols, width),
               T(1), T(1));
     }
@@ -101,12 +105,12 @@ class paneled_matrix {
       if (touched <= most) {
         std::array<matrix_ref<const T>, most> parts{};
         for (std::size_t p = 0; p < touched; ++p)
-          parts[p] = panel(p, r0, y.cols, (x.cols < bounds_[p] ? x.cols : bounds_[p]) - panel_start(p));
+          parts[p] = panel(p, r0, y.cols, panel_width(p, x.cols));
         return be.gemm_panels(x, std::span<const matrix_ref<const T>>(parts.data(), touched), y, alpha, beta);
       }
     }
     for (std::size_t p = 0; p < bounds_.size() && panel_start(p) < x.cols; ++p) {
-      const std::size_t s = panel_start(p), width = (x.cols < bounds_[p] ? x.cols : bounds_[p]) - s;
+      const std::size_t s = panel_start(p), width = panel_width(p, x.cols);
       be.gemm(matrix_ref<const T>{x.data + s, x.rows, width, x.ld}, op::none, panel(p, r0, y.cols, width),
               op::transpose, y, alpha, p == 0 ? beta : T(1));
     }
