@@ -16,11 +16,15 @@ Used by benchmarks/latency_vs_pytorch.sh; needs Debian's python3-torch (not a de
 import argparse
 import json
 import math
+import os
 import sys
 import time
 
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from hat_protocol import trimmed  # noqa: E402  (HAT's trimmed mean, shared with the other peer script)
 
 PAD, EOS, WORD = 1, 2, 7
 SUPER_DIM, QKV = 640, 512
@@ -179,16 +183,6 @@ class SubTransformer(torch.nn.Module):
         for layer, (mk, mv) in zip(self.dec, mem):
             x = layer.full(x, mk, mv, mask)
         return self.project(x)
-
-
-def trimmed(ms):
-    ms = sorted(ms)
-    n = len(ms)
-    low, high = n // 10, max(1, n // 10)
-    if low + high >= n:
-        high = n - low - 1
-    kept = ms[low:n - high]
-    return sum(kept) / len(kept)
 
 
 def timed(device, f):

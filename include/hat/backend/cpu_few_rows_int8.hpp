@@ -19,15 +19,37 @@ namespace hat::detail {
 
 #ifdef HAT_FEW_ROWS_X86
 
-[[gnu::target("avx512f,avx512bw,avx512vl")]] inline std::int32_t hsum_epi32_avx512(__m512i v) noexcept {
-  // masked extracts with a zero source: GCC 12's unmasked ones trip -Wuninitialized (see hsum_avx512)
-  const __m256i lo = _mm512_mask_extracti64x4_epi64(_mm256_setzero_si256(), 0xF, v, 0);
-  const __m256i hi = _mm512_mask_extracti64x4_epi64(_mm256_setzero_si256(), 0xF, v, 1);
-  const __m256i s8 = _mm256_add_epi32(lo, hi);
-  __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s8), _mm256_extracti128_si256(s8, 1));
-  s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4E));
-  s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xB1));
-  return _mm_cvtsi128_si32(s4);
+// The accumulators are GCC vector-extension types of int32 lanes, not __m512i / __m256i: those
+// are typed as 64-bit lanes, and the madd, add and dpwssd intrinsics work on 32-bit ones, so with
+// __m512i accumulators GCC 12 emitted a register copy per accumulator and step in these loops and
+// kept several accumulators on the stack (seen in the disassembly of table_cpu_lowp; the fp32
+// kernel's __m512 matches its intrinsics and stays in registers). With int32 lanes every
+// accumulator stays in a register: at five rows up to 1.3x faster (docs/performance.md, section
+// 6). Signed, as the builtins' lanes are: unsigned lanes brought the copies back on the VNNI path.
+// The sums never overflow an int32 (int8_rows.hpp).
+typedef int i32x16 __attribute__((vector_size(64)));
+typedef int i32x8 __attribute__((vector_size(32)));
+
+// {sum a, sum b, sum c, sum d} of four vectors' int32 lanes in one reduction tree: a block's
+// epilogue sums MR x 4 accumulators, which for a narrow panel (128 columns: four steps) costs as
+// much as its loop when each is summed on its own.
+[[gnu::target("avx512f,avx512bw,avx512vl")]] inline __m128i hsum4_epi32_avx512(i32x16 a, i32x16 b, i32x16 c,
+                                                                              i32x16 d) noexcept {
+  // The zero-masked forms throughout: GCC 12's unmasked ones start from an undefined vector and
+  // trip -Wmaybe-uninitialized.
+  constexpr __mmask16 all = 0xFFFF;
+  const __m512i va = reinterpret_cast<__m512i>(a), vb = reinterpret_cast<__m512i>(b);
+  const __m512i vc = reinterpret_cast<__m512i>(c), vd = reinterpret_cast<__m512i>(d);
+  // 128-bit quarters: ab = {a0+a2, a1+a3, b0+b2, b1+b3}, cd likewise
+  const __m512i ab = _mm512_add_epi32(_mm512_maskz_shuffle_i32x4(all, va, vb, 0x44), _mm512_maskz_shuffle_i32x4(all, va, vb, 0xEE));
+  const __m512i cd = _mm512_add_epi32(_mm512_maskz_shuffle_i32x4(all, vc, vd, 0x44), _mm512_maskz_shuffle_i32x4(all, vc, vd, 0xEE));
+  // quarters: a, b, c, d (four partial sums each)
+  const __m512i q = _mm512_add_epi32(_mm512_maskz_shuffle_i32x4(all, ab, cd, 0x88), _mm512_maskz_shuffle_i32x4(all, ab, cd, 0xDD));
+  __m512i t = _mm512_add_epi32(q, _mm512_maskz_shuffle_epi32(all, q, _MM_PERM_BADC));
+  t = _mm512_add_epi32(t, _mm512_maskz_shuffle_epi32(all, t, _MM_PERM_CDAB));
+  // lane 0 of each quarter
+  const __m512i first = _mm512_maskz_permutexvar_epi32(all, _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 8, 4, 0), t);
+  return _mm512_maskz_extracti32x4_epi32(0xF, first, 0);
 }
 
 [[gnu::target("avx2")]] inline std::int32_t hsum_epi32_avx2(__m256i v) noexcept {
@@ -41,22 +63,23 @@ namespace hat::detail {
 // sums in one instruction). Two functions, not one with a flag: the path without VNNI must be
 // compiled without it, or the compiler may fuse the pair into vpdpwssd itself.
 template <int MR, int NR>
-[[gnu::target("avx512f,avx512bw,avx512vl")]] inline void int8_step_avx512(__m512i (&acc)[MR][NR], const __m512i* w16,
-                                                                           const std::int16_t* xq, std::size_t kp,
-                                                                           std::size_t c) noexcept {
+[[gnu::target("avx512f,avx512bw,avx512vl"), gnu::always_inline]] inline void int8_step_avx512(i32x16 (&acc)[MR][NR],
+                                                                                           const __m512i* w16,
+                                                                                           const std::int16_t* xq,
+                                                                                           std::size_t kp,
+                                                                                           std::size_t c) noexcept {
   for (int i = 0; i < MR; ++i) {
     const __m512i xv = _mm512_loadu_si512(xq + static_cast<std::size_t>(i) * kp + c);
-    for (int j = 0; j < NR; ++j) acc[i][j] = _mm512_add_epi32(acc[i][j], _mm512_madd_epi16(xv, w16[j]));
+    for (int j = 0; j < NR; ++j) acc[i][j] += reinterpret_cast<i32x16>(_mm512_madd_epi16(xv, w16[j]));
   }
 }
 template <int MR, int NR>
-[[gnu::target("avx512f,avx512bw,avx512vl,avx512vnni")]] inline void int8_step_avx512_vnni(__m512i (&acc)[MR][NR],
-                                                                                         const __m512i* w16,
-                                                                                         const std::int16_t* xq, std::size_t kp,
-                                                                                         std::size_t c) noexcept {
+[[gnu::target("avx512f,avx512bw,avx512vl,avx512vnni"), gnu::always_inline]] inline void int8_step_avx512_vnni(
+    i32x16 (&acc)[MR][NR], const __m512i* w16, const std::int16_t* xq, std::size_t kp, std::size_t c) noexcept {
   for (int i = 0; i < MR; ++i) {
     const __m512i xv = _mm512_loadu_si512(xq + static_cast<std::size_t>(i) * kp + c);
-    for (int j = 0; j < NR; ++j) acc[i][j] = _mm512_dpwssd_epi32(acc[i][j], xv, w16[j]);
+    for (int j = 0; j < NR; ++j)
+      acc[i][j] = reinterpret_cast<i32x16>(_mm512_dpwssd_epi32(reinterpret_cast<__m512i>(acc[i][j]), xv, w16[j]));
   }
 }
 
@@ -66,13 +89,14 @@ template <int MR, int NR>
   template <int MR, int NR>                                                                                            \
   [[gnu::target(TARGET)]] inline void NAME(const std::int16_t* xq, std::size_t kp, const std::int8_t* const* w,         \
                                            const std::int8_t* const* next, std::size_t k, float* out) noexcept {       \
+    static_assert(NR == 4, "the epilogue sums four accumulators at a time (hsum4_epi32_avx512)");                     \
     const bool l2 = prefetch_to_l2();                                                                                  \
     float total[MR][NR] = {};                                                                                          \
     for (std::size_t c0 = 0; c0 < k; c0 += int8_chunk) {                                                               \
       const std::size_t end = k - c0 < int8_chunk ? k : c0 + int8_chunk;                                               \
-      __m512i acc[MR][NR];                                                                                             \
+      i32x16 acc[MR][NR];                                                                                              \
       for (int i = 0; i < MR; ++i)                                                                                     \
-        for (int j = 0; j < NR; ++j) acc[i][j] = _mm512_setzero_si512();                                               \
+        for (int j = 0; j < NR; ++j) acc[i][j] = i32x16{};                                                            \
       std::size_t c = c0;                                                                                              \
       for (; c + 32 <= end; c += 32) {                                                                                 \
         __m512i w16[NR];                                                                                               \
@@ -88,8 +112,11 @@ template <int MR, int NR>
         for (int j = 0; j < NR; ++j) w16[j] = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(tail, w[j] + c));          \
         STEP<MR, NR>(acc, w16, xq, kp, c);                                                                             \
       }                                                                                                                \
-      for (int i = 0; i < MR; ++i)                                                                                     \
-        for (int j = 0; j < NR; ++j) total[i][j] += static_cast<float>(hsum_epi32_avx512(acc[i][j]));                 \
+      for (int i = 0; i < MR; ++i) {                                                                                   \
+        alignas(16) std::int32_t sums[4];                                                                              \
+        _mm_store_si128(reinterpret_cast<__m128i*>(sums), hsum4_epi32_avx512(acc[i][0], acc[i][1], acc[i][2], acc[i][3])); \
+        for (int j = 0; j < 4; ++j) total[i][j] += static_cast<float>(sums[j]);                                        \
+      }                                                                                                                \
     }                                                                                                                  \
     for (int i = 0; i < MR; ++i)                                                                                       \
       for (int j = 0; j < NR; ++j) out[i * NR + j] = total[i][j];                                                      \
@@ -99,11 +126,12 @@ HAT_INT8_BLOCK_AVX512(int8_block_avx512_vnni, "avx512f,avx512bw,avx512vl,avx512v
 #undef HAT_INT8_BLOCK_AVX512
 
 template <int MR, int NR>
-[[gnu::target("avx2")]] inline void int8_step_avx2(__m256i (&acc)[MR][NR], const __m256i* w16, const std::int16_t* xq,
-                                                  std::size_t kp, std::size_t c) noexcept {
+[[gnu::target("avx2"), gnu::always_inline]] inline void int8_step_avx2(i32x8 (&acc)[MR][NR], const __m256i* w16,
+                                                                      const std::int16_t* xq, std::size_t kp,
+                                                                      std::size_t c) noexcept {
   for (int i = 0; i < MR; ++i) {
     const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + static_cast<std::size_t>(i) * kp + c));
-    for (int j = 0; j < NR; ++j) acc[i][j] = _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(xv, w16[j]));
+    for (int j = 0; j < NR; ++j) acc[i][j] += reinterpret_cast<i32x8>(_mm256_madd_epi16(xv, w16[j]));
   }
 }
 
@@ -114,9 +142,9 @@ template <int MR, int NR>
   float total[MR][NR] = {};
   for (std::size_t c0 = 0; c0 < k; c0 += int8_chunk) {
     const std::size_t end = k - c0 < int8_chunk ? k : c0 + int8_chunk;
-    __m256i acc[MR][NR];
+    i32x8 acc[MR][NR];
     for (int i = 0; i < MR; ++i)
-      for (int j = 0; j < NR; ++j) acc[i][j] = _mm256_setzero_si256();
+      for (int j = 0; j < NR; ++j) acc[i][j] = i32x8{};
     std::size_t c = c0;
     for (; c + 16 <= end; c += 16) {
       __m256i w16[NR];
@@ -136,7 +164,7 @@ template <int MR, int NR>
       int8_step_avx2<MR, NR>(acc, w16, xq, kp, c);
     }
     for (int i = 0; i < MR; ++i)
-      for (int j = 0; j < NR; ++j) total[i][j] += static_cast<float>(hsum_epi32_avx2(acc[i][j]));
+      for (int j = 0; j < NR; ++j) total[i][j] += static_cast<float>(hsum_epi32_avx2(reinterpret_cast<__m256i>(acc[i][j])));
   }
   for (int i = 0; i < MR; ++i)
     for (int j = 0; j < NR; ++j) out[i * NR + j] = total[i][j];
