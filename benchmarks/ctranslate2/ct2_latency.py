@@ -27,6 +27,8 @@ with the vocabulary projection, log-softmax and top-k (CTranslate2 always search
 loop projects without searching). total_ms is the whole translate_batch call; CTranslate2 has
 no encoder-only call, so encoder_ms is estimated from a second run that stops after one step:
 encoder = one-step run - (total - one-step run) / (steps - 1), and decoder_ms = total - encoder.
+The estimate is biased low: CTranslate2 decodes the first step with one hypothesis, not beam
+of them, so the average step subtracted is heavier than the one in the one-step run.
 Warm-up runs, then HAT's trimmed mean (drop the fastest and slowest 10 %).
 
   python benchmarks/ctranslate2/ct2_latency.py [--compute-type int8|float32] [--threads 1]
@@ -169,7 +171,8 @@ def build_spec(c, vocab, w, qkv):
 
     enc_h, dec_h = max(c["enc_heads"]), max(c["dec_self"] + c["dec_ende"])
     if qkv % enc_h or qkv % dec_h:
-        sys.exit("--qkv %d is not a multiple of the heads (%d, %d)" % (qkv, enc_h, dec_h))
+        sys.exit("%s: --qkv %d is not a multiple of its heads (encoder %d, decoder %d)" %
+                 (c["file"], qkv, enc_h, dec_h))
     encoder = transformer_spec.TransformerEncoderSpec(c["enc_layers"], enc_h, pre_norm=False,
                                                       activation=common_spec.Activation.RELU,
                                                       head_dim=qkv // enc_h)
@@ -183,6 +186,9 @@ def build_spec(c, vocab, w, qkv):
         self_attention(layer.self_attention, w, p, de, qkv)
         ffn(layer.ffn, w, p, de, c["enc_ffn"][l])
     # HAT shares the decoder's table with the output projection (its WMT and IWSLT spaces).
+    if w.tensors is not None and "decoder.embed_out" in w.tensors:
+        sys.exit("%s: a separate output projection (decoder.embed_out): this script ties it to the decoder's "
+                 "embedding table, as HAT's spaces do" % w.path)
     decoder.embeddings.weight = w.take("decoder.embed_tokens.weight", vocab, dd)
     decoder.projection.weight = decoder.embeddings.weight
     for l, layer in enumerate(decoder.layer):
@@ -249,7 +255,7 @@ def main():
     import ctranslate2
     length = 23 if "iwslt" in a.task else 30
     for f in a.files:
-        c = SPACE0_MAX if f == "max" else read_yaml(f)
+        c = dict(SPACE0_MAX if f == "max" else read_yaml(f), file=f)
         spec = build_spec(c, a.vocab, weights, a.qkv)
         with tempfile.TemporaryDirectory(prefix="hat-ct2-") as d:
             spec.validate()

@@ -11,7 +11,7 @@ activations quantised per call; CPU only).
   /usr/bin/python3 benchmarks/pytorch/hat_latency.py --task wmt14.en-de --threads 1 --iters 10 [--device cuda]
       [--quantize int8] FILE.yml...
 
-Used by benchmarks/latency_vs_pytorch.sh; needs Debian's python3-torch (not a dependency of hat).
+Used by benchmarks/pytorch/latency_vs_pytorch.py; needs Debian's python3-torch (not a dependency of hat).
 """
 import argparse
 import json

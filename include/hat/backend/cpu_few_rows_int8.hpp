@@ -24,7 +24,7 @@ namespace hat::detail {
 // __m512i accumulators GCC 12 emitted a register copy per accumulator and step in these loops and
 // kept several accumulators on the stack (seen in the disassembly of table_cpu_lowp; the fp32
 // kernel's __m512 matches its intrinsics and stays in registers). With int32 lanes every
-// accumulator stays in a register: at five rows up to 1.3x faster (docs/performance.md, section
+// accumulator stays in a register: at five rows 1.1-1.4x faster (docs/performance.md, section
 // 6). Signed, as the builtins' lanes are: unsigned lanes brought the copies back on the VNNI path.
 // The sums never overflow an int32 (int8_rows.hpp).
 typedef int i32x16 __attribute__((vector_size(64)));
