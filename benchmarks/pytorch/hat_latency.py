@@ -24,34 +24,10 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from hat_protocol import trimmed  # noqa: E402  (HAT's trimmed mean, shared with the other peer script)
+from hat_protocol import SPACE0_MAX, read_yaml, trimmed  # noqa: E402  (shared with the other peer script)
 
 PAD, EOS, WORD = 1, 2, 7
 SUPER_DIM, QKV = 640, 512
-
-
-def read_yaml(path):
-    """HAT's SubTransformer YAML: `key: value` and `key: [a, b, ...]` lines."""
-    cfg = {}
-    with open(path) as f:
-        for line in f:
-            line = line.split("#", 1)[0].strip()
-            if not line or ":" not in line:
-                continue
-            k, v = (s.strip() for s in line.split(":", 1))
-            v = v.strip("[]")
-            cfg[k] = [int(x) for x in v.split(",")] if "," in v or k.endswith("-all-subtransformer") else int(v)
-    def get(name):
-        return cfg[name + "-subtransformer"]
-    c = dict(enc_dim=get("encoder-embed-dim"), dec_dim=get("decoder-embed-dim"),
-             enc_layers=get("encoder-layer-num"), dec_layers=get("decoder-layer-num"),
-             enc_ffn=get("encoder-ffn-embed-dim-all"), enc_heads=get("encoder-self-attention-heads-all"),
-             dec_ffn=get("decoder-ffn-embed-dim-all"), dec_self=get("decoder-self-attention-heads-all"),
-             dec_ende=get("decoder-ende-attention-heads-all"), arb=get("decoder-arbitrary-ende-attn-all"))
-    for k in ("enc_ffn", "enc_heads", "dec_ffn", "dec_self", "dec_ende", "arb"):
-        if isinstance(c[k], int):
-            c[k] = [c[k]]
-    return c
 
 
 def sinusoid(num, dim):
@@ -240,9 +216,7 @@ def main():
     torch.manual_seed(1)
     length = 23 if "iwslt" in a.task else 30
     for f in a.files:
-        c = read_yaml(f) if f != "max" else dict(enc_dim=640, dec_dim=640, enc_layers=6, dec_layers=6, enc_ffn=[3072] * 6,
-                                                 enc_heads=[8] * 6, dec_ffn=[3072] * 6, dec_self=[8] * 6,
-                                                 dec_ende=[8] * 6, arb=[2] * 6)
+        c = read_yaml(f) if f != "max" else SPACE0_MAX
         device = torch.device(a.device)
         model = SubTransformer(c, a.vocab).eval().to(device)
         if a.quantize == "int8":

@@ -41,14 +41,18 @@ typedef int i32x8 __attribute__((vector_size(32)));
   const __m512i va = reinterpret_cast<__m512i>(a), vb = reinterpret_cast<__m512i>(b);
   const __m512i vc = reinterpret_cast<__m512i>(c), vd = reinterpret_cast<__m512i>(d);
   // 128-bit quarters: ab = {a0+a2, a1+a3, b0+b2, b1+b3}, cd likewise
-  const __m512i ab = _mm512_add_epi32(_mm512_maskz_shuffle_i32x4(all, va, vb, 0x44), _mm512_maskz_shuffle_i32x4(all, va, vb, 0xEE));
-  const __m512i cd = _mm512_add_epi32(_mm512_maskz_shuffle_i32x4(all, vc, vd, 0x44), _mm512_maskz_shuffle_i32x4(all, vc, vd, 0xEE));
+  const __m512i ab =
+      _mm512_add_epi32(_mm512_maskz_shuffle_i32x4(all, va, vb, 0x44), _mm512_maskz_shuffle_i32x4(all, va, vb, 0xEE));
+  const __m512i cd =
+      _mm512_add_epi32(_mm512_maskz_shuffle_i32x4(all, vc, vd, 0x44), _mm512_maskz_shuffle_i32x4(all, vc, vd, 0xEE));
   // quarters: a, b, c, d (four partial sums each)
-  const __m512i q = _mm512_add_epi32(_mm512_maskz_shuffle_i32x4(all, ab, cd, 0x88), _mm512_maskz_shuffle_i32x4(all, ab, cd, 0xDD));
+  const __m512i q =
+      _mm512_add_epi32(_mm512_maskz_shuffle_i32x4(all, ab, cd, 0x88), _mm512_maskz_shuffle_i32x4(all, ab, cd, 0xDD));
   __m512i t = _mm512_add_epi32(q, _mm512_maskz_shuffle_epi32(all, q, _MM_PERM_BADC));
   t = _mm512_add_epi32(t, _mm512_maskz_shuffle_epi32(all, t, _MM_PERM_CDAB));
   // lane 0 of each quarter
-  const __m512i first = _mm512_maskz_permutexvar_epi32(all, _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 8, 4, 0), t);
+  const __m512i lane0 = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 8, 4, 0);
+  const __m512i first = _mm512_maskz_permutexvar_epi32(all, lane0, t);
   return _mm512_maskz_extracti32x4_epi32(0xF, first, 0);
 }
 
@@ -114,7 +118,8 @@ template <int MR, int NR>
       }                                                                                                                \
       for (int i = 0; i < MR; ++i) {                                                                                   \
         alignas(16) std::int32_t sums[4];                                                                              \
-        _mm_store_si128(reinterpret_cast<__m128i*>(sums), hsum4_epi32_avx512(acc[i][0], acc[i][1], acc[i][2], acc[i][3])); \
+        _mm_store_si128(reinterpret_cast<__m128i*>(sums),                                                              \
+                        hsum4_epi32_avx512(acc[i][0], acc[i][1], acc[i][2], acc[i][3]));                               \
         for (int j = 0; j < 4; ++j) total[i][j] += static_cast<float>(sums[j]);                                        \
       }                                                                                                                \
     }                                                                                                                  \
@@ -164,7 +169,8 @@ template <int MR, int NR>
       int8_step_avx2<MR, NR>(acc, w16, xq, kp, c);
     }
     for (int i = 0; i < MR; ++i)
-      for (int j = 0; j < NR; ++j) total[i][j] += static_cast<float>(hsum_epi32_avx2(reinterpret_cast<__m256i>(acc[i][j])));
+      for (int j = 0; j < NR; ++j)
+        total[i][j] += static_cast<float>(hsum_epi32_avx2(reinterpret_cast<__m256i>(acc[i][j])));
   }
   for (int i = 0; i < MR; ++i)
     for (int j = 0; j < NR; ++j) out[i * NR + j] = total[i][j];
