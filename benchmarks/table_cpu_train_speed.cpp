@@ -5,8 +5,9 @@
 //
 //   table_cpu_train_speed DATA_DIR [--arch largest|smallest] [--updates 20] [--warmup 3]
 //       [--max-tokens 2048] [--threads 1] [--bpe MODEL] [--dump BATCHES.txt] [--precision fp32|bf16]
-// Prints one JSON object: tokens_per_s, tokens, seconds, updates, vocab, blas, precision.
-// --precision bf16: the products' precision of `hat train --precision bf16` (docs/training.md).
+// Prints one JSON object: tokens_per_s, tokens, seconds, updates, vocab, blas, precision, bf16_engine.
+// --precision bf16: the products' precision of `hat train --precision bf16` (docs/training.md), on
+// oneDNN where it loads (HAT_ONEDNN=off: the rounding path; bf16_engine says which ran).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -107,7 +108,8 @@ int main(int argc, char** argv) {
                              {"updates", updates},
                              {"vocab", subwords.size()},
                              {"blas", hat::cpu::blas_core()},
-                             {"precision", precision}})
+                             {"precision", precision},
+                             {"bf16_engine", products == hat::precision::bf16 ? be.bf16_products_engine() : "-"}})
                  .c_str(),
              stdout);
   return 0;

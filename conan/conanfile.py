@@ -62,7 +62,7 @@ class HatConan(ConanFile):
             cpu.bindirs = []
             cpu.libdirs = []
             cpu.defines = ["XTENSOR_USE_XSIMD"]
-            cpu.system_libs = ["openblas"]
+            cpu.system_libs = ["openblas", "dl"]  # dl: oneDNN, loaded at run time
 
         if self.options.text:
             text = self.cpp_info.components["text"]

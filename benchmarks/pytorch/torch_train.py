@@ -4,9 +4,12 @@
 hat's (post-norm encoder-decoder, the multi30k space's largest or smallest SubTransformer, one
 shared vocabulary table tied to the output), the same dropout, label-smoothed loss (0.1), Adam.
 PyTorch at its best for CPU training: nn.TransformerEncoder/DecoderLayer (post-norm), foreach Adam,
-set_to_none gradients. Prints one JSON object: tokens_per_s, tokens, seconds, updates.
+set_to_none gradients. Prints one JSON object: tokens_per_s, tokens, seconds, updates, precision.
+--precision bf16: the forward and loss under torch.autocast("cpu", dtype=torch.bfloat16) (bf16
+matmuls, fp32 master weights and Adam), the peer of `hat train --precision bf16`.
 
   /usr/bin/python3 benchmarks/pytorch/torch_train.py --batches B.txt [--arch largest] [--threads 1] [--warmup 3]
+      [--precision fp32|bf16]
 """
 import argparse
 import json
@@ -93,6 +96,7 @@ def main():
     p.add_argument("--arch", default="largest", choices=sorted(ARCHS))
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
@@ -107,17 +111,18 @@ def main():
         if i == a.warmup:
             start = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        logits = model(src, prev)
-        n = int(tgt.ne(PAD).sum())
-        loss = F.cross_entropy(logits.view(-1, vocab), tgt.view(-1), ignore_index=PAD, label_smoothing=0.1,
-                               reduction="sum")
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.precision == "bf16"):
+            logits = model(src, prev)
+            n = int(tgt.ne(PAD).sum())
+            loss = F.cross_entropy(logits.view(-1, vocab), tgt.view(-1), ignore_index=PAD, label_smoothing=0.1,
+                                   reduction="sum")
         (loss / n).backward()
         opt.step()
         if i >= a.warmup:
             tokens += n
     seconds = time.perf_counter() - start
     print(json.dumps({"tokens_per_s": round(tokens / seconds, 1), "tokens": tokens, "seconds": round(seconds, 3),
-                      "updates": len(prepared) - a.warmup}))
+                      "updates": len(prepared) - a.warmup, "precision": a.precision}))
 
 
 if __name__ == "__main__":

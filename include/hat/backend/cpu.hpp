@@ -22,6 +22,7 @@
 
 #include <hat/backend/concepts.hpp>
 #include <hat/backend/cpu_bf16_products.hpp>
+#include <hat/backend/cpu_onednn.hpp>
 #include <hat/backend/cpu_bf16_weights.hpp>
 #include <hat/backend/cpu_few_rows.hpp>
 #include <hat/backend/cpu_few_rows_bf16.hpp>
@@ -65,6 +66,18 @@ struct cpu {
   /// matmuls; the outputs, the weights (fp32 masters), the gradients, the optimizer and every
   /// other kernel stay fp32. Doubles (the finite-difference checks) are never rounded.
   bool bf16_products = false;
+
+  /// bf16 products run on oneDNN's matmul where it is loaded and the CPU multiplies bf16
+  /// (cpu_onednn.hpp: bf16_products_engine() says which ran); false keeps them on the rounding
+  /// path everywhere (tests, benchmarks). Either way: bf16 operands, fp32 sums.
+  bool onednn = true;
+
+  /// What runs this backend's bf16 products: oneDNN's version, kernel and ISA (products under
+  /// detail::onednn_min_work multiply-adds still take the rounding path), or the rounding path
+  /// and why (onednn false, no library, a CPU without bf16 arithmetic, HAT_ONEDNN=off).
+  std::string bf16_products_engine() const {
+    return onednn ? detail::bf16_products_engine() : "operands rounded to bf16, OpenBLAS sgemm (cpu::onednn = false)";
+  }
 
   /// The products' precision in training: fp32 (the default) or bf16; int8 is a config_error.
   void set_training_precision(precision p) {
@@ -139,8 +152,11 @@ struct cpu {
           }
       }
     if constexpr (std::is_same_v<T, float>) {
-      if (bf16_products) {  // per thread: attention's per-head products may run on several
-        thread_local std::vector<float> rounded_a, rounded_b;
+      if (bf16_products) {
+        if (onednn && k > 0 && m * n * k >= detail::onednn_min_work &&
+            detail::onednn_bf16_gemm(a, ta == op::transpose, b, tb == op::transpose, c, alpha, beta, threads()))
+          return;
+        thread_local std::vector<float> rounded_a, rounded_b;  // per thread: ranks run as threads in tests
         a = detail::bf16_rounded(a, rounded_a);
         b = detail::bf16_rounded(b, rounded_b);
       }

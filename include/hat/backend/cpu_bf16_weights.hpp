@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <hat/backend/bf16.hpp>
+#include <hat/backend/cpu_bf16_convert.hpp>
 #include <hat/backend/huge_page_allocator.hpp>
 
 namespace hat {
@@ -24,7 +25,7 @@ class bf16_weights {
  public:
   /// Converts the `count` floats at `begin` (a model's parameter arena).
   bf16_weights(const float* begin, std::size_t count) : begin_(begin), count_(count), bf16_(count) {
-    for (std::size_t i = 0; i < count; ++i) bf16_[i] = to_bf16(begin[i]);
+    to_bf16_n(begin, count, bf16_.data());
   }
 
   /// The bf16 twin of the matrix [rows, cols] at `w` (leading dimension ld) when all of it lies

@@ -376,14 +376,19 @@ train_outputs train_model(Backend& caller, training_config c, const train_inputs
     ranks = " x " + std::to_string(comm.size()) + (comm.size() == 1 ? " rank" : " ranks") + " (an all-reduce of the " + mb +
             " gradient per update" + (t.sums_on_device() ? " on the GPUs" : "") + ")";
   }
+  std::string products;  // bf16 products, and what runs them where the backend says (oneDNN, or the rounding path)
+  if (c.trainer.products != precision::fp32) {
+    products = ", " + std::string(precision_name(c.trainer.products)) + " products";
+    if constexpr (requires { be.bf16_products_engine(); })
+      if (c.trainer.products == precision::bf16) products += " (" + be.bf16_products_engine() + ")";
+  }
   if (out)
     std::fprintf(out, "hat train: %s, %zu updates (%s), %zu-token batches x %zu%s, %s\n", c.space.c_str(), c.trainer.max_update,
                  fixed                                           ? "one fixed SubTransformer"
                  : c.trainer.sampling == sampling_rule::sandwich ? "sandwich rule"
                                                                  : "one random SubTransformer each",
                  c.trainer.batching.max_tokens, c.trainer.update_freq, ranks.c_str(),
-                 (in.device + (c.trainer.products == precision::fp32 ? "" : ", " + std::string(precision_name(c.trainer.products)) +
-                                                                                " products")).c_str());
+                 (in.device + products).c_str());
   while (!t.done()) {
     const update_record r = t.step();
     tokens += r.tokens;

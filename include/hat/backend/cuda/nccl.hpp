@@ -7,12 +7,10 @@
 #pragma once
 
 #include <cuda_runtime_api.h>
-#include <dlfcn.h>
 #include <nccl.h>
 
 #include <cstddef>
 #include <cstdlib>
-#include <cstring>
 #include <exception>
 #include <span>
 #include <stdexcept>
@@ -20,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include <hat/backend/runtime_library.hpp>
 #include <hat/dist/communicator.hpp>
 
 namespace hat {
@@ -50,17 +49,16 @@ inline const library& load() {
   static const library lib = [] {
     const char* file = std::getenv("HAT_NCCL_LIBRARY");
     if (!file || !*file) file = "libnccl.so.2";
-    void* handle = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+    std::string why;
+    void* handle = detail::open_runtime_library(file, why);
     if (!handle)
-      throw nccl_error(std::string("NCCL could not be loaded (") + dlerror() +
+      throw nccl_error("NCCL could not be loaded (" + why +
                        "): install NCCL (the CUDA toolkit's lib64 or the nvidia-nccl wheel has libnccl.so.2), add its folder to "
                        "LD_LIBRARY_PATH, or name the file in HAT_NCCL_LIBRARY");
     library l;
     const auto bind = [&](auto& f, const char* name) {
-      void* p = dlsym(handle, name);
-      if (!p) throw nccl_error(std::string(file) + " has no " + name + ": hat needs NCCL 2.13 or later");
-      static_assert(sizeof f == sizeof p);
-      std::memcpy(&f, &p, sizeof p);  // object to function pointer: as POSIX's dlsym promises
+      if (!detail::bind_runtime_symbol(handle, f, name))
+        throw nccl_error(std::string(file) + " has no " + name + ": hat needs NCCL 2.13 or later");
     };
     bind(l.get_version, "ncclGetVersion");
     bind(l.get_unique_id, "ncclGetUniqueId");
