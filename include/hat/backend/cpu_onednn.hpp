@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -186,6 +187,10 @@ inline const onednn_library& onednn() {
     if (!l.max_threads) l.set_threads = nullptr;
     const dnnl_version_t* v = l.version();
     const std::string name = "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
+    if (v->major != 2) {
+      l.engine = fallback + " (" + file + " is " + name + ": hat needs oneDNN 2.x)";
+      return l;
+    }
     const dnnl_cpu_isa_t isa = l.effective_isa();
     if ((isa & dnnl_cpu_isa_avx512_core_bf16) != dnnl_cpu_isa_avx512_core_bf16) {
       l.engine = fallback + " (" + name + " found, but this CPU has no AVX512-BF16 or AMX)";
@@ -242,11 +247,19 @@ class onednn_thread_state {
     l_.engine_destroy(engine_);
   }
 
-  /// The primitive of this layout, made on first use; nullptr where oneDNN cannot make it or
-  /// would run it on its reference kernel (that layout then takes the rounding path).
-  dnnl_primitive_t matmul(bool ta, bool tb, bool accumulate) {
+  /// The primitive of this layout, made on first use at `threads` OpenMP threads (made again
+  /// where a call brings more threads than it was made for: oneDNN sizes a primitive's work for
+  /// the threads it was made with, and running it on fewer is the safe direction); nullptr where
+  /// oneDNN cannot make it or would run it on its reference kernel (that layout then takes the
+  /// rounding path).
+  dnnl_primitive_t matmul(bool ta, bool tb, bool accumulate, int threads) {
     const int i = (accumulate ? 4 : 0) + (ta ? 2 : 0) + (tb ? 1 : 0);
+    if (matmul_[i] && threads > made_for_[i]) {
+      l_.primitive_destroy(matmul_[i]);
+      matmul_[i] = nullptr;
+    }
     if (!matmul_[i] && !unusable_[i]) {
+      made_for_[i] = threads;
       std::string impl;
       try {
         matmul_[i] = onednn_matmul(l_, engine_, ta, tb, accumulate, &impl);
@@ -289,6 +302,7 @@ class onednn_thread_state {
   dnnl_engine_t engine_ = nullptr;
   dnnl_stream_t stream_ = nullptr;
   dnnl_primitive_t matmul_[8] = {};
+  int made_for_[8] = {};
   bool unusable_[8] = {};
 };
 
@@ -313,35 +327,52 @@ class onednn_threads {
 /// c [m, n] = alpha op(a) op(b) + beta c, op(a) [m, k] and op(b) [k, n] rounded to bf16
 /// (to_bf16) and multiplied with fp32 sums on oneDNN, with `threads` OpenMP threads (one below
 /// onednn_split_min_work; the caller's OpenMP thread count is restored); false (nothing
-/// written) where oneDNN is not ready or cannot run this layout fast. k > 0; beta 0 never
+/// written) where oneDNN is not ready, cannot run this layout fast, or fails before running;
+/// throws where it fails while running (c may be partly written then). k > 0; beta 0 never
 /// reads c.
 inline bool onednn_bf16_gemm(matrix_ref<const float> a, bool ta, matrix_ref<const float> b, bool tb, matrix_ref<float> c,
                              float alpha, float beta, int threads) {
   const onednn_library& l = onednn();
   if (!l.ready) return false;
-  thread_local onednn_thread_state st(l);
+  thread_local std::unique_ptr<onednn_thread_state> state;
+  thread_local bool no_state = false;  // this thread's engine or stream could not be made
+  if (!state && !no_state) {
+    try {
+      state = std::make_unique<onednn_thread_state>(l);
+    } catch (const std::exception&) {
+      no_state = true;
+    }
+  }
+  if (!state) return false;
+  onednn_thread_state& st = *state;
   const std::size_t m = c.rows, n = c.cols, k = ta ? a.rows : a.cols;
   const bool direct = (beta == 0.0f || beta == 1.0f) && c.ld == n;  // else computed densely, then combined
-  // Made at the full thread count (oneDNN sizes a primitive's work for the threads it was made
-  // with; fewer at run time is the safe direction), run on one below onednn_split_min_work.
-  onednn_threads omp(l, std::max(threads, 1));
-  const dnnl_primitive_t matmul = st.matmul(ta, tb, direct && beta == 1.0f);
+  const int most = std::max(threads, 1);
+  onednn_threads omp(l, most);  // made at the full thread count, run on one below onednn_split_min_work
+  const dnnl_primitive_t matmul = st.matmul(ta, tb, direct && beta == 1.0f, most);
   if (!matmul) return false;
-  omp.set(m * n * k >= onednn_split_min_work ? std::max(threads, 1) : 1);
+  omp.set(m * n * k >= onednn_split_min_work ? most : 1);
   const bf16* a16 = to_bf16_rows(a, st.a);
   const bf16* b16 = to_bf16_rows(b, st.b);
   if (!direct && st.c.size() < m * n) st.c.resize(m * n);
   float* out = direct ? c.data : st.c.data();
   const auto d = [](std::size_t v) { return static_cast<dnnl_dim_t>(v); };
-  using mem = onednn_thread_state::memory;
-  const mem ma(l, st.engine(), d(m), d(k), 2, dnnl_bf16, ta ? dnnl_ba : dnnl_ab, a16);
-  const mem mb(l, st.engine(), d(k), d(n), 2, dnnl_bf16, tb ? dnnl_ba : dnnl_ab, b16);
-  const mem mc(l, st.engine(), d(m), d(n), 2, dnnl_f32, dnnl_ab, out);
-  const mem ms(l, st.engine(), 1, 0, 1, dnnl_f32, dnnl_a, &alpha);
-  const dnnl_exec_arg_t args[4] = {
-      {DNNL_ARG_SRC, ma.m}, {DNNL_ARG_WEIGHTS, mb.m}, {DNNL_ARG_DST, mc.m}, {DNNL_ARG_ATTR_OUTPUT_SCALES, ms.m}};
-  onednn_check(l.execute(matmul, st.stream(), 4, args), "dnnl_primitive_execute (matmul)");
-  onednn_check(l.stream_wait(st.stream()), "dnnl_stream_wait");
+  bool running = false;  // until then, a failure leaves c untouched and the product to the rounding path
+  try {
+    using mem = onednn_thread_state::memory;
+    const mem ma(l, st.engine(), d(m), d(k), 2, dnnl_bf16, ta ? dnnl_ba : dnnl_ab, a16);
+    const mem mb(l, st.engine(), d(k), d(n), 2, dnnl_bf16, tb ? dnnl_ba : dnnl_ab, b16);
+    const mem mc(l, st.engine(), d(m), d(n), 2, dnnl_f32, dnnl_ab, out);
+    const mem ms(l, st.engine(), 1, 0, 1, dnnl_f32, dnnl_a, &alpha);
+    const dnnl_exec_arg_t args[4] = {
+        {DNNL_ARG_SRC, ma.m}, {DNNL_ARG_WEIGHTS, mb.m}, {DNNL_ARG_DST, mc.m}, {DNNL_ARG_ATTR_OUTPUT_SCALES, ms.m}};
+    running = true;
+    onednn_check(l.execute(matmul, st.stream(), 4, args), "dnnl_primitive_execute (matmul)");
+    onednn_check(l.stream_wait(st.stream()), "dnnl_stream_wait");
+  } catch (const std::exception&) {
+    if (!running) return false;
+    throw;
+  }
   if (!direct)
     for (std::size_t i = 0; i < m; ++i) {
       const float* s = out + i * n;
