@@ -110,16 +110,15 @@ int main(int argc, char** argv) {
     const double t32 = best_ms(reps, [&] { fp32.gemm(av, s.ta, bv, s.tb, cv, 1.0f, 0.0f); });
     const double t16 = best_ms(reps, [&] { bf16.gemm(av, s.ta, bv, s.tb, cv, 1.0f, 0.0f); });
     // oneDNN through hat at every size (cpu::gemm keeps products under onednn_min_work on the
-    // rounding path: the small rows show why)
-    const double tdnnl = best_ms(reps, [&] {
-      if (!hat::detail::onednn_bf16_gemm(av, s.ta == hat::op::transpose, bv, s.tb == hat::op::transpose, cv, 1.0f, 0.0f, threads))
-        onednn.gemm(av, s.ta, bv, s.tb, cv, 1.0f, 0.0f);
-    });
-    // and on one thread, whatever --threads says: where a product is too small to split
-    const double tdnnl1 = best_ms(reps, [&] {
-      if (!hat::detail::onednn_bf16_gemm(av, s.ta == hat::op::transpose, bv, s.tb == hat::op::transpose, cv, 1.0f, 0.0f, 1))
-        onednn.gemm(av, s.ta, bv, s.tb, cv, 1.0f, 0.0f);
-    });
+    // rounding path: the small rows show why), on t threads
+    const auto through_hat = [&](int t) {
+      return best_ms(reps, [&] {
+        if (!hat::detail::onednn_bf16_gemm(av, s.ta == hat::op::transpose, bv, s.tb == hat::op::transpose, cv, 1.0f, 0.0f, t))
+          onednn.gemm(av, s.ta, bv, s.tb, cv, 1.0f, 0.0f);
+      });
+    };
+    const double tdnnl = through_hat(threads);
+    const double tdnnl1 = through_hat(1);  // whatever --threads says: where a product is too small to split
     std::printf("| %s | %zu x %zu x %zu | %.0f | %.0f, %.2fx | %.0f, %.2fx | %.0f, %.2fx |", s.name, s.m, s.n, s.k,
                 flop / t32 / 1e6, flop / t16 / 1e6, t16 / t32, flop / tdnnl / 1e6, tdnnl / t32, flop / tdnnl1 / 1e6, tdnnl1 / t32);
 #ifdef HAT_BENCH_WITH_DNNL
