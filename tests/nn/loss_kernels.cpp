@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: MIT
 // The CPU backend's fast paths against their references: the vectorisable exp, and the fused
-// label-smoothed loss + gradient against the separate loss and backward.
+// label-smoothed loss + gradient against the separate loss and backward, and the vector dropout
+// against dropout_keeps.
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
 #include <vector>
 
 #include <hat/backend/cpu.hpp>
@@ -54,4 +58,50 @@ TEST_CASE("label_smoothed_loss_gradient: the loss and the backward in one pass",
                                   hat::dense(gd.data(), n, vocab));
   be.label_smoothed_loss_gradient(hat::dense(fd.data(), n, vocab), targets.data(), 0.1, 1, 1.0, loss2, nll2);
   for (std::size_t i = 0; i < gd.size(); ++i) REQUIRE(fd[i] == Approx(gd[i]).margin(1e-14).epsilon(1e-12));
+}
+
+TEST_CASE("dropout_n: the vector path takes dropout_keeps' decisions, element by element", "[nn][cpu][dropout]") {
+#ifdef HAT_FEW_ROWS_X86
+  INFO("AVX-512 dropout on this CPU: " << hat::detail::dropout_has_avx512());
+#endif
+  hat::rng g(11);
+  std::vector<float> x(1003);
+  for (auto& v : x) v = static_cast<float>(g.uniform() - 0.5);
+  x[3] = std::numeric_limits<float>::quiet_NaN();
+  x[20] = std::numeric_limits<float>::infinity();
+  x[21] = -0.0f;
+  // Rates whose p 2^24 is and is not an integer, the smallest positive float, the largest below 1.
+  const float rates[] = {0.1f, 0.3f, 0.5f, 0.25f, 0.9f, std::numeric_limits<float>::denorm_min(), std::nextafter(1.0f, 0.0f)};
+  const std::uint64_t firsts[] = {0, 7, 1u << 20, ~std::uint64_t{0} - 9};  // the last wraps the counter past 2^64
+  for (const float p : rates)
+    for (const std::uint64_t first : firsts)
+      for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{15}, std::size_t{16}, std::size_t{17}, x.size()}) {
+        INFO("p " << p << " first " << first << " n " << n);
+        const float scale = 1.0f / (1.0f - p);
+        std::vector<float> fast(n, 42.0f), in_place(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(n));
+        hat::detail::dropout_n(x.data(), fast.data(), n, 0x1234, first, p, scale);
+        hat::detail::dropout_n(in_place.data(), in_place.data(), n, 0x1234, first, p, scale);
+        std::size_t kept = 0;
+        for (std::size_t j = 0; j < n; ++j) {
+          const bool keep = hat::dropout_keeps(0x1234, first + j, p);
+          kept += keep;
+          const float want = keep ? x[j] * scale : 0.0f;
+          REQUIRE(std::memcmp(&fast[j], &want, sizeof want) == 0);
+          REQUIRE(std::memcmp(&in_place[j], &want, sizeof want) == 0);
+        }
+        if (n == x.size() && p == 0.5f) CHECK(std::abs(static_cast<double>(kept) / static_cast<double>(n) - 0.5) < 0.05);
+      }
+  // The backend's dropout on a strided view: row r's element j is element r cols + j of the mask.
+  hat::cpu be;
+  const std::size_t rows = 5, cols = 37, ld = 40;
+  std::vector<float> m(rows * ld);
+  for (auto& v : m) v = static_cast<float>(g.uniform());
+  const std::vector<float> before = m;
+  be.dropout(hat::matrix_ref<float>{m.data(), rows, cols, ld}, 0.3f, 99);
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t j = 0; j < ld; ++j) {
+      const float was = before[r * ld + j];
+      const float want = j >= cols ? was : hat::dropout_keeps(99, r * cols + j, 0.3f) ? was * static_cast<float>(1.0 / (1.0 - static_cast<double>(0.3f))) : 0.0f;
+      REQUIRE(m[r * ld + j] == want);
+    }
 }

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <hat/backend/cpu.hpp>
@@ -102,7 +103,7 @@ bool onednn_absent_by_design(const std::string& engine) {
 
 }  // namespace
 
-TEST_CASE("to_bf16_n: the vector path gives to_bf16's bits, special values included", "[train][bf16]") {
+TEST_CASE("to_bf16_n, round_to_bf16_n: the vector paths give to_bf16's bits, special values included", "[train][bf16]") {
   std::vector<float> x = random_values(1000, 7);
   const float specials[] = {0.0f, -0.0f, 1.0f, -1.0f, std::numeric_limits<float>::infinity(),
                             -std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN(),
@@ -117,6 +118,18 @@ TEST_CASE("to_bf16_n: the vector path gives to_bf16's bits, special values inclu
     std::vector<hat::bf16> got(n);
     hat::detail::to_bf16_n(x.data(), n, got.data());
     for (std::size_t i = 0; i < n; ++i) REQUIRE(got[i] == hat::to_bf16(x[i]));
+#ifdef HAT_BF16_CONVERT_X86
+    // to_bf16_n takes AVX512-BF16's instruction where the CPU has it: the integer path alone too
+    if (hat::detail::bf16_convert_has_avx512()) {
+      std::vector<hat::bf16> integer(n);
+      hat::detail::to_bf16_avx512(x.data(), n, integer.data());
+      for (std::size_t i = 0; i < n; ++i) REQUIRE(integer[i] == hat::to_bf16(x[i]));
+    }
+#endif
+    std::vector<float> rounded(n);
+    hat::detail::round_to_bf16_n(x.data(), n, rounded.data());
+    for (std::size_t i = 0; i < n; ++i)
+      REQUIRE(std::bit_cast<std::uint32_t>(rounded[i]) == std::bit_cast<std::uint32_t>(hat::to_float(hat::to_bf16(x[i]))));
   }
   CHECK(hat::to_bf16(std::bit_cast<float>(0x7F7FFFFFu)).bits == 0x7F80u);
   CHECK(hat::to_bf16(std::bit_cast<float>(0xFF800001u)).bits == 0xFFC0u);
@@ -195,4 +208,58 @@ TEST_CASE("bf16 products engine: named; fp32 products stay fp32 whatever the fla
   const product p{300, 96, 80, hat::op::none, hat::op::transpose, 0, 1.0f, 0.0f};
   const auto [c, error] = run(p, [&](auto a, auto b, auto out) { fp32.gemm(a, p.ta, b, p.tb, out, 1.0f, 0.0f); });
   CHECK(error > 1e-4);  // fp32 operands: far from the bf16-rounded product
+}
+
+TEST_CASE("pinned operand: products reading it share one bf16 conversion and give the same bits", "[train][bf16][onednn]") {
+  const std::string engine = hat::cpu{}.bf16_products_engine();
+  if (!onednn_ready() && onednn_absent_by_design(engine)) {
+    WARN("oneDNN unavailable: " << engine);
+    return;
+  }
+  REQUIRE(onednn_ready());
+  hat::cpu be;
+  be.set_training_precision(hat::precision::bf16);
+  const std::size_t m = 96, n = 160, k = 128, ld = n + 3;  // dy [m, n] a strided slice, W [n, k], x [m, k]
+  std::vector<float> dy = random_values(m * ld, 1), w = random_values(n * k, 2), x = random_values(m * k, 3);
+  const hat::matrix_ref<const float> dyv{dy.data(), m, n, ld}, wv{w.data(), n, k, k}, xv{x.data(), m, k, k};
+  REQUIRE(m * n * k >= hat::detail::onednn_min_work);
+  // dx = dy W and dW = dy^T x: the input's and the weight's gradients, both reading dy
+  const auto products = [&] {
+    std::vector<float> dx(m * k), dw(n * k);
+    be.gemm(dyv, hat::op::none, wv, hat::op::none, hat::dense(dx.data(), m, k), 1.0f, 0.0f);
+    be.gemm(dyv, hat::op::transpose, xv, hat::op::none, hat::dense(dw.data(), n, k), 1.0f, 0.0f);
+    return std::pair{dx, dw};
+  };
+  const auto unpinned = products();
+  {
+    [[maybe_unused]] const auto pin = hat::pin_operand(be, dyv);
+    CHECK(products() == unpinned);
+    [[maybe_unused]] const auto again = hat::pin_operand(be, dyv);  // the same view again: shares the first pin
+    [[maybe_unused]] const auto other = hat::pin_operand(be, xv), third = hat::pin_operand(be, wv);  // the third finds no slot
+    CHECK(products() == unpinned);
+    // Converted once: values changed under the pin (which its callers promise never to do) are
+    // not seen until it ends.
+    const float was = dy[0];
+    dy[0] = was + 64.0f;
+    CHECK(products() == unpinned);
+    dy[0] = was;
+  }
+  dy[0] += 64.0f;  // the pins have ended: a change is seen
+  const auto changed = products();
+  CHECK(changed.first != unpinned.first);
+  CHECK(changed.second != unpinned.second);
+  dy[0] -= 64.0f;
+  CHECK(products() == unpinned);
+  // fp32 products and the rounding path ignore pins
+  hat::cpu rounding = be;
+  rounding.onednn = false;
+  std::vector<float> r0(m * k), r1(m * k);
+  rounding.gemm(dyv, hat::op::none, wv, hat::op::none, hat::dense(r0.data(), m, k), 1.0f, 0.0f);
+  {
+    [[maybe_unused]] const auto pin = hat::pin_operand(rounding, dyv);
+    dy[5] += 64.0f;
+    rounding.gemm(dyv, hat::op::none, wv, hat::op::none, hat::dense(r1.data(), m, k), 1.0f, 0.0f);
+    dy[5] -= 64.0f;
+  }
+  CHECK(r1 != r0);
 }

@@ -141,4 +141,19 @@ inline std::size_t attention_backward_scratch(const attention_shape& s) noexcept
   return (s.dropout > 0 ? 2 : 1) * s.tq * s.tk;
 }
 
+namespace detail {
+struct no_pin {};
+}  // namespace detail
+
+/// An optional capability: while the result lives, the products `be` runs may reuse what they
+/// derive from x (the CPU backend's bf16 products: x's bf16 conversion); x must not change
+/// meanwhile. A backend without pin_operand(matrix_ref<const T>) gets an empty guard.
+template <class Backend, class T>
+[[nodiscard]] auto pin_operand(const Backend& be, matrix_ref<const T> x) {
+  if constexpr (requires { be.pin_operand(x); })
+    return be.pin_operand(x);
+  else
+    return detail::no_pin{};
+}
+
 }  // namespace hat

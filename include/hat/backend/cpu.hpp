@@ -8,6 +8,7 @@
 #include <xtensor-blas/xblas.hpp>
 
 #include <algorithm>  // std::copy
+#include <array>
 #include <cstdint>
 #include <cstring>  // std::memcpy
 #include <cmath>
@@ -24,6 +25,7 @@
 #include <hat/backend/cpu_bf16_products.hpp>
 #include <hat/backend/cpu_onednn.hpp>
 #include <hat/backend/cpu_bf16_weights.hpp>
+#include <hat/backend/cpu_dropout.hpp>
 #include <hat/backend/cpu_few_rows.hpp>
 #include <hat/backend/cpu_few_rows_bf16.hpp>
 #include <hat/backend/cpu_few_rows_int8.hpp>
@@ -129,6 +131,17 @@ struct cpu {
   }
 
   // --- GEMM ---
+  /// While the result lives, this thread's bf16 products that read x (as either operand) share
+  /// one bf16 conversion of it (cpu_bf16_convert.hpp); x must not change meanwhile. Nothing
+  /// without bf16 products. Use it through hat::pin_operand (concepts.hpp).
+  template <class T>
+  [[nodiscard]] auto pin_operand(matrix_ref<const T> x) const noexcept {
+    if constexpr (std::is_same_v<T, float>)
+      return detail::bf16_operand_pin(bf16_products && onednn ? x : matrix_ref<const float>{});
+    else
+      return detail::no_pin{};
+  }
+
   template <class T>
   void gemm(matrix_cref<T> a, op ta, matrix_cref<T> b, op tb, matrix_ref<T> c, T alpha, T beta) const {
     const auto [m, n, k] = gemm_dims(a, ta, b, tb, c);
@@ -352,10 +365,10 @@ struct cpu {
   void dropout(matrix_ref<T> y, float p, std::uint64_t key) const noexcept {
     if (p <= 0) return;
     const T keep_scale = static_cast<T>(1.0 / (1.0 - static_cast<double>(p)));
+    if (y.ld == y.cols) return detail::dropout_n(y.data, y.data, y.rows * y.cols, key, 0, p, keep_scale);
     for (std::size_t r = 0; r < y.rows; ++r) {
       T* row = y.data + r * y.ld;
-      const std::uint64_t base = r * y.cols;
-      for (std::size_t j = 0; j < y.cols; ++j) row[j] = dropout_keeps(key, base + j, p) ? row[j] * keep_scale : T(0);
+      detail::dropout_n(row, row, y.cols, key, r * y.cols, p, keep_scale);
     }
   }
 
@@ -394,8 +407,9 @@ struct cpu {
         for (std::size_t r = 0; r < s.tq; ++r) {                  // dS = P * (dP - rowsum(dP * P))
           T* dr = scratch + r * s.tk;
           const T* pr = p.data + r * s.tk;
-          double sum = 0;
-          for (std::size_t j = 0; j < s.tk; ++j) sum += static_cast<double>(dr[j]) * pr[j];
+          const double sum = detail::lane_sums<1>(s.tk, [&](std::size_t j) {
+            return std::array<double, 1>{static_cast<double>(dr[j]) * pr[j]};
+          })[0];
           for (std::size_t j = 0; j < s.tk; ++j) dr[j] = pr[j] * (dr[j] - static_cast<T>(sum));
         }
         gemm(dp, op::none, kh, op::none, dqh, scaling, T(0));       // dQ = scaling dS K
@@ -412,7 +426,7 @@ struct cpu {
     const std::size_t n = s.tq * s.tk;
     const T keep_scale = static_cast<T>(1.0 / (1.0 - static_cast<double>(s.dropout)));
     const std::uint64_t base = (i * s.heads + h) * n;
-    for (std::size_t e = 0; e < n; ++e) dropped[e] = dropout_keeps(s.dropout_key, base + e, s.dropout) ? probs[e] * keep_scale : T(0);
+    detail::dropout_n(probs, dropped, n, s.dropout_key, base, s.dropout, keep_scale);
   }
 
   /// fairseq's label-smoothed cross-entropy summed over rows: per row with target t != ignore,
@@ -493,12 +507,23 @@ struct cpu {
       T mx = -std::numeric_limits<T>::infinity();
       for (std::size_t j = 0; j < visible; ++j)
         if (!key_padding || !key_padding[j]) mx = row[j] > mx ? row[j] : mx;
-      double sum = 0;
-      for (std::size_t j = 0; j < s.cols; ++j) {
-        const bool masked = j >= visible || (key_padding && key_padding[j]);
-        row[j] = masked ? T(0) : detail::exp_nonpositive(row[j] - mx);
-        sum += row[j];
+      if constexpr (std::is_same_v<T, float>) {
+        // the vector exp over the visible keys, padded ones set to the maximum first (e^0, never
+        // a positive argument) and zeroed after
+        if (mx == -std::numeric_limits<T>::infinity()) mx = T(0);  // every key masked: all become 0 below
+        if (key_padding)
+          for (std::size_t j = 0; j < visible; ++j)
+            if (key_padding[j]) row[j] = mx;
+        detail::exp_shift(row, visible, mx);
+        for (std::size_t j = 0; j < s.cols; ++j)
+          if (j >= visible || (key_padding && key_padding[j])) row[j] = T(0);
+      } else {
+        for (std::size_t j = 0; j < s.cols; ++j) {
+          const bool masked = j >= visible || (key_padding && key_padding[j]);
+          row[j] = masked ? T(0) : detail::exp_nonpositive(row[j] - mx);
+        }
       }
+      const double sum = detail::lane_sums<1>(s.cols, [&](std::size_t j) { return std::array<double, 1>{row[j]}; })[0];
       const T inv = sum > 0 ? static_cast<T>(1.0 / sum) : T(0);
       for (std::size_t j = 0; j < s.cols; ++j) row[j] *= inv;
     }
@@ -587,16 +612,15 @@ struct cpu {
       const T* gr = dy.data + r * dy.ld;
       T* out = dx.data + r * dx.ld;
       const auto [mean, inv] = detail::row_stats(xr, d, eps);
-      double m1 = 0, m2 = 0;  // means of dxhat and dxhat * xhat
       for (std::size_t j = 0; j < d; ++j) {
-        const double xhat = (xr[j] - mean) * inv, g = static_cast<double>(gr[j]) * gamma[j];
-        m1 += g;
-        m2 += g * xhat;
-        dgamma[j] += static_cast<T>(gr[j] * xhat);
+        dgamma[j] += static_cast<T>(gr[j] * ((xr[j] - mean) * inv));
         dbeta[j] += gr[j];
       }
-      m1 /= static_cast<double>(d);
-      m2 /= static_cast<double>(d);
+      const auto [g_sum, gx_sum] = detail::lane_sums<2>(d, [&](std::size_t j) {  // sums of dxhat and dxhat * xhat
+        const double xhat = (xr[j] - mean) * inv, g = static_cast<double>(gr[j]) * gamma[j];
+        return std::array<double, 2>{g, g * xhat};
+      });
+      const double m1 = g_sum / static_cast<double>(d), m2 = gx_sum / static_cast<double>(d);
       for (std::size_t j = 0; j < d; ++j) {
         const double xhat = (xr[j] - mean) * inv;
         out[j] = static_cast<T>(inv * (static_cast<double>(gr[j]) * gamma[j] - m1 - xhat * m2));

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <hat/backend/bf16.hpp>
+#include <hat/backend/cpu_bf16_convert.hpp>
 #include <hat/backend/concepts.hpp>
 
 namespace hat::detail {
@@ -22,11 +23,7 @@ namespace hat::detail {
 inline matrix_ref<const float> bf16_rounded(matrix_ref<const float> x, std::vector<float>& scratch) {
   scratch.resize(x.rows * x.cols);
   float* out = scratch.data();
-  for (std::size_t i = 0; i < x.rows; ++i) {
-    const float* row = x.data + i * x.ld;
-    float* to = out + i * x.cols;
-    for (std::size_t j = 0; j < x.cols; ++j) to[j] = to_float(to_bf16(row[j]));
-  }
+  for (std::size_t i = 0; i < x.rows; ++i) round_to_bf16_n(x.data + i * x.ld, x.cols, out + i * x.cols);
   return {out, x.rows, x.cols, x.cols > 0 ? x.cols : 1};
 }
 

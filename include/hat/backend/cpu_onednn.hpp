@@ -352,8 +352,8 @@ inline bool onednn_bf16_gemm(matrix_ref<const float> a, bool ta, matrix_ref<cons
   const dnnl_primitive_t matmul = st.matmul(ta, tb, direct && beta == 1.0f, most);
   if (!matmul) return false;
   omp.set(m * n * k >= onednn_split_min_work ? most : 1);
-  const bf16* a16 = to_bf16_rows(a, st.a);
-  const bf16* b16 = to_bf16_rows(b, st.b);
+  const bf16* a16 = bf16_operand_pin::convert(a, st.a);
+  const bf16* b16 = bf16_operand_pin::convert(b, st.b);
   if (!direct && st.c.size() < m * n) st.c.resize(m * n);
   float* out = direct ? c.data : st.c.data();
   const auto d = [](std::size_t v) { return static_cast<dnnl_dim_t>(v); };

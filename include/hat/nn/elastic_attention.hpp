@@ -246,6 +246,7 @@ class elastic_attention {
                       const attention_tape<Backend, T>& tape, matrix_ref<const T> dy, matrix_ref<T> dq, matrix_ref<T> dk,
                       matrix_ref<T> dv, T* grad, attention_workspace<Backend, T>& ws) const {
     const std::size_t n = dy.rows, d = dy.cols;
+    [[maybe_unused]] const auto pin = pin_operand(be, dy);  // read by out_proj's weight and input gradients
     T* g_out_w = grad + (out_w_ - in_w_.data());
     T* g_out_b = grad + (out_b_ - in_w_.data());
     const matrix_ref<const T> ctx = dense(tape.ctx.data(), n, QkvDim);
@@ -259,6 +260,7 @@ class elastic_attention {
   // in_proj rows [first, first + dp.cols) backward for input x: dW, db accumulate; dx = dp W (+ beta dx).
   void in_backward_(Backend& be, matrix_ref<const T> dp, matrix_ref<const T> x, std::size_t first, matrix_ref<T> dx,
                     T beta, T* grad) const {
+    [[maybe_unused]] const auto pin = pin_operand(be, dp);
     in_w_.on(grad).accumulate_outer(be, dp, x, first);
     be.bias_backward(dp, grad + (in_b_ - in_w_.data()) + first, true);
     if (dx.data) in_w_.product_backward_input(be, dp, first, dx, beta);

@@ -89,6 +89,7 @@ class elastic_linear {
   /// dx.data is null.
   void backward(Backend& be, matrix_ref<const T> x, matrix_ref<const T> dy, matrix_ref<T> dx, T* grad) const {
     HAT_ASSERT(x.rows == dy.rows && x.cols <= in_ && dy.cols <= out_, "elastic_linear::backward: shapes");
+    [[maybe_unused]] const auto pin = pin_operand(be, dy);  // read by the weight's and the input's gradient
     w_.on(grad).accumulate_outer(be, dy, x, 0);
     be.bias_backward(dy, grad + (b_ - w_.data()), true);
     if (dx.data) w_.product_backward_input(be, dy, 0, dx);

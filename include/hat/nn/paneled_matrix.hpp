@@ -73,6 +73,7 @@ class paneled_matrix {
   template <backend_policy Backend>
   void product_backward_input(Backend& be, matrix_ref<const T> dy, std::size_t r0, matrix_ref<T> dx, T beta = T(0)) const {
     HAT_ASSERT(dx.cols <= cols() && r0 + dy.cols <= rows_ && dx.rows == dy.rows, "paneled_matrix: backward shapes");
+    [[maybe_unused]] const auto pin = pin_operand(be, dy);  // one product per panel, all reading dy
     for (std::size_t p = 0; p < bounds_.size() && panel_start(p) < dx.cols; ++p) {
       const std::size_t s = panel_start(p), width = panel_width(p, dx.cols);
       be.gemm(dy, op::none, panel(p, r0, dy.cols, width), op::none,
@@ -84,6 +85,7 @@ class paneled_matrix {
   template <backend_policy Backend>
   void accumulate_outer(Backend& be, matrix_ref<const T> dy, matrix_ref<const T> x, std::size_t r0) const {
     HAT_ASSERT(x.cols <= cols() && r0 + dy.cols <= rows_ && x.rows == dy.rows, "paneled_matrix: gradient shapes");
+    [[maybe_unused]] const auto pin = pin_operand(be, dy);
     for (std::size_t p = 0; p < bounds_.size() && panel_start(p) < x.cols; ++p) {
       const std::size_t s = panel_start(p), width = panel_width(p, x.cols);
       be.gemm(dy, op::transpose, matrix_ref<const T>{x.data + s, x.rows, width, x.ld}, op::none, panel(p, r0, dy.cols, width),

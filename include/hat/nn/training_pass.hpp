@@ -162,9 +162,11 @@ void training_backward(Backend& be, const super_transformer<M, Backend, T>& mode
   const matrix_ref<T> dlogits = dense(tape.logits.data(), nt, vocab);
   if (scale != T(1)) be.scale(dlogits.data, nt * vocab, scale);
   matrix_ref<T> da = detail::sized<Backend, T>(tape.da, nt, dd), db = detail::sized<Backend, T>(tape.db, nt, dd);
-  model.output_table().product_backward_input(be, dlogits, 0, da);
-  model.output_table().on(grad + model.output_table_offset()).accumulate_outer(be, dlogits,
-                                                                                input(dec_layers), 0);
+  {
+    [[maybe_unused]] const auto pin = pin_operand(be, matrix_ref<const T>(dlogits));  // the step's largest operand
+    model.output_table().product_backward_input(be, dlogits, 0, da);
+    model.output_table().on(grad + model.output_table_offset()).accumulate_outer(be, dlogits, input(dec_layers), 0);
+  }
 
   // Decoder layers; each one's memory gradient goes to the encoder layers it concatenated.
   tape.encoder_grads.resize(enc_layers);
