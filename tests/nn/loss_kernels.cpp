@@ -105,3 +105,69 @@ TEST_CASE("dropout_n: the vector path takes dropout_keeps' decisions, element by
       REQUIRE(m[r * ld + j] == want);
     }
 }
+
+namespace {
+// mix64's inverse (each xorshift and odd multiply undone), to build an index whose draw lands
+// exactly on a rate's threshold.
+std::uint64_t unxorshift(std::uint64_t z, int s) {
+  std::uint64_t x = z;
+  for (int i = 0; i < 64 / s + 1; ++i) x = z ^ (x >> s);
+  return x;
+}
+std::uint64_t inverse(std::uint64_t c) {  // c odd: Newton's iteration doubles the correct bits
+  std::uint64_t x = c;
+  for (int i = 0; i < 6; ++i) x *= 2 - c * x;
+  return x;
+}
+std::uint64_t unmix64(std::uint64_t z) {
+  z = unxorshift(z, 31) * inverse(0x94D049BB133111EBull);
+  z = unxorshift(z, 27) * inverse(0xBF58476D1CE4E5B9ull);
+  return unxorshift(z, 30);
+}
+}  // namespace
+
+TEST_CASE("dropout_n: draws exactly at a rate's threshold, in the vector body", "[nn][cpu][dropout]") {
+  const std::uint64_t key = 0xABCDEF, step = 0x9E3779B97F4A7C15ull;
+  REQUIRE(hat::mix64(unmix64(12345)) == 12345);
+  for (const float p : {0.5f, 0.1f, 0.3f, 0.25f}) {
+    const auto threshold = static_cast<std::uint64_t>(std::ceil(static_cast<double>(p) * 16777216.0));
+    for (const std::uint64_t draw : {threshold - 1, threshold}) {  // dropped, then kept
+      // the index whose hash's top 24 bits are `draw`: key + index step = unmix64(draw << 40)
+      const std::uint64_t index = (unmix64(draw << 40) - key) * inverse(step);
+      REQUIRE(hat::dropout_keeps(key, index, p) == (draw >= threshold));
+      std::vector<float> x(64, 1.0f), y(64);
+      hat::detail::dropout_n(x.data(), y.data(), x.size(), key, index - 21, p, 2.0f);  // element 21: a vector lane
+      INFO("p " << p << " draw " << draw);
+      CHECK(y[21] == (draw >= threshold ? 2.0f : 0.0f));
+    }
+  }
+}
+
+TEST_CASE("softmax_forward: the vector exp with padding and causal masks, against the double loop", "[nn][cpu][attention]") {
+  hat::cpu be;
+  hat::rng g(21);
+  const std::size_t tq = 7, tk = 41;  // rows longer than 16: the AVX-512 body and its tail
+  std::vector<unsigned char> pad(tk, 0);
+  for (const std::size_t j : {2u, 17u, 18u, 40u}) pad[j] = 1;
+  for (const bool causal : {false, true})
+    for (const unsigned char* padding : {static_cast<const unsigned char*>(nullptr), static_cast<const unsigned char*>(pad.data())}) {
+      std::vector<float> f(tq * tk);
+      for (auto& v : f) v = static_cast<float>(12 * (g.uniform() - 0.5));
+      f[1 * tk + 5] = std::numeric_limits<float>::quiet_NaN();  // a NaN score: the loop's result, as before
+      for (std::size_t j = 0; j < tk; ++j) f[3 * tk + j] = -std::numeric_limits<float>::infinity();  // every score -inf
+      std::vector<double> d(f.begin(), f.end());
+      be.softmax_forward(hat::dense(f.data(), tq, tk), causal, tk - tq, padding);
+      be.softmax_forward(hat::dense(d.data(), tq, tk), causal, tk - tq, padding);
+      for (std::size_t i = 0; i < tq; ++i)
+        for (std::size_t j = 0; j < tk; ++j) {
+          INFO("causal " << causal << " padding " << (padding != nullptr) << " row " << i << " key " << j);
+          const bool masked = (padding && padding[j]) || (causal && j > i + tk - tq);
+          if (masked) REQUIRE(f[i * tk + j] == 0.0f);
+          if (std::isnan(d[i * tk + j])) {
+            REQUIRE(std::isnan(f[i * tk + j]));
+          } else {
+            REQUIRE(std::abs(f[i * tk + j] - d[i * tk + j]) <= 1e-6);
+          }
+        }
+    }
+}

@@ -114,6 +114,13 @@ TEST_CASE("to_bf16_n, round_to_bf16_n: the vector paths give to_bf16's bits, spe
                             std::bit_cast<float>(0x7F7FFFFFu),   // rounds past the largest bf16: infinity
                             std::bit_cast<float>(0xFF800001u)};  // a negative NaN with low payload only
   for (std::size_t i = 0; i < std::size(specials); ++i) x[3 * i + 1] = specials[i];
+  x[50] = -std::numeric_limits<float>::denorm_min();  // a negative subnormal
+  x[51] = std::bit_cast<float>(0x80400000u);           // a negative subnormal rounding to a bf16 one
+  // and the specials again in 32-value blocks of their own with no subnormal, which AVX512-BF16's
+  // instruction converts (a block holding one takes the integer path)
+  std::size_t at = 512;
+  for (const float v : specials)
+    if (std::fpclassify(v) != FP_SUBNORMAL) x[at++] = v;
   for (const std::size_t n : {std::size_t{0}, std::size_t{5}, std::size_t{16}, std::size_t{1000}}) {
     std::vector<hat::bf16> got(n);
     hat::detail::to_bf16_n(x.data(), n, got.data());
@@ -251,6 +258,17 @@ TEST_CASE("pinned operand: products reading it share one bf16 conversion and giv
   dy[0] -= 64.0f;
   CHECK(products() == unpinned);
   // fp32 products and the rounding path ignore pins
+  hat::cpu fp32;
+  std::vector<float> f0(m * k), f1(m * k);
+  fp32.gemm(dyv, hat::op::none, wv, hat::op::none, hat::dense(f0.data(), m, k), 1.0f, 0.0f);
+  {
+    [[maybe_unused]] const auto pin = hat::pin_operand(fp32, dyv);
+    fp32.gemm(dyv, hat::op::none, wv, hat::op::none, hat::dense(f1.data(), m, k), 1.0f, 0.0f);
+    dy[5] += 64.0f;
+    fp32.gemm(dyv, hat::op::none, wv, hat::op::none, hat::dense(f1.data(), m, k), 1.0f, 0.0f);
+    dy[5] -= 64.0f;
+  }
+  CHECK(f1 != f0);
   hat::cpu rounding = be;
   rounding.onednn = false;
   std::vector<float> r0(m * k), r1(m * k);

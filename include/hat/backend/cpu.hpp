@@ -504,17 +504,24 @@ struct cpu {
     for (std::size_t i = 0; i < s.rows; ++i) {
       T* row = s.data + i * s.ld;
       const std::size_t visible = causal ? std::min(s.cols, i + causal_offset + 1) : s.cols;
-      T mx = -std::numeric_limits<T>::infinity();
+      constexpr T inf = std::numeric_limits<T>::infinity();
+      T mx = -inf;
+      bool finite = true;  // every unmasked score finite (not NaN, not infinite)
       for (std::size_t j = 0; j < visible; ++j)
-        if (!key_padding || !key_padding[j]) mx = row[j] > mx ? row[j] : mx;
-      if constexpr (std::is_same_v<T, float>) {
-        // the vector exp over the visible keys, padded ones set to the maximum first (e^0, never
-        // a positive argument) and zeroed after
-        if (mx == -std::numeric_limits<T>::infinity()) mx = T(0);  // every key masked: all become 0 below
+        if (!key_padding || !key_padding[j]) {
+          mx = row[j] > mx ? row[j] : mx;
+          finite = finite && row[j] > -inf && row[j] < inf;
+        }
+      bool vector = false;
+      if constexpr (std::is_same_v<T, float>) vector = finite && mx > -inf;
+      if (vector) {
+        // the vector exp (clamped below, NaN-blind: hence finite scores only, the others take the
+        // loop below as before) over the visible keys, padded ones set to the maximum first (e^0,
+        // never a positive argument) and zeroed after
         if (key_padding)
           for (std::size_t j = 0; j < visible; ++j)
             if (key_padding[j]) row[j] = mx;
-        detail::exp_shift(row, visible, mx);
+        if constexpr (std::is_same_v<T, float>) detail::exp_shift(row, visible, mx);
         for (std::size_t j = 0; j < s.cols; ++j)
           if (j >= visible || (key_padding && key_padding[j])) row[j] = T(0);
       } else {
@@ -611,7 +618,8 @@ struct cpu {
       const T* xr = x.data + r * x.ld;
       const T* gr = dy.data + r * dy.ld;
       T* out = dx.data + r * dx.ld;
-      const auto [mean, inv] = detail::row_stats(xr, d, eps);
+      const std::pair<double, double> stats = detail::row_stats(xr, d, eps);
+      const double mean = stats.first, inv = stats.second;  // not a structured binding: clang 14's lambdas cannot capture one
       for (std::size_t j = 0; j < d; ++j) {
         dgamma[j] += static_cast<T>(gr[j] * ((xr[j] - mean) * inv));
         dbeta[j] += gr[j];

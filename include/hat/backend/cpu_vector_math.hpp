@@ -84,6 +84,7 @@ std::pair<double, double> row_stats(const T* x, std::size_t d, T eps) noexcept {
 /// library call per element: the loss over a [tokens, vocabulary] logit matrix spent more time
 /// there than in its GEMM.
 inline float exp_nonpositive(float x) noexcept {
+  if (x != x) return x;  // NaN stays NaN (and never reaches the float-to-int conversion below)
   x = x < -87.0f ? -87.0f : x;
   const float t = x * 1.44269504088896341f + 0.5f;
   int n = static_cast<int>(t);
