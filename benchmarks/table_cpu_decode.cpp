@@ -79,16 +79,11 @@ struct one_matrix {
 }  // namespace
 
 static int run(int argc, char** argv) {
-  std::vector<char*> rest{argv[0]};  // --precision here; the rest as every latency table reads them
-  hat::precision precision = hat::precision::fp32;
-  for (int i = 1; i < argc; ++i)
-    if (std::string(argv[i]) == "--precision" && i + 1 < argc) precision = hat::parse_precision(argv[++i], "--precision");
-    else rest.push_back(argv[i]);
   hat_bench::latency_args defaults;
   defaults.threads = 2;
   defaults.iters = 5;
-  const auto args =
-      hat_bench::parse_latency_args(static_cast<int>(rest.size()), rest.data(), defaults, HAT_DEFAULT_CONFIG_DIR);
+  const auto args = hat_bench::parse_latency_args(argc, argv, defaults, HAT_DEFAULT_CONFIG_DIR);
+  const hat::precision precision = args.precision;
   if (!args.ok || (args.threads == 1 && precision == hat::precision::fp32)) {
     std::fprintf(stderr, "usage: %s [--threads N] [--precision fp32|bf16|int8] [--iters N] [--rounds N] [FILE.yml ...]\n"
                          "(the variant must differ from the baseline: 1 thread, fp32)\n", argv[0]);

@@ -9,7 +9,10 @@
 // measured before each round) is the floor, and `roofline` = floor / measured ms per step. The overhead and speed-up
 // columns are medians of per-round ratios (the variants run back to back within a round, super
 // and dense in turns first).
-//   table_cpu_latency [--threads N] [--iters N] [--rounds N] [FILE.yml ...]
+// --precision bf16 or int8: super and dense decode on their own bf16 or int8 copies
+// (cpu::set_decode_precision; int8 with its scales per panel), the bytes counted in that
+// precision; the OpenBLAS-only column is then not run (OpenBLAS has no such products).
+//   table_cpu_latency [--threads N] [--precision fp32|bf16|int8] [--iters N] [--rounds N] [FILE.yml ...]
 // Files default to HAT's released WMT'14 En-De Xeon configs; "max" is the space0 maximum.
 #include <algorithm>
 #include <chrono>
@@ -39,19 +42,23 @@ using wmt_space = hat::hat_wmt_space;
 using model_t = hat::super_transformer_for<wmt_space, hat::cpu>;
 constexpr std::size_t vocab = 32768;  // HAT's WMT'14 En-De joined dictionary
 
-// Bytes one incremental decoder step reads: every active decoder weight and bias, the layer
-// norms, the vocabulary slice, and the self-attention KV cache (average over the L steps).
-double bytes_per_step(const hat::transformer_config& c, std::size_t beam, std::size_t steps) {
+// Bytes one incremental decoder step reads: every active decoder weight (in the weights'
+// precision; int8 with one 4-byte scale per row: a row split in panels reads one per panel,
+// under 1 % more, not counted) and bias, the layer norms, the vocabulary slice, and the
+// self-attention KV cache (average over the L steps); all but the weights are fp32.
+double bytes_per_step(const hat::transformer_config& c, std::size_t beam, std::size_t steps, hat::precision p) {
   const double d = static_cast<double>(c.decoder_embed_dim), q = 512;
-  double floats = static_cast<double>(vocab) * d;
+  const double wbytes = p == hat::precision::int8 ? 1 : p == hat::precision::bf16 ? 2 : 4;
+  const double scale = p == hat::precision::int8 ? 4 : 0;  // bytes per weight row
+  double weights = static_cast<double>(vocab) * d, rows = static_cast<double>(vocab), floats = 0;
   for (std::size_t l = 0; l < c.decoder_layers(); ++l) {
     const double f = static_cast<double>(c.decoder_ffn[l]);
-    floats += 3 * q * d + 3 * q + d * q + d;  // self-attention in/out projections
-    floats += q * d + q + d * q + d;          // enc-dec attention: Q and out projections (K/V once)
-    floats += f * d + f + d * f + d + 6 * d;  // FFN and three LayerNorms
+    weights += 3 * q * d + d * q + q * d + d * q + f * d + d * f;  // self- and enc-dec attention (K/V once), FFN
+    rows += 3 * q + d + q + d + f + d;
+    floats += 3 * q + d + q + d + f + d + 6 * d;  // biases, three LayerNorms
     floats += static_cast<double>(beam) * 2 * q * static_cast<double>(steps + 1) / 2;  // cache
   }
-  return floats * 4;
+  return weights * wbytes + rows * scale + floats * 4;
 }
 
 }  // namespace
@@ -59,7 +66,8 @@ double bytes_per_step(const hat::transformer_config& c, std::size_t beam, std::s
 static int run(int argc, char** argv) {
   const auto args = hat_bench::parse_latency_args(argc, argv, {}, HAT_DEFAULT_CONFIG_DIR);
   if (!args.ok) {
-    std::fprintf(stderr, "usage: %s [--threads N] [--iters N] [--rounds N] [FILE.yml ...]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s [--threads N] [--precision fp32|bf16|int8] [--iters N] [--rounds N] [FILE.yml ...]\n",
+                 argv[0]);
     return 2;
   }
   const int threads = args.threads, rounds = args.rounds;
@@ -83,12 +91,17 @@ static int run(int argc, char** argv) {
               "-"
 #endif
   );
-  std::printf("medians of %d rounds x %zu timed runs; WMT'14 En-De, |V| = %zu, beam 5, L = 30\n\n", rounds, iters, vocab);
+  const hat::precision precision = args.precision;
+  const bool fp32 = precision == hat::precision::fp32;
+  std::printf("medians of %d rounds x %zu timed runs; WMT'14 En-De, |V| = %zu, beam 5, L = 30; %s weights\n\n", rounds,
+              iters, vocab, std::string(hat::precision_name(precision)).c_str());
 
   hat::cpu be, blas;
   blas.few_rows = false;
   model_t super(be, {vocab, vocab, hat::embedding_sharing::all});
   super.init_hat(be, 1);
+  hat::cpu super_be = be;  // super's weights in the precision asked, converted once before any clock
+  super_be.set_decode_precision(precision, super);
   hat::latency_options lo;
   lo.iters = iters;
   std::printf("| config | enc ms | dec ms | total ms | dense total | elastic overhead | OpenBLAS-only total | speed-up vs OpenBLAS "
@@ -98,8 +111,10 @@ static int run(int argc, char** argv) {
     const auto a = file == "max" ? hat::arch<wmt_space>::largest() : hat::read_subtransformer_yaml<wmt_space>(file);
     const auto c = hat::config_of(a);
     const model_t dense = hat::export_dense(be, super, c);
+    hat::cpu dense_be = be;
+    dense_be.set_decode_precision(precision, dense);
     std::vector<double> enc, dec, tot, dtot, btot, overhead, speedup, triad, read, roof_triad, roof_read;
-    const double mb = bytes_per_step(c, 5, 30) / 1e6;
+    const double mb = bytes_per_step(c, 5, 30, precision) / 1e6;
     for (int r = 0; r < rounds; ++r) {  // interleaved, so drift hits every variant alike
       const hat_bench::bandwidth bw = hat_bench::measure_bandwidth();
       // Super and dense take turns at going first: whichever ran right after the bandwidth
@@ -107,13 +122,13 @@ static int run(int argc, char** argv) {
       // alone into the overhead column.
       hat::latency_result s, d;
       if (r % 2 == 0) {
-        s = hat::measure_latency(be, super, c, lo);
-        d = hat::measure_latency(be, dense, c, lo);
+        s = hat::measure_latency(super_be, super, c, lo);
+        d = hat::measure_latency(dense_be, dense, c, lo);
       } else {
-        d = hat::measure_latency(be, dense, c, lo);
-        s = hat::measure_latency(be, super, c, lo);
+        d = hat::measure_latency(dense_be, dense, c, lo);
+        s = hat::measure_latency(super_be, super, c, lo);
       }
-      const auto b = hat::measure_latency(blas, super, c, lo);
+      const auto b = fp32 ? hat::measure_latency(blas, super, c, lo) : hat::latency_result{};
       enc.push_back(s.encoder.mean_ms);
       dec.push_back(s.decoder.mean_ms);
       tot.push_back(s.total_ms());
@@ -129,10 +144,11 @@ static int run(int argc, char** argv) {
     }
     const double step_ms = median(dec) / 30.0;
     const std::string name = hat_bench::config_name(file);
-    std::printf("| %s | %.1f | %.1f | %.1f | %.1f | %+.1f %% | %.1f | %.2fx | %.0f | %.2f | %.1f | %.1f | %.0f %% | %.1f | %.0f %% |\n",
-                name.c_str(), median(enc), median(dec), median(tot), median(dtot), 100.0 * median(overhead), median(btot),
-                median(speedup), mb, step_ms, mb / step_ms, median(triad), 100.0 * median(roof_triad), median(read),
-                100.0 * median(roof_read));
+    char blas_cols[64] = "- | -";  // not run at bf16 or int8
+    if (fp32) std::snprintf(blas_cols, sizeof blas_cols, "%.1f | %.2fx", median(btot), median(speedup));
+    std::printf("| %s | %.1f | %.1f | %.1f | %.1f | %+.1f %% | %s | %.0f | %.2f | %.1f | %.1f | %.0f %% | %.1f | %.0f %% |\n",
+                name.c_str(), median(enc), median(dec), median(tot), median(dtot), 100.0 * median(overhead), blas_cols, mb,
+                step_ms, mb / step_ms, median(triad), 100.0 * median(roof_triad), median(read), 100.0 * median(roof_read));
     std::fflush(stdout);
   }
   return 0;

@@ -7,7 +7,10 @@
 // vocabulary) and the FFN's 3072 = 1024 + 1024 + 1024 (fc2). Each product streams more weights
 // than the last-level cache holds (the shape is repeated over consecutive copies), rounds
 // interleave the three ways (each first in turn), and the ratios are medians of per-round ratios.
-//   table_cpu_panels [--rounds N] [--rows M]   (defaults: 7 rounds, 5 rows: HAT's beam)
+// --precision bf16 or int8 runs the three ways on the weights' bf16 or int8 copies
+// (cpu::set_decode_precision over each layout; int8 with its scales per panel).
+//   table_cpu_panels [--rounds N] [--rows M] [--precision fp32|bf16|int8]
+//   (defaults: 7 rounds, 5 rows: HAT's beam, fp32)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,7 +19,9 @@
 #include <vector>
 
 #include <hat/backend/cpu.hpp>
+#include <hat/backend/precision.hpp>
 #include <hat/nn/paneled_matrix.hpp>
+#include <hat/nn/parameter_list.hpp>
 #include <hat/space/random.hpp>
 
 #include "support/median.hpp"
@@ -34,6 +39,16 @@ struct shape {
   std::vector<std::size_t> bounds;  // panel ends; the last is the input width
 };
 
+// The weights of every copy as a model's parameter arena (what set_decode_precision converts).
+struct arena {
+  const float* p;
+  std::size_t n;
+  std::vector<hat::parameter_info> info;
+  const float* data() const noexcept { return p; }
+  std::size_t size() const noexcept { return n; }
+  const std::vector<hat::parameter_info>& parameters() const noexcept { return info; }
+};
+
 template <class F>
 double ms(F&& f) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -46,12 +61,14 @@ double ms(F&& f) {
 static int run(int argc, char** argv) {
   int rounds = 7;
   std::size_t m = 5;
+  hat::precision precision = hat::precision::fp32;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--rounds" && i + 1 < argc) rounds = std::max(1, std::atoi(argv[++i]));
     else if (a == "--rows" && i + 1 < argc) m = static_cast<std::size_t>(std::clamp(std::atoi(argv[++i]), 1, 16));
+    else if (a == "--precision" && i + 1 < argc) precision = hat::parse_precision(argv[++i], "--precision");
     else {
-      std::fprintf(stderr, "usage: table_cpu_panels [--rounds N] [--rows M (1-16)]\n");
+      std::fprintf(stderr, "usage: table_cpu_panels [--rounds N] [--rows M (1-16)] [--precision fp32|bf16|int8]\n");
       return 2;
     }
   }
@@ -62,7 +79,9 @@ static int run(int argc, char** argv) {
 #else
   const char* into = "- (no few-row kernel on this CPU: every way is OpenBLAS)";
 #endif
-  std::printf("few-row kernel prefetching into %s; 1 thread; %zu rows of x; medians of %d rounds\n\n", into, m, rounds);
+  std::printf("few-row kernel prefetching into %s; 1 thread; %zu rows of x; %s weights; medians of %d rounds\n\n", into, m,
+              std::string(hat::precision_name(precision)).c_str(), rounds);
+  const std::size_t bytes = precision == hat::precision::fp32 ? 4 : precision == hat::precision::bf16 ? 2 : 1;
   const shape shapes[] = {{"self-attn q,k,v (1536 x 640)", 1536, {512, 640}},
                           {"fc1 (3072 x 640)", 3072, {512, 640}},
                           {"fc2 (640 x 3072)", 640, {1024, 2048, 3072}},
@@ -83,21 +102,30 @@ static int run(int argc, char** argv) {
       for (std::size_t r = 0; r < s.n; ++r)
         for (std::size_t col = 0; col < k; ++col) dense[c * size + r * k + col] = paneled[c * size + pw.back().index(r, col)];
     }
+    // Each layout as a model, converted to the precision asked (fp32: the weights themselves).
+    arena pa{paneled.data(), paneled.size(), {}}, da{dense.data(), dense.size(), {}};
+    for (std::size_t c = 0; c < copies; ++c) {
+      pa.info.push_back({"w" + std::to_string(c), c * size, {s.n, k}, s.bounds, hat::parameter_init::zero});
+      da.info.push_back({"w" + std::to_string(c), c * size, {s.n, k}, {}, hat::parameter_init::zero});
+    }
+    hat::cpu be_p = be, be_d = be;
+    be_p.set_decode_precision(precision, pa);
+    be_d.set_decode_precision(precision, da);
     const hat::matrix_ref<const float> xv{x.data(), m, k, k};
     const hat::matrix_ref<float> yv{y.data(), m, s.n, s.n};
     const auto one_pass = [&] {
-      for (const auto& w : pw) w.product(be, xv, 0, yv);
+      for (const auto& w : pw) w.product(be_p, xv, 0, yv);
     };
     const auto per_panel = [&] {
       for (const auto& w : pw)
         for (std::size_t p = 0; p < w.panels(); ++p) {
           const std::size_t start = w.panel_start(p), width = w.panel_width(p, k);
-          be.gemm(hat::matrix_ref<const float>{x.data() + start, m, width, k}, hat::op::none, w.panel(p, 0, s.n, width),
+          be_p.gemm(hat::matrix_ref<const float>{x.data() + start, m, width, k}, hat::op::none, w.panel(p, 0, s.n, width),
                   hat::op::transpose, yv, 1.0f, p == 0 ? 0.0f : 1.0f);
         }
     };
     const auto whole = [&] {
-      for (const auto& w : dw) w.product(be, xv, 0, yv);
+      for (const auto& w : dw) w.product(be_d, xv, 0, yv);
     };
     one_pass();  // first touch of every page, outside the timings
     per_panel();
@@ -115,7 +143,7 @@ static int run(int argc, char** argv) {
       r1.push_back(t[0] / t[2]);
       r2.push_back(t[1] / t[2]);
     }
-    const double mb = static_cast<double>(copies * size * sizeof(float)) / 1e6;
+    const double mb = static_cast<double>(copies * size * bytes) / 1e6;
     std::printf("| %s | %zu | %.0f | %.1f | %.1f | %.1f | %.3f | %.3f | %.1f | %.1f |\n", s.name, s.bounds.size(), mb,
                 median(t1), median(t2), median(t3), median(r1), median(r2), mb / median(t1), mb / median(t3));
     std::fflush(stdout);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // latency_args: the command line the HAT-protocol latency tables share,
-//   [--threads N] [--iters N] [--rounds N] [FILE.yml ...]
+//   [--threads N] [--precision fp32|bf16|int8] [--iters N] [--rounds N] [FILE.yml ...]
 // and their default configs: HAT's released WMT'14 En-De Xeon SubTransformers, then "max" (the
 // space0 maximum).
 #pragma once
@@ -13,11 +13,14 @@
 #include <utility>
 #include <vector>
 
+#include <hat/backend/precision.hpp>
+
 namespace hat_bench {
 
 struct latency_args {
   int threads = 1, rounds = 3;
   std::size_t iters = 10;
+  hat::precision precision = hat::precision::fp32;  // the weights' (cpu::set_decode_precision)
   std::vector<std::string> files;
   bool ok = true;  // false: an unknown flag, or a count below its least (print the usage line)
 };
@@ -32,6 +35,7 @@ inline latency_args parse_latency_args(int argc, char** argv, latency_args defau
     if (s == "--threads" && i + 1 < argc) a.threads = std::atoi(argv[++i]);
     else if (s == "--iters" && i + 1 < argc) a.iters = static_cast<std::size_t>(std::atoi(argv[++i]));
     else if (s == "--rounds" && i + 1 < argc) a.rounds = std::atoi(argv[++i]);
+    else if (s == "--precision" && i + 1 < argc) a.precision = hat::parse_precision(argv[++i], "--precision");
     else if (!s.empty() && s[0] == '-') a.ok = false;
     else a.files.push_back(s);
   }

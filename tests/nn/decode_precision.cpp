@@ -13,6 +13,7 @@
 
 #include <hat/backend/cpu.hpp>
 #include <hat/decode/beam_search.hpp>
+#include <hat/nn/paneled_matrix.hpp>
 #include <hat/nn/parameter_list.hpp>
 #include <hat/space/random.hpp>
 
@@ -82,6 +83,36 @@ TEST_CASE("decode precision bf16: products over the model's weights read its bf1
     hat::detail::few_rows_gemm_bf16(lowp, m, 40, 24, 0.5f, xm.data(), ld, converted.data(), ld, 0.75f, want.data(), 40);
     CHECK(product(bf, m, 40, 24, xm.data(), ld, storage.data(), ld) == want);
     CHECK(product(fp32, m, 40, 24, xm.data(), ld, storage.data(), ld) != want);
+  }
+
+  // The arena's first 40 x 64 floats read as a paneled matrix of two 32-wide panels
+  // (paneled_matrix::product: cpu::gemm_panels): one pass over both bf16 panels, with the bits of
+  // the bf16 kernel on a dense copy (split at a multiple of 32 columns). A panel outside the
+  // arena: one product per panel, that one in fp32.
+  {
+    const hat::paneled_matrix<float> pm(storage.data(), 40, {32, 64});
+    std::vector<hat::bf16> dense(40 * 64);
+    for (std::size_t r = 0; r < 40; ++r)
+      for (std::size_t c = 0; c < 64; ++c) dense[r * 64 + c] = converted[pm.index(r, c)];
+    for (std::size_t m : {1u, 5u, 16u}) {  // x holds 16 rows
+      INFO("paneled, m " << m);
+      std::vector<float> want(m * 40, 0.25f), got = want;
+      hat::detail::few_rows_gemm_bf16(lowp, m, 40, 64, 0.5f, x.data(), ld, dense.data(), 64, 0.75f, want.data(), 40);
+      pm.product(bf, hat::matrix_ref<const float>{x.data(), m, 64, ld}, 0, hat::matrix_ref<float>{got.data(), m, 40, 40},
+                 0.5f, 0.75f);
+      CHECK(got == want);
+    }
+    // 4 rows: panel 0's 4 x 32 end where the arena does, panel 1 lies in the memory past it
+    const hat::paneled_matrix<float> partly(storage.data() + a.n - 4 * 32, 4, {32, 64});
+    std::vector<float> got(5 * 4, 0.25f), want = got;
+    partly.product(bf, hat::matrix_ref<const float>{x.data(), 5, 64, ld}, 0, hat::matrix_ref<float>{got.data(), 5, 4, 4},
+                   0.5f, 0.75f);
+    hat::detail::few_rows_gemm_bf16(lowp, 5, 4, 32, 0.5f, x.data(), ld, converted.data() + a.n - 4 * 32, 32, 0.75f,
+                                    want.data(), 4);
+    fp32.gemm(hat::matrix_ref<const float>{x.data() + 32, 5, 32, ld}, hat::op::none,
+              hat::matrix_ref<const float>{storage.data() + a.n, 4, 32, 32}, hat::op::transpose,
+              hat::matrix_ref<float>{want.data(), 5, 4, 4}, 0.5f, 1.0f);
+    CHECK(got == want);
   }
 
   bf.set_decode_precision(hat::precision::fp32, a);
@@ -240,6 +271,27 @@ TEST_CASE("decode precision int8: each matrix's int8 twin, its row scales per pa
     check_view(240, 16, 0, 0, 12, 16);  // b's first panel: a SubTransformer of input width 16
     check_view(240, 16, 4, 0, 6, 12);
     check_view(432, 24, 3, 0, 9, 24);   // b's second panel
+    // b as a paneled matrix, read across both panels (paneled_matrix::product: cpu::gemm_panels):
+    // one pass with the bits of one int8 product per panel, accumulated.
+    const hat::paneled_matrix<float> b(model.storage.data() + 240, 12, {16, 40});
+    for (std::size_t m : {1u, 5u, 20u})
+      for (const auto& [r0, rows, k] : {std::array<std::size_t, 3>{0, 12, 40}, std::array<std::size_t, 3>{4, 6, 30}}) {
+        INFO("b across its panels: rows " << r0 << "+" << rows << ", columns " << k << ", m " << m);
+        std::vector<float> want(m * rows, 0.25f), got = want, plain = want;
+        for (std::size_t p = 0; p < 2; ++p) {
+          const std::size_t at = p == 0 ? 240 : 432, width = p == 0 ? 16 : 24, cols = p == 0 ? 16 : k - 16;
+          std::vector<float> row_scale(rows);
+          for (std::size_t r = 0; r < rows; ++r) row_scale[r] = scale[at + (r0 + r) * width];
+          hat::detail::few_rows_gemm_int8(lowp, m, rows, cols, 0.5f, x.data() + (p == 0 ? 0 : 16), 40,
+                                          twin.data() + at + r0 * width, width, row_scale.data(), p == 0 ? 0.75f : 1.0f,
+                                          want.data(), rows);
+        }
+        const hat::matrix_ref<const float> xv{x.data(), m, k, 40};
+        b.product(q, xv, r0, hat::matrix_ref<float>{got.data(), m, rows, rows}, 0.5f, 0.75f);
+        CHECK(got == want);
+        b.product(fp32, xv, r0, hat::matrix_ref<float>{plain.data(), m, rows, rows}, 0.5f, 0.75f);
+        CHECK(plain != want);
+      }
     // (the fixture: b's row 5 has a small panel 0, so per-panel and per-row scales differ there,
     // which check_view's rows 4-9 of panel 0 then tell apart)
     REQUIRE((scales == hat::int8_scales::row || scale[240 + 5 * 16] < scale[432 + 5 * 24] / 10));

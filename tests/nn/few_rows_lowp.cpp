@@ -1,17 +1,22 @@
 // SPDX-License-Identifier: MIT
 // bf16 and int8 weights: the conversions, and the few-row kernels on every path this CPU has
 // (scalar, AVX2, AVX-512, AVX512-VNNI) against double-precision references, and on the worker
-// pool's threads against one thread.
+// pool's threads against one thread; over column panels in one pass against a product per panel
+// (int8) or a dense copy (bf16).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <initializer_list>
+#include <optional>
 #include <vector>
 
 #include <hat/backend/cpu_few_rows_bf16.hpp>
 #include <hat/backend/cpu_few_rows_int8.hpp>
+#include <hat/backend/flush_subnormals.hpp>
 #include <hat/space/random.hpp>
 
 namespace {
@@ -33,14 +38,20 @@ struct problem {
   std::vector<float> x, w, y;
 };
 
+// x and w uniform in [-1, 1), y in [0, 1).
+template <class Problem>
+void fill_random(Problem& p, hat::rng& g) {
+  for (auto& v : p.x) v = static_cast<float>(g.uniform() * 2 - 1);
+  for (auto& v : p.w) v = static_cast<float>(g.uniform() * 2 - 1);
+  for (auto& v : p.y) v = static_cast<float>(g.uniform());
+}
+
 problem random_problem(std::size_t m, std::size_t n, std::size_t k, hat::rng& g) {
   problem p{m, n, k, k + 3, k + 5, n + 2, {}, {}, {}};  // strided, as elastic slices are
   p.x.resize(m * p.ldx);
   p.w.resize(n * p.ldw);
   p.y.resize(m * p.ldy);
-  for (auto& v : p.x) v = static_cast<float>(g.uniform() * 2 - 1);
-  for (auto& v : p.w) v = static_cast<float>(g.uniform() * 2 - 1);
-  for (auto& v : p.y) v = static_cast<float>(g.uniform());
+  fill_random(p, g);
   return p;
 }
 
@@ -75,6 +86,14 @@ TEST_CASE("int8 rows: symmetric per-row scales; activations as 13-bit integers",
   CHECK(q[1] == -127);
   CHECK(q[2] == 1);
   CHECK(q[3] == 0);
+  // Clamped to ±127; NaN and +inf to 127, -inf to -127; a NaN does not set a row's scale.
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  const float wide[5] = {1000.0f, -1000.0f, nan, inf, -inf};
+  std::int8_t wq[5];
+  hat::quantize_int8(wide, 5, 1.0f, wq);
+  CHECK(std::vector<int>(wq, wq + 5) == std::vector<int>{127, -127, 127, 127, -127});
+  const float with_nan[3] = {nan, -2.54f, 1.0f};
+  CHECK(hat::int8_row_scale(with_nan, 3) == Approx(0.02f));
   const float zeros[3] = {};
   CHECK(hat::int8_row_scale(zeros, 3) == 0.0f);
   hat::quantize_int8(zeros, 3, 0.0f, q);
@@ -92,6 +111,54 @@ TEST_CASE("int8 rows: symmetric per-row scales; activations as 13-bit integers",
   const float bad[3] = {1.0f, std::numeric_limits<float>::infinity(), 0.0f};
   CHECK(std::isnan(hat::quantize_activations(bad, 3, xq)));
   CHECK(hat::quantize_activations(zeros, 3, xq) == 0.0f);
+}
+
+TEST_CASE("int8 activations: the vector quantisations give the scalar one's integers and scale", "[nn][cpu][lowp]") {
+  // Ties: the largest magnitude 4095 makes inv 1, so x.5 values round to the even integer.
+  const std::vector<float> ties = {4095.0f, 0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 3.5f, 4094.5f};
+  std::vector<std::int16_t> tq(ties.size());
+  CHECK(hat::quantize_activations(ties.data(), ties.size(), tq.data()) == 1.0f);
+  CHECK(tq == std::vector<std::int16_t>{4095, 0, 2, 2, 0, -2, -2, 4, 4094});
+  hat::rng g(41);
+  // Tiny rows: subnormal (1e-38, denorm_min), normal with 4095 / max overflowing (1e-36), normal
+  // with a subnormal scale (3e-35).
+  std::vector<std::vector<float>> rows = {ties,
+                                          {},
+                                          std::vector<float>(37, 0.0f),
+                                          std::vector<float>(19, 1e-38f),
+                                          std::vector<float>(40, std::numeric_limits<float>::denorm_min()),
+                                          std::vector<float>(23, 1e-36f),
+                                          std::vector<float>(17, -3e-35f)};
+  for (std::size_t k : {1u, 7u, 8u, 15u, 16u, 17u, 31u, 33u, 640u, 4136u}) {
+    std::vector<float> r(k);
+    for (auto& v : r) v = static_cast<float>((g.uniform() * 2 - 1) * 3);
+    rows.push_back(r);
+    r[k / 2] = std::numeric_limits<float>::quiet_NaN();
+    rows.push_back(r);
+    r[k / 2] = -std::numeric_limits<float>::infinity();
+    rows.push_back(r);
+  }
+  for (bool ftz : {false, true}) {
+    std::optional<hat::detail::flush_subnormals> guard;  // as the products run
+    if (ftz) guard.emplace();
+    for (const auto& r : rows) {
+      INFO("k " << r.size() << (ftz ? ", subnormals flushed" : ""));
+      std::vector<std::int16_t> want(r.size() + 1, 7), got = want;
+      [[maybe_unused]] const float scale = hat::quantize_activations(r.data(), r.size(), want.data());
+      CHECK(want.back() == 7);  // nothing past k
+#ifdef HAT_FEW_ROWS_X86
+      for (lowp_path path : paths_here()) {
+        if (path == lowp_path::scalar) continue;
+        INFO("path " << hat::detail::lowp_path_name(path));
+        std::fill(got.begin(), got.end(), std::int16_t{7});
+        const float s = path == lowp_path::avx2 ? hat::detail::quantize_activations_avx2(r.data(), r.size(), got.data())
+                                                : hat::detail::quantize_activations_avx512(r.data(), r.size(), got.data());
+        CHECK(got == want);
+        CHECK(std::bit_cast<std::uint32_t>(s) == std::bit_cast<std::uint32_t>(scale));
+      }
+#endif
+    }
+  }
 }
 
 TEST_CASE("few-row bf16 kernel: every path equals the double product of the bf16 weights", "[nn][cpu][lowp]") {
@@ -168,6 +235,130 @@ TEST_CASE("few-row int8 kernel: every path gives the scalar path's bits, within 
       }
 }
 
+namespace {
+
+// W [n, sum of widths] as column panels one after another (panel p: [n, width_p], ld = width_p
+// + 3, strided as a paneled matrix's slices may be), x [m, sum of widths] with ld + 2.
+struct paneled_problem {
+  std::size_t m, n, k = 0, ldx, ldy;
+  std::vector<std::size_t> widths, lds, starts;  // per panel; starts: offset of panel p in w
+  std::vector<float> x, w, y;
+};
+
+paneled_problem random_paneled(std::size_t m, std::size_t n, std::vector<std::size_t> widths, hat::rng& g) {
+  paneled_problem p{m, n, 0, 0, n + 2, std::move(widths), {}, {}, {}, {}, {}};
+  std::size_t at = 0;
+  for (std::size_t width : p.widths) {
+    p.k += width;
+    p.lds.push_back(width + 3);
+    p.starts.push_back(at);
+    at += n * (width + 3);
+  }
+  p.ldx = p.k + 2;
+  p.x.resize(m * p.ldx);
+  p.w.resize(at);
+  p.y.resize(m * p.ldy);
+  fill_random(p, g);
+  return p;
+}
+
+// f(p, widths) on a random paneled problem per split, row count m and n in {1, 4, 9}.
+template <class F>
+void for_each_paneled(const std::vector<std::vector<std::size_t>>& splits, std::initializer_list<std::size_t> rows,
+                      hat::rng& g, F&& f) {
+  for (const auto& widths : splits)
+    for (std::size_t m : rows)
+      for (std::size_t n : {1u, 4u, 9u}) {
+        INFO("panels " << widths.size() << " first width " << widths[0] << " m " << m << " n " << n);
+        paneled_problem p = random_paneled(m, n, widths, g);
+        f(p, widths);
+      }
+}
+
+}  // namespace
+
+TEST_CASE("few-row int8 kernel over panels: one pass gives the bits of one product per panel, every path",
+          "[nn][cpu][lowp]") {
+  hat::rng g(31);
+  const auto paths = paths_here();
+  const std::vector<std::vector<std::size_t>> splits = {
+      {512, 128}, {16, 24}, {17, 40}, {1, 1, 33}, {100, 4096 + 40}, {32, 64, 96, 32}, {5, 7, 9, 11, 13, 15, 17, 19}};
+  for_each_paneled(splits, {1u, 5u, 7u, 13u}, g, [&](paneled_problem& p, const std::vector<std::size_t>& widths) {
+        const std::size_t m = p.m, n = p.n;
+        std::vector<std::int8_t> q(p.w.size());
+        std::vector<std::vector<float>> scales(widths.size(), std::vector<float>(n));
+        std::vector<hat::detail::int8_panel> panels;
+        for (std::size_t t = 0; t < widths.size(); ++t) {
+          for (std::size_t j = 0; j < n; ++j) {
+            const std::size_t row = p.starts[t] + j * p.lds[t];
+            scales[t][j] = hat::int8_row_scale(p.w.data() + row, widths[t]);
+            hat::quantize_int8(p.w.data() + row, widths[t], scales[t][j], q.data() + row);
+          }
+          panels.push_back({q.data() + p.starts[t], p.lds[t], widths[t], scales[t].data()});
+        }
+        for (float beta : {0.0f, 0.5f}) {
+          INFO("beta " << beta);
+          // One scalar product per panel, accumulated: what gemm_panels did panel by panel.
+          std::vector<float> want = p.y;
+          for (std::size_t t = 0, col = 0; t < widths.size(); col += widths[t], ++t)
+            hat::detail::few_rows_gemm_int8(lowp_path::scalar, m, n, widths[t], 0.75f, p.x.data() + col, p.ldx,
+                                            panels[t].q, panels[t].ld, panels[t].scale, t == 0 ? beta : 1.0f,
+                                            want.data(), p.ldy);
+          for (lowp_path path : paths) {
+            INFO("path " << hat::detail::lowp_path_name(path));
+            std::vector<float> got = p.y;
+            hat::detail::few_rows_gemm_int8_panels(path, m, n, 0.75f, p.x.data(), p.ldx, panels.data(), panels.size(), beta,
+                                                   got.data(), p.ldy);
+            REQUIRE(got == want);  // the padding columns included: left alone
+          }
+        }
+      });
+}
+
+TEST_CASE("few-row bf16 kernel over panels: a dense copy's bits where split at multiples of 32, the double product "
+          "otherwise, every path",
+          "[nn][cpu][lowp]") {
+  hat::rng g(37);
+  const auto paths = paths_here();
+  const std::vector<std::vector<std::size_t>> splits = {{512, 128}, {32, 64, 96, 32}, {64, 32}, {17, 40}, {1, 1, 33},
+                                                        {5, 7, 9, 11, 13, 15, 17, 19}};
+  for_each_paneled(splits, {1u, 5u, 6u, 13u}, g, [&](paneled_problem& p, const std::vector<std::size_t>& widths) {
+        const std::size_t m = p.m, n = p.n;
+        std::vector<hat::bf16> b(p.w.size());
+        for (std::size_t i = 0; i < b.size(); ++i) b[i] = hat::to_bf16(p.w[i]);
+        std::vector<hat::detail::few_rows_panel<hat::bf16>> panels;
+        std::vector<hat::bf16> dense(n * p.k);  // the same weights as one panel
+        for (std::size_t t = 0, col = 0; t < widths.size(); col += widths[t], ++t) {
+          panels.push_back({b.data() + p.starts[t], p.lds[t], widths[t]});
+          for (std::size_t j = 0; j < n; ++j)
+            for (std::size_t c = 0; c < widths[t]; ++c) dense[j * p.k + col + c] = b[p.starts[t] + j * p.lds[t] + c];
+        }
+        const bool aligned = std::all_of(widths.begin(), widths.end(), [](std::size_t w) { return w % 32 == 0; });
+        for (lowp_path path : paths)
+          for (float beta : {0.0f, 0.5f}) {
+            INFO("path " << hat::detail::lowp_path_name(path) << " beta " << beta);
+            std::vector<float> got = p.y, want = p.y;
+            hat::detail::few_rows_gemm_bf16_panels(path, m, n, 0.75f, p.x.data(), p.ldx, panels.data(), panels.size(), beta,
+                                                   got.data(), p.ldy);
+            hat::detail::few_rows_gemm_bf16(path, m, n, p.k, 0.75f, p.x.data(), p.ldx, dense.data(), p.k, beta, want.data(),
+                                            p.ldy);
+            if (aligned || path == lowp_path::scalar) REQUIRE(got == want);  // the scalar path sums in column order
+            for (std::size_t i = 0; i < m; ++i)
+              for (std::size_t j = 0; j < p.ldy; ++j) {
+                if (j >= n) {
+                  REQUIRE(got[i * p.ldy + j] == p.y[i * p.ldy + j]);
+                  continue;
+                }
+                double d = 0;
+                for (std::size_t c = 0; c < p.k; ++c)
+                  d += static_cast<double>(p.x[i * p.ldx + c]) * hat::to_float(dense[j * p.k + c]);
+                d = 0.75 * d + beta * p.y[i * p.ldy + j];
+                REQUIRE(got[i * p.ldy + j] == Approx(d).margin(2e-6 * static_cast<double>(p.k)));
+              }
+          }
+      });
+}
+
 TEST_CASE("few-row int8 kernel: the largest values over several chunks sum exactly", "[nn][cpu][lowp]") {
   // Every product 4095 x 127 over 2.5 chunks: an int32 per chunk must not overflow.
   const std::size_t m = 2, n = 3, k = 2 * hat::int8_chunk + hat::int8_chunk / 2;
@@ -217,19 +408,30 @@ TEST_CASE("few-row low-precision kernels on threads: the same bits on 1, 2 and 3
       }
       for (lowp_path path : paths) {
         INFO("path " << hat::detail::lowp_path_name(path));
-        std::vector<float> want_b, want_q;
+        std::vector<float> want_b, want_q, want_bp, want_qp;
         for (int threads : {1, 2, 3}) {
           pool.set_threads(threads);
           std::vector<float> yb = p.y, yq = p.y;
           hat::detail::few_rows_gemm_bf16(path, m, n, k, 0.75f, p.x.data(), p.ldx, b.data(), p.ldw, 0.5f, yb.data(), p.ldy);
           hat::detail::few_rows_gemm_int8(path, m, n, k, 0.75f, p.x.data(), p.ldx, q.data(), p.ldw, scale.data(), 0.5f,
                                           yq.data(), p.ldy);
+          // the same weights read as two panels of 384 and 128 columns, in one pass
+          const hat::detail::few_rows_panel<hat::bf16> bp[2] = {{b.data(), p.ldw, 384}, {b.data() + 384, p.ldw, 128}};
+          const hat::detail::int8_panel qp[2] = {{q.data(), p.ldw, 384, scale.data()},
+                                                 {q.data() + 384, p.ldw, 128, scale.data()}};
+          std::vector<float> ybp = p.y, yqp = p.y;
+          hat::detail::few_rows_gemm_bf16_panels(path, m, n, 0.75f, p.x.data(), p.ldx, bp, 2, 0.5f, ybp.data(), p.ldy);
+          hat::detail::few_rows_gemm_int8_panels(path, m, n, 0.75f, p.x.data(), p.ldx, qp, 2, 0.5f, yqp.data(), p.ldy);
           if (threads == 1) {
             want_b = yb;
             want_q = yq;
+            want_bp = ybp;
+            want_qp = yqp;
           } else {
             CHECK(yb == want_b);
             CHECK(yq == want_q);
+            CHECK(ybp == want_bp);
+            CHECK(yqp == want_qp);
           }
         }
         pool.set_threads(1);

@@ -194,8 +194,11 @@ struct cpu {
   /// few_rows_max_panels panels) reads every panel of a block of W in one pass, with one
   /// horizontal sum per output, so a paneled weight split at multiples of 16 columns gives a
   /// dense copy's bits (and 0-6 % less time than a product per panel on an AMD EPYC:
-  /// docs/performance.md, section 5). Otherwise, one gemm per panel. A backend derived from
-  /// cpu that replaces gemm must replace this too: it calls cpu::gemm.
+  /// docs/performance.md, section 5). bf16 and int8 weights (set_decode_precision) take one
+  /// pass at any rows where every panel has its converted twin: bf16 with a dense copy's bits
+  /// where split at multiples of 32 columns, int8 with the bits of one product per panel.
+  /// Otherwise, one gemm per panel. A backend derived from cpu that replaces gemm must replace
+  /// this too: it calls cpu::gemm.
   template <class T>
   void gemm_panels(matrix_cref<T> x, std::span<const matrix_cref<T>> w, matrix_ref<T> y, T alpha, T beta) const {
     std::size_t k = 0;
@@ -204,6 +207,37 @@ struct cpu {
       k += p.cols;
     }
     HAT_ASSERT(k == x.cols && x.rows == y.rows, "cpu::gemm_panels: x has the columns of all panels, y its rows");
+    if constexpr (std::is_same_v<T, float>)
+      if ((bf16_copy || int8_copy) && w.size() > 1 && w.size() <= detail::few_rows_max_panels && y.rows > 0 &&
+          y.cols > 0 && std::all_of(w.begin(), w.end(), [](const matrix_cref<T>& p) { return p.cols > 0; })) {
+        // bf16 or int8 weights: every panel of a block in one pass, any rows (as gemm's products on
+        // them), when every panel has its converted twin
+        detail::few_rows_panel<bf16> half[detail::few_rows_max_panels];
+        detail::int8_panel quarter[detail::few_rows_max_panels];
+        std::size_t found = 0;
+        for (; found < w.size(); ++found) {
+          const matrix_cref<T>& p = w[found];
+          if (bf16_copy) {
+            const bf16* v = bf16_copy->find(p.data, p.rows, p.cols, p.ld);
+            if (!v) break;
+            half[found] = {v, p.ld, p.cols};
+          } else {
+            const detail::int8_view v = int8_copy->find(p.data, p.rows, p.cols, p.ld);
+            if (!v.q) break;
+            quarter[found] = {v.q, p.ld, p.cols, v.scale};
+          }
+        }
+        if (found == w.size()) {
+          const detail::flush_subnormals ftz;
+          if (bf16_copy)
+            detail::few_rows_gemm_bf16_panels(detail::best_lowp_path(), y.rows, y.cols, alpha, x.data, x.ld, half,
+                                              w.size(), beta, y.data, y.ld);
+          else
+            detail::few_rows_gemm_int8_panels(detail::best_lowp_path(), y.rows, y.cols, alpha, x.data, x.ld, quarter,
+                                              w.size(), beta, y.data, y.ld);
+          return;
+        }
+      }
     if constexpr (std::is_same_v<T, float>)
       if (w.size() > 1 && w.size() <= detail::few_rows_max_panels && few_rows && !bf16_products && !bf16_copy &&
           !int8_copy && y.rows > 0 && y.rows <= detail::few_rows_max && y.cols > 0 &&

@@ -255,8 +255,9 @@ inline void with_row_count(std::size_t rows, F&& f) {
 // pointer arrays are that long); rows past n repeat the last row (in bounds, not stored). The
 // block's kernel prefetches the rows few_rows_prefetch_bytes ahead (`next`, see
 // few_rows_accumulate_avx512). `rows` and `next` hold NR pointers per panel, panel by panel.
-// block(i0, rows, w_rows, next_rows, acc [MR * NR]); store(i0, rows, j0, cols, acc).
-template <std::size_t MR, std::size_t NR, class W, class Block, class Store>
+// block(i0, rows, w_rows, next_rows, acc [Outs * MR * NR]); store(i0, rows, j0, cols, acc). Outs:
+// how many sums per output a block may write (the int8 kernels keep one per panel).
+template <std::size_t MR, std::size_t NR, std::size_t Outs = 1, class W, class Block, class Store>
 inline void few_rows_tiles(std::size_t m, std::size_t n, const few_rows_panel<W>* panels, std::size_t count,
                            Block&& block, Store&& store) {
   std::size_t block_bytes = 0;
@@ -264,7 +265,7 @@ inline void few_rows_tiles(std::size_t m, std::size_t n, const few_rows_panel<W>
   const std::size_t ahead = NR * (block_bytes >= few_rows_prefetch_bytes || block_bytes == 0
                                       ? 1
                                       : (few_rows_prefetch_bytes + block_bytes - 1) / block_bytes);
-  float acc[MR * NR];
+  float acc[Outs * MR * NR];
   const W* rows[few_rows_max_panels * NR];
   const W* next[few_rows_max_panels * NR];
   for (std::size_t j0 = 0; j0 < n; j0 += NR) {

@@ -7,10 +7,13 @@
 // chunks of int8_chunk columns, converted to float per chunk: every path gives the same bits.
 #include <cstddef>
 #include <cstdint>
+#include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include <hat/backend/cpu_lowp_path.hpp>
 #include <hat/backend/int8_rows.hpp>
+#include <hat/config.hpp>
 
 namespace hat::detail {
 
@@ -63,6 +66,70 @@ typedef int i32x8 __attribute__((vector_size(32)));
   return _mm_cvtsi128_si32(s4);
 }
 
+// quantize_activations (int8_rows.hpp) on 16 or 8 lanes: the row's largest magnitude, its
+// NaN/infinity check, then x · inv rounded to float and converted by cvtps2dq in the default
+// rounding mode (nearest even, as rint): the scalar version's integers and scale (tested). A
+// non-finite row goes to the scalar version, which zeros it.
+[[gnu::target("avx512f,avx512bw,avx512vl")]] inline float quantize_activations_avx512(const float* x, std::size_t k,
+                                                                                     std::int16_t* q) noexcept {
+  // The zero-masked forms: GCC 12's unmasked ones start from an undefined vector (see hsum4_epi32_avx512).
+  constexpr __mmask16 all = 0xFFFF;
+  const __m512i magnitude = _mm512_set1_epi32(0x7FFFFFFF);
+  __m512 amax = _mm512_setzero_ps(), bad = _mm512_setzero_ps();
+  const __mmask16 tail = static_cast<__mmask16>((1u << (k % 16)) - 1u);
+  for (std::size_t i = 0; i < k; i += 16) {  // the last columns through a zero-masked load
+    const __m512 v = _mm512_maskz_loadu_ps(i + 16 <= k ? all : tail, x + i);
+    amax = _mm512_maskz_max_ps(all, amax, _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v), magnitude)));
+    bad = _mm512_add_ps(bad, _mm512_sub_ps(v, v));
+  }
+  if (_mm512_cmp_ps_mask(bad, bad, _CMP_UNORD_Q) != 0) return quantize_activations(x, k, q);
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, amax);
+  float a = 0.0f;
+  for (float v : lanes) a = v > a ? v : a;
+  const activation_scale as = activation_scale_of(a);
+  const __m512 inv = _mm512_set1_ps(as.inv);
+  for (std::size_t i = 0; i < k; i += 16) {
+    const __mmask16 m = i + 16 <= k ? all : tail;
+    const __m512i r = _mm512_maskz_cvtps_epi32(all, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), inv));
+    _mm512_mask_cvtepi32_storeu_epi16(q + i, m, r);
+  }
+  return as.scale;
+}
+
+[[gnu::target("avx2")]] inline float quantize_activations_avx2(const float* x, std::size_t k, std::int16_t* q) noexcept {
+  const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+  __m256 amax = _mm256_setzero_ps(), bad = _mm256_setzero_ps();
+  std::size_t i = 0;
+  for (; i + 8 <= k; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    amax = _mm256_max_ps(amax, _mm256_and_ps(v, magnitude));
+    bad = _mm256_add_ps(bad, _mm256_sub_ps(v, v));
+  }
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, amax);
+  float a = 0.0f, s = 0.0f;
+  for (float v : lanes) a = v > a ? v : a;
+  _mm256_store_ps(lanes, bad);
+  for (float v : lanes) s += v;
+  for (std::size_t t = i; t < k; ++t) {  // the last columns
+    const float m = std::fabs(x[t]);
+    a = m > a ? m : a;
+    s += x[t] - x[t];
+  }
+  if (!(s == 0.0f)) return quantize_activations(x, k, q);
+  const activation_scale as = activation_scale_of(a);
+  const __m256 inv = _mm256_set1_ps(as.inv);
+  for (i = 0; i + 16 <= k; i += 16) {
+    const __m256i lo = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + i), inv));
+    const __m256i hi = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + i + 8), inv));
+    // packs interleaves 128-bit halves: lo0 hi0 lo1 hi1; the permute restores lo hi (|q| <= 4095: no saturation)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + i), _mm256_permute4x64_epi64(_mm256_packs_epi32(lo, hi), 0xD8));
+  }
+  for (; i < k; ++i) q[i] = static_cast<std::int16_t>(std::nearbyint(x[i] * as.inv));
+  return as.scale;
+}
+
 // acc[i][j] += x16 . w8 over 32 columns: vpmaddwd + vpaddd, or AVX512-VNNI's vpdpwssd (the same
 // sums in one instruction). Two functions, not one with a flag: the path without VNNI must be
 // compiled without it, or the compiler may fuse the pair into vpdpwssd itself.
@@ -88,43 +155,54 @@ template <int MR, int NR>
 }
 
 // One body for both int8 AVX-512 blocks (their target attributes differ, which a template
-// parameter cannot express).
+// parameter cannot express). A block runs over every panel of W (one for a plain matrix): panel
+// p's x segment starts at xoff[p] of each quantised row, its W rows are w[p * NR, p * NR + NR),
+// its sums go to out + p * MR * NR. Each panel has its own x and W scales, so its sums stay
+// apart; one pass over all panels reads them together, as the fp32 kernel does.
 #define HAT_INT8_BLOCK_AVX512(NAME, TARGET, STEP)                                                                        \
   template <int MR, int NR>                                                                                            \
-  [[gnu::target(TARGET)]] inline void NAME(const std::int16_t* xq, std::size_t kp, const std::int8_t* const* w,         \
-                                           const std::int8_t* const* next, std::size_t k, float* out) noexcept {       \
+  [[gnu::target(TARGET)]] inline void NAME(const std::int16_t* xq, std::size_t kp, const std::size_t* xoff,             \
+                                           const std::size_t* ks, std::size_t panels, const std::int8_t* const* wall,  \
+                                           const std::int8_t* const* nall, float* outall) noexcept {                   \
     static_assert(NR == 4, "the epilogue sums four accumulators at a time (hsum4_epi32_avx512)");                     \
     const bool l2 = prefetch_to_l2();                                                                                  \
-    float total[MR][NR] = {};                                                                                          \
-    for (std::size_t c0 = 0; c0 < k; c0 += int8_chunk) {                                                               \
-      const std::size_t end = k - c0 < int8_chunk ? k : c0 + int8_chunk;                                               \
-      i32x16 acc[MR][NR];                                                                                              \
-      for (int i = 0; i < MR; ++i)                                                                                     \
-        for (int j = 0; j < NR; ++j) acc[i][j] = i32x16{};                                                            \
-      std::size_t c = c0;                                                                                              \
-      for (; c + 32 <= end; c += 32) {                                                                                 \
-        __m512i w16[NR];                                                                                               \
-        for (int j = 0; j < NR; ++j) {                                                                                 \
-          w16[j] = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[j] + c)));              \
-          prefetch_line(next[j] + c, l2);                                       \
+    for (std::size_t p = 0; p < panels; ++p) {                                                                         \
+      const std::int16_t* const xp = xq + xoff[p];                                                                     \
+      const std::int8_t* const* const w = wall + p * NR;                                                               \
+      const std::int8_t* const* const next = nall + p * NR;                                                            \
+      const std::size_t k = ks[p];                                                                                     \
+      float total[MR][NR] = {};                                                                                        \
+      for (std::size_t c0 = 0; c0 < k; c0 += int8_chunk) {                                                             \
+        const std::size_t end = k - c0 < int8_chunk ? k : c0 + int8_chunk;                                             \
+        i32x16 acc[MR][NR];                                                                                            \
+        for (int i = 0; i < MR; ++i)                                                                                   \
+          for (int j = 0; j < NR; ++j) acc[i][j] = i32x16{};                                                          \
+        std::size_t c = c0;                                                                                            \
+        for (; c + 32 <= end; c += 32) {                                                                               \
+          __m512i w16[NR];                                                                                             \
+          for (int j = 0; j < NR; ++j) {                                                                               \
+            w16[j] = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[j] + c)));            \
+            prefetch_line(next[j] + c, l2);                                                                            \
+          }                                                                                                            \
+          STEP<MR, NR>(acc, w16, xp, kp, c);                                                                           \
         }                                                                                                              \
-        STEP<MR, NR>(acc, w16, xq, kp, c);                                                                             \
+        if (c < end) { /* the last columns: zero-masked loads (x is zero there too) */                                 \
+          const __mmask32 tail = static_cast<__mmask32>((std::uint64_t{1} << (end - c)) - 1u);                         \
+          __m512i w16[NR];                                                                                             \
+          for (int j = 0; j < NR; ++j) w16[j] = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(tail, w[j] + c));        \
+          STEP<MR, NR>(acc, w16, xp, kp, c);                                                                           \
+        }                                                                                                              \
+        for (int i = 0; i < MR; ++i) {                                                                                 \
+          alignas(16) std::int32_t sums[4];                                                                            \
+          _mm_store_si128(reinterpret_cast<__m128i*>(sums),                                                            \
+                          hsum4_epi32_avx512(acc[i][0], acc[i][1], acc[i][2], acc[i][3]));                             \
+          for (int j = 0; j < 4; ++j) total[i][j] += static_cast<float>(sums[j]);                                      \
+        }                                                                                                              \
       }                                                                                                                \
-      if (c < end) { /* the last columns: zero-masked loads (x is zero there too) */                                   \
-        const __mmask32 tail = static_cast<__mmask32>((std::uint64_t{1} << (end - c)) - 1u);                           \
-        __m512i w16[NR];                                                                                               \
-        for (int j = 0; j < NR; ++j) w16[j] = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(tail, w[j] + c));          \
-        STEP<MR, NR>(acc, w16, xq, kp, c);                                                                             \
-      }                                                                                                                \
-      for (int i = 0; i < MR; ++i) {                                                                                   \
-        alignas(16) std::int32_t sums[4];                                                                              \
-        _mm_store_si128(reinterpret_cast<__m128i*>(sums),                                                              \
-                        hsum4_epi32_avx512(acc[i][0], acc[i][1], acc[i][2], acc[i][3]));                               \
-        for (int j = 0; j < 4; ++j) total[i][j] += static_cast<float>(sums[j]);                                        \
-      }                                                                                                                \
+      float* const out = outall + p * MR * NR;                                                                         \
+      for (int i = 0; i < MR; ++i)                                                                                     \
+        for (int j = 0; j < NR; ++j) out[i * NR + j] = total[i][j];                                                    \
     }                                                                                                                  \
-    for (int i = 0; i < MR; ++i)                                                                                       \
-      for (int j = 0; j < NR; ++j) out[i * NR + j] = total[i][j];                                                      \
   }
 HAT_INT8_BLOCK_AVX512(int8_block_avx512, "avx512f,avx512bw,avx512vl", int8_step_avx512)
 HAT_INT8_BLOCK_AVX512(int8_block_avx512_vnni, "avx512f,avx512bw,avx512vl,avx512vnni", int8_step_avx512_vnni)
@@ -141,42 +219,181 @@ template <int MR, int NR>
 }
 
 template <int MR, int NR>
-[[gnu::target("avx2")]] inline void int8_block_avx2(const std::int16_t* xq, std::size_t kp, const std::int8_t* const* w,
-                                                   const std::int8_t* const* next, std::size_t k, float* out) noexcept {
+[[gnu::target("avx2")]] inline void int8_block_avx2(const std::int16_t* xq, std::size_t kp, const std::size_t* xoff,
+                                                   const std::size_t* ks, std::size_t panels,
+                                                   const std::int8_t* const* wall, const std::int8_t* const* nall,
+                                                   float* outall) noexcept {
   const bool l2 = prefetch_to_l2();
-  float total[MR][NR] = {};
-  for (std::size_t c0 = 0; c0 < k; c0 += int8_chunk) {
-    const std::size_t end = k - c0 < int8_chunk ? k : c0 + int8_chunk;
-    i32x8 acc[MR][NR];
-    for (int i = 0; i < MR; ++i)
-      for (int j = 0; j < NR; ++j) acc[i][j] = i32x8{};
-    std::size_t c = c0;
-    for (; c + 16 <= end; c += 16) {
-      __m256i w16[NR];
-      for (int j = 0; j < NR; ++j) {
-        w16[j] = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[j] + c)));
-        prefetch_line(next[j] + c, l2);
+  for (std::size_t p = 0; p < panels; ++p) {  // as in HAT_INT8_BLOCK_AVX512
+    const std::int16_t* const xp = xq + xoff[p];
+    const std::int8_t* const* const w = wall + p * NR;
+    const std::int8_t* const* const next = nall + p * NR;
+    const std::size_t k = ks[p];
+    float total[MR][NR] = {};
+    for (std::size_t c0 = 0; c0 < k; c0 += int8_chunk) {
+      const std::size_t end = k - c0 < int8_chunk ? k : c0 + int8_chunk;
+      i32x8 acc[MR][NR];
+      for (int i = 0; i < MR; ++i)
+        for (int j = 0; j < NR; ++j) acc[i][j] = i32x8{};
+      std::size_t c = c0;
+      for (; c + 16 <= end; c += 16) {
+        __m256i w16[NR];
+        for (int j = 0; j < NR; ++j) {
+          w16[j] = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[j] + c)));
+          prefetch_line(next[j] + c, l2);
+        }
+        int8_step_avx2<MR, NR>(acc, w16, xp, kp, c);
       }
-      int8_step_avx2<MR, NR>(acc, w16, xq, kp, c);
-    }
-    if (c < end) {  // the last columns, copied next to zeros (x is zero there too)
-      alignas(16) std::int8_t last[NR][16] = {};
-      __m256i w16[NR];
-      for (int j = 0; j < NR; ++j) {
-        std::memcpy(last[j], w[j] + c, end - c);
-        w16[j] = _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(last[j])));
+      if (c < end) {  // the last columns, copied next to zeros (x is zero there too)
+        alignas(16) std::int8_t last[NR][16] = {};
+        __m256i w16[NR];
+        for (int j = 0; j < NR; ++j) {
+          std::memcpy(last[j], w[j] + c, end - c);
+          w16[j] = _mm256_cvtepi8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(last[j])));
+        }
+        int8_step_avx2<MR, NR>(acc, w16, xp, kp, c);
       }
-      int8_step_avx2<MR, NR>(acc, w16, xq, kp, c);
+      for (int i = 0; i < MR; ++i)
+        for (int j = 0; j < NR; ++j)
+          total[i][j] += static_cast<float>(hsum_epi32_avx2(reinterpret_cast<__m256i>(acc[i][j])));
     }
+    float* const out = outall + p * MR * NR;
     for (int i = 0; i < MR; ++i)
-      for (int j = 0; j < NR; ++j)
-        total[i][j] += static_cast<float>(hsum_epi32_avx2(reinterpret_cast<__m256i>(acc[i][j])));
+      for (int j = 0; j < NR; ++j) out[i * NR + j] = total[i][j];
   }
-  for (int i = 0; i < MR; ++i)
-    for (int j = 0; j < NR; ++j) out[i * NR + j] = total[i][j];
 }
 
 #endif  // HAT_FEW_ROWS_X86
+
+/// One panel of int8 weights for few_rows_gemm_int8_panels: q [n, k] (leading dimension ld) and
+/// its rows' scales [n], W ≈ diag(scale) q.
+struct int8_panel {
+  const std::int8_t* q;
+  std::size_t ld, k;
+  const float* scale;
+};
+
+/// y [m, n] = alpha x [m, k_0 + k_1 + ...] [W_0 | W_1 | ...]^T + beta y over 1 to
+/// few_rows_max_panels int8 panels W_p [n, k_p] (int8_rows.hpp), on path `p` (which the CPU must
+/// have). Panel p multiplies the k_p columns of x after those of the panels before it; each
+/// panel's x segment is quantised on its own, so the result has the bits of one product per
+/// panel accumulated into y in panel order (beta on the first), and every path gives the same
+/// bits. The vector paths read every panel of a block of W in one pass: a paneled weight's
+/// narrow panel costs a pass over y and a block epilogue per 128 columns otherwise. Any m;
+/// meant for few rows.
+inline void few_rows_gemm_int8_panels(lowp_path p, std::size_t m, std::size_t n, float alpha, const float* x,
+                                      std::size_t ldx, const int8_panel* panels, std::size_t count, float beta,
+                                      float* y, std::size_t ldy) {
+  HAT_ASSERT(count >= 1 && count <= few_rows_max_panels, "few_rows_gemm_int8_panels: 1 to few_rows_max_panels panels");
+  // Each panel's quantised x segment starts at a multiple of 32 columns of the row (zeros past k_p).
+  std::size_t xoff[few_rows_max_panels], ks[few_rows_max_panels], kp = 0;
+  for (std::size_t q = 0; q < count; ++q) {
+    xoff[q] = kp;
+    ks[q] = panels[q].k;
+    kp += round_up(panels[q].k, 32);
+  }
+  auto& xq = lowp_scratch<std::int16_t>();
+  xq.assign(m * kp, 0);
+  auto& x_scale = lowp_scratch<float>();  // [count, m]
+  x_scale.resize(count * m);
+  const auto quantize = [&](const float* row, std::size_t k, std::int16_t* out) {
+#ifdef HAT_FEW_ROWS_X86
+    if (p == lowp_path::avx2) return quantize_activations_avx2(row, k, out);
+    if (p != lowp_path::scalar) return quantize_activations_avx512(row, k, out);
+#endif
+    return quantize_activations(row, k, out);
+  };
+  for (std::size_t q = 0, col = 0; q < count; col += ks[q], ++q)
+    for (std::size_t i = 0; i < m; ++i)
+      x_scale[q * m + i] = quantize(x + i * ldx + col, ks[q], xq.data() + i * kp + xoff[q]);
+  // y for a tile of mr rows and nr (at most NR) output columns from `col`, from panel q's sums
+  // at acc[q * mr * NR + i * NR + j]: alpha (sum (x scale · w scale)) per panel, folded in panel
+  // order with beta on the first, as one product per panel accumulates. Every path stores
+  // through here (the same arithmetic, so the same bits); loops the compiler unrolls when nr is
+  // the constant NR (as one call per element it cost a fifth of the int8 products), y read
+  // only where beta needs it.
+  const auto store_block = [&]<std::size_t NR>(std::size_t i0, std::size_t mr, std::size_t col, auto nr,
+                                                   const float* acc) {
+    for (std::size_t i = 0; i < mr; ++i) {
+      float* const out = y + (i0 + i) * ldy + col;
+      float o[NR] = {};
+      for (std::size_t q = 0; q < count; ++q) {
+        const float xs = x_scale[q * m + i0 + i];
+        const float* const ws = panels[q].scale + col;
+        const float* const d = acc + q * mr * NR + i * NR;
+        if (q > 0)
+          for (std::size_t j = 0; j < nr; ++j) o[j] = alpha * (d[j] * (xs * ws[j])) + o[j];
+        else if (beta == 0.0f)
+          for (std::size_t j = 0; j < nr; ++j) o[j] = alpha * (d[j] * (xs * ws[j]));
+        else
+          for (std::size_t j = 0; j < nr; ++j) o[j] = alpha * (d[j] * (xs * ws[j])) + beta * out[j];
+      }
+      for (std::size_t j = 0; j < nr; ++j) out[j] = o[j];
+    }
+  };
+  if (p == lowp_path::scalar) {  // one output at a time: its panel sums, then store_block
+    float acc[few_rows_max_panels];
+    for (std::size_t i = 0; i < m; ++i)
+      for (std::size_t j = 0; j < n; ++j) {
+        for (std::size_t q = 0; q < count; ++q) {
+          const std::int16_t* xr = xq.data() + i * kp + xoff[q];
+          const std::int8_t* wr = panels[q].q + j * panels[q].ld;
+          float total = 0.0f;
+          for (std::size_t c0 = 0; c0 < ks[q]; c0 += int8_chunk) {
+            std::int32_t s = 0;
+            for (std::size_t c = c0; c < ks[q] && c < c0 + int8_chunk; ++c)
+              s += static_cast<std::int32_t>(xr[c]) * static_cast<std::int32_t>(wr[c]);
+            total += static_cast<float>(s);
+          }
+          acc[q] = total;
+        }
+        store_block.template operator()<1>(i, 1, j, std::integral_constant<std::size_t, 1>{}, acc);
+      }
+    return;
+  }
+#ifdef HAT_FEW_ROWS_X86
+  const auto run = [&]<std::size_t MR, std::size_t NR>(auto block) {
+    std::size_t row_bytes = 0;
+    for (std::size_t q = 0; q < count; ++q) row_bytes += ks[q];
+    few_rows_columns(n, row_bytes, [&](std::size_t c0, std::size_t c1) {  // on the worker pool
+      few_rows_panel<std::int8_t> part[few_rows_max_panels];
+      for (std::size_t q = 0; q < count; ++q) part[q] = {panels[q].q + c0 * panels[q].ld, panels[q].ld, ks[q]};
+      few_rows_tiles<MR, NR, few_rows_max_panels>(
+          m, c1 - c0, part, count,
+          [&](std::size_t i0, std::size_t mr, const std::int8_t* const* rows, const std::int8_t* const* next, float* acc) {
+            with_row_count<static_cast<int>(MR)>(
+                mr, [&]<int R>() { block.template operator()<R>(xq.data() + i0 * kp, rows, next, acc); });
+          },
+          [&](std::size_t i0, std::size_t mr, std::size_t j0, std::size_t nr, const float* acc) {
+            if (nr == NR)
+              return store_block.template operator()<NR>(i0, mr, c0 + j0, std::integral_constant<std::size_t, NR>{}, acc);
+            store_block.template operator()<NR>(i0, mr, c0 + j0, nr, acc);
+          });
+    });
+  };
+  // Register budgets: AVX-512: 6 x 4 int32 accumulators + 4 widened W vectors; AVX2: 5 x 2 + 2.
+  switch (p) {
+    case lowp_path::avx2:
+      run.template operator()<5, 2>([&]<int R>(const std::int16_t* xr, const std::int8_t* const* rows,
+                                               const std::int8_t* const* next, float* acc) {
+        int8_block_avx2<R, 2>(xr, kp, xoff, ks, count, rows, next, acc);
+      });
+      break;
+    case lowp_path::avx512:
+      run.template operator()<6, 4>([&]<int R>(const std::int16_t* xr, const std::int8_t* const* rows,
+                                               const std::int8_t* const* next, float* acc) {
+        int8_block_avx512<R, 4>(xr, kp, xoff, ks, count, rows, next, acc);
+      });
+      break;
+    default:
+      run.template operator()<6, 4>([&]<int R>(const std::int16_t* xr, const std::int8_t* const* rows,
+                                               const std::int8_t* const* next, float* acc) {
+        int8_block_avx512_vnni<R, 4>(xr, kp, xoff, ks, count, rows, next, acc);
+      });
+      break;
+  }
+#endif
+}
 
 /// y [m, n] = alpha x [m, k] W [n, k]^T + beta y with W ≈ diag(w_scale) q, q int8 [n, k]
 /// (int8_rows.hpp) and w_scale [n] one per row of W as passed, on path `p` (which the CPU must
@@ -184,63 +401,8 @@ template <int MR, int NR>
 inline void few_rows_gemm_int8(lowp_path p, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* x,
                                std::size_t ldx, const std::int8_t* w, std::size_t ldw, const float* w_scale, float beta,
                                float* y, std::size_t ldy) {
-  const std::size_t kp = round_up(k, 32);
-  auto& xq = lowp_scratch<std::int16_t>();
-  xq.assign(m * kp, 0);
-  auto& x_scale = lowp_scratch<float>();
-  x_scale.resize(m);
-  for (std::size_t i = 0; i < m; ++i) x_scale[i] = quantize_activations(x + i * ldx, k, xq.data() + i * kp);
-  const auto store_one = [&](std::size_t i, std::size_t j, float dot) {
-    float& out = y[i * ldy + j];
-    const float s = alpha * (dot * (x_scale[i] * w_scale[j]));
-    out = beta == 0.0f ? s : s + beta * out;
-  };
-  if (p == lowp_path::scalar) {
-    for (std::size_t i = 0; i < m; ++i)
-      for (std::size_t j = 0; j < n; ++j) {
-        float total = 0.0f;
-        for (std::size_t c0 = 0; c0 < k; c0 += int8_chunk) {
-          std::int32_t s = 0;
-          for (std::size_t c = c0; c < k && c < c0 + int8_chunk; ++c)
-            s += static_cast<std::int32_t>(xq[i * kp + c]) * static_cast<std::int32_t>(w[j * ldw + c]);
-          total += static_cast<float>(s);
-        }
-        store_one(i, j, total);
-      }
-    return;
-  }
-#ifdef HAT_FEW_ROWS_X86
-  const auto run = [&]<std::size_t MR, std::size_t NR>(auto block) {
-    few_rows_columns(n, k, [&](std::size_t c0, std::size_t c1) {  // on the worker pool
-      const few_rows_panel<std::int8_t> part{w + c0 * ldw, ldw, k};
-      few_rows_tiles<MR, NR>(
-          m, c1 - c0, &part, 1,
-          [&](std::size_t i0, std::size_t mr, const std::int8_t* const* rows, const std::int8_t* const* next, float* acc) {
-            with_row_count<static_cast<int>(MR)>(
-                mr, [&]<int R>() { block.template operator()<R>(xq.data() + i0 * kp, rows, next, acc); });
-          },
-          [&](std::size_t i0, std::size_t mr, std::size_t j0, std::size_t nr, const float* acc) {
-            for (std::size_t i = 0; i < mr; ++i)
-              for (std::size_t j = 0; j < nr; ++j) store_one(i0 + i, c0 + j0 + j, acc[i * NR + j]);
-          });
-    });
-  };
-  // Register budgets: AVX-512: 6 x 4 int32 accumulators + 4 widened W vectors; AVX2: 5 x 2 + 2.
-  switch (p) {
-    case lowp_path::avx2:
-      run.template operator()<5, 2>([&]<int R>(const std::int16_t* xr, const std::int8_t* const* rows, const std::int8_t* const* next,
-                                               float* acc) { int8_block_avx2<R, 2>(xr, kp, rows, next, k, acc); });
-      break;
-    case lowp_path::avx512:
-      run.template operator()<6, 4>([&]<int R>(const std::int16_t* xr, const std::int8_t* const* rows, const std::int8_t* const* next,
-                                               float* acc) { int8_block_avx512<R, 4>(xr, kp, rows, next, k, acc); });
-      break;
-    default:
-      run.template operator()<6, 4>([&]<int R>(const std::int16_t* xr, const std::int8_t* const* rows, const std::int8_t* const* next,
-                                               float* acc) { int8_block_avx512_vnni<R, 4>(xr, kp, rows, next, k, acc); });
-      break;
-  }
-#endif
+  const int8_panel whole{w, ldw, k, w_scale};
+  few_rows_gemm_int8_panels(p, m, n, alpha, x, ldx, &whole, 1, beta, y, ldy);
 }
 
 }  // namespace hat::detail

@@ -3,10 +3,10 @@
 // output row, activation rows as 13-bit integers, and the exact integer dot products between them.
 #pragma once
 
-#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
 namespace hat {
 
@@ -26,7 +26,10 @@ static_assert(static_cast<std::int64_t>(int8_activation_max) * int8_weight_max *
 /// max |w| / 127 over w [n]: the row's scale (0 for a row of zeros).
 inline float int8_row_scale(const float* w, std::size_t n) noexcept {
   float a = 0.0f;
-  for (std::size_t i = 0; i < n; ++i) a = std::fmax(a, std::fabs(w[i]));
+  for (std::size_t i = 0; i < n; ++i) {
+    const float m = std::fabs(w[i]);
+    a = m > a ? m : a;  // fmax's rule (a NaN is skipped), without its library call per weight
+  }
   return a / static_cast<float>(int8_weight_max);
 }
 
@@ -34,33 +37,48 @@ inline float int8_row_scale(const float* w, std::size_t n) noexcept {
 inline void quantize_int8(const float* w, std::size_t n, float scale, std::int8_t* q) noexcept {
   for (std::size_t i = 0; i < n; ++i) {
     const float v = scale > 0.0f ? std::nearbyint(w[i] / scale) : 0.0f;
-    q[i] = static_cast<std::int8_t>(std::fmax(-127.0f, std::fmin(127.0f, v)));
+    // fmax(-127, fmin(127, v)) without the library calls: NaN and +inf give 127, -inf -127
+    q[i] = static_cast<std::int8_t>(!(v <= 127.0f) ? 127.0f : v < -127.0f ? -127.0f : v);
   }
 }
 
-/// q [k] from x [k]: the activation row's integers (see int8_activation_max) and its scale;
-/// x = 0 gives scale 0. Rounds to nearest even by adding 1.5 · 2^23 (exact for |v| < 2^22), so
-/// a vectorised loop gives the same integers as a scalar one (a build that fuses the multiply
-/// and the add, -ffp-contract with FMA, may round a few ties apart: same bits within one
-/// binary, every path); a non-finite x gives a non-finite scale, and so a non-finite product,
-/// as in float arithmetic.
-inline float quantize_activations(const float* x, std::size_t k, std::int16_t* q) noexcept {
-  float a = 0.0f, s = 0.0f;
-  for (std::size_t i = 0; i < k; ++i) {
-    a = std::fmax(a, std::fabs(x[i]));
-    s += x[i] - x[i];  // NaN when any x is NaN or infinite
-  }
-  a += s;  // then the scale is NaN, and so is the product, as in float arithmetic
-  float inv = a > 0.0f && std::isfinite(a) ? static_cast<float>(int8_activation_max) / a : 0.0f;
-  if (!std::isfinite(inv)) {  // a row below 4095 / FLT_MAX (~1e-35): zeros, as it is in every product
+/// An activation row's factor to integers and its scale, from its largest magnitude `a` (the
+/// row finite): inv maps a to int8_activation_max; a row of zeros, or one so small (below
+/// 4095 / FLT_MAX, ~1e-35) that inv overflows, gets inv = scale = 0 (zeros, as it is in every
+/// product). Up to ~5e-35 the scale a / 4095 is subnormal, which the products (run with
+/// subnormals flushed) read as 0: zeros there too.
+struct activation_scale {
+  float inv, scale;
+};
+inline activation_scale activation_scale_of(float a) noexcept {
+  float inv = a > 0.0f ? static_cast<float>(int8_activation_max) / a : 0.0f;
+  if (!std::isfinite(inv)) {
     inv = 0.0f;
     a = 0.0f;
   }
+  return {inv, a / static_cast<float>(int8_activation_max)};
+}
+
+/// q [k] from x [k]: the activation row's integers (see int8_activation_max) and its scale;
+/// x = 0 gives scale 0. Each integer is x · inv rounded to nearest even (the product rounded to
+/// float first, then rint: no add that a build could fuse with the multiply), which the vector
+/// versions (cpu_few_rows_int8.hpp) compute exactly so: the same integers on every path and in
+/// every build. A row holding a NaN or an infinity gives a NaN scale (and so a NaN product, as
+/// in float arithmetic) and zeros.
+inline float quantize_activations(const float* x, std::size_t k, std::int16_t* q) noexcept {
+  float a = 0.0f, s = 0.0f;
   for (std::size_t i = 0; i < k; ++i) {
-    const float t = x[i] * inv + 12582912.0f;
-    q[i] = static_cast<std::int16_t>(static_cast<std::int32_t>(std::bit_cast<std::uint32_t>(t) - 0x4B400000u));
+    const float m = std::fabs(x[i]);
+    a = m > a ? m : a;  // fmax's NaN rule is not needed (s catches NaN) and it is a call
+    s += x[i] - x[i];   // NaN when any x is NaN or infinite
   }
-  return a / static_cast<float>(int8_activation_max);
+  if (!(s == 0.0f)) {
+    for (std::size_t i = 0; i < k; ++i) q[i] = 0;
+    return std::numeric_limits<float>::quiet_NaN();
+  }
+  const activation_scale as = activation_scale_of(a);
+  for (std::size_t i = 0; i < k; ++i) q[i] = static_cast<std::int16_t>(std::nearbyint(x[i] * as.inv));
+  return as.scale;
 }
 
 }  // namespace hat
