@@ -4,9 +4,14 @@
 // 512 MB of fp32 weights (256 MB bf16, 128 MB int8: all beyond the last-level cache) as
 // consecutive [n, k] matrices of one decoder shape, y = x W^T per matrix, m rows of x (1: greedy,
 // 5: HAT's beam). Rounds interleave the precisions and a read-bandwidth measurement; medians.
-//   table_cpu_lowp [--rounds N] [--paths] [--threads N]   (--paths: every kernel path this CPU has, not
-//   just the best; --threads: the worker pool's threads, every precision alike)
-// The fp32 column is the fp32 few-row kernel (cpu_few_rows.hpp) at its best path.
+//   table_cpu_lowp [--rounds N] [--paths] [--threads N] [--rows M,M,...]   (--paths: every kernel path
+//   this CPU has, not just the best; --threads: the worker pool's threads, every precision alike;
+//   --rows: the row counts, default 1,5)
+// The fp32 column is the fp32 few-row kernel (cpu_few_rows.hpp) at its best path. Row counts past
+// lowp_many_rows (a batch of beams: hat test's 160) get a second table: OpenBLAS's sgemm on the
+// fp32 weights (what cpu::gemm runs there), the few-row kernels, and the tiles for sgemm that
+// cpu::gemm runs on bf16 and int8 weights at those rows (cpu_lowp_many_rows.hpp), on 64 MB of
+// fp32 weights per pass (bound by arithmetic, not bytes), on the BLAS's --threads threads.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -17,8 +22,10 @@
 #include <string>
 #include <vector>
 
+#include <hat/backend/cpu.hpp>
 #include <hat/backend/cpu_few_rows_bf16.hpp>
 #include <hat/backend/cpu_few_rows_int8.hpp>
+#include <hat/backend/cpu_lowp_many_rows.hpp>
 #include <hat/backend/huge_page_allocator.hpp>
 #include <hat/space/random.hpp>
 
@@ -43,23 +50,48 @@ struct shape {
   std::size_t n, k;
 };
 
+// rows [rows, k] of w in int8 (q), one scale per row: the scales.
+std::vector<float> to_int8(const float* w, std::size_t rows, std::size_t k, std::int8_t* q) {
+  std::vector<float> scales(rows);
+  for (std::size_t r = 0; r < rows; ++r) {
+    scales[r] = hat::int8_row_scale(w + r * k, k);
+    hat::quantize_int8(w + r * k, k, scales[r], q + r * k);
+  }
+  return scales;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int rounds = 5, threads = 1;
   bool all_paths = false;
+  std::vector<std::size_t> few{1, 5}, many;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--rounds" && i + 1 < argc) rounds = std::max(1, std::atoi(argv[++i]));
     else if (a == "--threads" && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (a == "--paths") all_paths = true;
-    else threads = 0;
+    else if (a == "--rows" && i + 1 < argc) {
+      few.clear();
+      for (const char* t = argv[++i]; *t;) {
+        char* end = nullptr;
+        const long m = std::strtol(t, &end, 10);
+        if (end == t || m < 1 || (*end != ',' && *end != '\0')) {
+          threads = 0;
+          break;
+        }
+        (static_cast<std::size_t>(m) > hat::detail::lowp_many_rows ? many : few).push_back(static_cast<std::size_t>(m));
+        t = *end == ',' ? end + 1 : end;
+      }
+    } else
+      threads = 0;
     if (threads < 1) {
-      std::fprintf(stderr, "usage: table_cpu_lowp [--rounds N] [--paths] [--threads N]\n");
+      std::fprintf(stderr, "usage: table_cpu_lowp [--rounds N] [--paths] [--threads N] [--rows M,M,...]\n");
       return 2;
     }
   }
   hat::detail::worker_pool::instance().set_threads(threads);
+  hat::cpu::set_threads(threads);
   using hat::detail::lowp_path;
   std::vector<lowp_path> paths{hat::detail::best_lowp_path()};
   if (all_paths) {
@@ -91,12 +123,8 @@ int main(int argc, char** argv) {
               "read GB/s | bf16 speed-up | int8 speed-up |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const shape& s : shapes) {
     const std::size_t per = s.n * s.k, count = total / per;
-    std::vector<float> scales(count * s.n);
-    for (std::size_t r = 0; r < count * s.n; ++r) {
-      scales[r] = hat::int8_row_scale(w32.data() + r * s.k, s.k);
-      hat::quantize_int8(w32.data() + r * s.k, s.k, scales[r], w8.data() + r * s.k);
-    }
-    for (std::size_t m : {std::size_t{1}, std::size_t{5}}) {
+    const std::vector<float> scales = to_int8(w32.data(), count * s.n, s.k, w8.data());
+    for (std::size_t m : few) {
       std::vector<float> x(m * s.k), y(m * s.n);
       for (auto& v : x) v = static_cast<float>(g.uniform() - 0.5);
       for (lowp_path p : paths) {
@@ -127,6 +155,58 @@ int main(int argc, char** argv) {
         std::printf("| %s | %zu | %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.2fx | %.2fx |\n", s.name, m,
                     hat::detail::lowp_path_name(p), 1e3 * a, 1e3 * b, 1e3 * i8, 4 * bytes / a / 1e9, 2 * bytes / b / 1e9,
                     (bytes + 4.0 * static_cast<double>(count * s.n)) / i8 / 1e9, median(read), a / b, a / i8);
+      }
+    }
+  }
+  if (many.empty()) return 0;
+  // Many rows: bound by arithmetic, so one 64 MB pass (in fp32) per shape is enough.
+  std::printf("\n| shape | rows | path | fp32 sgemm ms | bf16 few-row ms | bf16 tiles ms | int8 few-row ms | int8 tiles ms | "
+              "fp32 GFLOP/s | bf16 tiles / sgemm | int8 tiles / sgemm | bf16 tiles speed-up | int8 tiles speed-up |\n"
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  const hat::detail::blas_sgemm_nt sgemm;
+  for (const shape& s : shapes) {
+    const std::size_t per = s.n * s.k, count = std::max<std::size_t>(1, (std::size_t{1} << 24) / per);
+    const std::vector<float> scales = to_int8(w32.data(), count * s.n, s.k, w8.data());
+    for (std::size_t m : many) {
+      std::vector<float> x(m * s.k), y(m * s.n);
+      for (auto& v : x) v = static_cast<float>(g.uniform() - 0.5);
+      for (lowp_path p : paths) {
+        std::vector<double> t[5];
+        const auto panel16 = [&](std::size_t c) { return hat::detail::few_rows_panel<hat::bf16>{w16.data() + c * per, s.k, s.k}; };
+        const auto panel8 = [&](std::size_t c) {
+          return hat::detail::int8_panel{w8.data() + c * per, s.k, s.k, scales.data() + c * s.n};
+        };
+        const std::function<void(std::size_t)> ways[5] = {
+            [&](std::size_t c) { sgemm(m, s.n, s.k, 1.0f, x.data(), s.k, w32.data() + c * per, s.k, 0.0f, y.data(), s.n); },
+            [&](std::size_t c) {
+              const auto w = panel16(c);
+              hat::detail::few_rows_gemm_bf16_panels(p, m, s.n, 1.0f, x.data(), s.k, &w, 1, 0.0f, y.data(), s.n);
+            },
+            [&](std::size_t c) {
+              const auto w = panel16(c);
+              hat::detail::many_rows_gemm_bf16_panels(p, m, s.n, 1.0f, x.data(), s.k, &w, 1, 0.0f, y.data(), s.n, sgemm);
+            },
+            [&](std::size_t c) {
+              const auto w = panel8(c);
+              hat::detail::few_rows_gemm_int8_panels(p, m, s.n, 1.0f, x.data(), s.k, &w, 1, 0.0f, y.data(), s.n);
+            },
+            [&](std::size_t c) {
+              const auto w = panel8(c);
+              hat::detail::many_rows_gemm_int8_panels(p, m, s.n, 1.0f, x.data(), s.k, &w, 1, 0.0f, y.data(), s.n, sgemm);
+            }};
+        for (int r = 0; r < rounds + 1; ++r)  // round 0 warms up
+          for (int v = 0; v < 5; ++v) {
+            const double sec = seconds([&] {
+              for (std::size_t c = 0; c < count; ++c) ways[v](c);
+            });
+            if (r > 0) t[v].push_back(sec);
+          }
+        double ms[5];
+        for (int v = 0; v < 5; ++v) ms[v] = 1e3 * median(t[v]);
+        const double flop = 2.0 * static_cast<double>(m * count * per);
+        std::printf("| %s | %zu | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.1f | %.2f | %.2f | %.2fx | %.2fx |\n", s.name, m,
+                    hat::detail::lowp_path_name(p), ms[0], ms[1], ms[2], ms[3], ms[4], flop / ms[0] / 1e6, ms[2] / ms[0],
+                    ms[4] / ms[0], ms[1] / ms[2], ms[3] / ms[4]);
       }
     }
   }

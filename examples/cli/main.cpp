@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include <hat/backend/cpu.hpp>
 #include <hat/config.hpp>
 
 #include "commands.hpp"
@@ -45,6 +46,11 @@ int run_app(int argc, char** argv) {
       std::cerr << "hat: unknown command '" << argv[1] << "' (commands: " << names << "); hat --help lists them\n";
       return 2;
     }
+  }
+  // Before any command runs: a product would stop the process with an illegal instruction.
+  if (const std::string e = hat::cpu::blas_error(); !e.empty()) {
+    std::cerr << "hat: error: " << e << "\n";
+    return 2;
   }
   try {
     app.parse(argc, argv);

@@ -13,6 +13,20 @@ check() {  # check "description" command...: the command must succeed
 "$hat" --version >"$work/version" 2>&1
 check "--version prints the version" grep -q '^hat 0\.1\.0' "$work/version"
 
+# OpenBLAS told to run kernels this CPU lacks: a clear error before any command runs (not an
+# illegal instruction at the first product). Only an x86-64 CPU without AVX-512 can show it, with
+# an OpenBLAS that takes OPENBLAS_CORETYPE (Debian's, built for every CPU).
+if [ "$(uname -m)" = x86_64 ] && ! grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
+  OPENBLAS_CORETYPE=SkylakeX "$hat" sample --space wmt --count 1 --seed 3 --out "$work/never" >/dev/null 2>"$work/core.err"
+  rc=$?
+  check "OPENBLAS_CORETYPE=SkylakeX without AVX-512: exit 2" test $rc -eq 2
+  check "OPENBLAS_CORETYPE=SkylakeX without AVX-512: the variable and its fix named" \
+    grep -q "kernels (set by OPENBLAS_CORETYPE.*or set it to Haswell" "$work/core.err"
+  check "OPENBLAS_CORETYPE=SkylakeX without AVX-512: nothing written" test ! -e "$work/never"
+else
+  echo "cli: OPENBLAS_CORETYPE naming missing instructions: not checked (not x86-64, or this CPU has AVX-512)"
+fi
+
 # Sampling is deterministic by seed.
 "$hat" sample --space wmt --count 6 --seed 3 --out "$work/a" >/dev/null
 "$hat" sample --space wmt --count 6 --seed 3 --out "$work/b" >/dev/null

@@ -37,6 +37,13 @@ std::vector<float> product(const hat::cpu& be, std::size_t m, std::size_t n, std
   return y;
 }
 
+// Past lowp_many_rows rows a product sums the same values as the few-row kernel (few) in another
+// order, or in fp32 where int8's is exact: y within fp32 rounding of k-term sums of it.
+void check_close(const std::vector<float>& y, const std::vector<float>& few, std::size_t k) {
+  REQUIRE(y.size() == few.size());
+  for (std::size_t i = 0; i < y.size(); ++i) CHECK(y[i] == Approx(few[i]).margin(4e-6 * static_cast<double>(k)));
+}
+
 }  // namespace
 
 TEST_CASE("decode precision bf16: products over the model's weights read its bf16 copy", "[nn][cpu][precision]") {
@@ -79,8 +86,15 @@ TEST_CASE("decode precision bf16: products over the model's weights read its bf1
   for (std::size_t m : {17u, 40u}) {
     std::vector<float> xm(m * ld);
     for (auto& v : xm) v = static_cast<float>(g.uniform());
-    std::vector<float> want(m * 40, 0.25f);
-    hat::detail::few_rows_gemm_bf16(lowp, m, 40, 24, 0.5f, xm.data(), ld, converted.data(), ld, 0.75f, want.data(), 40);
+    std::vector<float> want(m * 40, 0.25f), few = want;
+    const hat::detail::few_rows_panel<hat::bf16> corner{converted.data(), ld, 24};
+    hat::detail::few_rows_gemm_bf16(lowp, m, 40, 24, 0.5f, xm.data(), ld, converted.data(), ld, 0.75f, few.data(), 40);
+    if (m <= hat::detail::lowp_many_rows)
+      want = few;
+    else  // tiles of the widened weights for the BLAS's sgemm
+      hat::detail::many_rows_gemm_bf16_panels(lowp, m, 40, 0.5f, xm.data(), ld, &corner, 1, 0.75f, want.data(), 40,
+                                              hat::detail::blas_sgemm_nt{});
+    check_close(want, few, 24);
     CHECK(product(bf, m, 40, 24, xm.data(), ld, storage.data(), ld) == want);
     CHECK(product(fp32, m, 40, 24, xm.data(), ld, storage.data(), ld) != want);
   }
@@ -99,6 +113,22 @@ TEST_CASE("decode precision bf16: products over the model's weights read its bf1
       std::vector<float> want(m * 40, 0.25f), got = want;
       hat::detail::few_rows_gemm_bf16(lowp, m, 40, 64, 0.5f, x.data(), ld, dense.data(), 64, 0.75f, want.data(), 40);
       pm.product(bf, hat::matrix_ref<const float>{x.data(), m, 64, ld}, 0, hat::matrix_ref<float>{got.data(), m, 40, 40},
+                 0.5f, 0.75f);
+      CHECK(got == want);
+    }
+    // Many rows (more than lowp_many_rows): the tiles hold both panels side by side, so the
+    // product has the dense copy's bits there too.
+    {
+      const std::size_t m = hat::detail::lowp_many_rows + 8;
+      std::vector<float> xm(m * 64);
+      for (auto& v : xm) v = static_cast<float>(g.uniform() * 2 - 1);
+      std::vector<float> want(m * 40, 0.25f), got = want, few = want;
+      const hat::detail::few_rows_panel<hat::bf16> whole{dense.data(), 64, 64};
+      hat::detail::many_rows_gemm_bf16_panels(lowp, m, 40, 0.5f, xm.data(), 64, &whole, 1, 0.75f, want.data(), 40,
+                                              hat::detail::blas_sgemm_nt{});
+      hat::detail::few_rows_gemm_bf16(lowp, m, 40, 64, 0.5f, xm.data(), 64, dense.data(), 64, 0.75f, few.data(), 40);
+      check_close(want, few, 64);
+      pm.product(bf, hat::matrix_ref<const float>{xm.data(), m, 64, 64}, 0, hat::matrix_ref<float>{got.data(), m, 40, 40},
                  0.5f, 0.75f);
       CHECK(got == want);
     }
@@ -213,7 +243,7 @@ TEST_CASE("decode precision int8: each matrix's int8 twin, its row scales per pa
   } model;
   for (auto& v : model.storage) v = static_cast<float>(g.uniform() * 2 - 1);
   for (std::size_t c = 0; c < 16; ++c) model.storage[240 + 5 * 16 + c] *= 0.01f;  // b's row 5 is small in panel 0
-  std::vector<float> x(20 * 40);  // up to 20 rows (check_view's largest m)
+  std::vector<float> x(40 * 40);  // up to 40 rows (check_view's largest m: past lowp_many_rows)
   for (auto& v : x) v = static_cast<float>(g.uniform() * 2 - 1);
   const float* w = model.storage.data();
   const auto lowp = hat::detail::best_lowp_path();
@@ -257,11 +287,17 @@ TEST_CASE("decode precision int8: each matrix's int8 twin, its row scales per pa
       std::vector<float> row_scale(rows);
       for (std::size_t r = 0; r < rows; ++r) row_scale[r] = scale[at + (r0 + r) * width];
       const std::size_t off = at + r0 * width + c0;
-      for (std::size_t m : {1u, 5u, 20u}) {
+      for (std::size_t m : {1u, 5u, 20u, 40u}) {
         INFO("block at " << at << ", rows " << r0 << "+" << rows << ", columns " << c0 << "+" << k << ", m " << m);
-        std::vector<float> want(m * rows, 0.25f);
-        hat::detail::few_rows_gemm_int8(lowp, m, rows, k, 0.5f, x.data(), 40, twin.data() + off, width, row_scale.data(),
-                                        0.75f, want.data(), rows);
+        std::vector<float> want(m * rows, 0.25f), few = want;
+        const hat::detail::int8_panel view{twin.data() + off, width, k, row_scale.data()};
+        hat::detail::few_rows_gemm_int8_panels(lowp, m, rows, 0.5f, x.data(), 40, &view, 1, 0.75f, few.data(), rows);
+        if (m <= hat::detail::lowp_many_rows)
+          want = few;
+        else  // x quantised as there, both sides dequantised, the BLAS's sgemm
+          hat::detail::many_rows_gemm_int8_panels(lowp, m, rows, 0.5f, x.data(), 40, &view, 1, 0.75f, want.data(), rows,
+                                                  hat::detail::blas_sgemm_nt{});
+        check_close(want, few, k);
         CHECK(product(q, m, rows, k, x.data(), 40, w + off, width) == want);
         CHECK(product(fp32, m, rows, k, x.data(), 40, w + off, width) != want);
       }
@@ -272,20 +308,30 @@ TEST_CASE("decode precision int8: each matrix's int8 twin, its row scales per pa
     check_view(240, 16, 4, 0, 6, 12);
     check_view(432, 24, 3, 0, 9, 24);   // b's second panel
     // b as a paneled matrix, read across both panels (paneled_matrix::product: cpu::gemm_panels):
-    // one pass with the bits of one int8 product per panel, accumulated.
+    // one pass with the bits of one int8 product per panel, accumulated; past lowp_many_rows
+    // rows, one sgemm over both panels dequantised side by side, within fp32 rounding of that.
     const hat::paneled_matrix<float> b(model.storage.data() + 240, 12, {16, 40});
-    for (std::size_t m : {1u, 5u, 20u})
+    // Past lowp_many_rows rows: both panels dequantised side by side into tiles for the BLAS.
+    for (std::size_t m : {1u, 5u, 20u, 40u})
       for (const auto& [r0, rows, k] : {std::array<std::size_t, 3>{0, 12, 40}, std::array<std::size_t, 3>{4, 6, 30}}) {
         INFO("b across its panels: rows " << r0 << "+" << rows << ", columns " << k << ", m " << m);
-        std::vector<float> want(m * rows, 0.25f), got = want, plain = want;
+        std::vector<float> want(m * rows, 0.25f), got = want, plain = want, per_panel = want;
+        std::vector<float> row_scale[2];
+        hat::detail::int8_panel panels[2];
         for (std::size_t p = 0; p < 2; ++p) {
           const std::size_t at = p == 0 ? 240 : 432, width = p == 0 ? 16 : 24, cols = p == 0 ? 16 : k - 16;
-          std::vector<float> row_scale(rows);
-          for (std::size_t r = 0; r < rows; ++r) row_scale[r] = scale[at + (r0 + r) * width];
-          hat::detail::few_rows_gemm_int8(lowp, m, rows, cols, 0.5f, x.data() + (p == 0 ? 0 : 16), 40,
-                                          twin.data() + at + r0 * width, width, row_scale.data(), p == 0 ? 0.75f : 1.0f,
-                                          want.data(), rows);
+          row_scale[p].resize(rows);
+          for (std::size_t r = 0; r < rows; ++r) row_scale[p][r] = scale[at + (r0 + r) * width];
+          panels[p] = {twin.data() + at + r0 * width, width, cols, row_scale[p].data()};
+          hat::detail::few_rows_gemm_int8(lowp, m, rows, cols, 0.5f, x.data() + (p == 0 ? 0 : 16), 40, panels[p].q,
+                                          width, panels[p].scale, p == 0 ? 0.75f : 1.0f, per_panel.data(), rows);
         }
+        if (m <= hat::detail::lowp_many_rows)
+          want = per_panel;
+        else
+          hat::detail::many_rows_gemm_int8_panels(lowp, m, rows, 0.5f, x.data(), 40, panels, 2, 0.75f, want.data(), rows,
+                                                  hat::detail::blas_sgemm_nt{});
+        check_close(want, per_panel, k);
         const hat::matrix_ref<const float> xv{x.data(), m, k, 40};
         b.product(q, xv, r0, hat::matrix_ref<float>{got.data(), m, rows, rows}, 0.5f, 0.75f);
         CHECK(got == want);

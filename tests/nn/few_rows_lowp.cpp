@@ -2,7 +2,8 @@
 // bf16 and int8 weights: the conversions, and the few-row kernels on every path this CPU has
 // (scalar, AVX2, AVX-512, AVX512-VNNI) against double-precision references, and on the worker
 // pool's threads against one thread; over column panels in one pass against a product per panel
-// (int8) or a dense copy (bf16).
+// (int8) or a dense copy (bf16). Products of many rows (cpu_lowp_many_rows.hpp): tiles against
+// the double product of the same widened or dequantised values.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 
 #include <hat/backend/cpu_few_rows_bf16.hpp>
 #include <hat/backend/cpu_few_rows_int8.hpp>
+#include <hat/backend/cpu_lowp_many_rows.hpp>
 #include <hat/backend/flush_subnormals.hpp>
 #include <hat/space/random.hpp>
 
@@ -262,18 +264,38 @@ paneled_problem random_paneled(std::size_t m, std::size_t n, std::vector<std::si
   return p;
 }
 
-// f(p, widths) on a random paneled problem per split, row count m and n in {1, 4, 9}.
+// f(p, widths) on a random paneled problem per split, row count m and output count n.
 template <class F>
 void for_each_paneled(const std::vector<std::vector<std::size_t>>& splits, std::initializer_list<std::size_t> rows,
-                      hat::rng& g, F&& f) {
+                      hat::rng& g, F&& f, std::initializer_list<std::size_t> outputs = {1u, 4u, 9u}) {
   for (const auto& widths : splits)
     for (std::size_t m : rows)
-      for (std::size_t n : {1u, 4u, 9u}) {
+      for (std::size_t n : outputs) {
         INFO("panels " << widths.size() << " first width " << widths[0] << " m " << m << " n " << n);
         paneled_problem p = random_paneled(m, n, widths, g);
         f(p, widths);
       }
 }
+
+// p's weights in int8, each panel's rows with their own scales (int8_scales::panel), and the
+// panel list the int8 kernels take.
+struct int8_paneled {
+  std::vector<std::int8_t> q;
+  std::vector<std::vector<float>> scales;
+  std::vector<hat::detail::int8_panel> panels;
+  explicit int8_paneled(const paneled_problem& p) : q(p.w.size()), scales(p.widths.size(), std::vector<float>(p.n)) {
+    for (std::size_t t = 0; t < p.widths.size(); ++t) {
+      for (std::size_t j = 0; j < p.n; ++j) {
+        const std::size_t row = p.starts[t] + j * p.lds[t];
+        scales[t][j] = hat::int8_row_scale(p.w.data() + row, p.widths[t]);
+        hat::quantize_int8(p.w.data() + row, p.widths[t], scales[t][j], q.data() + row);
+      }
+      panels.push_back({q.data() + p.starts[t], p.lds[t], p.widths[t], scales[t].data()});
+    }
+  }
+  int8_paneled(const int8_paneled&) = delete;  // panels point into q and scales
+  int8_paneled& operator=(const int8_paneled&) = delete;
+};
 
 }  // namespace
 
@@ -285,17 +307,8 @@ TEST_CASE("few-row int8 kernel over panels: one pass gives the bits of one produ
       {512, 128}, {16, 24}, {17, 40}, {1, 1, 33}, {100, 4096 + 40}, {32, 64, 96, 32}, {5, 7, 9, 11, 13, 15, 17, 19}};
   for_each_paneled(splits, {1u, 5u, 7u, 13u}, g, [&](paneled_problem& p, const std::vector<std::size_t>& widths) {
         const std::size_t m = p.m, n = p.n;
-        std::vector<std::int8_t> q(p.w.size());
-        std::vector<std::vector<float>> scales(widths.size(), std::vector<float>(n));
-        std::vector<hat::detail::int8_panel> panels;
-        for (std::size_t t = 0; t < widths.size(); ++t) {
-          for (std::size_t j = 0; j < n; ++j) {
-            const std::size_t row = p.starts[t] + j * p.lds[t];
-            scales[t][j] = hat::int8_row_scale(p.w.data() + row, widths[t]);
-            hat::quantize_int8(p.w.data() + row, widths[t], scales[t][j], q.data() + row);
-          }
-          panels.push_back({q.data() + p.starts[t], p.lds[t], widths[t], scales[t].data()});
-        }
+        const int8_paneled w8(p);
+        const std::vector<hat::detail::int8_panel>& panels = w8.panels;
         for (float beta : {0.0f, 0.5f}) {
           INFO("beta " << beta);
           // One scalar product per panel, accumulated: what gemm_panels did panel by panel.
@@ -437,4 +450,178 @@ TEST_CASE("few-row low-precision kernels on threads: the same bits on 1, 2 and 3
         pool.set_threads(1);
       }
     }
+}
+
+namespace {
+
+// The BLAS's place in many_rows_tiles: c = alpha a b^T + beta c in float, in column order; each
+// call's tile rows recorded.
+struct reference_sgemm {
+  std::vector<std::size_t>* tiles;
+  void operator()(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a, std::size_t lda,
+                  const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) const {
+    tiles->push_back(n);
+    for (std::size_t i = 0; i < m; ++i)
+      for (std::size_t j = 0; j < n; ++j) {
+        float s = 0.0f;
+        for (std::size_t t = 0; t < k; ++t) s += a[i * lda + t] * b[j * ldb + t];
+        float& o = c[i * ldc + j];
+        o = beta == 0.0f ? alpha * s : alpha * s + beta * o;
+      }
+  }
+};
+
+// Every output tile covered once, none wider than `per`.
+void check_tiles(const std::vector<std::size_t>& tiles, std::size_t n, std::size_t per) {
+  REQUIRE(tiles.size() == (n + per - 1) / per);
+  std::size_t covered = 0;
+  for (std::size_t t = 0; t < tiles.size(); ++t) {
+    CHECK(tiles[t] == (t + 1 < tiles.size() ? per : n - covered));
+    covered += tiles[t];
+  }
+  CHECK(covered == n);
+}
+
+// y [m, ldy] against want (a double per output within `margin`), the columns past n left alone.
+void check_near(const paneled_problem& p, const std::vector<float>& got, const std::vector<double>& want, double margin) {
+  for (std::size_t i = 0; i < p.m; ++i)
+    for (std::size_t j = 0; j < p.ldy; ++j) {
+      INFO("row " << i << " column " << j);
+      if (j >= p.n)
+        REQUIRE(got[i * p.ldy + j] == p.y[i * p.ldy + j]);
+      else
+        REQUIRE(got[i * p.ldy + j] == Approx(want[i * p.n + j]).margin(margin));
+    }
+}
+
+const std::vector<std::vector<std::size_t>> many_rows_splits = {{640}, {512, 128}, {1024, 1024}, {17, 40}, {1, 1, 33},
+                                                                {5, 7, 9, 11, 13, 15, 17, 19}};
+
+}  // namespace
+
+TEST_CASE("many-row bf16 products: tiles of the exactly widened weights, a dense copy's bits at any split, every "
+          "path alike",
+          "[nn][cpu][lowp]") {
+  // Tiles of the default size (n 200 is one tile) and of 48 rows (n 200: four of 48, then 8).
+  REQUIRE(hat::detail::lowp_tile_rows(2048) == 512);
+  REQUIRE(hat::detail::lowp_tile_rows(1 << 20) == 64);
+  hat::rng g(41);
+  const auto paths = paths_here();
+  for_each_paneled(many_rows_splits, {33u, 41u}, g, [&](paneled_problem& p, const std::vector<std::size_t>& widths) {
+        const std::size_t m = p.m, n = p.n;
+        std::vector<hat::bf16> b(p.w.size());
+        for (std::size_t i = 0; i < b.size(); ++i) b[i] = hat::to_bf16(p.w[i]);
+        std::vector<hat::detail::few_rows_panel<hat::bf16>> panels;
+        std::vector<hat::bf16> dense(n * p.k);
+        for (std::size_t t = 0, col = 0; t < widths.size(); col += widths[t], ++t) {
+          panels.push_back({b.data() + p.starts[t], p.lds[t], widths[t]});
+          for (std::size_t j = 0; j < n; ++j)
+            for (std::size_t c = 0; c < widths[t]; ++c) dense[j * p.k + col + c] = b[p.starts[t] + j * p.lds[t] + c];
+        }
+        const hat::detail::few_rows_panel<hat::bf16> whole{dense.data(), p.k, p.k};
+        for (float beta : {0.0f, 0.5f}) {
+          INFO("beta " << beta);
+          std::vector<double> want(m * n);
+          for (std::size_t i = 0; i < m; ++i)
+            for (std::size_t j = 0; j < n; ++j) {
+              double d = 0;
+              for (std::size_t c = 0; c < p.k; ++c)
+                d += static_cast<double>(p.x[i * p.ldx + c]) * hat::to_float(dense[j * p.k + c]);
+              want[i * n + j] = 0.75 * d + beta * p.y[i * p.ldy + j];
+            }
+          std::vector<float> first;
+          for (lowp_path path : paths)
+            for (std::size_t tile_rows : {std::size_t{0}, std::size_t{48}}) {
+              INFO("path " << hat::detail::lowp_path_name(path) << " tile rows " << tile_rows);
+              std::vector<std::size_t> tiles, dense_tiles;
+              std::vector<float> got = p.y, one = p.y;
+              hat::detail::many_rows_gemm_bf16_panels(path, m, n, 0.75f, p.x.data(), p.ldx, panels.data(), panels.size(),
+                                                      beta, got.data(), p.ldy, reference_sgemm{&tiles}, tile_rows);
+              hat::detail::many_rows_gemm_bf16_panels(path, m, n, 0.75f, p.x.data(), p.ldx, &whole, 1, beta, one.data(),
+                                                      p.ldy, reference_sgemm{&dense_tiles}, tile_rows);
+              check_tiles(tiles, n, tile_rows > 0 ? tile_rows : hat::detail::lowp_tile_rows(p.k));
+              REQUIRE(got == one);  // the panels side by side in the tile: the dense copy's product
+              check_near(p, got, want, 2e-6 * static_cast<double>(p.k));
+              if (first.empty())
+                first = got;
+              else
+                REQUIRE(got == first);  // the widening is exact on every path; the tiling moves no sum
+            }
+        }
+      }, {1u, 9u, 200u});
+}
+
+TEST_CASE("many-row int8 products: the few-row kernel's quantised values, dequantised, in an fp32 product; every path "
+          "alike; a NaN row stays in its row",
+          "[nn][cpu][lowp]") {
+  hat::rng g(43);
+  const auto paths = paths_here();
+  for_each_paneled(many_rows_splits, {33u, 41u}, g, [&](paneled_problem& p, const std::vector<std::size_t>& widths) {
+        const std::size_t m = p.m, n = p.n;
+        const int8_paneled w8(p);
+        const std::vector<hat::detail::int8_panel>& panels = w8.panels;
+        const std::vector<std::int8_t>& q = w8.q;
+        const std::vector<std::vector<float>>& scales = w8.scales;
+        for (float beta : {0.0f, 0.5f}) {
+          INFO("beta " << beta);
+          // The double product of the dequantised values: each row's panel segment quantised by
+          // the scalar reference, times its scale; each weight times its row's scale.
+          std::vector<double> want(m * n);
+          std::vector<std::int16_t> xq(p.k);
+          for (std::size_t i = 0; i < m; ++i) {
+            std::vector<float> xd(p.k);
+            for (std::size_t t = 0, col = 0; t < widths.size(); col += widths[t], ++t) {
+              const float s = hat::quantize_activations(p.x.data() + i * p.ldx + col, widths[t], xq.data());
+              for (std::size_t c = 0; c < widths[t]; ++c) xd[col + c] = static_cast<float>(xq[c]) * s;
+            }
+            for (std::size_t j = 0; j < n; ++j) {
+              double d = 0;
+              for (std::size_t t = 0, col = 0; t < widths.size(); col += widths[t], ++t)
+                for (std::size_t c = 0; c < widths[t]; ++c)
+                  d += static_cast<double>(xd[col + c]) *
+                       static_cast<float>(static_cast<float>(q[p.starts[t] + j * p.lds[t] + c]) * scales[t][j]);
+              want[i * n + j] = 0.75 * d + beta * p.y[i * p.ldy + j];
+            }
+          }
+          std::vector<float> first;
+          for (lowp_path path : paths)
+            for (std::size_t tile_rows : {std::size_t{0}, std::size_t{48}}) {
+              INFO("path " << hat::detail::lowp_path_name(path) << " tile rows " << tile_rows);
+              std::vector<std::size_t> tiles;
+              std::vector<float> got = p.y, few = p.y;
+              hat::detail::many_rows_gemm_int8_panels(path, m, n, 0.75f, p.x.data(), p.ldx, panels.data(), panels.size(),
+                                                      beta, got.data(), p.ldy, reference_sgemm{&tiles}, tile_rows);
+              check_tiles(tiles, n, tile_rows > 0 ? tile_rows : hat::detail::lowp_tile_rows(p.k));
+              check_near(p, got, want, 2e-6 * static_cast<double>(p.k));
+              // the few-row kernel sums the same integers exactly: the two differ by fp32 rounding only
+              hat::detail::few_rows_gemm_int8_panels(path, m, n, 0.75f, p.x.data(), p.ldx, panels.data(), panels.size(),
+                                                     beta, few.data(), p.ldy);
+              for (std::size_t i = 0; i < m; ++i)
+                for (std::size_t j = 0; j < n; ++j)
+                  REQUIRE(got[i * p.ldy + j] == Approx(few[i * p.ldy + j]).margin(2e-6 * static_cast<double>(p.k)));
+              if (first.empty())
+                first = got;
+              else
+                REQUIRE(got == first);  // the same floats on every path and tiling (the reference sums in order)
+            }
+          // A NaN in row 3 of x: that row's outputs are NaN, the other rows keep their bits.
+          if (m > 3) {
+            paneled_problem bad = p;
+            bad.x[3 * p.ldx + p.k - 1] = std::numeric_limits<float>::quiet_NaN();
+            for (lowp_path path : paths) {
+              std::vector<std::size_t> tiles;
+              std::vector<float> got = p.y;
+              hat::detail::many_rows_gemm_int8_panels(path, m, n, 0.75f, bad.x.data(), p.ldx, panels.data(),
+                                                      panels.size(), beta, got.data(), p.ldy, reference_sgemm{&tiles});
+              for (std::size_t i = 0; i < m; ++i)
+                for (std::size_t j = 0; j < n; ++j) {
+                  if (i == 3)
+                    REQUIRE(std::isnan(got[i * p.ldy + j]));
+                  else
+                    REQUIRE(got[i * p.ldy + j] == first[i * p.ldy + j]);
+                }
+            }
+          }
+        }
+      }, {1u, 9u, 200u});
 }

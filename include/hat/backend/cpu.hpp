@@ -30,6 +30,7 @@
 #include <hat/backend/cpu_few_rows_bf16.hpp>
 #include <hat/backend/cpu_few_rows_int8.hpp>
 #include <hat/backend/cpu_int8_weights.hpp>
+#include <hat/backend/cpu_lowp_many_rows.hpp>
 #include <hat/backend/cpu_vector_math.hpp>
 #include <hat/backend/dropout_mask.hpp>
 #include <hat/backend/flush_subnormals.hpp>
@@ -44,6 +45,41 @@ char* openblas_get_corename(void);
 }
 
 namespace hat {
+
+namespace detail {
+/// c [m, n] = alpha a [m, k] b [n, k]^T + beta c, row-major, by the BLAS's sgemm: the product
+/// many_rows_tiles (cpu_lowp_many_rows.hpp) hands its tiles to.
+struct blas_sgemm_nt {
+  void operator()(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a, std::size_t lda,
+                  const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) const {
+    const auto i = [](std::size_t v) { return static_cast<CBLAS_INT>(v); };
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, i(m), i(n), i(k), alpha, a, i(lda), b, i(ldb), beta, c, i(ldc));
+  }
+};
+
+/// y [m, n] = alpha x [m, k_0 + ...] [W_0 | ...]^T + beta y on bf16 or int8 panels (a weight's
+/// converted twins: few_rows_panel<bf16> or int8_panel, 1 to few_rows_max_panels, every k_p > 0):
+/// the few-row kernel, or past lowp_many_rows rows tiles of W widened for the BLAS's sgemm
+/// (cpu_lowp_many_rows.hpp), on the CPU's best path. What cpu::gemm and cpu::gemm_panels run on
+/// a model's converted weights.
+template <class Panel>
+void lowp_product(std::size_t m, std::size_t n, float alpha, const float* x, std::size_t ldx, const Panel* panels,
+                  std::size_t count, float beta, float* y, std::size_t ldy) {
+  constexpr bool int8 = std::is_same_v<Panel, int8_panel>;
+  const lowp_path p = best_lowp_path();
+  if (m <= lowp_many_rows) {
+    if constexpr (int8)
+      few_rows_gemm_int8_panels(p, m, n, alpha, x, ldx, panels, count, beta, y, ldy);
+    else
+      few_rows_gemm_bf16_panels(p, m, n, alpha, x, ldx, panels, count, beta, y, ldy);
+    return;
+  }
+  if constexpr (int8)
+    many_rows_gemm_int8_panels(p, m, n, alpha, x, ldx, panels, count, beta, y, ldy, blas_sgemm_nt{});
+  else
+    many_rows_gemm_bf16_panels(p, m, n, alpha, x, ldx, panels, count, beta, y, ldy, blas_sgemm_nt{});
+}
+}  // namespace detail
 
 /// The CPU backend: host memory, OpenBLAS GEMMs on strided views (leading dimension = the
 /// super width, so an elastic slice is never copied), a weight-streaming kernel for products
@@ -150,17 +186,19 @@ struct cpu {
     if constexpr (std::is_same_v<T, float>)
       if (ta == op::none && tb == op::transpose && k > 0) {
         // bf16 or int8 weights for every x W^T on the model's weights, whatever the rows (a batch of
-        // beams too), so that what --precision says is what ran; the kernel reads each block of
-        // W once for all rows.
+        // beams too), so that what --precision says is what ran: the few-row kernels, which read
+        // each block of W once for all rows, or past lowp_many_rows rows tiles of W widened for
+        // sgemm (cpu_lowp_many_rows.hpp).
         if (bf16_copy)
           if (const bf16* w = bf16_copy->find(b.data, n, k, b.ld)) {
-            detail::few_rows_gemm_bf16(detail::best_lowp_path(), m, n, k, alpha, a.data, a.ld, w, b.ld, beta, c.data, c.ld);
+            const detail::few_rows_panel<bf16> whole{w, b.ld, k};
+            detail::lowp_product(m, n, alpha, a.data, a.ld, &whole, 1, beta, c.data, c.ld);
             return;
           }
         if (int8_copy)
           if (const detail::int8_view w = int8_copy->find(b.data, n, k, b.ld); w.q) {
-            detail::few_rows_gemm_int8(detail::best_lowp_path(), m, n, k, alpha, a.data, a.ld, w.q, b.ld, w.scale, beta,
-                                       c.data, c.ld);
+            const detail::int8_panel whole{w.q, b.ld, k, w.scale};
+            detail::lowp_product(m, n, alpha, a.data, a.ld, &whole, 1, beta, c.data, c.ld);
             return;
           }
       }
@@ -196,7 +234,9 @@ struct cpu {
   /// dense copy's bits (and 0-6 % less time than a product per panel on an AMD EPYC:
   /// docs/performance.md, section 5). bf16 and int8 weights (set_decode_precision) take one
   /// pass at any rows where every panel has its converted twin: bf16 with a dense copy's bits
-  /// where split at multiples of 32 columns, int8 with the bits of one product per panel.
+  /// where split at multiples of 32 columns, int8 with the bits of one product per panel; past
+  /// detail::lowp_many_rows rows, one sgemm over the panels side by side (bf16: a dense copy's
+  /// bits at any split; int8: each panel's quantised values, summed in fp32).
   /// Otherwise, one gemm per panel. A backend derived from cpu that replaces gemm must replace
   /// this too: it calls cpu::gemm.
   template <class T>
@@ -230,11 +270,9 @@ struct cpu {
         if (found == w.size()) {
           const detail::flush_subnormals ftz;
           if (bf16_copy)
-            detail::few_rows_gemm_bf16_panels(detail::best_lowp_path(), y.rows, y.cols, alpha, x.data, x.ld, half,
-                                              w.size(), beta, y.data, y.ld);
+            detail::lowp_product(y.rows, y.cols, alpha, x.data, x.ld, half, w.size(), beta, y.data, y.ld);
           else
-            detail::few_rows_gemm_int8_panels(detail::best_lowp_path(), y.rows, y.cols, alpha, x.data, x.ld, quarter,
-                                              w.size(), beta, y.data, y.ld);
+            detail::lowp_product(y.rows, y.cols, alpha, x.data, x.ld, quarter, w.size(), beta, y.data, y.ld);
           return;
         }
       }
@@ -739,6 +777,24 @@ struct cpu {
       return "OpenBLAS uses its generic '" + core + "' kernels on a CPU with " +
              (std::string(fix) == "SkylakeX" ? "AVX-512" : "AVX2") + "; run with OPENBLAS_CORETYPE=" + fix +
              " for about 5x faster matrix products";
+#endif
+    return {};
+  }
+  /// An error when OpenBLAS was told (OPENBLAS_CORETYPE) to run kernels whose instructions this
+  /// CPU lacks: OpenBLAS 0.3.21 accepts SkylakeX on an AVX2-only CPU (an AMD EPYC Zen 3, seen
+  /// 2026-12-07) and stops at the first product with an illegal instruction. Empty when all is
+  /// well.
+  static std::string blas_error() {
+#if defined(__x86_64__) || defined(__i386__)
+    const std::string core = blas_core();
+    const bool avx512 = core == "SkylakeX" || core == "Cooperlake" || core == "SapphireRapids";
+    const bool avx2 = avx512 || core == "Haswell" || core == "Zen";
+    if ((avx512 && !__builtin_cpu_supports("avx512f")) || (avx2 && !__builtin_cpu_supports("avx2"))) {
+      const char* fix = __builtin_cpu_supports("avx512f") ? "SkylakeX" : __builtin_cpu_supports("avx2") ? "Haswell" : nullptr;
+      return "OpenBLAS runs its '" + core + "' kernels (set by OPENBLAS_CORETYPE, or by its build), whose " +
+             (avx512 ? "AVX-512" : "AVX2") + " instructions this CPU lacks: unset OPENBLAS_CORETYPE" +
+             (fix ? std::string(" or set it to ") + fix : std::string());
+    }
 #endif
     return {};
   }

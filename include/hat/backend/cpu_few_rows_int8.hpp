@@ -265,6 +265,17 @@ template <int MR, int NR>
 
 #endif  // HAT_FEW_ROWS_X86
 
+/// quantize_activations (int8_rows.hpp) on path `p`: the same integers and scale on every path.
+inline float quantize_activations_on(lowp_path p, const float* row, std::size_t k, std::int16_t* out) noexcept {
+#ifdef HAT_FEW_ROWS_X86
+  if (p == lowp_path::avx2) return quantize_activations_avx2(row, k, out);
+  if (p != lowp_path::scalar) return quantize_activations_avx512(row, k, out);
+#else
+  (void)p;
+#endif
+  return quantize_activations(row, k, out);
+}
+
 /// One panel of int8 weights for few_rows_gemm_int8_panels: q [n, k] (leading dimension ld) and
 /// its rows' scales [n], W ≈ diag(scale) q.
 struct int8_panel {
@@ -296,16 +307,9 @@ inline void few_rows_gemm_int8_panels(lowp_path p, std::size_t m, std::size_t n,
   xq.assign(m * kp, 0);
   auto& x_scale = lowp_scratch<float>();  // [count, m]
   x_scale.resize(count * m);
-  const auto quantize = [&](const float* row, std::size_t k, std::int16_t* out) {
-#ifdef HAT_FEW_ROWS_X86
-    if (p == lowp_path::avx2) return quantize_activations_avx2(row, k, out);
-    if (p != lowp_path::scalar) return quantize_activations_avx512(row, k, out);
-#endif
-    return quantize_activations(row, k, out);
-  };
   for (std::size_t q = 0, col = 0; q < count; col += ks[q], ++q)
     for (std::size_t i = 0; i < m; ++i)
-      x_scale[q * m + i] = quantize(x + i * ldx + col, ks[q], xq.data() + i * kp + xoff[q]);
+      x_scale[q * m + i] = quantize_activations_on(p, x + i * ldx + col, ks[q], xq.data() + i * kp + xoff[q]);
   // y for a tile of mr rows and nr (at most NR) output columns from `col`, from panel q's sums
   // at acc[q * mr * NR + i * NR + j]: alpha (sum (x scale · w scale)) per panel, folded in panel
   // order with beta on the first, as one product per panel accumulates. Every path stores
