@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
 #include <vector>
 
 #include <hat/backend/cpu.hpp>
@@ -145,6 +148,24 @@ TEST_CASE("beam_search: batched sentences decode as they do alone; results sorte
   opt.max_len_b = 8;
   hat::model_workspace<hat::cpu> ws;
   const auto batched = hat::beam_search(be, model, pc.config, pc.src, opt, ws);
+  // Two host threads rank the rows (hat::host_parts): the same hypotheses and scores, bit for bit.
+  const auto two_threads = [&] {
+    struct pool_guard {  // the worker pool only (OpenBLAS keeps its threads), restored after
+      int before = hat::detail::worker_pool::instance().threads();
+      pool_guard() { hat::detail::worker_pool::instance().set_threads(2); }
+      ~pool_guard() { hat::detail::worker_pool::instance().set_threads(before); }
+    } guard;
+    return hat::beam_search(be, model, pc.config, pc.src, opt, ws);
+  }();
+  REQUIRE(two_threads.size() == batched.size());
+  for (std::size_t s = 0; s < batched.size(); ++s) {
+    REQUIRE(two_threads[s].size() == batched[s].size());
+    for (std::size_t k = 0; k < batched[s].size(); ++k) {
+      CHECK(two_threads[s][k].tokens == batched[s][k].tokens);
+      CHECK(two_threads[s][k].score == batched[s][k].score);
+      CHECK(two_threads[s][k].positional_scores == batched[s][k].positional_scores);
+    }
+  }
   for (std::size_t s = 0; s < pc.src.rows; ++s) {
     std::vector<int> src(pc.src.row(s).begin(), pc.src.row(s).end());
     src.erase(std::remove(src.begin(), src.end(), hat::special_tokens::pad), src.end());
@@ -158,4 +179,81 @@ TEST_CASE("beam_search: batched sentences decode as they do alone; results sorte
       CHECK(batched[s][k].tokens.back() == hat::special_tokens::eos);
     }
   }
+}
+
+TEST_CASE("beam_search: each hypothesis' best extensions rank as all beam x V pairs do, ties included",
+          "[nn][cpu][beam]") {
+  using hat::detail::allowed_tokens;
+  using hat::detail::beam_candidate;
+  constexpr double ninf = -std::numeric_limits<double>::infinity();
+  std::mt19937 rng(7);
+  const std::size_t V = GENERATE(3, 5, 40);
+  const std::size_t keep = GENERATE(1, 2, 4, 10);
+  const allowed_tokens allowed = GENERATE(allowed_tokens::all, allowed_tokens::not_eos, allowed_tokens::only_eos);
+  for (int trial = 0; trial < 20; ++trial) {
+    // Small integer logits and scores: many exact ties, within a row and across hypotheses.
+    const std::size_t hyps = 1 + rng() % 5;
+    std::vector<float> logits(hyps * V);
+    for (float& x : logits) x = static_cast<float>(rng() % 4);
+    logits[rng() % logits.size()] = -std::numeric_limits<float>::infinity();  // never extends
+    if (trial % 3 == 0) logits[rng() % logits.size()] = std::numeric_limits<float>::quiet_NaN();  // nor NaN
+    std::vector<double> scores(hyps);
+    for (double& s : scores) s = -static_cast<double>(rng() % 3);
+    std::vector<beam_candidate> selected, all;
+    for (std::size_t h = 0; h < hyps; ++h) {
+      const float* x = logits.data() + h * V;
+      const double lse = 1.5;  // any value: the ranking is what is tested
+      std::vector<beam_candidate> top(keep);
+      const std::size_t found = hat::detail::best_extensions(x, V, lse, scores[h], h, allowed, keep, top.data());
+      REQUIRE(found <= keep);
+      CHECK(std::is_sorted(top.begin(), top.begin() + std::ptrdiff_t(found), hat::detail::ranks_before));
+      selected.insert(selected.end(), top.begin(), top.begin() + std::ptrdiff_t(found));
+      for (std::size_t v = 0; v < V; ++v) {
+        const bool eos = v == std::size_t(hat::special_tokens::eos);
+        if (v == std::size_t(hat::special_tokens::pad) || (allowed == allowed_tokens::not_eos && eos) ||
+            (allowed == allowed_tokens::only_eos && !eos))
+          continue;
+        const double lprob = double(x[v]) - lse;
+        if (lprob == ninf || std::isnan(lprob)) continue;
+        all.push_back({scores[h] + lprob, h, int(v), float(lprob)});
+      }
+    }
+    std::sort(all.begin(), all.end(), hat::detail::ranks_before);
+    std::sort(selected.begin(), selected.end(), hat::detail::ranks_before);
+    all.resize(std::min(all.size(), keep));
+    selected.resize(std::min(selected.size(), keep));
+    INFO("V " << V << ", keep " << keep << ", trial " << trial);
+    REQUIRE(selected.size() == all.size());
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      CHECK(selected[i].hyp == all[i].hyp);
+      CHECK(selected[i].token == all[i].token);
+      CHECK(selected[i].score == all[i].score);
+      CHECK(selected[i].lprob == all[i].lprob);
+    }
+  }
+}
+
+TEST_CASE("beam_search: log_sum_exp on four chains gives one chain's bits", "[nn][cpu][beam]") {
+  // The reference: one chain of std::max, then the sum in index order.
+  const auto one_chain = [](const std::vector<float>& x) {
+    double mx = -std::numeric_limits<double>::infinity(), sum = 0;
+    for (float v : x) mx = std::max(mx, double(v));
+    for (float v : x) sum += std::exp(double(v) - mx);
+    return mx + std::log(sum);
+  };
+  const std::vector<float> values = {0.0f, -0.0f, 1.0f, -1.0f, 3.0f, -3.0f, 1e-45f, -1e-45f, 0.25f,
+                                     -std::numeric_limits<float>::infinity()};
+  std::mt19937 rng(11);
+  for (std::size_t V : {1, 2, 3, 4, 5, 6, 7, 8, 9, 40, 41})
+    for (int trial = 0; trial < 200; ++trial) {
+      std::vector<float> x(V);
+      for (float& v : x) v = values[rng() % values.size()];
+      if (trial % 2 == 0) x[rng() % V] = values[rng() % 3];  // a finite maximum, often a zero
+      const double a = hat::detail::log_sum_exp(x.data(), V), b = one_chain(x);
+      INFO("V " << V << ", trial " << trial);
+      if (std::isnan(b))
+        CHECK(std::isnan(a));
+      else
+        CHECK(std::memcmp(&a, &b, sizeof a) == 0);
+    }
 }

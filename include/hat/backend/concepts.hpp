@@ -156,4 +156,18 @@ template <class Backend, class T>
     return detail::no_pin{};
 }
 
+/// An optional capability: calls part(i0, i1) on ranges [i0, i1) that cover [0, count), over
+/// the host threads the backend has for such work (the CPU backend's worker pool, set by
+/// set_threads), each range whole on one thread; a backend without host_parts(count, part) gets
+/// one call part(0, count). For host work between a backend's products (the beam search's
+/// ranking): a part must not throw, must not run the backend's products, and must give the same
+/// results whatever the ranges.
+template <class Backend, class Part>
+void host_parts(const Backend& be, std::size_t count, Part&& part) {
+  if constexpr (requires { be.host_parts(count, part); })
+    be.host_parts(count, part);
+  else if (count > 0)
+    part(std::size_t{0}, count);
+}
+
 }  // namespace hat

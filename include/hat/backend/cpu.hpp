@@ -2,11 +2,6 @@
 // hat::cpu: the backend policy on host memory, with OpenBLAS (through xtensor-blas) for GEMMs.
 #pragma once
 
-// Compile cost: xtensor-blas pulls in xtensor (~2.4 s per TU). This is the only header that
-// may include it (docs/architecture.md, module layering). It also declares the cblas_* prototypes
-// we call: OpenBLAS's own <cblas.h> cannot share a TU with it.
-#include <xtensor-blas/xblas.hpp>
-
 #include <algorithm>  // std::copy
 #include <array>
 #include <cstdint>
@@ -22,6 +17,7 @@
 #include <vector>
 
 #include <hat/backend/concepts.hpp>
+#include <hat/backend/cpu_blas.hpp>
 #include <hat/backend/cpu_bf16_products.hpp>
 #include <hat/backend/cpu_onednn.hpp>
 #include <hat/backend/cpu_bf16_weights.hpp>
@@ -30,56 +26,15 @@
 #include <hat/backend/cpu_few_rows_bf16.hpp>
 #include <hat/backend/cpu_few_rows_int8.hpp>
 #include <hat/backend/cpu_int8_weights.hpp>
-#include <hat/backend/cpu_lowp_many_rows.hpp>
 #include <hat/backend/cpu_vector_math.hpp>
+#include <hat/backend/cpu_worker_pool.hpp>
 #include <hat/backend/dropout_mask.hpp>
 #include <hat/backend/flush_subnormals.hpp>
 #include <hat/backend/huge_page_allocator.hpp>
 #include <hat/backend/precision.hpp>
 #include <hat/config.hpp>
 
-extern "C" {
-void openblas_set_num_threads(int);  // OpenBLAS extensions, not in xtensor-blas' declarations
-int openblas_get_num_threads(void);
-char* openblas_get_corename(void);
-}
-
 namespace hat {
-
-namespace detail {
-/// c [m, n] = alpha a [m, k] b [n, k]^T + beta c, row-major, by the BLAS's sgemm: the product
-/// many_rows_tiles (cpu_lowp_many_rows.hpp) hands its tiles to.
-struct blas_sgemm_nt {
-  void operator()(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a, std::size_t lda,
-                  const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) const {
-    const auto i = [](std::size_t v) { return static_cast<CBLAS_INT>(v); };
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, i(m), i(n), i(k), alpha, a, i(lda), b, i(ldb), beta, c, i(ldc));
-  }
-};
-
-/// y [m, n] = alpha x [m, k_0 + ...] [W_0 | ...]^T + beta y on bf16 or int8 panels (a weight's
-/// converted twins: few_rows_panel<bf16> or int8_panel, 1 to few_rows_max_panels, every k_p > 0):
-/// the few-row kernel, or past lowp_many_rows rows tiles of W widened for the BLAS's sgemm
-/// (cpu_lowp_many_rows.hpp), on the CPU's best path. What cpu::gemm and cpu::gemm_panels run on
-/// a model's converted weights.
-template <class Panel>
-void lowp_product(std::size_t m, std::size_t n, float alpha, const float* x, std::size_t ldx, const Panel* panels,
-                  std::size_t count, float beta, float* y, std::size_t ldy) {
-  constexpr bool int8 = std::is_same_v<Panel, int8_panel>;
-  const lowp_path p = best_lowp_path();
-  if (m <= lowp_many_rows) {
-    if constexpr (int8)
-      few_rows_gemm_int8_panels(p, m, n, alpha, x, ldx, panels, count, beta, y, ldy);
-    else
-      few_rows_gemm_bf16_panels(p, m, n, alpha, x, ldx, panels, count, beta, y, ldy);
-    return;
-  }
-  if constexpr (int8)
-    many_rows_gemm_int8_panels(p, m, n, alpha, x, ldx, panels, count, beta, y, ldy, blas_sgemm_nt{});
-  else
-    many_rows_gemm_bf16_panels(p, m, n, alpha, x, ldx, panels, count, beta, y, ldy, blas_sgemm_nt{});
-}
-}  // namespace detail
 
 /// The CPU backend: host memory, OpenBLAS GEMMs on strided views (leading dimension = the
 /// super width, so an elastic slice is never copied), a weight-streaming kernel for products
@@ -215,15 +170,8 @@ struct cpu {
           detail::few_rows_gemm(m, n, k, alpha, a.data, a.ld, b.data, b.ld, beta, c.data, c.ld))
         return;
     }
-    const auto tra = ta == op::none ? CblasNoTrans : CblasTrans;
-    const auto trb = tb == op::none ? CblasNoTrans : CblasTrans;
-    const auto i = [](std::size_t v) { return static_cast<CBLAS_INT>(v); };
-    if constexpr (std::is_same_v<T, float>)
-      cblas_sgemm(CblasRowMajor, tra, trb, i(m), i(n), i(k), alpha, a.data, i(a.ld), b.data, i(b.ld), beta, c.data,
-                  i(c.ld));
-    else
-      cblas_dgemm(CblasRowMajor, tra, trb, i(m), i(n), i(k), alpha, a.data, i(a.ld), b.data, i(b.ld), beta, c.data,
-                  i(c.ld));
+    detail::blas_gemm(ta == op::transpose, tb == op::transpose, m, n, k, alpha, a.data, a.ld, b.data, b.ld, beta,
+                      c.data, c.ld);
   }
 
   /// y [m, n] = alpha x [m, k_0 + k_1 + ...] [W_0 | W_1 | ...]^T + beta y, panel W_p [n, k_p]
@@ -755,49 +703,39 @@ struct cpu {
   }
   void synchronize() const noexcept {}
 
+  /// hat::host_parts: [0, count) in one contiguous range per thread of the worker pool.
+  template <class Part>
+  void host_parts(std::size_t count, Part& part) const noexcept {
+    auto& pool = detail::worker_pool::instance();
+    const std::size_t parts = std::min<std::size_t>(static_cast<std::size_t>(pool.threads()), count);
+    if (parts <= 1) {
+      if (count > 0) part(std::size_t{0}, count);
+      return;
+    }
+    auto range = [&](int p) {
+      const auto q = static_cast<std::size_t>(p);
+      part(q * count / parts, (q + 1) * count / parts);
+    };
+    pool.run(static_cast<int>(parts), range);
+  }
+
   // --- threads and OpenBLAS ---
   /// OpenBLAS's threads (the GEMMs of the encoder and of training) and the worker pool's (the
-  /// few-row products of decoding, split by output columns: the same bits on any count).
+  /// few-row products of decoding, split by output columns, and host_parts: the same bits on any
+  /// count).
   static void set_threads(int n) noexcept {
-    openblas_set_num_threads(n);
+    detail::blas_set_threads(n);
     detail::worker_pool::instance().set_threads(n);
   }
-  static int threads() noexcept { return openblas_get_num_threads(); }
+  static int threads() noexcept { return detail::blas_threads(); }
   /// The kernel family OpenBLAS picked for this CPU ("SkylakeX", "Haswell", "Prescott", ...).
-  static std::string blas_core() { return openblas_get_corename(); }
-  /// A warning when OpenBLAS runs its generic SSE3 kernels on a CPU that has AVX2 or AVX-512
-  /// (Debian's OpenBLAS 0.3.21 does not know recent Xeons: GEMMs run about 5x slower); empty
-  /// when all is well.
-  static std::string blas_warning() {
-    const std::string core = blas_core();
-    if (core != "Prescott" && core != "Core2" && core != "Nehalem" && core != "Katmai") return {};
-#if defined(__x86_64__) || defined(__i386__)
-    const char* fix = __builtin_cpu_supports("avx512f") ? "SkylakeX" : __builtin_cpu_supports("avx2") ? "Haswell" : nullptr;
-    if (fix)
-      return "OpenBLAS uses its generic '" + core + "' kernels on a CPU with " +
-             (std::string(fix) == "SkylakeX" ? "AVX-512" : "AVX2") + "; run with OPENBLAS_CORETYPE=" + fix +
-             " for about 5x faster matrix products";
-#endif
-    return {};
-  }
-  /// An error when OpenBLAS was told (OPENBLAS_CORETYPE) to run kernels whose instructions this
-  /// CPU lacks: OpenBLAS 0.3.21 accepts SkylakeX on an AVX2-only CPU (an AMD EPYC Zen 3, seen
-  /// 2026-12-07) and stops at the first product with an illegal instruction. Empty when all is
-  /// well.
-  static std::string blas_error() {
-#if defined(__x86_64__) || defined(__i386__)
-    const std::string core = blas_core();
-    const bool avx512 = core == "SkylakeX" || core == "Cooperlake" || core == "SapphireRapids";
-    const bool avx2 = avx512 || core == "Haswell" || core == "Zen";
-    if ((avx512 && !__builtin_cpu_supports("avx512f")) || (avx2 && !__builtin_cpu_supports("avx2"))) {
-      const char* fix = __builtin_cpu_supports("avx512f") ? "SkylakeX" : __builtin_cpu_supports("avx2") ? "Haswell" : nullptr;
-      return "OpenBLAS runs its '" + core + "' kernels (set by OPENBLAS_CORETYPE, or by its build), whose " +
-             (avx512 ? "AVX-512" : "AVX2") + " instructions this CPU lacks: unset OPENBLAS_CORETYPE" +
-             (fix ? std::string(" or set it to ") + fix : std::string());
-    }
-#endif
-    return {};
-  }
+  static std::string blas_core() { return detail::blas_core(); }
+  /// A warning when OpenBLAS runs its generic SSE3 kernels on a CPU that has AVX2 or AVX-512;
+  /// empty when all is well (detail::blas_warning).
+  static std::string blas_warning() { return detail::blas_warning(); }
+  /// An error when OPENBLAS_CORETYPE names kernels whose instructions this CPU lacks; empty when
+  /// all is well (detail::blas_error).
+  static std::string blas_error() { return detail::blas_error(); }
   /// A note when `p` runs on this CPU's portable scalar kernels (no AVX2: bf16 and int8 are then
   /// slower than fp32, though they still give the same bits); empty when it runs fast. `path`:
   /// the kernels' path, the best this CPU has unless a test says otherwise.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // worker_pool: the CPU backend's persistent threads for the few-row products of decoding, which
-// OpenBLAS's own threads never reach (those products do not go through BLAS).
+// OpenBLAS's own threads never reach (those products do not go through BLAS), and for host work
+// between products (cpu::host_parts: the beam search's ranking).
 #pragma once
 
 // A decoder step is dozens of products of 0.1-64 MB of weights each, a few microseconds to a

@@ -10,6 +10,7 @@
 
 #include <hat/backend/concepts.hpp>
 #include <hat/config.hpp>
+#include <hat/decode/beam_candidates.hpp>
 #include <hat/decode/incremental_decoder.hpp>
 
 namespace hat {
@@ -38,7 +39,8 @@ struct hypothesis {
 /// among the first `beam` that end in </s> are finished with score / (step + 1)^lenpen, and the
 /// best `beam` that do not continue. A sentence is done when it has `beam` finished
 /// hypotheses. At step 0 only the first hypothesis of each beam is expanded (they are equal).
-/// Returns, per sentence, its finished hypotheses best first.
+/// Returns, per sentence, its finished hypotheses best first: none where every row of the
+/// sentence had non-finite logits (a NaN or +inf log-sum-exp: such a row extends nothing).
 template <class M, backend_policy Backend, class T>
 std::vector<std::vector<hypothesis>> beam_search(Backend& be, const super_transformer<M, Backend, T>& model,
                                                  const transformer_config& c, const token_batch& src,
@@ -62,14 +64,10 @@ std::vector<std::vector<hypothesis>> beam_search(Backend& be, const super_transf
   std::vector<int> input(n, special_tokens::eos);
   typename Backend::template buffer<T> logits_dev(n * V);
   std::vector<T> logits(n * V);
-  std::vector<double> lprobs(V);
-  struct candidate {
-    double score;
-    std::size_t hyp;
-    int token;
-    float lprob;
-  };
-  std::vector<candidate> cands;
+  const std::size_t keep = 2 * beam, per_row = std::min(keep, V);  // no row has more than V
+  std::vector<detail::beam_candidate> cands, tops(n * per_row);     // tops: each row's best per_row
+  std::vector<std::size_t> top_count(n);
+  cands.reserve(beam * per_row);
 
   for (std::size_t step = 0; step <= max_len; ++step) {
     dec.step(be, input, dense(logits_dev.data(), n, V));
@@ -78,39 +76,37 @@ std::vector<std::vector<hypothesis>> beam_search(Backend& be, const super_transf
     std::vector<std::vector<int>> next_tokens(n);
     std::vector<std::vector<float>> next_pos(n);
     std::vector<double> next_scores(n, ninf);
+    // Each live hypothesis' best `keep` extensions, rows split over the backend's host threads
+    // (each row whole on one thread: the same results on any count). At step 0 only the first
+    // hypothesis of each beam extends (they are equal).
+    const detail::allowed_tokens allowed = step >= max_len      ? detail::allowed_tokens::only_eos
+                                           : step < opt.min_len ? detail::allowed_tokens::not_eos
+                                                                : detail::allowed_tokens::all;
+    host_parts(be, n, [&](std::size_t h0, std::size_t h1) {
+      for (std::size_t h = h0; h < h1; ++h) {
+        top_count[h] = 0;
+        if (done[h / beam] || scores[h] == ninf || (step == 0 && h % beam != 0)) continue;
+        const T* x = logits.data() + h * V;
+        top_count[h] = detail::best_extensions(x, V, detail::log_sum_exp(x, V), scores[h], h, allowed, per_row,
+                                               tops.data() + h * per_row);
+      }
+    });
     for (std::size_t s = 0; s < bsz; ++s) {
       for (std::size_t k = 0; k < beam; ++k) parents[s * beam + k] = static_cast<int>(s * beam + k);
       if (done[s]) continue;
+      // The best `keep` of the sentence's hypotheses' best (the same pairs in the same order as
+      // ranking all beam x V: detail::best_extensions).
       cands.clear();
-      for (std::size_t k = 0; k < (step == 0 ? 1 : beam); ++k) {
+      for (std::size_t k = 0; k < beam; ++k) {
         const std::size_t h = s * beam + k;
-        if (scores[h] == ninf) continue;
-        const T* x = logits.data() + h * V;
-        double mx = ninf, sum = 0;
-        for (std::size_t v = 0; v < V; ++v) mx = std::max(mx, static_cast<double>(x[v]));
-        for (std::size_t v = 0; v < V; ++v) sum += std::exp(static_cast<double>(x[v]) - mx);
-        const double lse = mx + std::log(sum);
-        for (std::size_t v = 0; v < V; ++v) lprobs[v] = static_cast<double>(x[v]) - lse;
-        lprobs[special_tokens::pad] = ninf;
-        if (step >= max_len) {
-          for (std::size_t v = 0; v < V; ++v)
-            if (v != special_tokens::eos) lprobs[v] = ninf;
-        } else if (step < opt.min_len) {
-          lprobs[special_tokens::eos] = ninf;
-        }
-        for (std::size_t v = 0; v < V; ++v)
-          if (lprobs[v] != ninf)
-            cands.push_back({scores[h] + lprobs[v], h, static_cast<int>(v), static_cast<float>(lprobs[v])});
+        cands.insert(cands.end(), tops.begin() + static_cast<std::ptrdiff_t>(h * per_row),
+                     tops.begin() + static_cast<std::ptrdiff_t>(h * per_row + top_count[h]));
       }
-      const std::size_t keep = std::min(cands.size(), 2 * beam);
-      const auto better = [](const candidate& a, const candidate& b) {
-        return a.score != b.score ? a.score > b.score : (a.hyp != b.hyp ? a.hyp < b.hyp : a.token < b.token);
-      };
-      std::partial_sort(cands.begin(), cands.begin() + static_cast<std::ptrdiff_t>(keep), cands.end(), better);
-      cands.resize(keep);
+      std::sort(cands.begin(), cands.end(), detail::ranks_before);
+      if (cands.size() > keep) cands.resize(keep);
       // Finish the </s> candidates among the first `beam` (all of them at the maximum length).
       for (std::size_t i = 0; i < std::min(beam, cands.size()) && finished[s].size() < beam; ++i) {
-        const candidate& cd = cands[i];
+        const detail::beam_candidate& cd = cands[i];
         if (cd.token != special_tokens::eos) continue;
         hypothesis hyp;
         hyp.tokens = tokens[cd.hyp];
@@ -126,7 +122,7 @@ std::vector<std::vector<hypothesis>> beam_search(Backend& be, const super_transf
       }
       // The best `beam` candidates that do not end the sentence continue.
       std::size_t k = 0;
-      for (const candidate& cd : cands) {
+      for (const detail::beam_candidate& cd : cands) {
         if (k == beam) break;
         if (cd.token == special_tokens::eos) continue;
         const std::size_t h = s * beam + k++;

@@ -69,7 +69,9 @@ std::vector<std::vector<int>> translate_ids(Backend& be, const super_transformer
       std::vector<std::vector<int>> rows;
       for (std::size_t k = b; k < end; ++k) rows.push_back(ids[order[k]]);
       const auto found = beam_search(be, model, c, token_batch::pad(rows, true), o.generation, ws);
-      for (std::size_t k = 0; k < rows.size(); ++k) out[order[b + k]] = found[k].front().tokens;
+      // (no hypothesis: every row of the sentence had non-finite logits; it translates to nothing)
+      for (std::size_t k = 0; k < rows.size(); ++k)
+        if (!found[k].empty()) out[order[b + k]] = found[k].front().tokens;
       done += rows.size();
       if (o.progress) o.progress(ranks == 1 ? end : done, ranks == 1 ? order.size() : share);
     }
