@@ -181,6 +181,50 @@ TEST_CASE("beam_search: batched sentences decode as they do alone; results sorte
   }
 }
 
+TEST_CASE("beam_search: buffers kept across batches of other shapes give fresh buffers' results",
+          "[nn][cpu][beam]") {
+  hat::cpu be;
+  const fixture fx = load("parity_shared.txt");
+  model_t model(be, fx.vocab);
+  fill(be, model, fx);
+  const auto& pc = fx.cases.at(3);
+  const auto unpadded = [&](std::size_t s) {
+    std::vector<int> r(pc.src.row(s).begin(), pc.src.row(s).end());
+    r.erase(std::remove(r.begin(), r.end(), hat::special_tokens::pad), r.end());
+    return r;
+  };
+  const std::vector<int> shorter = unpadded(1), longer = unpadded(0);
+  REQUIRE(shorter.size() < longer.size());
+  // A short sentence alone, two sentences (the shorter padded), the short one again: the buffers
+  // grow, then hold more than a batch needs, with a padding mask, caches and logits left from a
+  // batch of another shape; and SubTransformers with other layer counts and widths in turn.
+  const hat::token_batch one = hat::token_batch::pad({shorter}, true);
+  const hat::token_batch two = hat::token_batch::pad({shorter, longer}, true);
+  hat::model_workspace<hat::cpu> ws;
+  hat::beam_search_buffers<maxima, hat::cpu> kept;
+  for (const std::size_t beam : {std::size_t{2}, std::size_t{4}})
+    for (const std::size_t c : {std::size_t{2}, std::size_t{3}, std::size_t{4}}) {  // fewer decoder layers, mixed, identity encoder layers
+      hat::generation_options opt;
+      opt.beam = beam;
+      opt.lenpen = 0.6;
+      opt.max_len_b = beam == 2 ? 8 : 5;
+      for (const hat::token_batch* src : {&one, &two, &one}) {
+        const auto& config = fx.cases.at(c).config;
+        const auto fresh = hat::beam_search(be, model, config, *src, opt, ws);
+        const auto reused = hat::beam_search(be, model, config, *src, opt, ws, kept);
+        REQUIRE(reused.size() == fresh.size());
+        for (std::size_t s = 0; s < fresh.size(); ++s) {
+          REQUIRE(reused[s].size() == fresh[s].size());
+          for (std::size_t k = 0; k < fresh[s].size(); ++k) {
+            CHECK(reused[s][k].tokens == fresh[s][k].tokens);
+            CHECK(reused[s][k].score == fresh[s][k].score);  // the same bits
+            CHECK(reused[s][k].positional_scores == fresh[s][k].positional_scores);
+          }
+        }
+      }
+    }
+}
+
 TEST_CASE("beam_search: each hypothesis' best extensions rank as all beam x V pairs do, ties included",
           "[nn][cpu][beam]") {
   using hat::detail::allowed_tokens;

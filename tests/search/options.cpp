@@ -97,6 +97,9 @@ TEST_CASE("constraint: bounded rejection reports the phase, the draws and the cl
                                       "after 20000 draws (max_draws); the smallest constraint value seen was " +
                                       std::to_string(hat::flops(A::smallest(), 4)) +
                                       " against the limit 0.5; relax the constraint or raise max_draws"));
+  // No draw at all: the limit is still the constraint's (read when the message is written).
+  CHECK_THROWS_WITH(hat::detail::draw_feasible<S>(draw, c, 0, "evolution", "mutation"),
+                    Catch::Contains("after 0 draws") && Catch::Contains("against the limit 0.5;"));
   auto never = [](const A&) { return false; };
   CHECK_THROWS_WITH(hat::detail::draw_feasible<S>(draw, never, 7, "nsga2", "offspring"),
                     Catch::Contains("offspring phase after 7 draws") && !Catch::Contains("smallest"));

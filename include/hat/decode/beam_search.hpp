@@ -12,6 +12,7 @@
 #include <hat/config.hpp>
 #include <hat/decode/beam_candidates.hpp>
 #include <hat/decode/incremental_decoder.hpp>
+#include <hat/nn/scratch.hpp>
 
 namespace hat {
 
@@ -33,6 +34,19 @@ struct hypothesis {
   std::vector<float> positional_scores;
 };
 
+/// What beam_search allocates besides the model's workspace: the encoder's outputs, the
+/// decoder's caches and the logits. A caller that decodes batch after batch (translate_ids)
+/// keeps one, so each batch reuses that memory (it grows, never shrinks) instead of allocating,
+/// faulting in and zeroing tens of megabytes of fresh pages. One caller and one backend object
+/// (one device) use a set of buffers; results do not depend on what a previous call left there.
+template <class M, backend_policy Backend, class T = float>
+struct beam_search_buffers {
+  encoder_output<Backend, T> enc;
+  incremental_decoder<M, Backend, T> dec;
+  typename Backend::template buffer<T> logits_dev;  // [hypotheses, V] and more
+  std::vector<T> logits;                            // the same, downloaded
+};
+
 /// Beam search over a batch of sources, as fairseq's SequenceGenerator does it: at each step
 /// every live hypothesis' log-softmax (pad forbidden; only </s> at the maximum length) is added
 /// to its score; the best 2 x beam (hypothesis, token) pairs of each sentence are ranked; those
@@ -44,15 +58,16 @@ struct hypothesis {
 template <class M, backend_policy Backend, class T>
 std::vector<std::vector<hypothesis>> beam_search(Backend& be, const super_transformer<M, Backend, T>& model,
                                                  const transformer_config& c, const token_batch& src,
-                                                 const generation_options& opt, model_workspace<Backend, T>& ws) {
+                                                 const generation_options& opt, model_workspace<Backend, T>& ws,
+                                                 beam_search_buffers<M, Backend, T>& buffers) {
   HAT_ASSERT(opt.beam > 0, "beam_search: beam must be at least 1");
   const std::size_t bsz = src.rows, beam = opt.beam, n = bsz * beam, V = model.vocabulary().target;
   // fairseq: the padded source length, and never past the position table.
   const std::size_t max_len = std::min(static_cast<std::size_t>(opt.max_len_a * static_cast<double>(src.cols)) + opt.max_len_b,
                                        M::positions - 1);
-  encoder_output<Backend, T> enc;
+  encoder_output<Backend, T>& enc = buffers.enc;
   model.encode(be, c, src, enc, ws);
-  incremental_decoder<M, Backend, T> dec;
+  incremental_decoder<M, Backend, T>& dec = buffers.dec;
   dec.begin(be, model, c, enc, beam, max_len + 1);
 
   constexpr double ninf = -std::numeric_limits<double>::infinity();
@@ -62,16 +77,17 @@ std::vector<std::vector<hypothesis>> beam_search(Backend& be, const super_transf
   std::vector<std::vector<hypothesis>> finished(bsz);
   std::vector<bool> done(bsz, false);
   std::vector<int> input(n, special_tokens::eos);
-  typename Backend::template buffer<T> logits_dev(n * V);
-  std::vector<T> logits(n * V);
+  T* const logits_dev = detail::reserve<Backend, T>(buffers.logits_dev, n * V);
+  std::vector<T>& logits = buffers.logits;
+  if (logits.size() < n * V) logits.resize(n * V);
   const std::size_t keep = 2 * beam, per_row = std::min(keep, V);  // no row has more than V
   std::vector<detail::beam_candidate> cands, tops(n * per_row);     // tops: each row's best per_row
   std::vector<std::size_t> top_count(n);
   cands.reserve(beam * per_row);
 
   for (std::size_t step = 0; step <= max_len; ++step) {
-    dec.step(be, input, dense(logits_dev.data(), n, V));
-    be.download(logits_dev.data(), n * V, logits.data());
+    dec.step(be, input, dense(logits_dev, n, V));
+    be.download(static_cast<const T*>(logits_dev), n * V, logits.data());
     std::vector<int> parents(n), next(n, special_tokens::pad);
     std::vector<std::vector<int>> next_tokens(n);
     std::vector<std::vector<float>> next_pos(n);
@@ -148,6 +164,15 @@ std::vector<std::vector<hypothesis>> beam_search(Backend& be, const super_transf
   for (auto& f : finished)
     std::stable_sort(f.begin(), f.end(), [](const hypothesis& a, const hypothesis& b) { return a.score > b.score; });
   return finished;
+}
+
+/// beam_search with buffers of its own, allocated for this batch.
+template <class M, backend_policy Backend, class T>
+std::vector<std::vector<hypothesis>> beam_search(Backend& be, const super_transformer<M, Backend, T>& model,
+                                                 const transformer_config& c, const token_batch& src,
+                                                 const generation_options& opt, model_workspace<Backend, T>& ws) {
+  beam_search_buffers<M, Backend, T> buffers;
+  return beam_search(be, model, c, src, opt, ws, buffers);
 }
 
 }  // namespace hat

@@ -68,7 +68,7 @@ class incremental_decoder {
     for (std::size_t l = 0; l < c.decoder_layers(); ++l) {
       const std::size_t tm = memory_len_[l];
       const step_memory<T> memory{
-          dense(static_cast<const T*>(memory_kv_[l].data()), memory_kv_[l].size() / (2 * M::qkv), 2 * M::qkv), tm, group_,
+          dense(static_cast<const T*>(memory_kv_[l].data()), n_ / group_ * tm, 2 * M::qkv), tm, group_,
           memory_padding_[l].size() ? memory_padding_[l].data() : nullptr};
       model_->decoder(l).step(be, x, {cache_[l].data(), capacity_, step_}, memory, c.decoder_layer(l), y, ws_.layer);
       std::swap(x, y);

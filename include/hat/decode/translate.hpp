@@ -59,21 +59,27 @@ std::vector<std::vector<int>> translate_ids(Backend& be, const super_transformer
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return ids[a].size() < ids[b].size(); });
   std::vector<std::vector<int>> out(ids.size());
   model_workspace<Backend, T> ws;
+  beam_search_buffers<M, Backend, T> buffers;  // kept across batches: no fresh pages per batch
   const std::size_t ranks = o.comm ? o.comm->size() : 1, rank = o.comm ? o.comm->rank() : 0;
   const std::size_t step = o.batch_sentences * ranks;
   std::size_t share = 0, done = 0;  // this rank's sentences
   for (std::size_t b = rank * o.batch_sentences; b < order.size(); b += step) share += std::min(order.size() - b, o.batch_sentences);
+  // This rank's batches, longest sources first: the buffers grow for the first (and, when it is
+  // a partial batch, once more for the next), then the rest reuse them (shortest first, every
+  // batch grew them again).
+  std::vector<std::size_t> starts;
+  for (std::size_t b = rank * o.batch_sentences; b < order.size(); b += step) starts.push_back(b);
   on_every_rank(o.comm ? *o.comm : this_process_alone(), [&] {
-    for (std::size_t b = rank * o.batch_sentences; b < order.size(); b += step) {
-      const std::size_t end = std::min(order.size(), b + o.batch_sentences);
+    for (auto it = starts.rbegin(); it != starts.rend(); ++it) {
+      const std::size_t b = *it, end = std::min(order.size(), b + o.batch_sentences);
       std::vector<std::vector<int>> rows;
       for (std::size_t k = b; k < end; ++k) rows.push_back(ids[order[k]]);
-      const auto found = beam_search(be, model, c, token_batch::pad(rows, true), o.generation, ws);
+      const auto found = beam_search(be, model, c, token_batch::pad(rows, true), o.generation, ws, buffers);
       // (no hypothesis: every row of the sentence had non-finite logits; it translates to nothing)
       for (std::size_t k = 0; k < rows.size(); ++k)
         if (!found[k].empty()) out[order[b + k]] = found[k].front().tokens;
       done += rows.size();
-      if (o.progress) o.progress(ranks == 1 ? end : done, ranks == 1 ? order.size() : share);
+      if (o.progress) o.progress(done, share);
     }
   });
   if (ranks == 1) return out;

@@ -15,6 +15,7 @@
 
 #include <hat/search/callbacks.hpp>
 #include <hat/search/constraint.hpp>
+#include <hat/search/detail/function_ref.hpp>
 #include <hat/search/detail/numbers.hpp>
 #include <hat/search/fitness_cache.hpp>
 #include <hat/search/options.hpp>
@@ -64,6 +65,19 @@ class evolution {
   search_result<Space> run(Fitness&& fitness, Constraint&& feasible, Callbacks&&... callbacks) const;
 
  private:
+  using A = arch<Space>;
+  // One run's callables, type-erased: the search below is compiled once per Space, not once per
+  // combination of fitness, constraint and callbacks (it was most of the command line's code).
+  struct calls {
+    detail::function_ref<double(const A&)> fitness;
+    detail::function_ref<void(std::span<const A>)> prefetch;  // empty: the fitness does not prefetch
+    detail::constraint_ref<Space> feasible;
+    detail::function_ref<void(const evolution_options&)> on_begin;
+    detail::function_ref<void(const iteration_record<Space>&)> on_iteration;
+    detail::function_ref<void(const search_result<Space>&)> on_end;
+  };
+  search_result<Space> run_(const calls& c) const;
+
   evolution_options options_;
 };
 
@@ -78,16 +92,29 @@ search_result<Space> evolution<Space>::run(Fitness&& fitness, Constraint&& feasi
                 "hat::evolution::run: a callback defines none of on_begin(const evolution_options&), "
                 "on_iteration(const iteration_record<Space>&), on_end(const search_result<Space>&), "
                 "so it would never be called");
-  using A = arch<Space>;
+  const auto prefetch = [&](std::span<const A> networks) {
+    if constexpr (prefetching_fitness<std::remove_reference_t<Fitness>, Space>) fitness.prefetch(networks);
+  };
+  const auto on_begin = [&](const evolution_options& o) { (detail::notify_begin(callbacks, o), ...); };
+  const auto on_iteration = [&](const iteration_record<Space>& r) { (detail::notify_iteration(callbacks, r), ...); };
+  const auto on_end = [&](const search_result<Space>& r) { (detail::notify_end(callbacks, r), ...); };
+  const detail::constraint_test<Space, std::remove_reference_t<Constraint>> test{feasible};
+  calls c{fitness, {}, test.ref(), on_begin, on_iteration, on_end};
+  if constexpr (prefetching_fitness<std::remove_reference_t<Fitness>, Space>) c.prefetch = prefetch;
+  return run_(c);
+}
+
+template <class Space>
+search_result<Space> evolution<Space>::run_(const calls& c) const {
   const evolution_options& o = options_;
   rng g(o.seed);
   fitness_cache<Space, double> cache;
   search_result<Space> result;
   result.history.reserve(o.iterations);
-  (detail::notify_begin(callbacks, o), ...);
+  c.on_begin(o);
 
   const auto draw = [&](auto&& make, const char* phase) {
-    return detail::draw_feasible<Space>(make, feasible, o.max_draws, "evolution", phase);
+    return detail::draw_until_feasible<Space>(make, c.feasible, o.max_draws, "evolution", phase);
   };
   std::vector<A> population, next;
   population.reserve(o.population);
@@ -99,15 +126,15 @@ search_result<Space> evolution<Space>::run(Fitness&& fitness, Constraint&& feasi
   std::vector<std::size_t> order(o.population);
   for (std::size_t it = 0; it < o.iterations; ++it) {
     // a. score everyone (parents come from the cache), b. stable sort, best first
-    if constexpr (prefetching_fitness<std::remove_reference_t<Fitness>, Space>) {
+    if (c.prefetch) {
       // the networks this generation scores, each once, in the order they are scored below
       std::vector<A> fresh;
       std::unordered_set<A, std::hash<A>> seen;
       for (const A& a : population)
         if (!cache.contains(a) && seen.insert(a.canonical()).second) fresh.push_back(a.canonical());
-      fitness.prefetch(std::span<const A>(fresh));
+      c.prefetch(std::span<const A>(fresh));
     }
-    for (std::size_t i = 0; i < o.population; ++i) score[i] = cache(population[i], fitness);
+    for (std::size_t i = 0; i < o.population; ++i) score[i] = cache(population[i], c.fitness);
     std::iota(order.begin(), order.end(), std::size_t{0});
     std::stable_sort(order.begin(), order.end(),
                      [&](std::size_t a, std::size_t b) { return detail::less_nan_last(score[a], score[b]); });
@@ -116,7 +143,7 @@ search_result<Space> evolution<Space>::run(Fitness&& fitness, Constraint&& feasi
     rec.fitness.reserve(o.population);
     for (std::size_t i : order) rec.fitness.push_back(score[i]);
     result.history.push_back(std::move(rec));
-    (detail::notify_iteration(callbacks, result.history.back()), ...);
+    c.on_iteration(result.history.back());
     if (it + 1 == o.iterations) break;  // HAT never scores the last offspring
 
     // c-e. parents + mutants + crossovers; the parents are next[0, parents)
@@ -141,7 +168,7 @@ search_result<Space> evolution<Space>::run(Fitness&& fitness, Constraint&& feasi
   result.best_fitness = result.history.back().best_fitness;
   result.evaluations = cache.evaluations();
   result.cache_hits = cache.hits();
-  (detail::notify_end(callbacks, std::as_const(result)), ...);
+  c.on_end(std::as_const(result));
   return result;
 }
 

@@ -17,6 +17,7 @@
 
 #include <hat/search/callbacks.hpp>
 #include <hat/search/constraint.hpp>
+#include <hat/search/detail/function_ref.hpp>
 #include <hat/search/detail/numbers.hpp>
 #include <hat/search/fitness_cache.hpp>
 #include <hat/search/options.hpp>
@@ -59,6 +60,18 @@ class nsga2 {
   nsga2_result<Space, K> run(Objectives&& objectives, Constraint&& feasible, Callbacks&&... callbacks) const;
 
  private:
+  using A = arch<Space>;
+  // One run's callables, type-erased: the search below is compiled once per (Space, K), not once
+  // per combination of objectives, constraint and callbacks.
+  struct calls {
+    detail::function_ref<std::array<double, K>(const A&)> objectives;
+    detail::constraint_ref<Space> feasible;
+    detail::function_ref<void(const nsga2_options&)> on_begin;
+    detail::function_ref<void(const generation_record<Space, K>&)> on_generation;
+    detail::function_ref<void(const nsga2_result<Space, K>&)> on_end;
+  };
+  nsga2_result<Space, K> run_(const calls& c) const;
+
   struct member {
     arch<Space> a;
     std::array<double, K> f;
@@ -82,24 +95,33 @@ nsga2_result<Space, K> nsga2<Space, K>::run(Objectives&& objectives, Constraint&
                 "hat::nsga2::run: a callback defines none of on_begin(const nsga2_options&), "
                 "on_generation(const generation_record<Space, K>&), on_end(const nsga2_result<Space, K>&), "
                 "so it would never be called");
-  using A = arch<Space>;
+  const auto on_begin = [&](const nsga2_options& o) { (detail::notify_begin(callbacks, o), ...); };
+  const auto on_generation = [&](const generation_record<Space, K>& r) { (detail::notify_generation(callbacks, r), ...); };
+  const auto on_end = [&](const nsga2_result<Space, K>& r) { (detail::notify_end(callbacks, r), ...); };
+  const detail::constraint_test<Space, std::remove_reference_t<Constraint>> test{feasible};
+  return run_({objectives, test.ref(), on_begin, on_generation, on_end});
+}
+
+template <class Space, std::size_t K>
+nsga2_result<Space, K> nsga2<Space, K>::run_(const calls& c) const {
   const nsga2_options& o = options_;
   rng g(o.seed);
   fitness_cache<Space, std::array<double, K>> cache;
   nsga2_result<Space, K> result;
-  (detail::notify_begin(callbacks, o), ...);
+  c.on_begin(o);
 
   const auto evaluate = [&](const A& a) -> member {
     const std::size_t before = cache.evaluations();
-    const std::array<double, K> f = cache(a, objectives);
+    const std::array<double, K> f = cache(a, c.objectives);
     if (cache.evaluations() != before) result.evaluated.push_back({a, f});
     return {a, f};
   };
   std::vector<member> population;
   population.reserve(o.population);
+  const auto sample = [&] { return A::sample(g); };
   for (std::size_t i = 0; i < o.population; ++i)
-    population.push_back(evaluate(detail::draw_feasible<Space>([&] { return A::sample(g); }, feasible, o.max_draws,
-                                                               "nsga2", "initial population")));
+    population.push_back(evaluate(detail::draw_until_feasible<Space>(sample, c.feasible, o.max_draws, "nsga2",
+                                                                     "initial population")));
   std::vector<std::vector<std::size_t>> fronts;
   rank_and_crowd_(population, fronts);
 
@@ -113,18 +135,17 @@ nsga2_result<Space, K> nsga2<Space, K>::run(Objectives&& objectives, Constraint&
     if (y.rank != x.rank) return y.rank < x.rank ? y : x;
     return y.crowding > x.crowding ? y : x;
   };
+  const auto breed = [&] {
+    const member& p1 = tournament();
+    const member& p2 = tournament();
+    const bool cross = g.uniform() < o.crossover_prob;
+    return (cross ? A::crossover(p1.a, p2.a, g) : p1.a).mutated(g, o.mutation_prob);
+  };
   for (std::size_t gen = 0; gen < o.generations; ++gen) {
     std::vector<member> pool = population;
     pool.reserve(2 * o.population);
     for (std::size_t k = 0; k < o.population; ++k) {
-      const A child = detail::draw_feasible<Space>(
-          [&] {
-            const member& p1 = tournament();
-            const member& p2 = tournament();
-            const bool cross = g.uniform() < o.crossover_prob;
-            return (cross ? A::crossover(p1.a, p2.a, g) : p1.a).mutated(g, o.mutation_prob);
-          },
-          feasible, o.max_draws, "nsga2", "offspring");
+      const A child = detail::draw_until_feasible<Space>(breed, c.feasible, o.max_draws, "nsga2", "offspring");
       pool.push_back(evaluate(child));
     }
     population = survivors_(std::move(pool), o.population);
@@ -134,14 +155,14 @@ nsga2_result<Space, K> nsga2<Space, K>::run(Objectives&& objectives, Constraint&
     for (const auto& m : population)
       if (m.rank == 0) first.push_back({m.a, m.f});
     rec.front = pareto_front(first);  // sorted; a rank-0 set is already non-dominated
-    (detail::notify_generation(callbacks, std::as_const(rec)), ...);
+    c.on_generation(std::as_const(rec));
   }
 
   result.front = pareto_front(result.evaluated);
   result.generations = o.generations;
   result.evaluations = cache.evaluations();
   result.cache_hits = cache.hits();
-  (detail::notify_end(callbacks, std::as_const(result)), ...);
+  c.on_end(std::as_const(result));
   return result;
 }
 
